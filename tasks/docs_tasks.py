@@ -1,0 +1,33 @@
+"""`invoke docs.*`: documentation checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from invoke.context import Context
+from invoke.tasks import task
+
+from tasks.model.stack import load_stack
+from tasks.report import REPO_ROOT, bad_input_exits, report_findings
+from tasks.rules.registry import Severity, run_rules
+
+
+@task(
+    name="check",
+    help={"root": "repository to check; default: this repository", "json": "print JSON"},
+)
+def docs_check(c: Context, root: str = "", json: bool = False) -> None:
+    """Check the docs: line limit, relative links, every service and server documented.
+
+    Any finding (not just errors) fails.
+    """
+    with bad_input_exits(json):
+        stack = load_stack(Path(root) if root else REPO_ROOT)
+        findings = run_rules(stack, {"DOC"})
+    report_findings(
+        "docs.check",
+        findings,
+        json,
+        extra={"files": len(stack.docs)},
+        fails=lambda f: f.severity is not Severity.INFO,
+    )

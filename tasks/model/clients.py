@@ -1,0 +1,69 @@
+"""MCP client configs: devcontainer.json, `.vscode/mcp.json` and the portable `.mcp.json`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tasks.model.errors import StackError
+from tasks.model.source import Document, load_jsonc
+
+# Where each client reads its servers from.
+SERVER_KEYS: dict[str, tuple[str, ...]] = {
+    "devcontainer": ("customizations", "vscode", "mcp", "servers"),
+    "vscode": ("servers",),
+    "portable": ("mcpServers",),
+}
+
+
+@dataclass(frozen=True)
+class StdioServer:
+    """One configured server: the command a client runs and its environment."""
+
+    name: str
+    type: str
+    command: str
+    args: tuple[str, ...]
+    env: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """A client config file and the servers it declares where that client looks."""
+
+    kind: str
+    path: Path
+    doc: Document
+    servers: dict[str, StdioServer]
+
+    @property
+    def server_keys(self) -> tuple[str, ...]:
+        """Key path of the servers object in this kind of file."""
+        return SERVER_KEYS[self.kind]
+
+
+def load_client_config(path: Path, kind: str) -> ClientConfig:
+    """Load a client config (JSONC) and the servers at its kind's key."""
+    doc = load_jsonc(path, f"{kind} MCP config")
+    node: Any = doc.data
+    for key in SERVER_KEYS[kind]:
+        node = node.get(key) if isinstance(node, dict) else None
+    servers: dict[str, StdioServer] = {}
+    for name, spec in (node or {}).items():
+        if not isinstance(spec, dict):
+            raise StackError(
+                path,
+                f"server {name!r} is not an object",
+                'write {"command": ..., "args": [...]}',
+                line=doc.line_of(*SERVER_KEYS[kind], name),
+                key=name,
+            )
+        servers[name] = StdioServer(
+            name,
+            str(spec.get("type", "stdio")),
+            str(spec.get("command", "")),
+            tuple(str(a) for a in spec.get("args") or []),
+            {str(k): str(v) for k, v in (spec.get("env") or {}).items()},
+        )
+    return ClientConfig(kind, path, doc, servers)

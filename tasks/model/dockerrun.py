@@ -1,0 +1,140 @@
+"""`docker run` argument lists as configured for stdio MCP servers, parsed into parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Options of `docker run` that take a value (a following word, or `--opt=value`).
+_VALUED = {
+    "-v",
+    "--volume",
+    "-e",
+    "--env",
+    "--env-file",
+    "--network",
+    "--net",
+    "--name",
+    "-l",
+    "--label",
+    "--mount",
+    "-w",
+    "--workdir",
+    "-u",
+    "--user",
+    "--entrypoint",
+    "--gpus",
+    "--cpus",
+    "-m",
+    "--memory",
+    "-p",
+    "--publish",
+    "--platform",
+    "--pull",
+    "--restart",
+    "-h",
+    "--hostname",
+    "--add-host",
+    "--cap-add",
+    "--cap-drop",
+    "--security-opt",
+    "--tmpfs",
+    "--device",
+    "--ulimit",
+    "--log-driver",
+    "--log-opt",
+    "--shm-size",
+    "--ipc",
+    "--pid",
+    "--runtime",
+    "--stop-signal",
+    "--stop-timeout",
+    "--health-cmd",
+    "--dns",
+    "--label-file",
+    "--cidfile",
+    "--group-add",
+}
+_SHORT = {
+    "-v": "--volume",
+    "-e": "--env",
+    "-l": "--label",
+    "-w": "--workdir",
+    "-u": "--user",
+    "-m": "--memory",
+    "-p": "--publish",
+    "-h": "--hostname",
+    "--net": "--network",
+}
+
+
+@dataclass(frozen=True)
+class DockerRun:
+    """A parsed `docker run` call: options (long names), flags, image and container args."""
+
+    options: tuple[tuple[str, str], ...] = ()
+    flags: frozenset[str] = field(default_factory=frozenset)
+    image: str = ""
+    args: tuple[str, ...] = ()
+
+    def values(self, option: str) -> list[str]:
+        """Every value given for a long option, e.g. `--volume`."""
+        return [value for name, value in self.options if name == option]
+
+    @property
+    def env_names(self) -> list[str]:
+        """Names of the variables passed with `-e` (with or without a value)."""
+        return [value.partition("=")[0] for value in self.values("--env")]
+
+    @property
+    def env(self) -> dict[str, str | None]:
+        """`-e NAME=value` pairs; `-e NAME` (taken from the caller) maps to None."""
+        return {
+            key: (value if sep else None)
+            for key, sep, value in (item.partition("=") for item in self.values("--env"))
+        }
+
+    def mount_targets(self) -> list[str]:
+        """Container paths of `-v SRC:DST[:mode]` and `--mount ...,target=DST` mounts."""
+        targets = [v.split(":")[1] for v in self.values("--volume") if ":" in v]
+        for spec in self.values("--mount"):
+            for part in spec.split(","):
+                key, _, value = part.partition("=")
+                if key in ("target", "dst", "destination"):
+                    targets.append(value)
+        return targets
+
+    def mount_sources(self) -> list[str]:
+        """Host sides of `-v` and `--mount` mounts."""
+        sources = [v.split(":")[0] for v in self.values("--volume")]
+        for spec in self.values("--mount"):
+            for part in spec.split(","):
+                key, _, value = part.partition("=")
+                if key in ("source", "src"):
+                    sources.append(value)
+        return sources
+
+
+def parse_docker_run(command: str, args: tuple[str, ...] | list[str]) -> DockerRun | None:
+    """Parse `command args`; None unless it is `docker run ...`."""
+    if command.rsplit("/", 1)[-1] not in ("docker", "podman") or not args or args[0] != "run":
+        return None
+    options: list[tuple[str, str]] = []
+    flags: set[str] = set()
+    words = list(args[1:])
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if not word.startswith("-") or word == "-":
+            return DockerRun(tuple(options), frozenset(flags), word, tuple(words[index + 1 :]))
+        name, sep, value = word.partition("=")
+        if name in _VALUED:
+            if not sep:
+                index += 1
+                value = words[index] if index < len(words) else ""
+            options.append((_SHORT.get(name, name), value))
+        elif name.startswith("-") and not name.startswith("--") and len(name) > 2:
+            flags.update(f"-{letter}" for letter in name[1:])
+        else:
+            flags.add(name)
+        index += 1
+    return DockerRun(tuple(options), frozenset(flags))

@@ -1,0 +1,119 @@
+"""Structured files (YAML, JSONC) loaded together with the line of every key."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import json5
+import yaml
+
+from tasks.model.errors import StackError
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Document:
+    """Parsed data plus a map from key paths to 1-based line numbers."""
+
+    path: Path
+    data: Any
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+    text: str = ""
+
+    def line_of(self, *keys: str | int) -> int | None:
+        """Line of the deepest known key on `keys` (falls back to its nearest ancestor)."""
+        path: KeyPath = tuple(keys)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return None
+
+
+def read_text(path: Path, what: str) -> str:
+    """Read a file the stack refers to, or raise a `StackError` saying what was expected."""
+    if not path.is_file():
+        raise StackError(path, f"{what} not found", f"create {path.name} or fix the reference")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise StackError(
+            path, f"cannot read {what}: {error}", "make it a UTF-8 text file"
+        ) from None
+
+
+def load_yaml(path: Path, what: str = "YAML file") -> Document:
+    """Parse one YAML document with key lines; syntax errors name the line."""
+    text = read_text(path, what)
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise StackError(
+            path,
+            f"invalid YAML: {problem}",
+            "fix the YAML syntax (indentation, quotes, colons)",
+            line=mark.line + 1 if mark else None,
+        ) from None
+    finally:
+        loader.dispose()
+    lines: dict[KeyPath, int] = {}
+    if node is not None:
+        _walk_yaml(node, (), lines)
+    return Document(path, data, lines, text)
+
+
+def _walk_yaml(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int]) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            child = (*path, key)
+            lines[child] = key_node.start_mark.line + 1
+            _walk_yaml(value_node, child, lines)
+            lines[child] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk_yaml(item, (*path, index), lines)
+
+
+_JSON5_ERROR = re.compile(r"<string>:(?P<line>\d+) (?P<problem>.*)")
+
+
+def load_jsonc(path: Path, what: str = "JSONC file") -> Document:
+    """Parse JSON with comments and trailing commas; errors name the line."""
+    text = read_text(path, what)
+    try:
+        data = json5.loads(text)
+    except ValueError as error:
+        match = _JSON5_ERROR.match(str(error))
+        raise StackError(
+            path,
+            f"invalid JSONC: {match.group('problem') if match else error}",
+            "fix the JSON syntax (commas, quotes, brackets); comments and trailing commas are fine",
+            line=int(match.group("line")) if match else None,
+        ) from None
+    lines: dict[KeyPath, int] = {}
+    _walk_json(data, (), text.splitlines(), 0, lines)
+    return Document(path, data, lines, text)
+
+
+def _walk_json(
+    data: Any, path: KeyPath, text_lines: list[str], start: int, lines: dict[KeyPath, int]
+) -> None:
+    """Approximate key lines: each key is searched from its parent's line onwards."""
+    if not isinstance(data, dict):
+        return
+    for key, value in data.items():
+        needle = json.dumps(key)
+        found = next((i for i in range(start, len(text_lines)) if needle in text_lines[i]), start)
+        lines[(*path, key)] = found + 1
+        _walk_json(value, (*path, key), text_lines, found, lines)

@@ -1,0 +1,258 @@
+"""Load a whole stack (`.devcontainer/` plus client configs at the repo root) into one object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tasks.model.clients import ClientConfig, load_client_config
+from tasks.model.compose import ComposeFile, load_compose
+from tasks.model.dockerfile import Dockerfile, load_dockerfile
+from tasks.model.docs import DocFile, load_doc
+from tasks.model.envfile import EnvFile, load_env_file, parse_env_text
+from tasks.model.errors import StackError
+from tasks.model.manifest import McpManifest, load_manifest
+
+ENV_FILE = "devcontainer.env"
+DEVCONTAINER_JSON = "devcontainer.json"
+DEFAULT_COMPOSE = "docker-compose.mcp.yml"
+PROFILES_DIR = "profiles"
+_SKIP_DIRS = {".git", ".cpython", "node_modules", ".venv", "__pycache__"}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A path one file names; `resolved` is where it points from that file's folder."""
+
+    kind: str
+    declared: str
+    resolved: Path
+    source: Path
+    line: int | None
+    key: str
+
+    @property
+    def exists(self) -> bool:
+        """True when the referenced path exists."""
+        return self.resolved.exists()
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Everything `.devcontainer/` declares, typed, with the paths it references."""
+
+    root: Path
+    folder: Path
+    env: EnvFile
+    compose: ComposeFile
+    devcontainer: ClientConfig
+    clients: tuple[ClientConfig, ...]
+    manifests: dict[str, McpManifest]
+    dockerfiles: dict[Path, Dockerfile]
+    env_files: dict[Path, EnvFile]
+    docs: tuple[DocFile, ...]
+    secret_names: frozenset[str]
+    references: tuple[Reference, ...] = field(default=())
+
+    def dockerfile_for(self, path: Path | None) -> Dockerfile | None:
+        """The parsed Dockerfile at `path`, if it exists."""
+        return self.dockerfiles.get(path.resolve()) if path else None
+
+    def rel(self, path: Path) -> str:
+        """`path` relative to the repo root, for messages."""
+        try:
+            return str(path.resolve().relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    @property
+    def devcontainer_data(self) -> dict[str, Any]:
+        """The devcontainer.json object."""
+        data = self.devcontainer.doc.data
+        return data if isinstance(data, dict) else {}
+
+
+def find_folder(root: Path) -> tuple[Path, Path]:
+    """Return (repo root, `.devcontainer` folder) for a repo root or a devcontainer folder."""
+    root = root.resolve()
+    if (root / ".devcontainer" / DEVCONTAINER_JSON).is_file():
+        return root, root / ".devcontainer"
+    if (root / DEVCONTAINER_JSON).is_file():
+        return root.parent, root
+    raise StackError(
+        root,
+        "no .devcontainer/devcontainer.json here",
+        "pass --root pointing at a repository that has .devcontainer/devcontainer.json",
+    )
+
+
+def interpolation_env(folder: Path, profile: str | None = None) -> dict[str, str]:
+    """Variables compose interpolates with: devcontainer.env, then the profile's overrides."""
+    env: dict[str, str] = {}
+    if (folder / ENV_FILE).is_file():
+        env.update(load_env_file(folder / ENV_FILE).as_dict())
+    if profile:
+        env.update(load_env_file(folder / PROFILES_DIR / f"{profile}.env").as_dict())
+    return env
+
+
+def load_stack(root: Path, profile: str | None = None) -> Stack:
+    """Load the stack under `root`; unreadable input raises one precise `StackError`."""
+    repo, folder = find_folder(root)
+    env_path = folder / ENV_FILE
+    env = load_env_file(env_path) if env_path.is_file() else parse_env_text("", env_path)
+    devcontainer = load_client_config(folder / DEVCONTAINER_JSON, "devcontainer")
+    references: list[Reference] = []
+    compose_path = _compose_path(devcontainer, folder, references)
+    compose = load_compose(compose_path, interpolation_env(folder, profile))
+    references += _compose_references(compose)
+    manifests = _manifests(folder)
+    for manifest in manifests.values():
+        if manifest.build_context is not None:
+            references.append(
+                Reference(
+                    "build context",
+                    str(manifest.build_context),
+                    manifest.build_context,
+                    manifest.path,
+                    manifest.doc.line_of("build"),
+                    "build.context",
+                )
+            )
+    env_files = {
+        ref.resolved: load_env_file(ref.resolved)
+        for ref in references
+        if ref.kind == "env_file" and ref.exists
+    }
+    for extra in folder.glob("containers/*/config/*.env"):
+        env_files[extra.resolve()] = load_env_file(extra)
+    example = folder / ".env.example"
+    secret_names = frozenset(load_env_file(example).as_dict()) if example.is_file() else frozenset()
+    clients = tuple(
+        load_client_config(path, kind)
+        for path, kind in (
+            (repo / ".vscode" / "mcp.json", "vscode"),
+            (repo / ".mcp.json", "portable"),
+        )
+        if path.is_file()
+    )
+    return Stack(
+        root=repo,
+        folder=folder,
+        env=env,
+        compose=compose,
+        devcontainer=devcontainer,
+        clients=clients,
+        manifests=manifests,
+        dockerfiles={p.resolve(): load_dockerfile(p) for p in _walk(folder, "Dockerfile")},
+        env_files=env_files,
+        docs=tuple(load_doc(p) for p in _walk(folder, "*.md")),
+        secret_names=secret_names,
+        references=tuple(references),
+    )
+
+
+def _walk(folder: Path, pattern: str) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.rglob(pattern)
+        if p.is_file() and not _SKIP_DIRS & set(p.relative_to(folder).parts)
+    )
+
+
+def _compose_path(devcontainer: ClientConfig, folder: Path, refs: list[Reference]) -> Path:
+    """The compose file devcontainer.json names, or the stack's default one when it names none
+    that exists (the broken reference is kept for the checks to report).
+    """
+    data = devcontainer.doc.data if isinstance(devcontainer.doc.data, dict) else {}
+    declared = data.get("dockerComposeFile") or []
+    declared = [declared] if isinstance(declared, str) else list(declared)
+    for index, item in enumerate(declared):
+        refs.append(
+            Reference(
+                "dockerComposeFile",
+                str(item),
+                (folder / str(item)).resolve(strict=False),
+                devcontainer.path,
+                devcontainer.doc.line_of("dockerComposeFile"),
+                f"dockerComposeFile[{index}]",
+            )
+        )
+    existing = [r.resolved for r in refs if r.exists]
+    if existing:
+        return existing[0]
+    fallback = folder / DEFAULT_COMPOSE
+    if fallback.is_file():
+        return fallback
+    raise StackError(
+        devcontainer.path,
+        "no compose file found",
+        f"set dockerComposeFile relative to {folder.name}/ (e.g. {DEFAULT_COMPOSE})",
+        line=devcontainer.doc.line_of("dockerComposeFile"),
+        key="dockerComposeFile",
+    )
+
+
+def _compose_references(compose: ComposeFile) -> list[Reference]:
+    refs: list[Reference] = []
+    for name, service in compose.services.items():
+        line = compose.line("services", name)
+        raw_env = service.raw.get("env_file") or []
+        raw_env = [raw_env] if isinstance(raw_env, (str, dict)) else raw_env
+        for declared, resolved in zip(raw_env, service.env_files, strict=True):
+            text = declared["path"] if isinstance(declared, dict) else declared
+            refs.append(
+                Reference(
+                    "env_file",
+                    str(text),
+                    resolved,
+                    compose.path,
+                    compose.line("services", name, "env_file") or line,
+                    f"services.{name}.env_file",
+                )
+            )
+        if service.build is not None:
+            refs.append(
+                Reference(
+                    "build context",
+                    str(service.build.context),
+                    service.build.context,
+                    compose.path,
+                    compose.line("services", name, "build") or line,
+                    f"services.{name}.build.context",
+                )
+            )
+            refs.append(
+                Reference(
+                    "dockerfile",
+                    str(service.build.dockerfile),
+                    service.build.dockerfile,
+                    compose.path,
+                    compose.line("services", name, "build") or line,
+                    f"services.{name}.build.dockerfile",
+                )
+            )
+        for index, mount in enumerate(service.mounts):
+            if mount.type == "bind" and mount.source.startswith("."):
+                refs.append(
+                    Reference(
+                        "bind mount",
+                        mount.source,
+                        (compose.folder / mount.source).resolve(strict=False),
+                        compose.path,
+                        compose.line("services", name, "volumes", index),
+                        f"services.{name}.volumes[{index}]",
+                    )
+                )
+    return refs
+
+
+def _manifests(folder: Path) -> dict[str, McpManifest]:
+    manifests: dict[str, McpManifest] = {}
+    for server in sorted(p for p in (folder / "mcp").glob("*") if p.is_dir()):
+        path = server / "config" / f"{server.name}.yml"
+        if path.is_file():
+            manifest = load_manifest(path)
+            manifests[manifest.name] = manifest
+    return manifests

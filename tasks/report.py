@@ -1,0 +1,111 @@
+"""Output for people (rich tables) and for scripts (`--json`), and the exit-code contract:
+0 clean, 1 findings or failures, 2 unreadable input."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from invoke.exceptions import Exit
+from rich.console import Console
+from rich.table import Table
+
+from tasks.model.errors import StackError
+from tasks.rules.registry import Finding, Severity
+
+EXIT_FINDINGS = 1
+EXIT_BAD_INPUT = 2
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def emit_json(data: Any) -> None:
+    """Print `data` as JSON on stdout (nothing else goes to stdout in --json mode)."""
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+@contextmanager
+def bad_input_exits(as_json: bool) -> Iterator[None]:
+    """Turn a `StackError` into one clear message and exit code 2."""
+    try:
+        yield
+    except StackError as error:
+        if as_json:
+            emit_json(
+                {
+                    "error": {
+                        "file": str(error.path),
+                        "line": error.line,
+                        "key": error.key,
+                        "problem": error.problem,
+                        "fix": error.fix,
+                    }
+                }
+            )
+        else:
+            errors.print(f"[bold red]error:[/] {error.render()}", soft_wrap=True)
+        raise Exit(code=EXIT_BAD_INPUT) from None
+
+
+def summarize(findings: Iterable[Finding]) -> dict[str, int]:
+    """Counts per severity."""
+    counts = {severity.value: 0 for severity in Severity}
+    for finding in findings:
+        counts[finding.severity.value] += 1
+    return counts
+
+
+def findings_table(title: str, findings: list[Finding]) -> Table:
+    """A table of findings, worst first."""
+    table = Table(title=title, show_lines=False, expand=False)
+    for column in ("severity", "rule", "location", "problem", "fix"):
+        table.add_column(column, overflow="fold")
+    for finding in findings:
+        table.add_row(
+            f"[{_STYLE[finding.severity]}]{finding.severity.value}[/]",
+            finding.rule,
+            finding.location,
+            finding.message,
+            finding.fix,
+        )
+    return table
+
+
+def report_findings(
+    title: str,
+    findings: list[Finding],
+    as_json: bool,
+    extra: dict[str, Any] | None = None,
+    fails: Callable[[Finding], bool] = lambda f: f.severity is Severity.ERROR,
+) -> None:
+    """Print findings (table or JSON) and exit 1 when any finding `fails`."""
+    counts = summarize(findings)
+    failed = any(fails(f) for f in findings)
+    if as_json:
+        emit_json(
+            {
+                **(extra or {}),
+                "ok": not failed,
+                "summary": counts,
+                "findings": [f.to_json() for f in findings],
+            }
+        )
+    else:
+        if findings:
+            console.print(findings_table(title, findings))
+        verdict = "[bold red]FAIL[/]" if failed else "[bold green]OK[/]"
+        console.print(
+            f"{verdict} {title}: {counts['error']} errors, {counts['warning']} "
+            f"warnings, {counts['info']} notes"
+        )
+    if failed:
+        raise Exit(code=EXIT_FINDINGS)

@@ -1,0 +1,12 @@
+"""Imports every rule module so that each registers its rules."""
+
+from tasks.rules import (  # noqa: F401
+    compose_rules,
+    dockerfile_rules,
+    docs_rules,
+    env_rules,
+    mcp_rules,
+    python_rules,
+    secret_rules,
+    volume_rules,
+)

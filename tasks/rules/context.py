@@ -1,0 +1,189 @@
+"""Derived views the rules share: what a service runs on, what environment reaches it, and how
+each MCP server is started.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from tasks.model.compose import Service
+from tasks.model.dockerfile import Dockerfile, parse_env_instruction
+from tasks.model.dockerrun import DockerRun, parse_docker_run
+from tasks.model.manifest import McpManifest
+from tasks.model.stack import Stack
+
+GPU_SERVICES = frozenset({"k8s-plugin"})
+BUILTIN_NETWORKS = frozenset({"bridge", "host", "none", "default"})
+_SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY)", re.I)
+_NOT_SECRET = re.compile(r"(_FILE|_PATH|_URL|_ID|_INPUT|_NAME)$", re.I)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A variable's value and where it was set."""
+
+    value: str | None
+    path: Path
+    line: int | None
+
+
+def is_secret_name(name: str) -> bool:
+    """True for variable names that hold credentials (passwords, tokens, keys)."""
+    return bool(_SECRET_NAME.search(name)) and not _NOT_SECRET.search(name)
+
+
+def image_family(ref: str) -> str:
+    """`registry/org/name:tag@digest` -> `name` (lowercase)."""
+    name = ref.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    return last.split(":", 1)[0].lower()
+
+
+def image_tag(ref: str) -> str:
+    """The tag of an image reference (`latest` when none is given)."""
+    name = ref.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else "latest"
+
+
+def service_dockerfile(stack: Stack, service: Service) -> Dockerfile | None:
+    """The Dockerfile a service builds from, when it builds and the file exists."""
+    return stack.dockerfile_for(service.build.dockerfile) if service.build else None
+
+
+def service_images(stack: Stack, service: Service) -> list[str]:
+    """Upstream images a service runs on: its `image:` or its Dockerfile's resolved bases."""
+    dockerfile = service_dockerfile(stack, service)
+    if dockerfile is None:
+        return [service.image] if service.image and not service.build else []
+    args = service.build.args if service.build else {}
+    lineage = dockerfile.lineage()
+    return [
+        dockerfile.resolve(stage.base, args)
+        for stage in lineage
+        if dockerfile.stage_named(dockerfile.resolve(stage.base, args)) is None
+    ]
+
+
+def is_free_threaded(dockerfile: Dockerfile | None) -> bool:
+    """True when the image's Python is built without the GIL (`--disable-gil`, or a `3.Xt`
+    interpreter installed by uv).
+    """
+    if dockerfile is None:
+        return False
+    text = dockerfile.text_of_lineage()
+    return "--disable-gil" in text or bool(re.search(r"python install\s+\S*3\.\d+t\b", text))
+
+
+def dockerfile_env(dockerfile: Dockerfile) -> dict[str, Setting]:
+    """ENV of the final stage and its local parents (parents first, so children win)."""
+    env: dict[str, Setting] = {}
+    for stage in reversed(dockerfile.lineage()):
+        for ins in stage.of("ENV"):
+            for key, value in parse_env_instruction(ins.value).items():
+                env[key] = Setting(value, dockerfile.path, ins.line)
+    return env
+
+
+def effective_env(stack: Stack, service: Service) -> dict[str, Setting]:
+    """Environment a service's container gets: image ENV, then env_file, then `environment:`."""
+    dockerfile = service_dockerfile(stack, service)
+    env = dockerfile_env(dockerfile) if dockerfile else {}
+    for path in service.env_files:
+        env_file = stack.env_files.get(path)
+        if env_file is not None:
+            for entry in env_file.entries:
+                env[entry.key] = Setting(entry.value, path, entry.line)
+    line = stack.compose.line("services", service.name, "environment")
+    for key, value in service.environment.items():
+        env[key] = Setting(
+            value,
+            stack.compose.path,
+            stack.compose.line("services", service.name, "environment", key) or line,
+        )
+    return env
+
+
+@dataclass(frozen=True)
+class ServerRun:
+    """How one MCP server is started, from a manifest or from a client config file."""
+
+    name: str
+    path: Path
+    line: int | None
+    kind: str
+    image: str
+    args: tuple[str, ...]
+    env: dict[str, str | None]
+    mount_targets: tuple[str, ...]
+    mount_sources: tuple[str, ...]
+    network: str | None
+    run: DockerRun | None
+    manifest: McpManifest | None = None
+
+    @property
+    def looks_like(self) -> str:
+        """Which reference server this is (by name, then by image)."""
+        text = f"{self.name} {self.image}".lower()
+        for known in ("filesystem", "memory", "github", "fetch", "git"):
+            if known in text:
+                return known
+        return self.name
+
+
+def server_runs(stack: Stack) -> list[ServerRun]:
+    """Every stdio server: manifests first, then each client config's `docker run` servers."""
+    runs: list[ServerRun] = []
+    for manifest in stack.manifests.values():
+        if manifest.transport != "stdio":
+            continue
+        env: dict[str, str | None] = dict(manifest.env)
+        env.update({secret.name: None for secret in manifest.secrets})
+        runs.append(
+            ServerRun(
+                manifest.name,
+                manifest.path,
+                manifest.doc.line_of("name"),
+                "manifest",
+                manifest.image,
+                manifest.args,
+                env,
+                tuple(m.target for m in manifest.mounts),
+                tuple(m.source or "workspace" for m in manifest.mounts),
+                manifest.network,
+                None,
+                manifest,
+            )
+        )
+    for client in (stack.devcontainer, *stack.clients):
+        for server in client.servers.values():
+            run = parse_docker_run(server.command, server.args)
+            if run is None:
+                continue
+            env = dict(run.env)
+            env.update(server.env)
+            networks = run.values("--network")
+            runs.append(
+                ServerRun(
+                    server.name,
+                    client.path,
+                    client.doc.line_of(*client.server_keys, server.name),
+                    client.kind,
+                    run.image,
+                    run.args,
+                    env,
+                    tuple(run.mount_targets()),
+                    tuple(run.mount_sources()),
+                    networks[-1] if networks else None,
+                    run,
+                )
+            )
+    return runs
+
+
+def under(path: str, targets: tuple[str, ...] | list[str]) -> bool:
+    """True when `path` lies at or below one of the mount `targets`."""
+    clean = path.rstrip("/") or "/"
+    return any(clean == t.rstrip("/") or clean.startswith(t.rstrip("/") + "/") for t in targets)

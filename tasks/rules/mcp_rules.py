@@ -1,0 +1,216 @@
+"""MCP client configuration: keys VS Code reads, secrets, names, mounts and networks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tasks.model.clients import SERVER_KEYS
+from tasks.model.stack import Stack
+from tasks.rules.context import BUILTIN_NETWORKS, ServerRun, server_runs, under
+from tasks.rules.registry import Hit, Severity, rule
+
+# Keys a client file may use by mistake, and the key that client really reads.
+_WRONG_KEYS: dict[str, dict[str, str]] = {
+    "devcontainer": {
+        "mcpServers": "customizations.vscode.mcp.servers",
+        "servers": "customizations.vscode.mcp.servers",
+        "mcp": "customizations.vscode.mcp",
+        "inputs": ".vscode/mcp.json `inputs` (devcontainer.json has none)",
+    },
+    "vscode": {"mcpServers": "servers", "mcp": "servers"},
+    "portable": {"servers": "mcpServers"},
+}
+
+
+@rule("MCP001", "MCP servers under a key the client never reads", Severity.ERROR)
+def unread_keys(stack: Stack) -> Iterator[Hit]:
+    """devcontainer.json has no top-level mcpServers; mcp.json uses `servers`; .mcp.json
+    uses `mcpServers`.
+    """
+    for client in (stack.devcontainer, *stack.clients):
+        data = client.doc.data if isinstance(client.doc.data, dict) else {}
+        for key, right in _WRONG_KEYS[client.kind].items():
+            if key in data:
+                yield Hit(
+                    client.path,
+                    client.doc.line_of(key),
+                    f"top-level `{key}` is not read by this client ({client.kind})",
+                    f"move it to `{right}`",
+                )
+        vscode = (data.get("customizations") or {}).get("vscode") or {}
+        if client.kind == "devcontainer" and "mcpServers" in vscode:
+            yield Hit(
+                client.path,
+                client.doc.line_of("customizations", "vscode", "mcpServers"),
+                "customizations.vscode.mcpServers is not read by VS Code",
+                f"move it to `{'.'.join(SERVER_KEYS['devcontainer'])}`",
+            )
+
+
+@rule("MCP002", "`${input:...}` outside .vscode/mcp.json", Severity.ERROR)
+def inputs_outside_mcp_json(stack: Stack) -> Iterator[Hit]:
+    """Input prompts exist only in mcp.json; devcontainer.json must use `${localEnv:VAR}`."""
+    for number, line in enumerate(stack.devcontainer.doc.text.splitlines(), start=1):
+        if "${input:" in line and not line.lstrip().startswith("//"):
+            yield Hit(
+                stack.devcontainer.path,
+                number,
+                "`${input:...}` is not substituted in devcontainer.json",
+                "pass the secret with ${localEnv:VAR}; prompts belong in .vscode/mcp.json",
+            )
+
+
+@rule("MCP003", "GitHub server token or toolset variables it does not read", Severity.ERROR)
+def github_variables(stack: Stack) -> Iterator[Hit]:
+    """The GitHub MCP server reads GITHUB_PERSONAL_ACCESS_TOKEN; GITHUB_DYNAMIC_TOOLSETS is gone."""
+    for run in server_runs(stack):
+        if run.looks_like != "github":
+            continue
+        if "GITHUB_TOKEN" in run.env and "GITHUB_PERSONAL_ACCESS_TOKEN" not in run.env:
+            yield Hit(
+                run.path,
+                run.line,
+                f"server {run.name} passes GITHUB_TOKEN, which the GitHub MCP server ignores",
+                "pass GITHUB_PERSONAL_ACCESS_TOKEN instead",
+            )
+        if "GITHUB_DYNAMIC_TOOLSETS" in run.env:
+            yield Hit(
+                run.path,
+                run.line,
+                f"server {run.name} sets GITHUB_DYNAMIC_TOOLSETS, removed from the server",
+                "use GITHUB_TOOLSETS=... and GITHUB_READ_ONLY=1",
+            )
+
+
+@rule("MCP004", "fixed container name on a stdio server", Severity.ERROR)
+def fixed_names(stack: Stack) -> Iterator[Hit]:
+    """`--name` makes a second client (another VS Code window) fail with a name conflict."""
+    for run in server_runs(stack):
+        if run.run is not None and run.run.values("--name"):
+            yield Hit(
+                run.path,
+                run.line,
+                f"server {run.name} runs with --name {run.run.values('--name')[0]}",
+                "drop --name; find containers by --label dev.mcp-cluster.server=NAME",
+            )
+
+
+@rule("MCP005", "stdio `docker run` without -i, --rm or a label", Severity.ERROR)
+def stdio_run_flags(stack: Stack) -> Iterator[Hit]:
+    """Stdio needs stdin open (-i); --rm and a label let leaked containers be found and reaped."""
+    for run in server_runs(stack):
+        if run.run is None:
+            continue
+        if not {"-i", "--interactive"} & run.run.flags:
+            yield Hit(
+                run.path,
+                run.line,
+                f"server {run.name}: docker run without -i",
+                "add -i so the server reads JSON-RPC from stdin",
+            )
+        if "--rm" not in run.run.flags:
+            yield Hit(
+                run.path,
+                run.line,
+                f"server {run.name}: docker run without --rm",
+                "add --rm so exited servers do not pile up",
+                Severity.WARNING,
+            )
+        if not run.run.values("--label"):
+            yield Hit(
+                run.path,
+                run.line,
+                f"server {run.name}: no --label to find its containers",
+                "add --label dev.mcp-cluster.server=NAME (invoke mcp.clean reaps by label)",
+                Severity.WARNING,
+            )
+
+
+@rule("MCP006", "filesystem server without an allowed directory", Severity.ERROR)
+def filesystem_roots(stack: Stack) -> Iterator[Hit]:
+    """The filesystem server serves only the directories given as positional arguments."""
+    for run in server_runs(stack):
+        if run.looks_like != "filesystem":
+            continue
+        if not run.args:
+            yield Hit(
+                run.path,
+                run.line,
+                f"server {run.name} gets no allowed directory",
+                "pass the mount point (e.g. /workspace) after the image",
+            )
+        for arg in run.args:
+            if arg.startswith("/") and not under(arg, run.mount_targets):
+                yield Hit(
+                    run.path,
+                    run.line,
+                    f"server {run.name} allows {arg}, which no mount provides",
+                    f"mount the workspace at {arg}",
+                )
+
+
+@rule("MCP007", "`${workspaceFolder}` in a bind mount run from the dev container", Severity.ERROR)
+def workspace_folder(stack: Stack) -> Iterator[Hit]:
+    """Inside the dev container `${workspaceFolder}` is a container path; the daemon needs the
+    host path.
+    """
+    for run in server_runs(stack):
+        if run.kind == "devcontainer" and any("${workspaceFolder}" in s for s in run.mount_sources):
+            yield Hit(
+                run.path,
+                run.line,
+                f"server {run.name} mounts ${{workspaceFolder}}, a path the Docker daemon "
+                "on the host cannot see",
+                "use ${localWorkspaceFolder} (or a named volume)",
+            )
+
+
+def _network_hit(stack: Stack, run: ServerRun) -> Hit | None:
+    network = run.network
+    if network is None or network in BUILTIN_NETWORKS or network in stack.compose.network_names():
+        return None
+    declared = stack.compose.networks.get(network)
+    fix = (
+        f"add `name: {network}` under networks.{network} in {stack.compose.path.name} "
+        f"(compose names it {declared.name})"
+        if declared
+        else f"use a network the stack creates ({', '.join(sorted(stack.compose.network_names()))})"
+        " or bridge/none"
+    )
+    return Hit(run.path, run.line, f"server {run.name}: --network {network} does not exist", fix)
+
+
+@rule("MCP008", "`docker run --network` names a network that will not exist", Severity.ERROR)
+def unknown_network(stack: Stack) -> Iterator[Hit]:
+    """Compose prefixes network names with the project unless the network sets `name:`."""
+    for run in server_runs(stack):
+        hit = _network_hit(stack, run)
+        if hit is not None:
+            yield hit
+
+
+@rule("MCP009", "manifest does not match its folder", Severity.ERROR)
+def manifest_names(stack: Stack) -> Iterator[Hit]:
+    """A manifest's name is its folder's name, and stdio servers are configured in the client."""
+    for manifest in stack.manifests.values():
+        if manifest.name != manifest.folder_name:
+            yield Hit(
+                manifest.path,
+                manifest.doc.line_of("name"),
+                f"manifest name {manifest.name!r} in folder mcp/{manifest.folder_name}/",
+                f"set name: {manifest.folder_name}",
+            )
+        if manifest.transport == "stdio" and manifest.name not in stack.devcontainer.servers:
+            yield Hit(
+                stack.devcontainer.path,
+                stack.devcontainer.doc.line_of(*SERVER_KEYS["devcontainer"]),
+                f"server {manifest.name} has a manifest but is missing from devcontainer.json",
+                "run `invoke mcp.config` to regenerate the client configs",
+            )
+        if manifest.transport == "compose" and manifest.service not in stack.compose.services:
+            yield Hit(
+                manifest.path,
+                manifest.doc.line_of("service"),
+                f"manifest names compose service {manifest.service!r}, which does not exist",
+                "set service: to a service of the compose file",
+            )

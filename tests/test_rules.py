@@ -1,0 +1,441 @@
+"""Each rule: a mutation of the clean stack that trips it; the clean stack trips none."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tasks.model.stack import load_stack
+from tasks.rules.registry import RULES, Finding, Severity, run_rules
+from tests.ministack import MiniStack
+
+Mutation = Callable[[MiniStack], object]
+
+
+def findings(mini: MiniStack) -> list[Finding]:
+    return run_rules(load_stack(mini.root))
+
+
+def test_clean_stack_has_no_errors_or_warnings(mini: MiniStack) -> None:
+    found = [f for f in findings(mini) if f.severity is not Severity.INFO]
+    assert found == []
+
+
+def _svc(name: str, change: Callable[[dict[str, Any]], object]) -> Mutation:
+    return lambda m: m.edit_yaml("docker-compose.mcp.yml", lambda d: change(d["services"][name]))
+
+
+def _compose(change: Callable[[dict[str, Any]], None]) -> Mutation:
+    return lambda m: m.edit_yaml("docker-compose.mcp.yml", change)
+
+
+def _manifest(name: str, change: Callable[[dict[str, Any]], None]) -> Mutation:
+    return lambda m: m.edit_yaml(f"mcp/{name}/config/{name}.yml", change)
+
+
+def _server(name: str, change: Callable[[dict[str, Any]], None]) -> Mutation:
+    return lambda m: m.edit_json(
+        "devcontainer.json",
+        lambda d: change(d["customizations"]["vscode"]["mcp"]["servers"][name]),
+    )
+
+
+def _append(relative: str, text: str) -> Mutation:
+    return lambda m: m.put(relative, (m.folder / relative).read_text() + text)
+
+
+def _args(name: str, old: str, new: str | None) -> Mutation:
+    def change(server: dict[str, Any]) -> None:
+        index = server["args"].index(old)
+        if new is None:
+            del server["args"][index]
+        else:
+            server["args"][index] = new
+
+    return _server(name, change)
+
+
+def _all(*mutations: Mutation) -> Mutation:
+    def apply(m: MiniStack) -> None:
+        for mutation in mutations:
+            mutation(m)
+
+    return apply
+
+
+def _at_root(relative: str, text: str) -> Mutation:
+    def write(m: MiniStack) -> None:
+        path = m.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+    return write
+
+
+def _env_file_on_db(m: MiniStack) -> None:
+    _svc("db", lambda s: s.update(env_file=["devcontainer.env"]))(m)
+
+
+CASES: list[tuple[str, str, Mutation]] = [
+    (
+        "PY001",
+        "compose env on GIL image",
+        _svc("db", lambda s: s["environment"].update(PYTHON_GIL="0")),
+    ),
+    (
+        "PY001",
+        "shared env file",
+        _all(_append("devcontainer.env", "PYTHON_GIL=0\n"), _env_file_on_db),
+    ),
+    ("PY001", "dockerfile ENV", _append("containers/db/Dockerfile", "ENV PYTHON_GIL=0\n")),
+    ("PY002", "PYTHONOPTIMIZE", _append("Dockerfile", "ENV PYTHONOPTIMIZE=2\n")),
+    ("PY003", "import-time profiling", _append("devcontainer.env", "PYTHONPROFILEIMPORTTIME=1\n")),
+    (
+        "PY004",
+        "assert check",
+        _append("Dockerfile", 'RUN python3 -c "import sys; assert not sys._is_gil_enabled()"\n'),
+    ),
+    (
+        "MCP001",
+        "top-level mcpServers",
+        lambda m: m.edit_json("devcontainer.json", lambda d: d.update(mcpServers={})),
+    ),
+    (
+        "MCP001",
+        "mcp.json mcpServers",
+        _at_root(".vscode/mcp.json", '{"mcpServers": {}}'),
+    ),
+    ("MCP001", ".mcp.json servers", _at_root(".mcp.json", '{"servers": {}}')),
+    (
+        "MCP002",
+        "input in devcontainer.json",
+        _server(
+            "github",
+            lambda s: s["env"].update(GITHUB_PERSONAL_ACCESS_TOKEN="${input:github-token}"),
+        ),
+    ),
+    (
+        "MCP003",
+        "GITHUB_TOKEN",
+        _manifest("github", lambda d: d["secrets"][0].update(name="GITHUB_TOKEN")),
+    ),
+    (
+        "MCP003",
+        "dynamic toolsets",
+        _manifest("github", lambda d: d["env"].update(GITHUB_DYNAMIC_TOOLSETS="1")),
+    ),
+    ("MCP004", "--name", _server("memory", lambda s: s["args"].insert(1, "--name=memory-mcp"))),
+    ("MCP005", "no -i", _args("memory", "-i", None)),
+    ("MCP006", "no allowed dir", _manifest("filesystem", lambda d: d.update(args=[]))),
+    ("MCP006", "dir not mounted", _manifest("filesystem", lambda d: d.update(args=["/data"]))),
+    (
+        "MCP007",
+        "workspaceFolder",
+        _args(
+            "filesystem",
+            "${localWorkspaceFolder}:/workspace:ro",
+            "${workspaceFolder}:/workspace:ro",
+        ),
+    ),
+    (
+        "MCP008",
+        "network without name",
+        _compose(lambda d: d["networks"]["mcp-cluster"].pop("name")),
+    ),
+    ("MCP008", "unknown network", _manifest("memory", lambda d: d.update(network="mcp-net"))),
+    (
+        "MCP009",
+        "name differs from folder",
+        _manifest("memory", lambda d: d.update(name="memories")),
+    ),
+    (
+        "MCP009",
+        "server missing from devcontainer.json",
+        lambda m: m.edit_json(
+            "devcontainer.json",
+            lambda d: d["customizations"]["vscode"]["mcp"]["servers"].pop("memory"),
+        ),
+    ),
+    ("CMP001", "no healthcheck", _svc("db", lambda s: s.pop("healthcheck"))),
+    (
+        "CMP001",
+        "disabled healthcheck",
+        _svc("db", lambda s: s.update(healthcheck={"disable": True})),
+    ),
+    ("CMP002", "no restart", _svc("db", lambda s: s.pop("restart"))),
+    (
+        "CMP003",
+        "env_file from repo root",
+        _svc("devcontainer", lambda s: s.update(env_file=[".devcontainer/devcontainer.env"])),
+    ),
+    (
+        "CMP003",
+        "dockerComposeFile from repo root",
+        lambda m: m.edit_json(
+            "devcontainer.json",
+            lambda d: d.update(dockerComposeFile=[".devcontainer/docker-compose.mcp.yml"]),
+        ),
+    ),
+    (
+        "CMP004",
+        "outside subnet",
+        _svc("db", lambda s: s["networks"]["mcp-cluster"].update(ipv4_address="172.21.0.20")),
+    ),
+    (
+        "CMP004",
+        "clash",
+        _svc(
+            "devcontainer",
+            lambda s: s["networks"]["mcp-cluster"].update(ipv4_address="172.20.0.20"),
+        ),
+    ),
+    (
+        "CMP004",
+        "gateway",
+        _svc("db", lambda s: s["networks"]["mcp-cluster"].update(ipv4_address="172.20.0.1")),
+    ),
+    (
+        "CMP005",
+        "no ip_range",
+        _compose(lambda d: d["networks"]["mcp-cluster"]["ipam"]["config"][0].pop("ip_range")),
+    ),
+    (
+        "CMP005",
+        "static inside range",
+        _svc("db", lambda s: s["networks"]["mcp-cluster"].update(ipv4_address="172.20.200.20")),
+    ),
+    (
+        "CMP007",
+        "address variable drift",
+        lambda m: m.replace("devcontainer.env", "DB_IP=172.20.0.20", "DB_IP=172.20.0.21"),
+    ),
+    (
+        "CMP007",
+        "stale address variable",
+        _append("devcontainer.env", "FILESYSTEM_MCP_IP=172.20.0.30\n"),
+    ),
+    (
+        "CMP008",
+        "GPU on devcontainer",
+        _svc(
+            "devcontainer",
+            lambda s: s.update(
+                deploy={
+                    "resources": {
+                        "reservations": {
+                            "devices": [{"driver": "nvidia", "count": 1, "capabilities": ["gpu"]}]
+                        }
+                    }
+                }
+            ),
+        ),
+    ),
+    (
+        "CMP008",
+        "NVIDIA env via shared env file",
+        _append("devcontainer.env", "NVIDIA_VISIBLE_DEVICES=all\n"),
+    ),
+    ("CMP009", "privileged without reason", _svc("db", lambda s: s.update(privileged=True))),
+    ("CMP009", "docker.sock without reason", _svc("devcontainer", lambda s: s.pop("x-security"))),
+    ("CMP010", "all interfaces", _svc("db", lambda s: s.update(ports=["5432:5432"]))),
+    ("CMP011", "version key", _compose(lambda d: d.update(version="3.8"))),
+    (
+        "CMP011",
+        "GF_INSTALL_PLUGINS",
+        _svc("db", lambda s: s["environment"].update(GF_INSTALL_PLUGINS="x")),
+    ),
+    (
+        "CMP012",
+        "mysqladmin on mariadb 11",
+        _svc(
+            "db",
+            lambda s: (
+                s["build"]["args"].update(BASE_IMAGE="mariadb:11.8"),
+                s["healthcheck"].update(test=["CMD", "mysqladmin", "ping"]),
+                s.update(volumes=["db-data:/var/lib/mysql"]),
+            ),
+        ),
+    ),
+    (
+        "CMP012",
+        "buildctl without addr",
+        _svc(
+            "db",
+            lambda s: (
+                s.update(command=["--addr", "tcp://0.0.0.0:1234"]),
+                s["healthcheck"].update(test=["CMD", "buildctl", "debug", "info"]),
+            ),
+        ),
+    ),
+    (
+        "CMP013",
+        "unknown dependency",
+        _svc(
+            "devcontainer", lambda s: s["depends_on"].update(cache={"condition": "service_healthy"})
+        ),
+    ),
+    ("CMP013", "profiled dependency", _svc("db", lambda s: s.update(profiles=["data"]))),
+    (
+        "CMP013",
+        "started not healthy",
+        _svc("devcontainer", lambda s: s["depends_on"]["db"].update(condition="service_started")),
+    ),
+    ("CMP014", "EPHEMERAL=false", _append("devcontainer.env", "EPHEMERAL=false\n")),
+    ("SEC001", "password in env file", _append("devcontainer.env", "DB_PASSWORD=hunter2\n")),
+    (
+        "SEC001",
+        "default password in compose",
+        _svc("db", lambda s: s["environment"].update(POSTGRES_PASSWORD="${DB_PASSWORD:-admin}")),
+    ),
+    (
+        "SEC001",
+        "password in Dockerfile",
+        _append("containers/db/Dockerfile", "ENV POSTGRES_PASSWORD=postgres\n"),
+    ),
+    (
+        "SEC001",
+        "token in manifest env",
+        _manifest("github", lambda d: d["env"].update(GITHUB_PERSONAL_ACCESS_TOKEN="x")),
+    ),
+    (
+        "SEC001",
+        "literal token in client",
+        _server("github", lambda s: s["env"].update(GITHUB_PERSONAL_ACCESS_TOKEN="abc")),
+    ),
+    ("SEC002", "token pattern", _append("docs/README.md", "token: ghp_" + "a1" * 18 + "\n")),
+    (
+        "SEC003",
+        "CA copied into layer",
+        _append("containers/db/Dockerfile", "COPY ca.crt /usr/local/share/ca-certificates/\n"),
+    ),
+    (
+        "DF001",
+        "install without cache",
+        _append("containers/db/Dockerfile", "RUN apt-get update && apt-get install -y curl\n"),
+    ),
+    (
+        "DF002",
+        "npm -g as vscode",
+        _append("Dockerfile", "RUN --mount=type=cache,target=/x npm install -g typescript\n"),
+    ),
+    (
+        "DF002",
+        "pip as vscode",
+        _append("Dockerfile", "RUN --mount=type=cache,target=/x pip install ruff\n"),
+    ),
+    (
+        "DF002",
+        "sudoers without sudo",
+        lambda m: m.replace(
+            "Dockerfile",
+            "RUN useradd",
+            "RUN echo 'vscode ALL=(ALL) NOPASSWD:ALL' >> /etc/sudoers && useradd",
+        ),
+    ),
+    (
+        "DF003",
+        "cuda without OS suffix",
+        _svc("db", lambda s: s["build"]["args"].update(BASE_IMAGE="nvidia/cuda:12.9.0-base")),
+    ),
+    (
+        "DF003",
+        "free-threaded python tag",
+        lambda m: m.replace("containers/db/Dockerfile", "postgres:17-trixie", "python:3.14t-slim"),
+    ),
+    (
+        "DF003",
+        "pre-release",
+        lambda m: m.replace(
+            "containers/db/Dockerfile", "postgres:17-trixie", "python:3.15.0a1-slim-bookworm"
+        ),
+    ),
+    (
+        "DF004",
+        "syntax directive",
+        lambda m: m.put(
+            "containers/db/Dockerfile",
+            "# syntax=docker/dockerfile:1\n" + (m.folder / "containers/db/Dockerfile").read_text(),
+        ),
+    ),
+    ("VOL001", "database without volume", _svc("db", lambda s: s.pop("volumes"))),
+    ("VOL001", "memory without MEMORY_FILE_PATH", _manifest("memory", lambda d: d.pop("env"))),
+    (
+        "VOL001",
+        "memory file off the volume",
+        _manifest("memory", lambda d: d["env"].update(MEMORY_FILE_PATH="/app/memory.jsonl")),
+    ),
+    (
+        "VOL002",
+        "undeclared volume",
+        _svc("db", lambda s: s.update(volumes=["pgdata:/var/lib/postgresql/data"])),
+    ),
+    ("VOL002", "volume without name", _compose(lambda d: d["volumes"]["history"].pop("name"))),
+    (
+        "VOL003",
+        "mount point not owned",
+        lambda m: m.replace(
+            "Dockerfile",
+            "mkdir -p /home/vscode/.history && chown vscode /home/vscode/.history",
+            "true",
+        ),
+    ),
+    (
+        "DOC001",
+        "too long",
+        lambda m: m.put(
+            "docs/README.md", (m.folder / "docs/README.md").read_text() + "line\n" * 100
+        ),
+    ),
+    ("DOC002", "broken link", _append("docs/README.md", "[gone](setup/missing.md)\n")),
+    (
+        "DOC003",
+        "service not documented",
+        lambda m: m.put("docs/README.md", "# Mini\n\ndb, filesystem, memory, github\n"),
+    ),
+    ("ENV001", "undefined variable", _svc("db", lambda s: s.update(image="mini-db:${DB_TAG}"))),
+    (
+        "ENV002",
+        "default not listed",
+        _svc("db", lambda s: s.update(image="mini-db:${DB_TAG:-latest}")),
+    ),
+    (
+        "ENV002",
+        "secret source not in .env.example",
+        lambda m: m.replace(".env.example", "DB_PASSWORD=\n", ""),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "case", "mutate"), CASES, ids=[f"{r}-{c}" for r, c, _ in CASES]
+)
+def test_mutation_trips_rule(mini: MiniStack, rule_id: str, case: str, mutate: Mutation) -> None:
+    mutate(mini)
+    hits = [f for f in findings(mini) if f.rule == rule_id]
+    assert hits, f"{rule_id} did not fire for: {case}"
+    assert all(h.path and h.message and h.fix for h in hits)
+
+
+def test_every_rule_has_a_tripping_case() -> None:
+    from tasks.rules import catalog  # noqa: F401
+
+    tested = {rule_id for rule_id, _, _ in CASES} | {"CMP006"}
+    assert set(RULES) == tested
+
+
+def test_pool_overlap_is_a_note_and_quiet_elsewhere(mini: MiniStack) -> None:
+    assert [f.severity for f in findings(mini) if f.rule == "CMP006"] == [Severity.INFO]
+    mini.edit_yaml(
+        "docker-compose.mcp.yml",
+        lambda d: d["networks"]["mcp-cluster"]["ipam"]["config"][0].update(
+            subnet="10.99.0.0/16", ip_range="10.99.128.0/17", gateway="10.99.0.1"
+        ),
+    )
+    assert not [f for f in findings(mini) if f.rule == "CMP006"]
+
+
+def test_secret_values_never_appear_in_findings(mini: MiniStack) -> None:
+    _append("devcontainer.env", "DB_PASSWORD=hunter2-very-secret\n")(mini)
+    assert all("hunter2" not in f.message + f.fix for f in findings(mini))
