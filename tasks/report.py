@@ -12,6 +12,7 @@ from typing import Any
 
 from invoke.exceptions import Exit
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tasks.model.errors import StackError
@@ -52,7 +53,7 @@ def bad_input_exits(as_json: bool) -> Iterator[None]:
                 }
             )
         else:
-            errors.print(f"[bold red]error:[/] {error.render()}", soft_wrap=True)
+            errors.print(f"[bold red]error:[/] {escape(error.render())}", soft_wrap=True)
         raise Exit(code=EXIT_BAD_INPUT) from None
 
 
@@ -73,9 +74,9 @@ def findings_table(title: str, findings: list[Finding]) -> Table:
         table.add_row(
             f"[{_STYLE[finding.severity]}]{finding.severity.value}[/]",
             finding.rule,
-            finding.location,
-            finding.message,
-            finding.fix,
+            escape(finding.location),
+            escape(finding.message),
+            escape(finding.fix),
         )
     return table
 
