@@ -235,8 +235,7 @@ def _interpolate(
         raise StackError(
             doc.path,
             str(error),
-            f"define {error.variable} in devcontainer.env or the shell, or give a default "
-            f"${{{error.variable}:-value}}",
+            error.fix,
             line=doc.line_of(*keys),
             key=key,
         ) from None
