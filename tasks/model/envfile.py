@@ -81,9 +81,7 @@ def _value(raw: str, known: dict[str, str], path: Path, line: int, key: str) -> 
     try:
         return interpolator.resolve(text)
     except InterpolationError as error:
-        raise StackError(
-            path, str(error), "fix the ${...} expression", line=line, key=key
-        ) from None
+        raise StackError(path, str(error), error.fix, line=line, key=key) from None
 
 
 def _quoted(raw: str, quote: str, path: Path, line: int, key: str) -> str:
