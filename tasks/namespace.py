@@ -2,9 +2,21 @@
 
 from invoke.collection import Collection
 
-from tasks import check_tasks, docs_tasks, env_tasks
+from tasks import build_tasks, check_tasks, docs_tasks, doctor_tasks, env_tasks
 
 namespace = Collection()
 namespace.add_task(check_tasks.check)
+namespace.add_task(doctor_tasks.doctor)
 namespace.add_collection(Collection("docs", docs_tasks.docs_check))
 namespace.add_collection(Collection("env", env_tasks.env_show, env_tasks.env_check))
+namespace.add_collection(
+    Collection(
+        "build",
+        build_tasks.build_all,
+        build_tasks.build_mcp,
+        build_tasks.build_containers,
+        build_tasks.build_seed,
+        build_tasks.build_cache,
+        build_tasks.build_bake_file,
+    )
+)

@@ -294,7 +294,7 @@ def _service(name: str, spec: dict[str, Any], folder: Path, doc: Document) -> Se
     return Service(
         name=name,
         image=spec.get("image"),
-        build=_build(spec.get("build"), folder),
+        build=parse_build(spec.get("build"), folder),
         container_name=spec.get("container_name"),
         hostname=spec.get("hostname"),
         ports=tuple(_port(p, fail) for p in spec.get("ports") or []),
@@ -320,7 +320,8 @@ def _service(name: str, spec: dict[str, Any], folder: Path, doc: Document) -> Se
     )
 
 
-def _build(raw: Any, folder: Path) -> Build | None:
+def parse_build(raw: Any, folder: Path) -> Build | None:
+    """A compose-style build section (string or mapping), paths resolved from `folder`."""
     if raw is None:
         return None
     spec: dict[str, Any] = {"context": raw} if isinstance(raw, str) else dict(raw)

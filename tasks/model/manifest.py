@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tasks.model.compose import Build, parse_build
 from tasks.model.errors import StackError
+from tasks.model.interpolate import InterpolationError, Interpolator
 from tasks.model.source import Document, load_yaml
 
 TRANSPORTS = ("stdio", "compose")
@@ -55,8 +58,7 @@ class McpManifest:
     name: str
     description: str
     image: str
-    build_context: Path | None
-    dockerfile: Path | None
+    build: Build | None
     transport: str
     network: str
     args: tuple[str, ...]
@@ -72,8 +74,9 @@ class McpManifest:
         return self.path.parent.parent.name
 
 
-def load_manifest(path: Path) -> McpManifest:
-    """Load and validate one manifest; every bad key is a `StackError` naming it."""
+def load_manifest(path: Path, env: Mapping[str, str]) -> McpManifest:
+    """Load and validate one manifest (build values interpolated with `env`); every bad key is a
+    `StackError` naming it."""
     doc = load_yaml(path, "MCP manifest")
     data = doc.data
     if not isinstance(data, dict):
@@ -93,24 +96,19 @@ def load_manifest(path: Path) -> McpManifest:
     if data["transport"] not in TRANSPORTS:
         raise fail("transport", f"transport {data['transport']!r}", f"use one of {TRANSPORTS}")
     build = data.get("build")
-    context = dockerfile = None
-    if build is not None:
-        if not isinstance(build, dict) or "context" not in build:
-            raise fail(
-                "build",
-                "build needs a context",
-                "write build: {context: .., dockerfile: Dockerfile}",
-            )
-        context = (path.parent / str(build["context"])).resolve(strict=False)
-        dockerfile = context / str(build.get("dockerfile", "Dockerfile"))
+    if build is not None and (not isinstance(build, dict) or "context" not in build):
+        raise fail("build", "build needs a context", "write build: {context: .., dockerfile: ...}")
+    try:
+        resolved = _resolve(build, Interpolator(env))
+    except InterpolationError as error:
+        raise fail("build", str(error), error.fix) from None
     return McpManifest(
         path=path,
         doc=doc,
         name=data["name"],
         description=str(data.get("description", "")),
         image=data["image"],
-        build_context=context,
-        dockerfile=dockerfile,
+        build=parse_build(resolved, path.parent),
         transport=data["transport"],
         network=str(data.get("network", "bridge")),
         args=tuple(str(a) for a in _list(data, "args", fail)),
@@ -120,6 +118,12 @@ def load_manifest(path: Path) -> McpManifest:
         labels={str(k): str(v) for k, v in _dict(data, "labels", fail).items()},
         service=data.get("service"),
     )
+
+
+def _resolve(value: Any, interpolator: Interpolator) -> Any:
+    if isinstance(value, dict):
+        return {k: _resolve(v, interpolator) for k, v in value.items()}
+    return interpolator.resolve(value) if isinstance(value, str) else value
 
 
 def _list(data: dict[str, Any], key: str, fail: Any) -> list[Any]:

@@ -105,16 +105,17 @@ def load_stack(root: Path, profile: str | None = None) -> Stack:
     devcontainer = load_client_config(folder / DEVCONTAINER_JSON, "devcontainer")
     references: list[Reference] = []
     compose_path = _compose_path(devcontainer, folder, references)
-    compose = load_compose(compose_path, interpolation_env(folder, profile))
+    variables = interpolation_env(folder, profile)
+    compose = load_compose(compose_path, variables)
     references += _compose_references(compose)
-    manifests = _manifests(folder)
+    manifests = _manifests(folder, variables)
     for manifest in manifests.values():
-        if manifest.build_context is not None:
+        if manifest.build is not None:
             references.append(
                 Reference(
                     "build context",
-                    str(manifest.build_context),
-                    manifest.build_context,
+                    str(manifest.build.context),
+                    manifest.build.context,
                     manifest.path,
                     manifest.doc.line_of("build"),
                     "build.context",
@@ -248,11 +249,11 @@ def _compose_references(compose: ComposeFile) -> list[Reference]:
     return refs
 
 
-def _manifests(folder: Path) -> dict[str, McpManifest]:
+def _manifests(folder: Path, env: dict[str, str]) -> dict[str, McpManifest]:
     manifests: dict[str, McpManifest] = {}
     for server in sorted(p for p in (folder / "mcp").glob("*") if p.is_dir()):
         path = server / "config" / f"{server.name}.yml"
         if path.is_file():
-            manifest = load_manifest(path)
+            manifest = load_manifest(path, env)
             manifests[manifest.name] = manifest
     return manifests

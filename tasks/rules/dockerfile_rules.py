@@ -114,7 +114,7 @@ def _references(stack: Stack) -> Iterator[tuple[str, Path, int | None]]:
                     stack.compose.line("services", service.name, "build"),
                 )
     for manifest in stack.manifests.values():
-        if manifest.build_context is None:
+        if manifest.build is None:
             yield manifest.image, manifest.path, manifest.doc.line_of("image")
 
 

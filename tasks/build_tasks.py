@@ -1,0 +1,334 @@
+"""`invoke build.*`: image builds through BuildKit, online or with the offline profile."""
+
+from __future__ import annotations
+
+import time
+
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import task
+from python_on_whales import DockerClient
+from rich.live import Live
+from rich.markup import escape
+from rich.table import Table
+
+from tasks.engine.bake import ImageResult, run_builds
+from tasks.engine.cache import cache_usage, prune_cache
+from tasks.engine.client import EngineError, docker_client, engine_errors, require_engine
+from tasks.engine.seed import label_state, refuse_foreign, seed_root, stand_in_plan, stand_ins
+from tasks.images.plan import BuildPlan, build_plan, detect_ca_bundle
+from tasks.images.progress import BuildLog
+from tasks.model.stack import PROFILES_DIR, load_stack
+from tasks.report import (
+    EXIT_BAD_INPUT,
+    EXIT_FINDINGS,
+    REPO_ROOT,
+    bad_input_exits,
+    console,
+    emit_json,
+    errors,
+)
+
+OPTIONS_HELP = {
+    "parallel": "build every image in one `docker buildx bake` (default: one at a time)",
+    "no_cache": "ignore the build cache",
+    "pull": "pull newer base images (online only)",
+    "profile": "image profile: `offline` uses local stand-ins seeded from Debian",
+    "ca_bundle": "CA bundle for TLS-inspecting proxies, passed as a BuildKit secret "
+    "(default: detected from SSL_CERT_FILE etc. or the system bundle)",
+    "json": "print the summary as JSON",
+}
+
+
+def _progress_table(log: BuildLog, names: list[str]) -> Table:
+    table = Table(title="building", title_justify="left")
+    for column in ("image", "status", "steps", "seconds"):
+        table.add_column(column)
+    for name in names:
+        image = log.image(name) if name in log.images else None
+        if image is None:
+            table.add_row(name, "queued", "", "")
+            continue
+        steps = f"{image.finished_steps}/{image.total_steps}" if image.total_steps else ""
+        table.add_row(name, image.status, steps, f"{image.seconds:.0f}")
+    return table
+
+
+def _summary(results: list[ImageResult], plan: BuildPlan, seconds: float) -> Table:
+    table = Table(title=f"build summary ({seconds:.1f} s)", title_justify="left")
+    for column in ("image", "status", "seconds", "cached/total steps", "size"):
+        table.add_column(column)
+    for result in results:
+        style = {"failed": "red", "cached": "cyan", "built": "green"}.get(result.status, "")
+        size = f"{result.size_bytes / 1e6:.0f} MB" if result.size_bytes else ""
+        table.add_row(
+            result.tag,
+            f"[{style}]{result.status}[/]",
+            f"{result.seconds:.1f}",
+            f"{result.cached_steps}/{result.total_steps}",
+            size,
+        )
+    for item in plan.unavailable:
+        table.add_row(item.name, "[yellow]not buildable here[/]", "", "", escape(item.reason))
+    return table
+
+
+def _seed_offline(client: DockerClient, quiet: bool) -> list[ImageResult]:
+    folder = REPO_ROOT / ".devcontainer"
+    items = stand_ins(folder, folder / PROFILES_DIR / "offline.env")
+    refuse_foreign(client, [item.tag for item in items])
+    root = next(item for item in items if item.folder is None)
+    if not quiet:
+        console.print(f"stand-in {root.tag}: {seed_root(client, root.tag, 'debian:trixie-slim')}")
+    else:
+        seed_root(client, root.tag, "debian:trixie-slim")
+    missing = [i for i in items if i.folder is not None and label_state(client, i.tag) == "missing"]
+    plan = stand_in_plan(missing)
+    if not plan.targets:
+        return []
+    return run_builds(
+        client,
+        plan,
+        plan.bake_definition(detect_ca_bundle()),
+        parallel=True,
+        listener=lambda log: None,
+    )
+
+
+def build(
+    group: str | None,
+    names: tuple[str, ...],
+    *,
+    parallel: bool,
+    no_cache: bool,
+    pull: bool,
+    profile: str,
+    ca_bundle: str,
+    json: bool,
+) -> None:
+    """Build the selected images and report; exit 1 when any image fails."""
+    with bad_input_exits(json):
+        stack = load_stack(REPO_ROOT, profile or None)
+    try:
+        plan = build_plan(stack, profile or None).select(group, names)
+        bundle = detect_ca_bundle(ca_bundle)
+    except (ValueError, FileNotFoundError) as error:
+        errors.print(f"[red]error:[/] {escape(str(error))}")
+        raise Exit(code=EXIT_BAD_INPUT) from None
+    client = docker_client()
+    started = time.monotonic()
+    try:
+        require_engine(client)
+        if profile == "offline":
+            with engine_errors("seeding the offline stand-ins"):
+                _seed_offline(client, json)
+        names_in_order = [t.name for t in plan.targets]
+        definition = plan.bake_definition(bundle)
+        if json or not console.is_terminal:
+            results = run_builds(
+                client,
+                plan,
+                definition,
+                parallel=parallel,
+                no_cache=no_cache,
+                pull=pull,
+                listener=lambda log: None,
+            )
+        else:
+            with Live(console=console, refresh_per_second=4) as live:
+                results = run_builds(
+                    client,
+                    plan,
+                    definition,
+                    parallel=parallel,
+                    no_cache=no_cache,
+                    pull=pull,
+                    listener=lambda log: live.update(_progress_table(log, names_in_order)),
+                )
+    except EngineError as error:
+        errors.print(f"[red]error:[/] {escape(str(error))}")
+        raise Exit(code=EXIT_FINDINGS) from None
+    seconds = time.monotonic() - started
+    failed = [r for r in results if r.status == "failed"]
+    if json:
+        emit_json(
+            {
+                "profile": profile or "online",
+                "parallel": parallel,
+                "seconds": round(seconds, 2),
+                "ca_bundle": str(bundle) if bundle else None,
+                "ok": not failed,
+                "images": [r.to_json() for r in results],
+                "not_buildable": [u.__dict__ for u in plan.unavailable],
+            }
+        )
+    else:
+        console.print(_summary(results, plan, seconds))
+        for result in failed:
+            console.print(f"[red]{result.tag} failed:[/] {escape(result.error or '')}")
+            for line in result.log_tail[-12:]:
+                console.print(f"  {escape(line)}", soft_wrap=True)
+    if failed:
+        raise Exit(code=EXIT_FINDINGS)
+
+
+@task(name="all", help=OPTIONS_HELP)
+def build_all(
+    c: Context,
+    parallel: bool = False,
+    no_cache: bool = False,
+    pull: bool = False,
+    profile: str = "",
+    ca_bundle: str = "",
+    json: bool = False,
+) -> None:
+    """Build every image of the stack, with live progress and a summary table.
+
+    One failing image does not stop the others; its last log lines are shown and the exit
+    code is 1. Images a profile cannot build are listed, never skipped silently.
+    """
+    build(
+        None,
+        (),
+        parallel=parallel,
+        no_cache=no_cache,
+        pull=pull,
+        profile=profile,
+        ca_bundle=ca_bundle,
+        json=json,
+    )
+
+
+@task(name="mcp", help={"name": "one MCP server image (default: all)", **OPTIONS_HELP})
+def build_mcp(
+    c: Context,
+    name: str = "",
+    parallel: bool = False,
+    no_cache: bool = False,
+    pull: bool = False,
+    profile: str = "",
+    ca_bundle: str = "",
+    json: bool = False,
+) -> None:
+    """Build the MCP server images (or one of them)."""
+    build(
+        "mcp",
+        (name,) if name else (),
+        parallel=parallel,
+        no_cache=no_cache,
+        pull=pull,
+        profile=profile,
+        ca_bundle=ca_bundle,
+        json=json,
+    )
+
+
+@task(name="containers", help={"name": "one container image (default: all)", **OPTIONS_HELP})
+def build_containers(
+    c: Context,
+    name: str = "",
+    parallel: bool = False,
+    no_cache: bool = False,
+    pull: bool = False,
+    profile: str = "",
+    ca_bundle: str = "",
+    json: bool = False,
+) -> None:
+    """Build the infrastructure container images (or one of them)."""
+    build(
+        "containers",
+        (name,) if name else (),
+        parallel=parallel,
+        no_cache=no_cache,
+        pull=pull,
+        profile=profile,
+        ca_bundle=ca_bundle,
+        json=json,
+    )
+
+
+@task(name="seed", help={"refresh": "rebuild stand-ins that already exist", "json": "print JSON"})
+def build_seed(c: Context, refresh: bool = False, json: bool = False) -> None:
+    """Seed the offline profile's stand-in base images from Debian's archive.
+
+    Stand-ins are labelled dev.mcp-cluster.stand-in=true; an image of the same tag that lacks
+    the label (pulled from a registry) is never overwritten.
+    """
+    client = docker_client()
+    try:
+        require_engine(client)
+        folder = REPO_ROOT / ".devcontainer"
+        items = stand_ins(folder, folder / PROFILES_DIR / "offline.env")
+        refuse_foreign(client, [i.tag for i in items])
+        root = next(i for i in items if i.folder is None)
+        root_state = seed_root(client, root.tag, "debian:trixie-slim", refresh=refresh)
+        todo = [
+            i
+            for i in items
+            if i.folder is not None and (refresh or label_state(client, i.tag) == "missing")
+        ]
+        plan = stand_in_plan(todo)
+        results = run_builds(
+            client,
+            plan,
+            plan.bake_definition(detect_ca_bundle()),
+            parallel=True,
+            no_cache=refresh,
+            listener=lambda log: None,
+        )
+    except EngineError as error:
+        errors.print(f"[red]error:[/] {escape(str(error))}")
+        raise Exit(code=EXIT_FINDINGS) from None
+    present = [i.tag for i in items if i.folder is not None and i not in todo]
+    if json:
+        emit_json(
+            {
+                "root": {root.tag: root_state},
+                "present": present,
+                "images": [r.to_json() for r in results],
+            }
+        )
+    else:
+        console.print(f"{root.tag}: {root_state}; already present: {', '.join(present) or 'none'}")
+        if results:
+            console.print(_summary(results, plan, sum(r.seconds for r in results)))
+    if any(r.status == "failed" for r in results):
+        raise Exit(code=EXIT_FINDINGS)
+
+
+@task(name="cache", help={"prune": "remove all build cache", "json": "print JSON"})
+def build_cache(c: Context, prune: bool = False, json: bool = False) -> None:
+    """Show BuildKit's build-cache use (`docker buildx du`), and prune it on request."""
+    client = docker_client()
+    try:
+        require_engine(client)
+        before = cache_usage(client)
+        if prune:
+            prune_cache(client)
+        after = cache_usage(client) if prune else before
+    except EngineError as error:
+        errors.print(f"[red]error:[/] {escape(str(error))}")
+        raise Exit(code=EXIT_FINDINGS) from None
+    if json:
+        emit_json({"before": before.__dict__, "after": after.__dict__, "pruned": prune})
+        return
+    table = Table(title="build cache", title_justify="left")
+    for column in ("", "records", "size", "reclaimable"):
+        table.add_column(column)
+    rows = [("before", before), ("after", after)] if prune else [("now", before)]
+    for label, usage in rows:
+        table.add_row(
+            label,
+            str(usage.records),
+            f"{usage.bytes / 1e6:.1f} MB",
+            f"{usage.reclaimable_bytes / 1e6:.1f} MB",
+        )
+    console.print(table)
+
+
+@task(name="bake-file", help={"profile": "image profile, e.g. offline"})
+def build_bake_file(c: Context, profile: str = "") -> None:
+    """Print the bake definition generated from the stack (what build.all --parallel runs)."""
+    with bad_input_exits(False):
+        stack = load_stack(REPO_ROOT, profile or None)
+    emit_json(build_plan(stack, profile or None).bake_definition(detect_ca_bundle()))

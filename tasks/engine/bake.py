@@ -1,0 +1,141 @@
+"""Runs image builds through `docker buildx bake`: all at once, or one image at a time."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from python_on_whales import DockerClient
+from python_on_whales.exceptions import DockerException, NoSuchImage
+
+from tasks.engine.client import engine_errors
+from tasks.images.plan import BuildPlan
+from tasks.images.progress import BuildLog, ImageProgress
+
+Listener = Callable[[BuildLog], None]
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    """The outcome for one image."""
+
+    name: str
+    tag: str
+    status: str
+    seconds: float
+    cached_steps: int
+    total_steps: int
+    size_bytes: int | None
+    error: str | None
+    log_tail: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain dict for `--json`."""
+        return {**self.__dict__, "log_tail": list(self.log_tail)}
+
+
+def bake_once(
+    client: DockerClient,
+    bake_file: Path,
+    targets: list[str],
+    log: BuildLog,
+    listener: Listener,
+    *,
+    no_cache: bool = False,
+    pull: bool = False,
+) -> bool:
+    """One `docker buildx bake` of `targets`, streaming progress into `log`; False on failure."""
+    log.new_round()
+    stream = client.buildx.bake(
+        targets,
+        files=[bake_file],
+        progress="plain",
+        stream_logs=True,
+        cache=not no_cache,
+        pull=pull,
+    )
+    try:
+        for line in stream:
+            log.feed(line)
+            listener(log)
+    except DockerException:
+        return False
+    return True
+
+
+def run_builds(
+    client: DockerClient,
+    plan: BuildPlan,
+    definition: dict[str, Any],
+    *,
+    parallel: bool,
+    listener: Listener,
+    no_cache: bool = False,
+    pull: bool = False,
+    log: BuildLog | None = None,
+) -> list[ImageResult]:
+    """Build every target of `plan`; a failing image never stops the others.
+
+    In parallel mode one bake builds everything; BuildKit cancels the rest when one image
+    fails, so the failed image is set aside and the remaining ones are baked again (finished
+    work is cached). Sequentially, each image gets its own bake.
+    """
+    log = log or BuildLog()
+    names = [t.name for t in plan.targets]
+    for name in names:
+        log.image(name)
+    with tempfile.TemporaryDirectory(prefix="mcp-bake-") as folder:
+        bake_file = Path(folder) / "docker-bake.json"
+        bake_file.write_text(json.dumps(definition, indent=2), encoding="utf-8")
+        with engine_errors("docker buildx bake"):
+            if parallel:
+                remaining = list(names)
+                while remaining and not bake_once(
+                    client, bake_file, remaining, log, listener, no_cache=no_cache, pull=pull
+                ):
+                    failed = [n for n in remaining if log.image(n).failed]
+                    if not failed:
+                        _blame_unknown(log, remaining)
+                        break
+                    remaining = [n for n in remaining if n not in failed]
+            else:
+                for name in names:
+                    if (
+                        not bake_once(
+                            client, bake_file, [name], log, listener, no_cache=no_cache, pull=pull
+                        )
+                        and not log.image(name).failed
+                    ):
+                        log.image(name).error = "bake failed before building (see output above)"
+    return [_result(client, log.image(t.name), t.tag) for t in plan.targets]
+
+
+def _blame_unknown(log: BuildLog, remaining: list[str]) -> None:
+    for name in remaining:
+        image = log.image(name)
+        if image.status == "building":
+            image.error = "bake stopped before this image finished"
+
+
+def _result(client: DockerClient, image: ImageProgress, tag: str) -> ImageResult:
+    size = None
+    if not image.failed:
+        try:
+            size = int(client.image.inspect(tag).size)
+        except (NoSuchImage, DockerException):
+            image.error = f"bake reported success but {tag} is not in the image store"
+    return ImageResult(
+        image.name,
+        tag,
+        image.status,
+        round(image.seconds, 2),
+        image.cached_steps,
+        image.total_steps,
+        size,
+        image.error,
+        tuple(image.log_tail),
+    )

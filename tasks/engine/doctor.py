@@ -1,0 +1,170 @@
+"""Prerequisite checks: what this host has, and the fix for what it lacks."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from python_on_whales import DockerClient
+from python_on_whales.exceptions import DockerException
+
+STACK_SUBNET = ipaddress.ip_network("172.20.0.0/16")
+STACK_NETWORK = "mcp-cluster"
+FREE_THREADED_NAMES = ("python3.14t", "python3.13t", "python3t")
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class Row:
+    """One prerequisite: ok, warn or fail, with what was seen and how to fix it."""
+
+    check: str
+    status: str
+    detail: str
+    fix: str = ""
+
+
+@dataclass
+class Facts:
+    """What the probes saw (None: the probe could not tell)."""
+
+    engine_version: str | None = None
+    engine_error: str | None = None
+    api_version: str | None = None
+    buildx_version: str | None = None
+    compose_version: str | None = None
+    free_bytes: int | None = None
+    runtimes: list[str] = field(default_factory=list)
+    free_threaded: dict[str, bool] = field(default_factory=dict)
+    mmdebstrap: bool = False
+    overlapping_networks: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain dict."""
+        return asdict(self)
+
+
+def _probe(call: Any) -> str | None:
+    try:
+        return str(call()).strip()
+    except (DockerException, FileNotFoundError):
+        return None
+
+
+def gather_facts(client: DockerClient) -> Facts:
+    """Ask the engine, the CLI plugins, the disk and PATH."""
+    facts = Facts(mmdebstrap=shutil.which("mmdebstrap") is not None)
+    try:
+        info = client.system.info()
+        facts.engine_version = str(info.server_version)
+        facts.runtimes = sorted((info.runtimes or {}).keys())
+        root = Path(str(info.docker_root_dir or "/"))
+        server = client.version().server
+        facts.api_version = str(server.api_version) if server else None
+    except (DockerException, FileNotFoundError) as error:
+        lines = str(getattr(error, "stderr", "") or error).strip().splitlines()
+        facts.engine_error = lines[-1] if lines else "docker does not answer"
+        root = Path("/")
+    facts.buildx_version = _probe(client.buildx.version)
+    facts.compose_version = _probe(client.compose.version)
+    facts.free_bytes = shutil.disk_usage(root if root.exists() else Path("/")).free
+    if facts.engine_version:
+        facts.overlapping_networks = _overlaps(client)
+    for name in FREE_THREADED_NAMES:
+        path = shutil.which(name)
+        if path:
+            facts.free_threaded[path] = _gil_disabled(path)
+    return facts
+
+
+def _overlaps(client: DockerClient) -> list[str]:
+    found = []
+    for network in client.network.list():
+        if network.name == STACK_NETWORK:
+            continue
+        for config in (network.ipam.config or []) if network.ipam else []:
+            subnet = config.get("Subnet") if isinstance(config, dict) else None
+            if subnet and ipaddress.ip_network(subnet, strict=False).overlaps(STACK_SUBNET):
+                found.append(f"{network.name} ({subnet})")
+    return found
+
+
+def _gil_disabled(python: str) -> bool:
+    code = "import sys,sysconfig; sys.exit(0 if sysconfig.get_config_var('Py_GIL_DISABLED') else 1)"
+    env = {**os.environ, "PYTHON_GIL": "0"}
+    return subprocess.run([python, "-c", code], env=env, check=False, timeout=30).returncode == 0
+
+
+def evaluate(facts: Facts) -> list[Row]:
+    """Turn probe results into one row per prerequisite."""
+    provision = "scripts/provision-engine.sh (as root)"
+    rows = [
+        Row("docker engine", "ok", f"{facts.engine_version} (API {facts.api_version})")
+        if facts.engine_version
+        else Row("docker engine", "fail", facts.engine_error or "not reachable", provision),
+        Row("buildx", "ok", facts.buildx_version)
+        if facts.buildx_version
+        else Row("buildx", "fail", "docker buildx is missing", provision),
+    ]
+    compose = facts.compose_version or ""
+    rows.append(
+        Row("compose v2", "ok", compose)
+        if " v2" in compose or "version 2" in compose
+        else Row("compose v2", "fail", compose or "docker compose is missing", provision)
+    )
+    free = (facts.free_bytes or 0) / GIB
+    rows.append(
+        Row(
+            "disk space",
+            "ok" if free >= 10 else "warn" if free >= 3 else "fail",
+            f"{free:.1f} GiB free",
+            "" if free >= 10 else "free space: `invoke build.cache --prune`",
+        )
+    )
+    rows.append(
+        Row("NVIDIA runtime", "ok", "present")
+        if "nvidia" in facts.runtimes
+        else Row(
+            "NVIDIA runtime",
+            "warn",
+            "no NVIDIA runtime on this host: k8s-plugin's GPU is not exercised",
+            "install the NVIDIA Container Toolkit (.devcontainer/docs/setup/gpu-setup.md)",
+        )
+    )
+    good = [path for path, ok in facts.free_threaded.items() if ok]
+    rows.append(
+        Row("free-threaded Python", "ok", ", ".join(good))
+        if good
+        else Row(
+            "free-threaded Python",
+            "warn",
+            "no python3.14t/3.13t on PATH",
+            "invoke python.freethreaded, then put its bin folder on PATH",
+        )
+    )
+    rows.append(
+        Row("mmdebstrap", "ok", "present")
+        if facts.mmdebstrap
+        else Row(
+            "mmdebstrap",
+            "warn",
+            "missing: the offline profile cannot be seeded",
+            "apt-get install -y mmdebstrap",
+        )
+    )
+    rows.append(
+        Row(
+            "address pool",
+            "warn",
+            "overlaps 172.20.0.0/16: " + ", ".join(facts.overlapping_networks),
+            "remove those networks (docker network rm) before `invoke stack.up`",
+        )
+        if facts.overlapping_networks
+        else Row("address pool", "ok", "172.20.0.0/16 is free")
+    )
+    return rows

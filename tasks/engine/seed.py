@@ -1,0 +1,123 @@
+"""Seeds the offline profile's stand-in base images from Debian's archive.
+
+The root image is a minimal Debian made by mmdebstrap and imported; every other stand-in is an
+ordinary Dockerfile in `.devcontainer/offline/<name>/` built on it. Stand-ins carry a label;
+an image with the same tag but without that label (pulled from a registry) is never replaced.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from python_on_whales import DockerClient
+from python_on_whales.exceptions import NoSuchImage
+
+from tasks.engine.client import EngineError, engine_errors
+from tasks.images.plan import STAND_IN_PREFIX, BuildPlan, ImageTarget
+from tasks.model.compose import Build
+from tasks.model.envfile import load_env_file
+
+STAND_IN_LABEL = "dev.mcp-cluster.stand-in"
+STAND_IN_FOR = "dev.mcp-cluster.stand-in.for"
+OFFLINE_DIR = "offline"
+ROOT_SUITE = "trixie"
+MIRROR = "http://deb.debian.org/debian"
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """A stand-in image: its tag and the folder holding its Dockerfile (None for the root)."""
+
+    tag: str
+    folder: Path | None
+
+    @property
+    def name(self) -> str:
+        """Short name, e.g. `postgres`."""
+        return self.tag.removeprefix(STAND_IN_PREFIX).split(":", 1)[0]
+
+
+def stand_ins(devcontainer: Path, profile_file: Path) -> list[StandIn]:
+    """Stand-ins named by the offline profile, the root (no Dockerfile folder) first."""
+    tags = sorted(
+        {v for v in load_env_file(profile_file).as_dict().values() if v.startswith(STAND_IN_PREFIX)}
+    )
+    found = []
+    for tag in tags:
+        folder = devcontainer / OFFLINE_DIR / tag.removeprefix(STAND_IN_PREFIX).split(":", 1)[0]
+        found.append(StandIn(tag, folder if (folder / "Dockerfile").is_file() else None))
+    return sorted(found, key=lambda s: s.folder is not None)
+
+
+def label_state(client: DockerClient, tag: str) -> str:
+    """`missing`, `stand-in` (ours) or `foreign` (same tag, not ours: never overwrite)."""
+    try:
+        labels = client.image.inspect(tag).config.labels or {}
+    except NoSuchImage:
+        return "missing"
+    return "stand-in" if labels.get(STAND_IN_LABEL) == "true" else "foreign"
+
+
+def refuse_foreign(client: DockerClient, tags: list[str]) -> None:
+    """Stop before replacing any image that is not one of our stand-ins."""
+    for tag in tags:
+        if label_state(client, tag) == "foreign":
+            raise EngineError(
+                f"{tag} exists and is not a stand-in (it came from a registry or elsewhere)",
+                f"keep it and drop the offline profile, or remove it with `docker rmi {tag}`",
+            )
+
+
+def seed_root(client: DockerClient, tag: str, upstream: str, *, refresh: bool = False) -> str:
+    """Create the root Debian image with mmdebstrap + import; returns what was done."""
+    state = label_state(client, tag)
+    if state == "stand-in" and not refresh:
+        return "present"
+    refuse_foreign(client, [tag])
+    if shutil.which("mmdebstrap") is None:
+        raise EngineError("mmdebstrap is not installed", "apt-get install -y mmdebstrap")
+    with tempfile.TemporaryDirectory(prefix="mcp-seed-") as folder:
+        tarball = Path(folder) / "root.tar"
+        command = [
+            "mmdebstrap",
+            "--variant=minbase",
+            "--include=ca-certificates",
+            ROOT_SUITE,
+            str(tarball),
+            MIRROR,
+        ]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            tail = "\n".join(result.stderr.strip().splitlines()[-5:])
+            raise EngineError(f"mmdebstrap failed:\n{tail}", "check access to Debian's archive")
+        with engine_errors(f"importing {tag}"):
+            client.import_(
+                tarball,
+                tag,
+                changes=[
+                    f'LABEL {STAND_IN_LABEL}="true" {STAND_IN_FOR}="{upstream}"',
+                    'CMD ["bash"]',
+                ],
+            )
+    return "created"
+
+
+def stand_in_plan(items: list[StandIn]) -> BuildPlan:
+    """The Dockerfile stand-ins as a build plan, so they build like every other image."""
+    targets = tuple(
+        ImageTarget(
+            f"stand-in-{item.name}",
+            item.tag,
+            "stand-ins",
+            Build(item.folder, item.folder / "Dockerfile", {}),
+            (),
+            item.folder / "Dockerfile",
+        )
+        for item in items
+        if item.folder is not None
+    )
+    return BuildPlan("offline", targets)

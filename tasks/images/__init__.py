@@ -1,0 +1,1 @@
+"""Image builds: the plan derived from the stack model, and build progress."""
