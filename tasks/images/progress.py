@@ -19,11 +19,10 @@ TAIL = 20
 
 @dataclass
 class Step:
-    """One BuildKit vertex."""
+    """One BuildKit vertex, and every (image, step number) it serves (bake shares vertices)."""
 
-    target: str
-    index: int | None
     name: str
+    owners: list[tuple[str, int | None]] = field(default_factory=list)
     state: str = "running"
     seconds: float = 0.0
     output: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL))
@@ -105,24 +104,28 @@ class BuildLog:
         if match is None:
             return
         vertex, rest = match.group("id"), match.group("rest")
-        step = self.steps.get(vertex)
-        if step is None:
-            named = _NAME.match(rest)
-            if named is None:
-                return
-            index = int(named.group("index")) if named.group("index") else None
-            step = Step(named.group("target"), index, rest)
-            self.steps[vertex] = step
-            image = self.image(step.target)
-            if named.group("total"):
-                image.total_steps = max(image.total_steps, int(named.group("total")))
-            if index is not None:
-                image.steps.setdefault(index, "running")
+        named = _NAME.match(rest)
+        if named is not None:
+            self._name(vertex, rest, named)
+        elif vertex in self.steps:
+            self._update(self.steps[vertex], rest)
+
+    def _name(self, vertex: str, rest: str, named: re.Match[str]) -> None:
+        step = self.steps.setdefault(vertex, Step(rest))
+        index = int(named.group("index")) if named.group("index") else None
+        owner = (named.group("target"), index)
+        if owner in step.owners:
             return
-        self._update(step, rest)
+        step.owners.append(owner)
+        image = self.image(owner[0])
+        if named.group("total"):
+            image.total_steps = max(image.total_steps, int(named.group("total")))
+        if index is not None:
+            image.steps.setdefault(index, "running")
+            if step.state != "running":
+                self._record(image, index, step.state)
 
     def _update(self, step: Step, rest: str) -> None:
-        image = self.image(step.target)
         done = _DONE.match(rest)
         if rest == "CACHED":
             step.state = "cached"
@@ -130,12 +133,20 @@ class BuildLog:
             step.state, step.seconds = "done", float(done.group("seconds"))
         elif rest.startswith("ERROR:"):
             step.state = "error"
-            image.error = image.error or f"{step.name}: {rest[6:].strip()}"
-            image.log_tail = [*step.output, rest]
         elif rest == "CANCELED":
             step.state = "canceled"
         else:
             step.output.append(rest)
             return
-        if step.index is not None and image.steps.get(step.index) != "done":
-            image.steps[step.index] = step.state
+        for target, index in step.owners:
+            image = self.image(target)
+            if step.state == "error":
+                image.error = image.error or f"{step.name}: {rest[6:].strip()}"
+                image.log_tail = [*step.output, rest]
+            if index is not None:
+                self._record(image, index, step.state)
+
+    @staticmethod
+    def _record(image: ImageProgress, index: int, state: str) -> None:
+        if image.steps.get(index) != "done":
+            image.steps[index] = state

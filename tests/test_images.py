@@ -1,0 +1,144 @@
+"""Build planning and progress parsing (pure: no engine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tasks.images.plan import build_plan, detect_ca_bundle
+from tasks.images.progress import BuildLog
+from tasks.model.stack import load_stack
+from tests.ministack import MiniStack
+
+# Plain progress of one bake where target b fails and target a is canceled.
+FAILING_BAKE = """\
+#1 [a internal] load build definition from Dockerfile
+#1 DONE 0.0s
+#6 [a internal] load metadata for docker.io/probe/base:1
+#6 DONE 0.0s
+#7 [b 1/2] FROM docker.io/probe/base:1
+#7 DONE 0.0s
+#8 [b 2/2] RUN echo boom && false
+#8 ...
+#7 [a 1/2] FROM docker.io/probe/base:1
+#7 DONE 0.0s
+#8 [b 2/2] RUN echo boom && false
+#8 0.204 boom
+#8 ERROR: executor failed running [/bin/sh -c echo boom && false]: exit code: 1
+#9 [a 2/2] RUN sleep 3 && echo a > /a
+#9 CANCELED
+------
+ > [b 2/2] RUN echo boom && false:
+0.204 boom
+------
+ERROR: target b: failed to solve: executor failed running [/bin/sh -c echo boom && false]: exit code: 1
+"""
+
+CACHED_BAKE = """\
+#3 [a 1/2] FROM docker.io/probe/base:1
+#3 CACHED
+#4 [a 2/2] RUN sleep 3 && echo a > /a
+#4 CACHED
+"""
+
+
+def test_progress_of_a_failing_bake() -> None:
+    ticks = iter(range(100))
+    log = BuildLog(clock=lambda: float(next(ticks)))
+    for line in FAILING_BAKE.splitlines():
+        log.feed(line)
+    b, a = log.images["b"], log.images["a"]
+    assert b.failed and b.status == "failed"
+    assert "exit code: 1" in (b.error or "")
+    assert b.log_tail[-2:] == ["0.204 boom", b.log_tail[-1]]
+    assert b.total_steps == 2
+    assert not a.failed and a.status == "building"
+    assert a.steps == {1: "done", 2: "canceled"}
+
+
+def test_rounds_keep_steps_built_earlier() -> None:
+    log = BuildLog()
+    for line in FAILING_BAKE.splitlines():
+        log.feed(line)
+    log.new_round()
+    for line in CACHED_BAKE.replace("#4 CACHED", "#4 DONE 3.1s").splitlines():
+        log.feed(line)
+    a = log.images["a"]
+    assert a.steps == {1: "done", 2: "done"} and a.status == "built"
+
+
+def test_fully_cached_image() -> None:
+    log = BuildLog()
+    for line in CACHED_BAKE.splitlines():
+        log.feed(line)
+    assert log.images["a"].status == "cached"
+    assert (log.images["a"].cached_steps, log.images["a"].total_steps) == (2, 2)
+
+
+def _offline_profile(mini: MiniStack) -> None:
+    mini.edit_yaml(
+        "docker-compose.mcp.yml",
+        lambda d: d["services"]["db"]["build"]["args"].update(
+            BASE_IMAGE="${DB_BASE_IMAGE:-postgres:17}"
+        ),
+    )
+    mini.put("profiles/offline.env", "DB_BASE_IMAGE=mcp-offline/postgres:17\n")
+
+
+def test_plan_lists_compose_and_manifest_images(mini: MiniStack) -> None:
+    plan = build_plan(load_stack(mini.root), None)
+    assert {t.name: t.group for t in plan.targets} == {
+        "db": "containers",
+        "devcontainer": "containers",
+        "filesystem": "mcp",
+        "memory": "mcp",
+    }
+    assert plan.unavailable == ()
+    db = next(t for t in plan.targets if t.name == "db")
+    assert db.bases == ("postgres:17",) and db.tag == "mini-db:latest"
+
+
+def test_bake_definition(mini: MiniStack, tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("pem")
+    definition = build_plan(load_stack(mini.root), None).bake_definition(bundle)
+    assert definition["group"]["mcp"]["targets"] == ["filesystem", "memory"]
+    db = definition["target"]["db"]
+    assert db["secret"] == [f"id=ca,src={bundle}"]
+    assert db["args"] == {"BASE_IMAGE": "postgres:17"}
+    assert db["context"] == str(mini.folder / "containers/db")
+    assert (
+        "secret"
+        not in build_plan(load_stack(mini.root), None).bake_definition(None)["target"]["db"]
+    )
+
+
+def test_offline_profile_uses_stand_ins_and_reports_the_rest(mini: MiniStack) -> None:
+    _offline_profile(mini)
+    plan = build_plan(load_stack(mini.root, "offline"), "offline")
+    db = next(t for t in plan.targets if t.name == "db")
+    assert db.build.args["BASE_IMAGE"] == "mcp-offline/postgres:17"
+    unavailable = {u.name: u.reason for u in plan.unavailable}
+    assert set(unavailable) == {"devcontainer", "filesystem", "memory"}
+    assert "debian:trixie-slim" in unavailable["devcontainer"]
+
+
+def test_select_by_group_and_name(mini: MiniStack) -> None:
+    plan = build_plan(load_stack(mini.root), None)
+    assert [t.name for t in plan.select("mcp").targets] == ["filesystem", "memory"]
+    assert [t.name for t in plan.select(None, ("db",)).targets] == ["db"]
+    with pytest.raises(ValueError, match="no image named 'nope'; choose from db"):
+        plan.select(None, ("nope",))
+
+
+def test_ca_bundle_detection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bundle = tmp_path / "corp.pem"
+    bundle.write_text("pem")
+    with pytest.raises(FileNotFoundError, match="--ca-bundle"):
+        detect_ca_bundle(str(tmp_path / "missing.pem"))
+    assert detect_ca_bundle(str(bundle)) == bundle
+    for name in ("BUILD_CA_BUNDLE", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    assert detect_ca_bundle() == bundle
