@@ -2,7 +2,7 @@
 
 from invoke.collection import Collection
 
-from tasks import build_tasks, check_tasks, docs_tasks, doctor_tasks, env_tasks
+from tasks import build_tasks, check_tasks, docs_tasks, doctor_tasks, env_tasks, mcp_tasks
 
 namespace = Collection()
 namespace.add_task(check_tasks.check)
@@ -20,3 +20,4 @@ namespace.add_collection(
         build_tasks.build_bake_file,
     )
 )
+namespace.add_collection(Collection("mcp", mcp_tasks.mcp_config, mcp_tasks.mcp_list))

@@ -9,6 +9,9 @@ from typing import Any
 
 import yaml
 
+from tasks.model.manifest import load_manifest
+from tasks.servers.generate import portable_document, servers, vscode_document
+
 FREE_THREADED_DOCKERFILE = """\
 ARG BASE_IMAGE=debian:trixie-slim
 FROM ${BASE_IMAGE} AS cpython
@@ -123,32 +126,8 @@ def manifests() -> dict[str, dict[str, Any]]:
     }
 
 
-def server_args(name: str, spec: dict[str, Any]) -> list[str]:
-    """The `docker run` arguments the clean devcontainer.json uses for a manifest."""
-    args = ["run", "-i", "--rm", "--label", f"dev.mcp-cluster.server={name}"]
-    args += [item for s in spec.get("secrets", []) for item in ("-e", s["name"])]
-    args += [item for k, v in spec.get("env", {}).items() for item in ("-e", f"{k}={v}")]
-    for mount in spec.get("mounts", []):
-        source = "${localWorkspaceFolder}" if mount["type"] == "workspace" else mount["source"]
-        suffix = ":ro" if mount.get("read_only") else ""
-        args += ["-v", f"{source}:{mount['target']}{suffix}"]
-    if spec.get("network", "bridge") != "bridge":
-        args += ["--network", spec["network"]]
-    return [*args, spec["image"], *spec.get("args", [])]
-
-
-def devcontainer() -> dict[str, Any]:
-    """devcontainer.json of the clean stack."""
-    servers = {}
-    for name, spec in manifests().items():
-        server: dict[str, Any] = {
-            "type": "stdio",
-            "command": "docker",
-            "args": server_args(name, spec),
-        }
-        if spec.get("secrets"):
-            server["env"] = {s["name"]: f"${{localEnv:{s['name']}}}" for s in spec["secrets"]}
-        servers[name] = server
+def devcontainer(servers: dict[str, Any]) -> dict[str, Any]:
+    """devcontainer.json of the clean stack, with the generated servers."""
     return {
         "name": "mini",
         "dockerComposeFile": ["docker-compose.mcp.yml"],
@@ -168,7 +147,6 @@ class MiniStack:
     def write(self) -> None:
         """Write every file of the clean stack."""
         self.put("docker-compose.mcp.yml", yaml.safe_dump(compose(), sort_keys=False))
-        self.put("devcontainer.json", "// mini stack\n" + json.dumps(devcontainer(), indent=2))
         self.put(
             "devcontainer.env", "# addresses\nDB_IP=172.20.0.20\nDEVCONTAINER_IP=172.20.0.60\n"
         )
@@ -183,12 +161,28 @@ class MiniStack:
             )
             if name != "github":
                 self.put(f"mcp/{name}/Dockerfile", NODE_SERVER_DOCKERFILE.replace("{name}", name))
+        loaded = [
+            load_manifest(self.folder / f"mcp/{name}/config/{name}.yml", {}) for name in manifests()
+        ]
+        generated = servers(loaded, "devcontainer")
+        self.put(
+            "devcontainer.json", "// mini stack\n" + json.dumps(devcontainer(generated), indent=2)
+        )
+        self.put_root(".vscode/mcp.json", json.dumps(vscode_document(loaded), indent=2))
+        self.put_root(".mcp.json", json.dumps(portable_document(loaded), indent=2))
         names = ", ".join([*compose()["services"], *manifests()])
         self.put("docs/README.md", f"# Mini stack\n\nServices and servers: {names}.\n")
 
     def put(self, relative: str, text: str) -> Path:
         """Write a file under `.devcontainer/`."""
         path = self.folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def put_root(self, relative: str, text: str) -> Path:
+        """Write a file under the repository root."""
+        path = self.root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         return path

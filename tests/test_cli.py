@@ -152,3 +152,17 @@ def test_docs_check_fails_on_coverage_warning(mini: MiniStack) -> None:
     code, data = invoke_json("docs.check", "--root", str(mini.root))
     assert code == 1
     assert {f["rule"] for f in data["findings"]} == {"DOC003"}
+
+
+def test_mcp_config_regenerates_and_keeps_comments(mini: MiniStack) -> None:
+    mini.put_root(".vscode/mcp.json", '{"servers": {}}\n')
+    result = invoke("mcp.config", "--dry-run", "--root", str(mini.root))
+    assert result.returncode == 1 and "+++ .vscode/mcp.json" in result.stdout
+    assert (mini.root / ".vscode/mcp.json").read_text() == '{"servers": {}}\n'
+    mini.edit_yaml("mcp/memory/config/memory.yml", lambda d: d.update(image="mini-memory:2"))
+    assert invoke("mcp.config", "--root", str(mini.root)).returncode == 0
+    devcontainer = (mini.folder / "devcontainer.json").read_text()
+    assert devcontainer.startswith("// mini stack") and "mini-memory:2" in devcontainer
+    assert invoke("check", "--root", str(mini.root)).returncode == 0
+    again = invoke("mcp.config", "--root", str(mini.root))
+    assert again.returncode == 0 and "match the manifests" in again.stdout

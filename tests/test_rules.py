@@ -66,12 +66,7 @@ def _all(*mutations: Mutation) -> Mutation:
 
 
 def _at_root(relative: str, text: str) -> Mutation:
-    def write(m: MiniStack) -> None:
-        path = m.root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-    return write
+    return lambda m: m.put_root(relative, text)
 
 
 def _env_file_on_db(m: MiniStack) -> None:
@@ -145,6 +140,17 @@ CASES: list[tuple[str, str, Mutation]] = [
         _compose(lambda d: d["networks"]["mcp-cluster"].pop("name")),
     ),
     ("MCP008", "unknown network", _manifest("memory", lambda d: d.update(network="mcp-net"))),
+    (
+        "MCP010",
+        "hand-edited .vscode/mcp.json",
+        _at_root(".vscode/mcp.json", '{"servers": {}, "inputs": []}'),
+    ),
+    ("MCP010", "missing .mcp.json", lambda m: (m.root / ".mcp.json").unlink()),
+    (
+        "MCP010",
+        "manifest changed, config not regenerated",
+        _manifest("memory", lambda d: d.update(image="mini-memory:2")),
+    ),
     (
         "MCP009",
         "name differs from folder",

@@ -18,6 +18,8 @@ ENV_FILE = "devcontainer.env"
 DEVCONTAINER_JSON = "devcontainer.json"
 DEFAULT_COMPOSE = "docker-compose.mcp.yml"
 PROFILES_DIR = "profiles"
+VSCODE_MCP_JSON = ".vscode/mcp.json"
+PORTABLE_MCP_JSON = ".mcp.json"
 _SKIP_DIRS = {".git", ".cpython", "node_modules", ".venv", "__pycache__"}
 
 
@@ -133,8 +135,8 @@ def load_stack(root: Path, profile: str | None = None) -> Stack:
     clients = tuple(
         load_client_config(path, kind)
         for path, kind in (
-            (repo / ".vscode" / "mcp.json", "vscode"),
-            (repo / ".mcp.json", "portable"),
+            (repo / VSCODE_MCP_JSON, "vscode"),
+            (repo / PORTABLE_MCP_JSON, "portable"),
         )
         if path.is_file()
     )

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 from tasks.model.clients import SERVER_KEYS
-from tasks.model.stack import Stack
+from tasks.model.stack import PORTABLE_MCP_JSON, VSCODE_MCP_JSON, Stack
 from tasks.rules.context import BUILTIN_NETWORKS, ServerRun, server_runs, under
 from tasks.rules.registry import Hit, Severity, rule
+from tasks.servers.generate import (
+    portable_document,
+    servers,
+    stdio_manifests,
+    vscode_document,
+)
 
 # Keys a client file may use by mistake, and the key that client really reads.
 _WRONG_KEYS: dict[str, dict[str, str]] = {
@@ -213,4 +221,48 @@ def manifest_names(stack: Stack) -> Iterator[Hit]:
                 manifest.doc.line_of("service"),
                 f"manifest names compose service {manifest.service!r}, which does not exist",
                 "set service: to a service of the compose file",
+            )
+
+
+def _expected(stack: Stack) -> dict[str, tuple[Path, Any]]:
+    """Client files and the content the manifests generate for them."""
+    manifests = list(stack.manifests.values())
+    return {
+        "devcontainer": (stack.devcontainer.path, servers(manifests, "devcontainer")),
+        "vscode": (stack.root / VSCODE_MCP_JSON, vscode_document(manifests)),
+        "portable": (stack.root / PORTABLE_MCP_JSON, portable_document(manifests)),
+    }
+
+
+@rule("MCP010", "client config drifted from the manifests", Severity.ERROR)
+def drift(stack: Stack) -> Iterator[Hit]:
+    """devcontainer.json, .vscode/mcp.json and .mcp.json are generated from the manifests."""
+    if not stdio_manifests(stack.manifests.values()):
+        return
+    loaded = {client.kind: client for client in (stack.devcontainer, *stack.clients)}
+    for kind, (path, expected) in _expected(stack).items():
+        client = loaded.get(kind)
+        if client is None:
+            yield Hit(path, None, f"{path.name} is missing", "run `invoke mcp.config`")
+            continue
+        actual = client.doc.data
+        if kind == "devcontainer":
+            for key in SERVER_KEYS["devcontainer"]:
+                actual = actual.get(key) if isinstance(actual, dict) else None
+        if actual != expected:
+            names = (
+                sorted(
+                    n
+                    for n in set(expected) | set(actual or {})
+                    if (actual or {}).get(n) != expected.get(n)
+                )
+                if kind == "devcontainer"
+                else []
+            )
+            detail = f" (servers {', '.join(names)})" if names else ""
+            yield Hit(
+                path,
+                client.doc.line_of(*client.server_keys),
+                f"{path.name} differs from what the manifests generate{detail}",
+                "edit the manifest in mcp/<name>/config/ and run `invoke mcp.config`",
             )

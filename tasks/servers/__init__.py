@@ -1,0 +1,1 @@
+"""MCP servers: client configs generated from the manifests, and protocol probes."""
