@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +156,26 @@ def env_check(
             )
     if require_secrets and missing:
         raise Exit(code=EXIT_FINDINGS)
+
+
+@task(name="init", help={"root": "repository; default: this repository"})
+def env_init(c: Context, root: str = "") -> None:
+    """Write random values for missing secrets into .devcontainer/.env (mode 600).
+
+    Existing values are kept; the file is gitignored and values are never printed.
+    """
+    with bad_input_exits(False):
+        stack = load_stack(Path(root) if root else REPO_ROOT)
+    path = stack.folder / ".env"
+    current = load_env_file(path).as_dict() if path.is_file() else {}
+    wanted = [str(item["variable"]) for item in secret_status(stack).values() if item["variable"]]
+    added = [name for name in wanted if not current.get(name) and name not in os.environ]
+    if not added:
+        console.print(f"{stack.rel(path)}: every secret is already provided")
+        return
+    lines = [f"{name}={secrets.token_urlsafe(24)}" for name in added]
+    previous = path.read_text(encoding="utf-8") if path.is_file() else ""
+    separator = "" if not previous or previous.endswith("\n") else "\n"
+    path.write_text(previous + separator + "\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    console.print(f"{stack.rel(path)}: generated {', '.join(added)}")

@@ -2,13 +2,24 @@
 
 from invoke.collection import Collection
 
-from tasks import build_tasks, check_tasks, docs_tasks, doctor_tasks, env_tasks, mcp_tasks
+from tasks import (
+    build_tasks,
+    check_tasks,
+    docs_tasks,
+    doctor_tasks,
+    env_tasks,
+    mcp_tasks,
+    python_tasks,
+    stack_tasks,
+)
 
 namespace = Collection()
 namespace.add_task(check_tasks.check)
 namespace.add_task(doctor_tasks.doctor)
 namespace.add_collection(Collection("docs", docs_tasks.docs_check))
-namespace.add_collection(Collection("env", env_tasks.env_show, env_tasks.env_check))
+namespace.add_collection(
+    Collection("env", env_tasks.env_show, env_tasks.env_check, env_tasks.env_init)
+)
 namespace.add_collection(
     Collection(
         "build",
@@ -21,3 +32,15 @@ namespace.add_collection(
     )
 )
 namespace.add_collection(Collection("mcp", mcp_tasks.mcp_config, mcp_tasks.mcp_list))
+namespace.add_collection(Collection("python", python_tasks.freethreaded))
+namespace.add_collection(
+    Collection(
+        "stack",
+        stack_tasks.stack_up,
+        stack_tasks.stack_down,
+        stack_tasks.stack_ps,
+        stack_tasks.stack_health,
+        stack_tasks.stack_logs,
+        stack_tasks.stack_restart,
+    )
+)

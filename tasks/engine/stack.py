@@ -1,0 +1,137 @@
+"""Compose lifecycle of the stack: up, wait for health, status, logs, down."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from python_on_whales import Container, DockerClient
+from python_on_whales.exceptions import DockerException
+
+from tasks.engine.client import engine_errors
+from tasks.model.stack import ENV_FILE, PROFILES_DIR, Stack
+
+POLL_SECONDS = 0.5
+
+
+@dataclass
+class ServiceStatus:
+    """What one service's container is doing."""
+
+    service: str
+    state: str = "missing"
+    health: str = ""
+    ip: str = ""
+    ports: str = ""
+    seconds_to_healthy: float | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Healthy, or running without a healthcheck."""
+        return self.health == "healthy" or (self.state == "running" and self.health == "none")
+
+    @property
+    def failed(self) -> bool:
+        """Exited, dead or unhealthy."""
+        return self.state in ("exited", "dead") or self.health == "unhealthy"
+
+
+def env_files(stack: Stack, image_profile: str | None) -> list[Path]:
+    """Interpolation files in order: devcontainer.env, the profile's, then the local .env."""
+    files = [stack.folder / ENV_FILE]
+    if image_profile:
+        files.append(stack.folder / PROFILES_DIR / f"{image_profile}.env")
+    local = stack.folder / ".env"
+    return files + ([local] if local.is_file() else [])
+
+
+def compose_client(
+    stack: Stack, image_profile: str | None, compose_profiles: tuple[str, ...] = ()
+) -> DockerClient:
+    """A client for this stack's compose project with the profile's env files."""
+    return DockerClient(
+        compose_files=[stack.compose.path],
+        compose_env_files=list[str | Path](env_files(stack, image_profile)),
+        compose_profiles=list(compose_profiles),
+        compose_project_name=stack.compose.project,
+        compose_project_directory=stack.compose.folder,
+    )
+
+
+def _status(container: Container, network: str) -> ServiceStatus:
+    state = container.state
+    health = state.health.status if state.health else "none"
+    networks = container.network_settings.networks or {}
+    ip = networks[network].ip_address if network in networks else ""
+    ports = ", ".join(
+        f"{b['HostIp']}:{b['HostPort']}->{port}"
+        for port, bindings in (container.network_settings.ports or {}).items()
+        for b in (bindings or [])
+    )
+    labels = container.config.labels or {}
+    name = labels.get("com.docker.compose.service", container.name)
+    return ServiceStatus(name, str(state.status), str(health), str(ip or ""), ports)
+
+
+def statuses(client: DockerClient, network: str) -> dict[str, ServiceStatus]:
+    """Status of every container of the project (stopped ones included)."""
+    with engine_errors("docker compose ps"):
+        found = {}
+        for container in client.compose.ps(all=True):
+            status = _status(container, network)
+            found[status.service] = status
+        return found
+
+
+def up(client: DockerClient, services: list[str]) -> None:
+    """Create and start the services (detached; health is awaited separately)."""
+    with engine_errors("docker compose up"):
+        client.compose.up(services, detach=True, quiet=True)
+
+
+def wait_healthy(
+    client: DockerClient,
+    services: list[str],
+    network: str,
+    timeout: float,
+    on_tick: Callable[[dict[str, ServiceStatus]], None],
+    started: float,
+) -> dict[str, ServiceStatus]:
+    """Poll until every service is ready, one has failed for good, or `timeout` passes."""
+    ready_at: dict[str, float] = {}
+    while True:
+        now = time.monotonic()
+        current = statuses(client, network)
+        result = {name: current.get(name, ServiceStatus(name)) for name in services}
+        for name, status in result.items():
+            if status.ready:
+                ready_at.setdefault(name, now - started)
+            status.seconds_to_healthy = ready_at.get(name)
+        on_tick(result)
+        if all(s.ready for s in result.values()) or now - started > timeout:
+            return result
+        if any(s.state in ("exited", "dead") for s in result.values()):
+            return result
+        time.sleep(POLL_SECONDS)
+
+
+def restart(client: DockerClient, service: str) -> None:
+    """Restart one service's container."""
+    with engine_errors(f"docker compose restart {service}"):
+        client.compose.restart([service])
+
+
+def last_logs(client: DockerClient, service: str, lines: int = 20) -> list[str]:
+    """The service's last log lines (empty when there are none)."""
+    try:
+        return str(client.compose.logs([service], tail=str(lines))).splitlines()[-lines:]
+    except DockerException:
+        return []
+
+
+def down(client: DockerClient, volumes: bool) -> None:
+    """Stop and remove the project's containers and networks (and volumes when asked)."""
+    with engine_errors("docker compose down"):
+        client.compose.down(volumes=volumes, remove_orphans=True, timeout=20)

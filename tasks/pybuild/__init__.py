@@ -1,0 +1,1 @@
+"""Free-threaded CPython for the host, built from a checksum-verified source tarball."""
