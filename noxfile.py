@@ -1,16 +1,58 @@
-"""Nox sessions: the test suite and the linters."""
+"""Nox sessions: tests, linters, the free-threaded interpreter, package compatibility under
+PYTHON_GIL=0, and the stack's image build matrix (`nox -l` lists them)."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import nox
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
 
 nox.options.sessions = ["lint", "tests"]
 nox.options.default_venv_backend = "venv"
+nox.options.error_on_missing_interpreters = False
+
+FREE_THREADED = ["3.14t", "3.13t"]
+UNIT = "not integration and not e2e"
+IS_FREE_THREADED = (
+    "import sys, sysconfig; sys.exit(0 if sysconfig.get_config_var('Py_GIL_DISABLED') == 1 else 1)"
+)
+GIL_IS = "import sys; sys.exit(0 if sys._is_gil_enabled() is {} else 1)"
+# Packages the stack needs (the library's dependencies and the devcontainer's Python tools),
+# and well-known C-extension packages checked for information.
+NEEDED = [
+    "invoke",
+    "nox",
+    "python-on-whales",
+    "pydantic-core",
+    "pyyaml",
+    "rich",
+    "packaging",
+    "json5",
+    "dockerfile-parse",
+    "pytest",
+    "ruff",
+]
+OPTIONAL = ["mypy", "numpy", "markupsafe", "cffi", "msgpack"]
+
+
+def _constraints(session: nox.Session) -> dict[str, str]:
+    """pip constraints for this free-threaded line, if the project keeps any."""
+    path = ROOT / "constraints" / f"freethreaded-{str(session.python).rstrip('t')}.txt"
+    if not path.is_file():
+        return {}
+    return {"PIP_CONSTRAINT": str(path), "PIP_CONSTRAINT_FILE": str(path)}
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the test suite (pass pytest options after --, e.g. -- -m 'not e2e')."""
+    """Run the test suite (pytest options after --, e.g. -- -m 'not e2e')."""
     session.install("-e", ".[dev]")
     session.run("pytest", *session.posargs)
 
@@ -22,3 +64,89 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+
+
+def _gil_baseline() -> str | None:
+    """A GIL-enabled CPython on PATH to compare thread scaling with."""
+    for name in ("python3", "python3.12", "python3.11"):
+        path = shutil.which(name)
+        if path and subprocess.run([path, "-c", IS_FREE_THREADED], check=False).returncode:
+            return path
+    return None
+
+
+@nox.session(python=FREE_THREADED)
+def freethreaded(session: nox.Session) -> None:
+    """Prove the interpreter is free-threaded, run the unit tests on it, measure thread scaling."""
+    session.run("python", "-c", IS_FREE_THREADED)
+    session.run("python", "-c", GIL_IS.format(False), env={"PYTHON_GIL": "0"})
+    session.run("python", "-c", GIL_IS.format(True), env={"PYTHON_GIL": "1"})
+    session.install("-e", ".", "pytest", env=_constraints(session))
+    session.run("pytest", "-q", "-m", UNIT, "-p", "no:cacheprovider", env={"PYTHON_GIL": "0"})
+    output = session.run(
+        "python", "benchmarks/thread_scaling.py", silent=True, env={"PYTHON_GIL": "0"}
+    )
+    free = json.loads(str(output).strip().splitlines()[-1])
+    session.log(
+        f"free-threaded {free['python']}: {free['threads']} threads ran "
+        f"{free['speedup']}x the work of 1 thread"
+    )
+    baseline = _gil_baseline()
+    if baseline is None:
+        session.log("no GIL interpreter on PATH to compare with")
+        return
+    gil_output = session.run(baseline, "benchmarks/thread_scaling.py", silent=True, external=True)
+    gil = json.loads(str(gil_output).strip().splitlines()[-1])
+    session.log(
+        f"GIL {gil['python']}: {gil['speedup']}x; N-thread time ratio GIL/free-threaded "
+        f"= {gil['seconds_n_threads'] / free['seconds_n_threads']:.2f}"
+    )
+
+
+@nox.session(python=FREE_THREADED)
+def compat(session: nox.Session) -> None:
+    """Install and import packages under PYTHON_GIL=0; write JSON and Markdown reports.
+
+    Give packages after -- to check those instead of the default list.
+    """
+    needed = ",".join(session.posargs or NEEDED)
+    optional = "" if session.posargs else ",".join(OPTIONAL)
+    out = ROOT / "reports" / "compat" / str(session.python)
+    session.run(
+        "python",
+        "benchmarks/compat.py",
+        "--needed",
+        needed,
+        "--optional",
+        optional,
+        "--out",
+        str(out),
+        env=_constraints(session),
+    )
+
+
+def _images() -> list[tuple[str, str]]:
+    """(image, group) pairs of the build matrix, read from the stack model."""
+    try:
+        from tasks.images.plan import build_plan
+        from tasks.model.stack import load_stack
+
+        return [(t.name, t.group) for t in build_plan(load_stack(ROOT), None).targets]
+    except Exception as error:
+        print(f"noxfile: stack matrix unavailable: {error}", file=sys.stderr)
+        return []
+
+
+MATRIX = _images()
+
+
+@nox.session(venv_backend="none")
+@nox.parametrize("profile", ["online", "offline"])
+@nox.parametrize("image", [name for name, _ in MATRIX])
+def stack(session: nox.Session, image: str, profile: str) -> None:
+    """Build one image of the stack with one profile through the build tasks."""
+    group = dict(MATRIX)[image]
+    options = ["--profile", "offline"] if profile == "offline" else []
+    session.run(
+        sys.executable, "-m", "invoke", f"build.{group}", "--name", image, *options, external=True
+    )
