@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +14,21 @@ from invoke.tasks import task
 from rich.markup import escape
 from rich.table import Table
 
+from tasks.engine.client import EngineError, docker_client
+from tasks.engine.reaper import reap
 from tasks.model.stack import load_stack
-from tasks.report import EXIT_FINDINGS, REPO_ROOT, bad_input_exits, console, emit_json
+from tasks.report import (
+    EXIT_BAD_INPUT,
+    EXIT_FINDINGS,
+    REPO_ROOT,
+    bad_input_exits,
+    console,
+    emit_json,
+    errors,
+)
 from tasks.servers.configfiles import rendered_files
 from tasks.servers.generate import docker_args, stdio_manifests
+from tasks.servers.specs import FETCH_PAGE_TEXT
 
 
 @task(
@@ -83,3 +96,127 @@ def mcp_list(c: Context, json: bool = False, root: str = "") -> None:
             ", ".join(row["secrets"]),
         )
     console.print(table)
+
+
+class _Page(BaseHTTPRequestHandler):
+    """Serves the fetch probe's page on 127.0.0.1."""
+
+    def do_GET(self) -> None:
+        body = f"<html><body><h1>{FETCH_PAGE_TEXT}</h1></body></html>".encode()
+        self.send_response(200 if self.path in ("/", "/index.html") else 404)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@task(
+    name="probe",
+    help={
+        "name": "one server (default: every stdio server)",
+        "repeat": "warm requests per session (the harmless tool call)",
+        "concurrency": "concurrent sessions per server (stress: K sessions x N requests)",
+        "timeout": "seconds any single wait may take",
+        "json": "print JSON",
+    },
+)
+def mcp_probe(
+    c: Context,
+    name: str = "",
+    repeat: int = 5,
+    concurrency: int = 1,
+    timeout: int = 60,
+    json: bool = False,
+) -> None:
+    """Speak MCP over stdio to each server exactly as VS Code starts it.
+
+    initialize, initialized, tools/list, then one harmless call per server; reports server
+    name and version, protocol, tool count, cold start and warm p50/p95. Exit 1 on any failure.
+    """
+    from tasks.servers.probe import run_probes  # the MCP SDK loads only for probes
+    from tasks.servers.specs import probe_specs
+
+    if repeat < 1 or concurrency < 1 or repeat * concurrency > 1000:
+        errors.print(
+            "[red]error:[/] --repeat and --concurrency must be >= 1 and their product at most 1000"
+        )
+        raise Exit(code=EXIT_BAD_INPUT)
+    with bad_input_exits(json):
+        stack = load_stack(REPO_ROOT)
+    names = (name,) if name else ()
+    if name and name not in stack.manifests:
+        errors.print(
+            f"[red]error:[/] no MCP server {name!r}; choose one of "
+            f"{', '.join(sorted(stack.manifests))}"
+        )
+        raise Exit(code=EXIT_BAD_INPUT)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        specs, skipped = probe_specs(stack, names, stack.root, url, float(timeout))
+        results = run_probes(specs, repeat, concurrency)
+    finally:
+        server.shutdown()
+    failed = [r for r in results if not r.ok] + [s for s in skipped if name]
+    if json:
+        emit_json(
+            {
+                "ok": not failed,
+                "repeat": repeat,
+                "concurrency": concurrency,
+                "servers": [r.to_json() for r in results],
+                "not_exercised": [s.__dict__ for s in skipped],
+            }
+        )
+    else:
+        table = Table(title=f"MCP probe ({concurrency} x {repeat} requests)", title_justify="left")
+        for column in (
+            "server",
+            "ok",
+            "name/version",
+            "protocol",
+            "tools",
+            "cold ms",
+            "p50 ms",
+            "p95 ms",
+        ):
+            table.add_column(column)
+        for r in results:
+            table.add_row(
+                r.name,
+                "[green]yes[/]" if r.ok else "[red]no[/]",
+                escape(f"{r.server} {r.version}"),
+                r.protocol,
+                str(r.tools),
+                f"{r.cold_start_ms:.0f}",
+                f"{r.p50_ms:.0f}",
+                f"{r.p95_ms:.0f}",
+            )
+        console.print(table)
+        for r in results:
+            if r.error:
+                console.print(f"[red]{r.name}:[/] {escape(r.error)}", soft_wrap=True)
+        for s in skipped:
+            console.print(f"[yellow]not exercised:[/] {s.name}: {escape(s.reason)}")
+    if failed:
+        raise Exit(code=EXIT_FINDINGS)
+
+
+@task(name="clean", help={"json": "print JSON"})
+def mcp_clean(c: Context, json: bool = False) -> None:
+    """Remove leaked stdio MCP server containers (found by label) and list what was removed."""
+    try:
+        removed = reap(docker_client())
+    except EngineError as error:
+        errors.print(f"[red]error:[/] {escape(str(error))}")
+        raise Exit(code=EXIT_FINDINGS) from None
+    if json:
+        emit_json({"removed": [r.__dict__ for r in removed]})
+        return
+    for item in removed:
+        console.print(f"removed {item.name} ({item.id}, server {item.server}, {item.status})")
+    console.print(f"{len(removed)} container(s) removed")

@@ -31,7 +31,11 @@ namespace.add_collection(
         build_tasks.build_bake_file,
     )
 )
-namespace.add_collection(Collection("mcp", mcp_tasks.mcp_config, mcp_tasks.mcp_list))
+namespace.add_collection(
+    Collection(
+        "mcp", mcp_tasks.mcp_config, mcp_tasks.mcp_list, mcp_tasks.mcp_probe, mcp_tasks.mcp_clean
+    )
+)
 namespace.add_collection(Collection("python", python_tasks.freethreaded))
 namespace.add_collection(
     Collection(

@@ -15,29 +15,10 @@ import anyio
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+from tasks.servers.specs import ProbeSpec, ToolCall
+
 SPAWN_ATTEMPTS = 3
 BACKOFF_SECONDS = 0.5
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    """A harmless tool call and the text its result must contain."""
-
-    tool: str
-    arguments: dict[str, Any]
-    expect: str = ""
-
-
-@dataclass(frozen=True)
-class ProbeSpec:
-    """What to start and what to ask."""
-
-    name: str
-    command: str
-    args: tuple[str, ...]
-    env: dict[str, str]
-    call: ToolCall | None
-    timeout: float = 60.0
 
 
 @dataclass
