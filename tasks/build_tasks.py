@@ -59,7 +59,7 @@ def _summary(results: list[ImageResult], plan: BuildPlan, seconds: float) -> Tab
     for column in ("image", "status", "seconds", "cached/total steps", "size"):
         table.add_column(column)
     for result in results:
-        style = {"failed": "red", "cached": "cyan", "built": "green"}.get(result.status, "")
+        style = {"failed": "red", "cached": "cyan", "built": "green"}.get(result.status, "yellow")
         size = f"{result.size_bytes / 1e6:.0f} MB" if result.size_bytes else ""
         table.add_row(
             result.tag,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from tasks.images.plan import BuildPlan
 from tasks.images.progress import BuildLog, ImageProgress
 
 Listener = Callable[[BuildLog], None]
+_ENTITLEMENTS = "BUILDX_BAKE_ENTITLEMENTS_FS"
 
 
 @dataclass(frozen=True)
@@ -50,21 +53,43 @@ def bake_once(
 ) -> bool:
     """One `docker buildx bake` of `targets`, streaming progress into `log`; False on failure."""
     log.new_round()
-    stream = client.buildx.bake(
-        targets,
-        files=[bake_file],
-        progress="plain",
-        stream_logs=True,
-        cache=not no_cache,
-        pull=pull,
-    )
-    try:
-        for line in stream:
-            log.feed(line)
-            listener(log)
-    except DockerException:
-        return False
+    with _fs_entitlement_for_secrets():
+        stream = client.buildx.bake(
+            targets,
+            files=[bake_file],
+            progress="plain",
+            stream_logs=True,
+            cache=not no_cache,
+            pull=pull,
+        )
+        try:
+            for line in stream:
+                log.feed(line)
+                listener(log)
+        except DockerException as error:
+            lines = str(error.stderr or "").strip().splitlines()
+            log.failure = next((x for x in reversed(lines) if x.startswith("ERROR")), "")
+            return False
     return True
+
+
+@contextmanager
+def _fs_entitlement_for_secrets() -> Iterator[None]:
+    """Let bake read the CA bundle given as a build secret.
+
+    Bake asks for `--allow=fs.read=PATH` before reading files outside the working directory;
+    the bake file here is generated from the stack, and the only such file is the CA bundle the
+    user chose, so the check is lifted for the duration of the bake.
+    """
+    previous = os.environ.get(_ENTITLEMENTS)
+    os.environ[_ENTITLEMENTS] = "0"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(_ENTITLEMENTS, None)
+        else:
+            os.environ[_ENTITLEMENTS] = previous
 
 
 def run_builds(
@@ -110,7 +135,7 @@ def run_builds(
                         )
                         and not log.image(name).failed
                     ):
-                        log.image(name).error = "bake failed before building (see output above)"
+                        log.image(name).error = log.failure or "bake failed before building"
     return [_result(client, log.image(t.name), t.tag) for t in plan.targets]
 
 
@@ -118,7 +143,7 @@ def _blame_unknown(log: BuildLog, remaining: list[str]) -> None:
     for name in remaining:
         image = log.image(name)
         if image.status == "building":
-            image.error = "bake stopped before this image finished"
+            image.error = log.failure or "bake stopped before this image finished"
 
 
 def _result(client: DockerClient, image: ImageProgress, tag: str) -> ImageResult:
@@ -128,10 +153,13 @@ def _result(client: DockerClient, image: ImageProgress, tag: str) -> ImageResult
             size = int(client.image.inspect(tag).size)
         except (NoSuchImage, DockerException):
             image.error = f"bake reported success but {tag} is not in the image store"
+    status = image.status
+    if status == "building":
+        status = "failed" if image.failed else "built"
     return ImageResult(
         image.name,
         tag,
-        image.status,
+        status,
         round(image.seconds, 2),
         image.cached_steps,
         image.total_steps,

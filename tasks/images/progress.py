@@ -79,6 +79,7 @@ class BuildLog:
     steps: dict[str, Step] = field(default_factory=dict)
     images: dict[str, ImageProgress] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
+    failure: str = ""
 
     def image(self, name: str) -> ImageProgress:
         """Progress of one image (created on first mention); marks the time it was seen."""
