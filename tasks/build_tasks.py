@@ -19,6 +19,8 @@ from tasks.engine.seed import label_state, refuse_foreign, seed_root, stand_in_p
 from tasks.images.plan import BuildPlan, build_plan, detect_ca_bundle
 from tasks.images.progress import BuildLog
 from tasks.model.stack import PROFILES_DIR, load_stack
+from tasks.pybuild.builder import BuildFailed
+from tasks.pybuild.staging import stage_tarballs
 from tasks.report import (
     EXIT_BAD_INPUT,
     EXIT_FINDINGS,
@@ -122,6 +124,7 @@ def build(
         if profile == "offline":
             with engine_errors("seeding the offline stand-ins"):
                 _seed_offline(client, json)
+        stage_tarballs(plan, lambda text: None if json else console.print(f"[dim]{text}[/]"))
         names_in_order = [t.name for t in plan.targets]
         definition = plan.bake_definition(bundle)
         if json or not console.is_terminal:
@@ -145,8 +148,8 @@ def build(
                     pull=pull,
                     listener=lambda log: live.update(_progress_table(log, names_in_order)),
                 )
-    except EngineError as error:
-        errors.print(f"[red]error:[/] {escape(str(error))}")
+    except (EngineError, BuildFailed) as error:
+        errors.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)
         raise Exit(code=EXIT_FINDINGS) from None
     seconds = time.monotonic() - started
     failed = [r for r in results if r.status == "failed"]

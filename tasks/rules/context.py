@@ -68,13 +68,28 @@ def service_images(stack: Stack, service: Service) -> list[str]:
 
 
 def is_free_threaded(dockerfile: Dockerfile | None) -> bool:
-    """True when the image's Python is built without the GIL (`--disable-gil`, or a `3.Xt`
-    interpreter installed by uv).
+    """True when the image's Python is built without the GIL.
+
+    That is `--disable-gil` (or a `3.Xt` interpreter installed by uv) in the Dockerfile or in a
+    build script it copies in.
     """
     if dockerfile is None:
         return False
-    text = dockerfile.text_of_lineage()
+    text = dockerfile.text_of_lineage() + "\n" + copied_scripts(dockerfile)
     return "--disable-gil" in text or bool(re.search(r"python install\s+\S*3\.\d+t\b", text))
+
+
+def copied_scripts(dockerfile: Dockerfile) -> str:
+    """Text of the shell scripts the Dockerfile COPYs from its build folder."""
+    texts = []
+    for ins in dockerfile.instructions():
+        if ins.keyword != "COPY" or any(name == "from" for name, _ in ins.flags):
+            continue
+        for source in ins.value.split()[:-1]:
+            path = dockerfile.path.parent / source
+            if path.suffix == ".sh" and path.is_file():
+                texts.append(path.read_text(encoding="utf-8", errors="replace"))
+    return "\n".join(texts)
 
 
 def dockerfile_env(dockerfile: Dockerfile) -> dict[str, Setting]:
