@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from invoke.context import Context
 from invoke.exceptions import Exit
@@ -39,6 +40,7 @@ OPTIONS_HELP = {
     "ca_bundle": "CA bundle for TLS-inspecting proxies, passed as a BuildKit secret "
     "(default: detected from SSL_CERT_FILE etc. or the system bundle)",
     "json": "print the summary as JSON",
+    "root": "repository whose stack to build; default: this repository",
 }
 
 
@@ -75,15 +77,14 @@ def _summary(results: list[ImageResult], plan: BuildPlan, seconds: float) -> Tab
     return table
 
 
-def _seed_offline(client: DockerClient, quiet: bool) -> list[ImageResult]:
-    folder = REPO_ROOT / ".devcontainer"
+def _seed_offline(client: DockerClient, folder: Path, quiet: bool) -> list[ImageResult]:
     items = stand_ins(folder, folder / PROFILES_DIR / "offline.env")
     refuse_foreign(client, [item.tag for item in items])
-    root = next(item for item in items if item.folder is None)
+    base = next(item for item in items if item.folder is None)
     if not quiet:
-        console.print(f"stand-in {root.tag}: {seed_root(client, root.tag, 'debian:trixie-slim')}")
+        console.print(f"stand-in {base.tag}: {seed_root(client, base.tag, 'debian:trixie-slim')}")
     else:
-        seed_root(client, root.tag, "debian:trixie-slim")
+        seed_root(client, base.tag, "debian:trixie-slim")
     missing = [i for i in items if i.folder is not None and label_state(client, i.tag) == "missing"]
     plan = stand_in_plan(missing)
     if not plan.targets:
@@ -107,10 +108,11 @@ def build(
     profile: str,
     ca_bundle: str,
     json: bool,
+    root: str = "",
 ) -> None:
     """Build the selected images and report; exit 1 when any image fails."""
     with bad_input_exits(json):
-        stack = load_stack(REPO_ROOT, profile or None)
+        stack = load_stack(Path(root) if root else REPO_ROOT, profile or None)
     try:
         plan = build_plan(stack, profile or None).select(group, names)
         bundle = detect_ca_bundle(ca_bundle)
@@ -123,7 +125,7 @@ def build(
         require_engine(client)
         if profile == "offline":
             with engine_errors("seeding the offline stand-ins"):
-                _seed_offline(client, json)
+                _seed_offline(client, stack.folder, json)
         stage_tarballs(plan, lambda text: None if json else console.print(f"[dim]{text}[/]"))
         names_in_order = [t.name for t in plan.targets]
         definition = plan.bake_definition(bundle)
@@ -184,6 +186,7 @@ def build_all(
     profile: str = "",
     ca_bundle: str = "",
     json: bool = False,
+    root: str = "",
 ) -> None:
     """Build every image of the stack, with live progress and a summary table.
 
@@ -199,6 +202,7 @@ def build_all(
         profile=profile,
         ca_bundle=ca_bundle,
         json=json,
+        root=root,
     )
 
 
@@ -212,6 +216,7 @@ def build_mcp(
     profile: str = "",
     ca_bundle: str = "",
     json: bool = False,
+    root: str = "",
 ) -> None:
     """Build the MCP server images (or one of them)."""
     build(
@@ -223,6 +228,7 @@ def build_mcp(
         profile=profile,
         ca_bundle=ca_bundle,
         json=json,
+        root=root,
     )
 
 
@@ -236,6 +242,7 @@ def build_containers(
     profile: str = "",
     ca_bundle: str = "",
     json: bool = False,
+    root: str = "",
 ) -> None:
     """Build the infrastructure container images (or one of them)."""
     build(
@@ -247,6 +254,7 @@ def build_containers(
         profile=profile,
         ca_bundle=ca_bundle,
         json=json,
+        root=root,
     )
 
 

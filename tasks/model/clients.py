@@ -15,6 +15,12 @@ SERVER_KEYS: dict[str, tuple[str, ...]] = {
     "vscode": ("servers",),
     "portable": ("mcpServers",),
 }
+# Keys where servers are often written by mistake (the client ignores them).
+MISPLACED_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "devcontainer": (("mcpServers",), ("servers",), ("customizations", "vscode", "mcpServers")),
+    "vscode": (("mcpServers",),),
+    "portable": (("servers",),),
+}
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,7 @@ class StdioServer:
     command: str
     args: tuple[str, ...]
     env: dict[str, str]
+    keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,7 @@ class ClientConfig:
     path: Path
     doc: Document
     servers: dict[str, StdioServer]
+    misplaced: dict[str, StdioServer]
 
     @property
     def server_keys(self) -> tuple[str, ...]:
@@ -44,19 +52,27 @@ class ClientConfig:
 
 
 def load_client_config(path: Path, kind: str) -> ClientConfig:
-    """Load a client config (JSONC) and the servers at its kind's key."""
+    """Load a client config (JSONC): the servers at its kind's key, and any written under keys
+    the client ignores (so their mistakes can be reported too)."""
     doc = load_jsonc(path, f"{kind} MCP config")
+    misplaced: dict[str, StdioServer] = {}
+    for keys in MISPLACED_KEYS[kind]:
+        misplaced.update(_servers(doc, keys))
+    return ClientConfig(kind, path, doc, _servers(doc, SERVER_KEYS[kind]), misplaced)
+
+
+def _servers(doc: Document, keys: tuple[str, ...]) -> dict[str, StdioServer]:
     node: Any = doc.data
-    for key in SERVER_KEYS[kind]:
+    for key in keys:
         node = node.get(key) if isinstance(node, dict) else None
     servers: dict[str, StdioServer] = {}
-    for name, spec in (node or {}).items():
+    for name, spec in (node or {}).items() if isinstance(node, dict) else ():
         if not isinstance(spec, dict):
             raise StackError(
-                path,
+                doc.path,
                 f"server {name!r} is not an object",
                 'write {"command": ..., "args": [...]}',
-                line=doc.line_of(*SERVER_KEYS[kind], name),
+                line=doc.line_of(*keys, name),
                 key=name,
             )
         servers[name] = StdioServer(
@@ -65,5 +81,6 @@ def load_client_config(path: Path, kind: str) -> ClientConfig:
             str(spec.get("command", "")),
             tuple(str(a) for a in spec.get("args") or []),
             {str(k): str(v) for k, v in (spec.get("env") or {}).items()},
+            (*keys, name),
         )
-    return ClientConfig(kind, path, doc, servers)
+    return servers

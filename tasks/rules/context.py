@@ -173,7 +173,7 @@ def server_runs(stack: Stack) -> list[ServerRun]:
             )
         )
     for client in (stack.devcontainer, *stack.clients):
-        for server in client.servers.values():
+        for server in (*client.servers.values(), *client.misplaced.values()):
             run = parse_docker_run(server.command, server.args)
             if run is None:
                 continue
@@ -184,7 +184,7 @@ def server_runs(stack: Stack) -> list[ServerRun]:
                 ServerRun(
                     server.name,
                     client.path,
-                    client.doc.line_of(*client.server_keys, server.name),
+                    client.doc.line_of(*server.keys),
                     client.kind,
                     run.image,
                     run.args,
