@@ -43,9 +43,22 @@ CACHED_BAKE = """\
 """
 
 
+SINGLE_TARGET_BAKE = """\
+#2 [stage-0 1/5] FROM docker.io/mcp-offline/debian:trixie
+#2 CACHED
+#3 [internal] load build definition from Dockerfile
+#3 DONE 0.0s
+#6 [cpython 2/3] RUN echo a > /a.txt
+#6 DONE 0.3s
+#7 [3/3] RUN cat /a.txt
+#7 CACHED
+"""
+
+
 def test_progress_of_a_failing_bake() -> None:
     ticks = iter(range(100))
     log = BuildLog(clock=lambda: float(next(ticks)))
+    log.new_round(("a", "b"))
     for line in FAILING_BAKE.splitlines():
         log.feed(line)
     b, a = log.images["b"], log.images["a"]
@@ -54,26 +67,46 @@ def test_progress_of_a_failing_bake() -> None:
     assert b.log_tail[-2:] == ["0.204 boom", b.log_tail[-1]]
     assert b.total_steps == 2
     assert not a.failed and a.status == "building"
-    assert a.steps == {1: "done", 2: "canceled"}
+    assert a.steps == {("", "1"): "done", ("", "2"): "canceled"}
 
 
 def test_rounds_keep_steps_built_earlier() -> None:
     log = BuildLog()
+    log.new_round(("a", "b"))
     for line in FAILING_BAKE.splitlines():
         log.feed(line)
-    log.new_round()
+    log.new_round(("a",))
     for line in CACHED_BAKE.replace("#4 CACHED", "#4 DONE 3.1s").splitlines():
         log.feed(line)
+    log.complete()
     a = log.images["a"]
-    assert a.steps == {1: "done", 2: "done"} and a.status == "built"
+    assert a.steps == {("", "1"): "done", ("", "2"): "done"} and a.status == "built"
 
 
 def test_fully_cached_image() -> None:
     log = BuildLog()
+    log.new_round(("a", "b"))
     for line in CACHED_BAKE.splitlines():
         log.feed(line)
+    assert log.images["a"].status == "building"
+    log.complete()
     assert log.images["a"].status == "cached"
     assert (log.images["a"].cached_steps, log.images["a"].total_steps) == (2, 2)
+
+
+def test_single_target_names_and_stages() -> None:
+    log = BuildLog()
+    log.new_round(("alpha",))
+    for line in SINGLE_TARGET_BAKE.splitlines():
+        log.feed(line)
+    log.complete()
+    alpha = log.images["alpha"]
+    assert alpha.steps == {
+        ("stage-0", "1"): "cached",
+        ("cpython", "2"): "done",
+        ("", "3"): "cached",
+    }
+    assert alpha.status == "built" and alpha.total_steps == 3
 
 
 def _offline_profile(mini: MiniStack) -> None:

@@ -52,7 +52,7 @@ def bake_once(
     pull: bool = False,
 ) -> bool:
     """One `docker buildx bake` of `targets`, streaming progress into `log`; False on failure."""
-    log.new_round()
+    log.new_round(tuple(targets))
     with _fs_entitlement_for_secrets():
         stream = client.buildx.bake(
             targets,
@@ -68,8 +68,11 @@ def bake_once(
                 listener(log)
         except DockerException as error:
             lines = str(error.stderr or "").strip().splitlines()
-            log.failure = next((x for x in reversed(lines) if x.startswith("ERROR")), "")
+            log.failure = log.failure or next(
+                (x for x in reversed(lines) if x.startswith("ERROR")), "docker buildx bake failed"
+            )
             return False
+    log.complete()
     return True
 
 
@@ -153,13 +156,10 @@ def _result(client: DockerClient, image: ImageProgress, tag: str) -> ImageResult
             size = int(client.image.inspect(tag).size)
         except (NoSuchImage, DockerException):
             image.error = f"bake reported success but {tag} is not in the image store"
-    status = image.status
-    if status == "building":
-        status = "failed" if image.failed else "built"
     return ImageResult(
         image.name,
         tag,
-        status,
+        image.status,
         round(image.seconds, 2),
         image.cached_steps,
         image.total_steps,

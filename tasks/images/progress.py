@@ -1,4 +1,9 @@
-"""Reads BuildKit's plain progress output into per-image step counts, states and logs."""
+"""Reads BuildKit's plain progress output into per-image step counts, states and logs.
+
+Vertex names look like `[alpha 2/3] RUN ...` (several targets), `[alpha cpython 2/5] RUN ...`
+(a named stage), `[2/3] RUN ...` (a single target) or `[alpha internal] load ...`. A vertex
+BuildKit shares between targets is announced once per target.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +14,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 _VERTEX = re.compile(r"^#(?P<id>\d+) (?P<rest>.*)$")
-_NAME = re.compile(
-    r"^\[(?P<target>[^\s\]]+)(?: (?P<index>\d+)/(?P<total>\d+)| internal)?\] ?(?P<what>.*)$"
-)
+_HEADER = re.compile(r"^\[(?P<inside>[^\]]+)\] ?(?P<what>.*)$")
+_STEP = re.compile(r"^\d+/\d+$")
 _DONE = re.compile(r"^DONE (?P<seconds>[0-9.]+)s$")
 _TARGET_ERROR = re.compile(r"^ERROR: target (?P<target>[^\s:]+): (?P<message>.*)$")
+_ERROR = re.compile(r"^ERROR: (?P<message>.*)$")
 TAIL = 20
+
+StepKey = tuple[str, str]
 
 
 @dataclass
 class Step:
-    """One BuildKit vertex, and every (image, step number) it serves (bake shares vertices)."""
+    """One BuildKit vertex, and every (image, step) it serves."""
 
     name: str
-    owners: list[tuple[str, int | None]] = field(default_factory=list)
+    owners: list[tuple[str, StepKey | None]] = field(default_factory=list)
     state: str = "running"
     seconds: float = 0.0
     output: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL))
@@ -33,12 +40,32 @@ class ImageProgress:
     """What one image's build has done so far."""
 
     name: str
-    total_steps: int = 0
-    steps: dict[int, str] = field(default_factory=dict)
+    steps: dict[StepKey, str] = field(default_factory=dict)
+    completed: bool = False
     error: str | None = None
     log_tail: list[str] = field(default_factory=list)
     started: float | None = None
     finished: float | None = None
+
+    @property
+    def total_steps(self) -> int:
+        """Numbered Dockerfile steps seen for this image."""
+        return len(self.steps)
+
+    @property
+    def cached_steps(self) -> int:
+        """Steps served from the cache."""
+        return sum(1 for state in self.steps.values() if state == "cached")
+
+    @property
+    def finished_steps(self) -> int:
+        """Steps that are cached or done."""
+        return sum(1 for state in self.steps.values() if state in ("cached", "done"))
+
+    @property
+    def failed(self) -> bool:
+        """True when a step or the target failed."""
+        return self.error is not None
 
     @property
     def seconds(self) -> float:
@@ -49,37 +76,23 @@ class ImageProgress:
 
     @property
     def status(self) -> str:
-        """failed, cached (every step from cache), built, or building."""
+        """failed, cached (every step from the cache), built, or building."""
         if self.failed:
             return "failed"
-        if self.total_steps and self.finished_steps >= self.total_steps:
+        if self.completed:
             return "cached" if self.cached_steps == self.total_steps else "built"
         return "building"
-
-    @property
-    def cached_steps(self) -> int:
-        """Numbered steps served from the cache."""
-        return sum(1 for state in self.steps.values() if state == "cached")
-
-    @property
-    def finished_steps(self) -> int:
-        """Numbered steps that are cached or done."""
-        return sum(1 for state in self.steps.values() if state in ("cached", "done"))
-
-    @property
-    def failed(self) -> bool:
-        """True when a step or the target failed."""
-        return self.error is not None
 
 
 @dataclass
 class BuildLog:
-    """Accumulates plain-progress lines for several images built by one bake."""
+    """Accumulates plain-progress lines of one or more bake runs."""
 
     steps: dict[str, Step] = field(default_factory=dict)
     images: dict[str, ImageProgress] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
     failure: str = ""
+    targets: tuple[str, ...] = ()
 
     def image(self, name: str) -> ImageProgress:
         """Progress of one image (created on first mention); marks the time it was seen."""
@@ -89,9 +102,16 @@ class BuildLog:
         image.finished = now
         return image
 
-    def new_round(self) -> None:
-        """Start reading another bake run: vertex numbers restart, image totals carry on."""
+    def new_round(self, targets: tuple[str, ...]) -> None:
+        """Start reading a bake of `targets`: vertex numbers restart, image totals carry on."""
         self.steps.clear()
+        self.targets = targets
+        self.failure = ""
+
+    def complete(self) -> None:
+        """The current bake succeeded: every one of its targets is finished."""
+        for name in self.targets:
+            self.image(name).completed = True
 
     def feed(self, line: str) -> None:
         """Take one output line."""
@@ -101,30 +121,42 @@ class BuildLog:
             image = self.image(failure.group("target"))
             image.error = image.error or failure.group("message")
             return
+        if _ERROR.match(line) and not self.failure:
+            self.failure = line
         match = _VERTEX.match(line)
         if match is None:
             return
         vertex, rest = match.group("id"), match.group("rest")
-        named = _NAME.match(rest)
-        if named is not None:
-            self._name(vertex, rest, named)
+        header = _HEADER.match(rest)
+        if header is not None:
+            self._name(vertex, rest, header.group("inside").split())
         elif vertex in self.steps:
             self._update(self.steps[vertex], rest)
 
-    def _name(self, vertex: str, rest: str, named: re.Match[str]) -> None:
+    def _owner(self, words: list[str]) -> tuple[str, StepKey | None] | None:
+        """(image, step key) named by a vertex header, None when it names no known image."""
+        target = words[0] if words and words[0] in self.targets else None
+        rest = words[1:] if target else words
+        if target is None:
+            if len(self.targets) != 1:
+                return None
+            target = self.targets[0]
+        if rest and _STEP.match(rest[-1]):
+            stage = " ".join(rest[:-1])
+            return target, (stage, rest[-1].split("/")[0])
+        return target, None
+
+    def _name(self, vertex: str, rest: str, words: list[str]) -> None:
+        owner = self._owner(words)
         step = self.steps.setdefault(vertex, Step(rest))
-        index = int(named.group("index")) if named.group("index") else None
-        owner = (named.group("target"), index)
-        if owner in step.owners:
+        if owner is None or owner in step.owners:
             return
         step.owners.append(owner)
         image = self.image(owner[0])
-        if named.group("total"):
-            image.total_steps = max(image.total_steps, int(named.group("total")))
-        if index is not None:
-            image.steps.setdefault(index, "running")
+        if owner[1] is not None:
+            image.steps.setdefault(owner[1], "running")
             if step.state != "running":
-                self._record(image, index, step.state)
+                self._record(image, owner[1], step.state)
 
     def _update(self, step: Step, rest: str) -> None:
         done = _DONE.match(rest)
@@ -139,15 +171,15 @@ class BuildLog:
         else:
             step.output.append(rest)
             return
-        for target, index in step.owners:
+        for target, key in step.owners:
             image = self.image(target)
             if step.state == "error":
                 image.error = image.error or f"{step.name}: {rest[6:].strip()}"
                 image.log_tail = [*step.output, rest]
-            if index is not None:
-                self._record(image, index, step.state)
+            if key is not None:
+                self._record(image, key, step.state)
 
     @staticmethod
-    def _record(image: ImageProgress, index: int, state: str) -> None:
-        if image.steps.get(index) != "done":
-            image.steps[index] = state
+    def _record(image: ImageProgress, key: StepKey, state: str) -> None:
+        if image.steps.get(key) != "done":
+            image.steps[key] = state
