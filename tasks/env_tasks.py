@@ -160,18 +160,26 @@ def env_check(
 
 @task(name="init", help={"root": "repository; default: this repository"})
 def env_init(c: Context, root: str = "") -> None:
-    """Write random values for missing secrets into .devcontainer/.env (mode 600).
+    """Write random passwords for missing password secrets into .devcontainer/.env (mode 600).
 
-    Existing values are kept; the file is gitignored and values are never printed.
+    Existing values are kept; tokens from other services are listed, not invented; the file is
+    gitignored and values are never printed.
     """
     with bad_input_exits(False):
         stack = load_stack(Path(root) if root else REPO_ROOT)
     path = stack.folder / ".env"
     current = load_env_file(path).as_dict() if path.is_file() else {}
     wanted = [str(item["variable"]) for item in secret_status(stack).values() if item["variable"]]
-    added = [name for name in wanted if not current.get(name) and name not in os.environ]
+    missing = [name for name in wanted if not current.get(name) and name not in os.environ]
+    added = [name for name in missing if "PASSWORD" in name]
+    for name in missing:
+        if name not in added:
+            console.print(
+                f"{name} is a credential from elsewhere (e.g. a GitHub token): set it "
+                f"yourself in {stack.rel(path)} or the shell when you need it"
+            )
     if not added:
-        console.print(f"{stack.rel(path)}: every secret is already provided")
+        console.print(f"{stack.rel(path)}: every password is already provided")
         return
     lines = [f"{name}={secrets.token_urlsafe(24)}" for name in added]
     previous = path.read_text(encoding="utf-8") if path.is_file() else ""

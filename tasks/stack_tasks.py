@@ -20,7 +20,7 @@ from tasks.engine.stack import (
     last_logs,
     restart,
     statuses,
-    up,
+    up_and_wait,
     wait_healthy,
 )
 from tasks.env_tasks import secret_status
@@ -129,30 +129,30 @@ def stack_up(
     started = time.monotonic()
     try:
         require_engine(client)
-        up(client, list(selection.services))
         if json or not console.is_terminal:
-            result = wait_healthy(
-                client, list(selection.services), network, timeout, lambda rows: None, started
+            result, up_error = up_and_wait(
+                client, list(selection.services), network, timeout, lambda rows: None
             )
         else:
             with Live(console=console, refresh_per_second=2) as live:
-                result = wait_healthy(
+                result, up_error = up_and_wait(
                     client,
                     list(selection.services),
                     network,
                     timeout,
                     lambda rows: live.update(_table(rows, "starting")),
-                    started,
                 )
     except EngineError as error:
         errors.print(f"[red]error:[/] {escape(str(error))}")
         raise Exit(code=EXIT_FINDINGS) from None
     bad = [s for s in result.values() if not s.ready]
+    failed = bool(bad or up_error)
     logs = {s.service: last_logs(client, s.service) for s in bad}
     if json:
         emit_json(
             {
-                "ok": not bad,
+                "ok": not bad and not up_error,
+                "error": up_error,
                 "seconds": round(time.monotonic() - started, 2),
                 "services": [s.__dict__ for s in result.values()],
                 "not_exercised": selection.not_exercised,
@@ -163,13 +163,15 @@ def stack_up(
         console.print(_table(result, f"stack ({time.monotonic() - started:.1f} s)"))
         for name, reason in selection.not_exercised.items():
             console.print(f"[yellow]not exercised:[/] {name}: {escape(reason)}")
+        if up_error:
+            console.print(f"[red]{escape(up_error)}[/]", soft_wrap=True)
         for status in bad:
             console.print(
                 f"[red]{status.service} is {status.health or status.state}[/]; last logs:"
             )
             for line in logs[status.service]:
                 console.print(f"  {escape(line)}", soft_wrap=True)
-    if bad:
+    if failed:
         raise Exit(code=EXIT_FINDINGS)
 
 

@@ -26,13 +26,13 @@ def docker_client(**options: object) -> DockerClient:
 
 
 @contextmanager
-def engine_errors(action: str) -> Iterator[None]:
-    """Turn a failed docker CLI call into an `EngineError` naming the action."""
+def engine_errors(action: str, fix: str = ENGINE_FIX) -> Iterator[None]:
+    """Turn a failed docker CLI call into an `EngineError` naming the action (and the fix)."""
     try:
         yield
     except DockerException as error:
         detail = (error.stderr or error.stdout or str(error)).strip().splitlines()
-        raise EngineError(f"{action} failed: {detail[-1] if detail else error}") from None
+        raise EngineError(f"{action} failed: {detail[-1] if detail else error}", fix) from None
     except FileNotFoundError:
         raise EngineError(f"{action} failed: the docker CLI is not installed") from None
 

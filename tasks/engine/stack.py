@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from pathlib import Path
 from python_on_whales import Container, DockerClient
 from python_on_whales.exceptions import DockerException
 
-from tasks.engine.client import engine_errors
+from tasks.engine.client import EngineError, engine_errors
 from tasks.model.stack import ENV_FILE, PROFILES_DIR, Stack
 
 POLL_SECONDS = 0.5
@@ -86,9 +87,46 @@ def statuses(client: DockerClient, network: str) -> dict[str, ServiceStatus]:
 
 
 def up(client: DockerClient, services: list[str]) -> None:
-    """Create and start the services (detached; health is awaited separately)."""
-    with engine_errors("docker compose up"):
+    """Create and start the services; compose itself waits for health-conditioned dependencies."""
+    with engine_errors("docker compose up", "read the failing services' logs below"):
         client.compose.up(services, detach=True, quiet=True)
+
+
+def up_and_wait(
+    client: DockerClient,
+    services: list[str],
+    network: str,
+    timeout: float,
+    on_tick: Callable[[dict[str, ServiceStatus]], None],
+) -> tuple[dict[str, ServiceStatus], str]:
+    """Start the services and poll while compose brings them up tier by tier.
+
+    Returns each service's status with its seconds to healthy (from the start of `up`) and the
+    error compose reported, if any. Stops at all-ready, at `timeout`, or when `up` failed and
+    nothing changes any more.
+    """
+    failure: list[str] = []
+
+    def start() -> None:
+        try:
+            up(client, services)
+        except EngineError as error:
+            failure.append(str(error))
+
+    worker = threading.Thread(target=start, daemon=True)
+    started = time.monotonic()
+    worker.start()
+    result = wait_healthy(
+        client,
+        services,
+        network,
+        timeout,
+        on_tick,
+        started,
+        until=lambda: not worker.is_alive() and bool(failure),
+    )
+    worker.join(timeout=max(0.0, timeout - (time.monotonic() - started)))
+    return result, failure[0] if failure else ""
 
 
 def wait_healthy(
@@ -98,8 +136,9 @@ def wait_healthy(
     timeout: float,
     on_tick: Callable[[dict[str, ServiceStatus]], None],
     started: float,
+    until: Callable[[], bool] = lambda: False,
 ) -> dict[str, ServiceStatus]:
-    """Poll until every service is ready, one has failed for good, or `timeout` passes."""
+    """Poll until every service is ready, one has exited, `until()` holds, or `timeout` passes."""
     ready_at: dict[str, float] = {}
     while True:
         now = time.monotonic()
@@ -110,7 +149,7 @@ def wait_healthy(
                 ready_at.setdefault(name, now - started)
             status.seconds_to_healthy = ready_at.get(name)
         on_tick(result)
-        if all(s.ready for s in result.values()) or now - started > timeout:
+        if all(s.ready for s in result.values()) or now - started > timeout or until():
             return result
         if any(s.state in ("exited", "dead") for s in result.values()):
             return result
@@ -134,4 +173,4 @@ def last_logs(client: DockerClient, service: str, lines: int = 20) -> list[str]:
 def down(client: DockerClient, volumes: bool) -> None:
     """Stop and remove the project's containers and networks (and volumes when asked)."""
     with engine_errors("docker compose down"):
-        client.compose.down(volumes=volumes, remove_orphans=True, timeout=20)
+        client.compose.down(volumes=volumes, remove_orphans=True, timeout=20, quiet=True)
