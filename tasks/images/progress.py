@@ -49,7 +49,7 @@ class ImageProgress:
 
     @property
     def total_steps(self) -> int:
-        """Numbered Dockerfile steps seen for this image."""
+        """Numbered Dockerfile steps seen for this image (FROM, the base image, not counted)."""
         return len(self.steps)
 
     @property
@@ -129,7 +129,8 @@ class BuildLog:
         vertex, rest = match.group("id"), match.group("rest")
         header = _HEADER.match(rest)
         if header is not None:
-            self._name(vertex, rest, header.group("inside").split())
+            base_image = header.group("what").startswith("FROM ")
+            self._name(vertex, rest, header.group("inside").split(), counted=not base_image)
         elif vertex in self.steps:
             self._update(self.steps[vertex], rest)
 
@@ -146,8 +147,10 @@ class BuildLog:
             return target, (stage, rest[-1].split("/")[0])
         return target, None
 
-    def _name(self, vertex: str, rest: str, words: list[str]) -> None:
+    def _name(self, vertex: str, rest: str, words: list[str], *, counted: bool) -> None:
         owner = self._owner(words)
+        if owner is not None and not counted:
+            owner = (owner[0], None)
         step = self.steps.setdefault(vertex, Step(rest))
         if owner is None or owner in step.owners:
             return
