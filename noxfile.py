@@ -25,6 +25,9 @@ UNIT = "not integration and not e2e"
 IS_FREE_THREADED = (
     "import sys, sysconfig; sys.exit(0 if sysconfig.get_config_var('Py_GIL_DISABLED') == 1 else 1)"
 )
+IS_GIL_BUILD = (
+    "import sysconfig, sys; sys.exit(1 if sysconfig.get_config_var('Py_GIL_DISABLED') else 0)"
+)
 GIL_IS = "import sys; sys.exit(0 if sys._is_gil_enabled() is {} else 1)"
 # Packages the stack needs (the library's dependencies and the devcontainer's Python tools),
 # and well-known C-extension packages checked for information.
@@ -79,10 +82,9 @@ def _runtime_dependencies(exclude: set[str]) -> list[str]:
 
 
 def _gil_baseline() -> str | None:
-    """A GIL-enabled CPython on PATH to compare thread scaling with."""
-    for name in ("python3", "python3.12", "python3.11"):
-        path = shutil.which(name)
-        if path and subprocess.run([path, "-c", IS_FREE_THREADED], check=False).returncode:
+    """A GIL-enabled CPython to compare thread scaling with: the one running nox, else python3."""
+    for path in (sys.executable, shutil.which("python3")):
+        if path and subprocess.run([path, "-c", IS_GIL_BUILD], check=False).returncode == 0:
             return path
     return None
 

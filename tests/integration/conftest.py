@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.clirun import invoke
 from tests.integration.tinystack import TinyStack
 
 
@@ -37,8 +38,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 )
 
 
+@pytest.fixture(scope="session")
+def seeded() -> None:
+    """The offline stand-ins exist (seeded once; idempotent)."""
+    result = invoke("build.seed", timeout=1800)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 @pytest.fixture
-def tiny(tmp_path: Path) -> Iterator[TinyStack]:
+def tiny(tmp_path: Path, seeded: None) -> Iterator[TinyStack]:
     """A three-image stack on the Debian stand-in; its image tags are removed afterwards."""
     stack = TinyStack(tmp_path)
     yield stack

@@ -1,0 +1,74 @@
+"""A free-threaded CPython for the host and the Nox sessions that test it (real builds)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.clirun import REPO, invoke, invoke_json
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def freethreaded_bin() -> Path:
+    """Build (or reuse from the cache) python3.13t; its bin folder."""
+    code, data = invoke_json("python.freethreaded")
+    assert code == 0, data
+    assert Path(data["python"]).name == "python3.13t"
+    return Path(data["bin"])
+
+
+def test_interpreter_is_free_threaded(freethreaded_bin: Path) -> None:
+    python = freethreaded_bin / "python3.13t"
+    check = "import sys, sysconfig; print(sysconfig.get_config_var('Py_GIL_DISABLED'), sys._is_gil_enabled())"
+    out = subprocess.run([str(python), "-c", check], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "False"]
+    again = invoke("python.freethreaded")
+    assert again.returncode == 0 and "free-threaded Python 3.13.15" in again.stdout
+
+
+def test_bad_version_and_missing_checksum_are_refused() -> None:
+    result = invoke("python.freethreaded", "--version", "3.99.1")
+    assert result.returncode == 2 and "no verified source for 3.99.1" in result.stderr
+    result = invoke("python.freethreaded", "--version", "3.14.2", "--tarball", "/tmp/x.tar.xz")
+    assert result.returncode == 2 and "--sha256" in result.stderr
+
+
+def _nox(freethreaded_bin: Path, *sessions: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{freethreaded_bin}:{os.environ['PATH']}"}
+    return subprocess.run(
+        [sys.executable, "-m", "nox", "-s", *sessions],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+
+
+def test_nox_freethreaded_session(freethreaded_bin: Path) -> None:
+    result = _nox(freethreaded_bin, "freethreaded-3.13t")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "passed" in output
+    assert "threads ran" in output and "x the work of 1 thread" in output
+    assert "N-thread time ratio GIL/free-threaded" in output
+
+
+def test_nox_compat_session_writes_reports(freethreaded_bin: Path) -> None:
+    result = _nox(freethreaded_bin, "compat-3.13t")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    report = json.loads((REPO / "reports/compat/3.13t/compat.json").read_text())
+    rows = {row["package"]: row for row in report["packages"]}
+    assert rows["pyyaml"]["import"] == "ok" and rows["pyyaml"]["gil_disabled"] is True
+    assert rows["python-on-whales"]["import"] == "ok"
+    assert all(row["import"].startswith("ok") for row in report["packages"] if row["needed"])
+    assert (REPO / "reports/compat/3.13t/compat.md").read_text().startswith("# Free-threaded")
