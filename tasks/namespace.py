@@ -33,7 +33,12 @@ namespace.add_collection(
 )
 namespace.add_collection(
     Collection(
-        "mcp", mcp_tasks.mcp_config, mcp_tasks.mcp_list, mcp_tasks.mcp_probe, mcp_tasks.mcp_clean
+        "mcp",
+        mcp_tasks.mcp_config,
+        mcp_tasks.mcp_list,
+        mcp_tasks.mcp_probe,
+        mcp_tasks.mcp_clean,
+        mcp_tasks.mcp_exporter,
     )
 )
 namespace.add_collection(Collection("python", python_tasks.freethreaded))

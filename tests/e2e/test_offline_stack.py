@@ -170,3 +170,10 @@ def test_stack_down_removes_containers(offline_stack: dict[str, Any]) -> None:
     assert _docker("network", "inspect", "mcp-cluster").returncode != 0
     code, data = invoke_json("stack.ps", "--profile", "offline")
     assert code == 0 and data["services"] == []
+
+
+def test_exporter_serves_probe_metrics(offline_stack: dict[str, Any]) -> None:
+    result = invoke("mcp.exporter", "--once")
+    assert result.returncode == 0, result.stderr
+    for server in ("fetch", "filesystem", "git", "memory"):
+        assert f'mcp_server_up{{server="{server}"}} 1' in result.stdout

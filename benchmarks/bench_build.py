@@ -1,0 +1,102 @@
+"""Build benchmark: cold parallel, cold sequential, fully cached, and the task library's overhead
+over a raw `docker buildx bake` of the same generated definition, measured in one run.
+
+Usage: python benchmarks/bench_build.py [--profile offline] [--repeat 5] [--skip-cold]
+Prints a table and writes reports/bench/build.json. Figures are measured, not asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {"cold build (s)": 300.0, "cached build (s)": 10.0, "build.all / raw bake": 1.10}
+
+
+def invoke(*args: str) -> tuple[float, dict[str, Any]]:
+    """Wall time and JSON of one `invoke ...` call."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", *args, "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"invoke {' '.join(args)} failed:\n{result.stdout[-2000:]}{result.stderr}")
+    return seconds, json.loads(result.stdout)
+
+
+def raw_bake(definition: Path) -> float:
+    """Wall time of `docker buildx bake` on the generated file."""
+    started = time.perf_counter()
+    subprocess.run(
+        ["docker", "buildx", "bake", "-f", str(definition), "--progress", "plain"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+        env={**os.environ, "BUILDX_BAKE_ENTITLEMENTS_FS": "0"},
+    )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    """Measure and print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="offline")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--skip-cold", action="store_true")
+    options = parser.parse_args()
+    profile = ["--profile", options.profile] if options.profile else []
+    figures: dict[str, float] = {}
+    if not options.skip_cold:
+        figures["cold parallel build (s)"] = invoke(
+            "build.all", "--parallel", "--no-cache", *profile
+        )[0]
+        figures["cold sequential build (s)"] = invoke("build.all", "--no-cache", *profile)[0]
+    invoke("build.all", "--parallel", *profile)
+    cached = [invoke("build.all", "--parallel", *profile)[0] for _ in range(options.repeat)]
+    figures["cached build (s)"] = statistics.median(cached)
+    definition = subprocess.run(
+        [sys.executable, "-m", "invoke", "build.bake-file", *profile],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        handle.write(definition)
+    raw = [raw_bake(Path(handle.name)) for _ in range(options.repeat)]
+    Path(handle.name).unlink()
+    figures["raw bake, cached (s)"] = statistics.median(raw)
+    figures["build.all / raw bake"] = figures["cached build (s)"] / figures["raw bake, cached (s)"]
+    if "cold sequential build (s)" in figures:
+        figures["sequential / parallel (cold)"] = (
+            figures["cold sequential build (s)"] / figures["cold parallel build (s)"]
+        )
+    print(f"{'figure':34} {'value':>10} {'target':>10}")
+    for name, value in figures.items():
+        target = TARGETS.get(name) or (
+            TARGETS["cold build (s)"] if name.startswith("cold") else None
+        )
+        print(f"{name:34} {value:10.2f} {'' if target is None else f'<= {target}':>10}")
+    out = ROOT / "reports" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "build.json").write_text(
+        json.dumps({"figures": figures, "cached_runs": cached, "raw_runs": raw}, indent=2)
+    )
+
+
+if __name__ == "__main__":
+    main()
