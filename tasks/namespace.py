@@ -11,6 +11,7 @@ from tasks import (
     mcp_tasks,
     python_tasks,
     stack_tasks,
+    volume_tasks,
 )
 
 namespace = Collection()
@@ -51,5 +52,13 @@ namespace.add_collection(
         stack_tasks.stack_health,
         stack_tasks.stack_logs,
         stack_tasks.stack_restart,
+    )
+)
+namespace.add_collection(
+    Collection(
+        "volumes",
+        volume_tasks.volumes_list,
+        volume_tasks.volumes_backup,
+        volume_tasks.volumes_restore,
     )
 )
