@@ -44,7 +44,7 @@ NEEDED = [
     "pytest",
     "ruff",
 ]
-OPTIONAL = ["mypy", "numpy", "markupsafe", "cffi", "msgpack"]
+OPTIONAL = ["mypy", "markupsafe", "cffi", "msgpack"]
 
 
 def _constraints(session: nox.Session) -> dict[str, str]:

@@ -39,6 +39,9 @@ IMPORT_NAMES = {
 }
 
 
+# Source builds must not wait on registries this host cannot reach (cargo's crates.io).
+BUILD_ENV = {**os.environ, "CARGO_NET_OFFLINE": "true"}
+INSTALL_TIMEOUT = 600
 CONSTRAINTS = (
     ["--constraint", os.environ["PIP_CONSTRAINT_FILE"]]
     if os.environ.get("PIP_CONSTRAINT_FILE")
@@ -64,22 +67,27 @@ def install(package: str) -> tuple[bool, str, str, str]:
     """pip install one package; (ok, version, wheel kind, error)."""
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "report.json"
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--report",
-                str(report),
-                *CONSTRAINTS,
-                package,
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        try:
+            result = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--report",
+                    str(report),
+                    *CONSTRAINTS,
+                    package,
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=INSTALL_TIMEOUT,
+                env=BUILD_ENV,
+            )
+        except subprocess.TimeoutExpired:
+            return False, "", "", f"pip install took longer than {INSTALL_TIMEOUT} s"
         if result.returncode != 0:
             return False, "", "", (result.stderr.strip().splitlines() or ["pip failed"])[-1]
         data = json.loads(report.read_text()) if report.is_file() else {"install": []}

@@ -11,6 +11,7 @@ from tasks import (
     mcp_tasks,
     python_tasks,
     stack_tasks,
+    verify_tasks,
     volume_tasks,
 )
 
@@ -60,5 +61,18 @@ namespace.add_collection(
         volume_tasks.volumes_list,
         volume_tasks.volumes_backup,
         volume_tasks.volumes_restore,
+    )
+)
+namespace.add_collection(
+    Collection(
+        "verify",
+        verify_tasks.verify_all,
+        verify_tasks.verify_health,
+        verify_tasks.verify_network,
+        verify_tasks.verify_volumes,
+        verify_tasks.verify_gpu,
+        verify_tasks.verify_monitoring,
+        verify_tasks.verify_freethreading,
+        verify_tasks.verify_logs,
     )
 )

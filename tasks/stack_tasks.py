@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 from invoke.context import Context
 from invoke.exceptions import Exit
@@ -66,15 +67,16 @@ def _table(rows: dict[str, ServiceStatus], title: str) -> Table:
     return table
 
 
-def _load(profile: str, json: bool) -> tuple[Stack, str | None, tuple[str, ...]]:
+def _load(profile: str, json: bool, root: str = "") -> tuple[Stack, str | None, tuple[str, ...]]:
+    base = Path(root) if root else REPO_ROOT
     with bad_input_exits(json):
-        stack = load_stack(REPO_ROOT, None)
+        stack = load_stack(base, None)
         try:
             image_profile, compose_profiles = split_profiles(stack, profile)
         except ValueError as error:
             errors.print(f"[red]error:[/] {escape(str(error))}")
             raise Exit(code=EXIT_BAD_INPUT) from None
-        return load_stack(REPO_ROOT, image_profile), image_profile, compose_profiles
+        return load_stack(base, image_profile), image_profile, compose_profiles
 
 
 def _select(
@@ -111,17 +113,23 @@ def _require_secrets(stack: Stack, selection: Selection) -> None:
         "gpu, buildkit, runner, grafana",
         "timeout": "seconds to wait for every service to be healthy",
         "json": "print JSON",
+        "root": "repository whose stack to start; default: this repository",
     },
 )
 def stack_up(
-    c: Context, tier: int = MAX_TIER, profile: str = "", timeout: int = 180, json: bool = False
+    c: Context,
+    tier: int = MAX_TIER,
+    profile: str = "",
+    timeout: int = 180,
+    json: bool = False,
+    root: str = "",
 ) -> None:
     """Start the stack tier by tier and wait until every service is healthy.
 
     Prints service, state, health, IP, ports and seconds to healthy; on failure names each
     unhealthy service with its last log lines and exits 1.
     """
-    stack, image_profile, compose_profiles = _load(profile, json)
+    stack, image_profile, compose_profiles = _load(profile, json, root)
     selection = _select(stack, image_profile, compose_profiles, tier)
     _require_secrets(stack, selection)
     client = compose_client(stack, image_profile, compose_profiles)
@@ -181,11 +189,14 @@ def stack_up(
         "volumes": "also delete the named volumes (asks first)",
         "yes": "do not ask",
         "profile": "as for stack.up",
+        "root": "repository whose stack to stop; default: this repository",
     },
 )
-def stack_down(c: Context, volumes: bool = False, yes: bool = False, profile: str = "") -> None:
+def stack_down(
+    c: Context, volumes: bool = False, yes: bool = False, profile: str = "", root: str = ""
+) -> None:
     """Stop and remove the stack's containers and network; `--volumes` deletes data too."""
-    stack, image_profile, compose_profiles = _load(profile, False)
+    stack, image_profile, compose_profiles = _load(profile, False, root)
     if volumes and not yes:
         names = ", ".join(sorted(v.name for v in stack.compose.volumes.values()))
         if not sys.stdin.isatty():

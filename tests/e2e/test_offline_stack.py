@@ -165,6 +165,31 @@ def test_memory_graph_survives_between_runs(offline_stack: dict[str, Any]) -> No
     assert "e2e-marker" in json.dumps(graph)
 
 
+def test_verify_all_passes_and_names_what_it_cannot_exercise(
+    offline_stack: dict[str, Any],
+) -> None:
+    code, data = invoke_json("verify.all", "--profile", "offline")
+    assert code == 0, [c for c in data["checks"] if c["status"] == "fail"]
+    checks = {(c["section"], c["name"]): c for c in data["checks"]}
+    sections = {c["section"] for c in data["checks"]}
+    assert sections == {
+        "health",
+        "network",
+        "volumes",
+        "gpu",
+        "monitoring",
+        "free-threading",
+        "logs",
+    }
+    assert checks[("volumes", "postgres-db data survives restart")]["status"] == "pass"
+    assert checks[("volumes", "mariadb data survives restart")]["status"] == "pass"
+    assert checks[("network", "network mcp-cluster")]["status"] == "pass"
+    assert checks[("gpu", "k8s-plugin sees a GPU")]["detail"] == "no NVIDIA runtime on this host"
+    assert checks[("health", "grafana")]["status"] == "not exercised"
+    assert checks[("free-threading", "devcontainer")]["status"] == "pass"
+    assert checks[("monitoring", "nginx /prometheus/-/healthy")]["status"] == "pass"
+
+
 def test_stack_down_removes_containers(offline_stack: dict[str, Any]) -> None:
     assert invoke("stack.down", "--profile", "offline").returncode == 0
     assert _docker("network", "inspect", "mcp-cluster").returncode != 0

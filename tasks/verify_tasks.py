@@ -1,0 +1,104 @@
+"""`invoke verify.*`: phase 10 checks of the running stack, one task per plan section."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import task
+from rich.markup import escape
+from rich.table import Table
+
+from tasks.engine.client import EngineError, docker_client
+from tasks.engine.doctor import gather_facts
+from tasks.engine.stack import compose_client
+from tasks.engine.verify import FAIL, PASS, Check, Verifier, http_get
+from tasks.images.services import select_services
+from tasks.report import EXIT_FINDINGS, console, emit_json, errors
+from tasks.rules.registry import run_rules
+from tasks.stack_tasks import _load, _network
+
+SECTIONS: dict[str, Callable[[Verifier], list[Check]]] = {
+    "health": Verifier.health,
+    "network": Verifier.network_checks,
+    "volumes": Verifier.persistence,
+    "gpu": lambda v: v.gpu(
+        "nvidia" in gather_facts(docker_client()).runtimes,
+        [f.message for f in run_rules(v.stack, {"CMP008"})],
+    ),
+    "monitoring": lambda v: v.monitoring(http_get),
+    "freethreading": Verifier.freethreading,
+    "logs": Verifier.logs,
+}
+HELP = {"profile": "as for stack.up (e.g. offline)", "json": "print JSON"}
+_STYLE = {PASS: "green", FAIL: "bold red"}
+
+
+def run_sections(names: list[str], profile: str, json: bool) -> None:
+    """Run the named sections and report; exit 1 on any failed check."""
+    stack, image_profile, compose_profiles = _load(profile, json)
+    selection = select_services(stack, image_profile, compose_profiles)
+    client = compose_client(stack, image_profile, compose_profiles)
+    try:
+        verifier = Verifier(stack, client, _network(stack), selection.not_exercised)
+        checks = [check for name in names for check in SECTIONS[name](verifier)]
+    except EngineError as error:
+        errors.print(f"[red]error:[/] {escape(str(error))}")
+        raise Exit(code=EXIT_FINDINGS) from None
+    failed = [c for c in checks if c.status == FAIL]
+    counts = {s: sum(1 for c in checks if c.status == s) for s in (PASS, FAIL, "not exercised")}
+    if json:
+        emit_json({"ok": not failed, "summary": counts, "checks": [c.__dict__ for c in checks]})
+    else:
+        table = Table(title="verify", title_justify="left")
+        for column in ("section", "check", "result", "detail"):
+            table.add_column(column, overflow="fold")
+        for c in checks:
+            table.add_row(
+                c.section,
+                c.name,
+                f"[{_STYLE.get(c.status, 'yellow')}]{c.status}[/]",
+                escape(c.detail),
+            )
+        console.print(table)
+        console.print(
+            f"{counts[PASS]} passed, {counts[FAIL]} failed, {counts['not exercised']} not exercised"
+        )
+    if failed:
+        raise Exit(code=EXIT_FINDINGS)
+
+
+def _section(name: str, doc: str) -> Callable[..., None]:
+    def run(c: Context, profile: str = "", json: bool = False) -> None:
+        run_sections([name], profile, json)
+
+    run.__doc__ = doc
+    run.__name__ = f"verify_{name}"
+    return task(name=name, help=HELP)(run)  # type: ignore[no-any-return]
+
+
+verify_health = _section("health", "Check every service with its own probe (plan 10.2).")
+verify_network = _section(
+    "network", "Check the mcp-cluster network, static IPs and reachability (10.4)."
+)
+verify_volumes = _section(
+    "volumes", "Check volumes exist and database rows survive a restart (10.5)."
+)
+verify_gpu = _section(
+    "gpu", "Check only k8s-plugin has a GPU; report a missing NVIDIA runtime (10.6)."
+)
+verify_monitoring = _section("monitoring", "Check prometheus targets and nginx routes (10.7).")
+verify_freethreading = _section(
+    "freethreading", "Check the GIL is off in the free-threaded images (10.8)."
+)
+verify_logs = _section("logs", "Scan the running services' logs for fatal errors.")
+
+
+@task(name="all", help=HELP)
+def verify_all(c: Context, profile: str = "", json: bool = False) -> None:
+    """Run every phase 10 check on the running stack: pass, fail or not exercised (with why).
+
+    Exit 1 when any check fails.
+    """
+    run_sections(list(SECTIONS), profile, json)

@@ -1,0 +1,78 @@
+"""Stack lifecycle on the real engine with a small compose project: a failing healthcheck is
+named with its logs and a non-zero exit; down removes what up created."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.clirun import invoke, invoke_json
+
+pytestmark = pytest.mark.integration
+BASE = "mcp-offline/debian:trixie"
+
+
+@pytest.fixture
+def sick_stack(tmp_path: Path, seeded: None) -> Iterator[Path]:
+    """Two services: one healthy, one whose healthcheck always fails."""
+    folder = tmp_path / ".devcontainer"
+    folder.mkdir()
+    project = f"mcp-test-{abs(hash(str(tmp_path))) % 10**8}"
+    health = {"interval": "1s", "timeout": "2s", "retries": 2, "start_period": "1s"}
+    compose = {
+        "name": project,
+        "services": {
+            "good": {
+                "image": BASE,
+                "command": ["sleep", "300"],
+                "restart": "unless-stopped",
+                "healthcheck": {"test": ["CMD", "true"], **health},
+            },
+            "sick": {
+                "image": BASE,
+                "restart": "unless-stopped",
+                "command": ["sh", "-c", "echo sick-service-marker; sleep 300"],
+                "healthcheck": {"test": ["CMD", "false"], **health},
+            },
+        },
+    }
+    (folder / "docker-compose.mcp.yml").write_text(yaml.safe_dump(compose))
+    (folder / "devcontainer.json").write_text(
+        json.dumps({"dockerComposeFile": ["docker-compose.mcp.yml"], "service": "good"})
+    )
+    (folder / "devcontainer.env").write_text("")
+    yield tmp_path
+    invoke("stack.down", "--root", str(tmp_path))
+    leftovers = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={project}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert leftovers == []
+
+
+def test_unhealthy_service_is_named_with_its_logs(sick_stack: Path) -> None:
+    code, data = invoke_json("stack.up", "--root", str(sick_stack), "--timeout", "60")
+    assert code == 1
+    status = {s["service"]: s for s in data["services"]}
+    assert status["good"]["health"] == "healthy"
+    assert status["sick"]["health"] == "unhealthy"
+    assert any("sick-service-marker" in line for line in data["logs"]["sick"])
+    assert "good" not in data["logs"]
+
+
+def test_table_output_names_the_unhealthy_service(sick_stack: Path) -> None:
+    result = invoke("stack.up", "--root", str(sick_stack), "--timeout", "60")
+    assert result.returncode == 1
+    assert "sick is unhealthy" in result.stdout and "sick-service-marker" in result.stdout
+
+
+def test_down_with_volumes_needs_confirmation(sick_stack: Path) -> None:
+    result = invoke("stack.down", "--root", str(sick_stack), "--volumes")
+    assert result.returncode == 2 and "--yes" in result.stderr
