@@ -16,26 +16,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from common import ROOT, invoke_json
+
 TARGETS = {"cold build (s)": 300.0, "cached build (s)": 10.0, "build.all / raw bake": 1.10}
-
-
-def invoke(*args: str) -> tuple[float, dict[str, Any]]:
-    """Wall time and JSON of one `invoke ...` call."""
-    started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-m", "invoke", *args, "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"invoke {' '.join(args)} failed:\n{result.stdout[-2000:]}{result.stderr}")
-    return seconds, json.loads(result.stdout)
 
 
 def raw_bake(definition: Path) -> float:
@@ -61,12 +45,12 @@ def main() -> None:
     profile = ["--profile", options.profile] if options.profile else []
     figures: dict[str, float] = {}
     if not options.skip_cold:
-        figures["cold parallel build (s)"] = invoke(
+        figures["cold parallel build (s)"] = invoke_json(
             "build.all", "--parallel", "--no-cache", *profile
         )[0]
-        figures["cold sequential build (s)"] = invoke("build.all", "--no-cache", *profile)[0]
-    invoke("build.all", "--parallel", *profile)
-    cached = [invoke("build.all", "--parallel", *profile)[0] for _ in range(options.repeat)]
+        figures["cold sequential build (s)"] = invoke_json("build.all", "--no-cache", *profile)[0]
+    invoke_json("build.all", "--parallel", *profile)
+    cached = [invoke_json("build.all", "--parallel", *profile)[0] for _ in range(options.repeat)]
     figures["cached build (s)"] = statistics.median(cached)
     definition = subprocess.run(
         [sys.executable, "-m", "invoke", "build.bake-file", *profile],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from invoke.context import Context
 from invoke.exceptions import Exit
@@ -206,56 +207,41 @@ def build_all(
     )
 
 
-@task(name="mcp", help={"name": "one MCP server image (default: all)", **OPTIONS_HELP})
-def build_mcp(
-    c: Context,
-    name: str = "",
-    parallel: bool = False,
-    no_cache: bool = False,
-    pull: bool = False,
-    profile: str = "",
-    ca_bundle: str = "",
-    json: bool = False,
-    root: str = "",
-) -> None:
-    """Build the MCP server images (or one of them)."""
-    build(
-        "mcp",
-        (name,) if name else (),
-        parallel=parallel,
-        no_cache=no_cache,
-        pull=pull,
-        profile=profile,
-        ca_bundle=ca_bundle,
-        json=json,
-        root=root,
-    )
+def _group_task(group: str, doc: str) -> Any:
+    """A `build.<group>` task: every image of the group, or the one given with --name."""
+
+    def run(
+        c: Context,
+        name: str = "",
+        parallel: bool = False,
+        no_cache: bool = False,
+        pull: bool = False,
+        profile: str = "",
+        ca_bundle: str = "",
+        json: bool = False,
+        root: str = "",
+    ) -> None:
+        build(
+            group,
+            (name,) if name else (),
+            parallel=parallel,
+            no_cache=no_cache,
+            pull=pull,
+            profile=profile,
+            ca_bundle=ca_bundle,
+            json=json,
+            root=root,
+        )
+
+    run.__doc__ = doc
+    run.__name__ = f"build_{group}"
+    return task(name=group, help={"name": f"one {group} image (default: all)", **OPTIONS_HELP})(run)
 
 
-@task(name="containers", help={"name": "one container image (default: all)", **OPTIONS_HELP})
-def build_containers(
-    c: Context,
-    name: str = "",
-    parallel: bool = False,
-    no_cache: bool = False,
-    pull: bool = False,
-    profile: str = "",
-    ca_bundle: str = "",
-    json: bool = False,
-    root: str = "",
-) -> None:
-    """Build the infrastructure container images (or one of them)."""
-    build(
-        "containers",
-        (name,) if name else (),
-        parallel=parallel,
-        no_cache=no_cache,
-        pull=pull,
-        profile=profile,
-        ca_bundle=ca_bundle,
-        json=json,
-        root=root,
-    )
+build_mcp = _group_task("mcp", "Build the MCP server images (or one of them).")
+build_containers = _group_task(
+    "containers", "Build the infrastructure container images (or one of them)."
+)
 
 
 @task(name="seed", help={"refresh": "rebuild stand-ins that already exist", "json": "print JSON"})

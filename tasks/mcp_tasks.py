@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -114,6 +116,17 @@ class _Page(BaseHTTPRequestHandler):
         return
 
 
+@contextmanager
+def _page() -> Iterator[str]:
+    """Serve the fetch probe's page on 127.0.0.1 for the duration; yields its URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+
+
 @task(
     name="probe",
     help={
@@ -154,14 +167,9 @@ def mcp_probe(
             f"{', '.join(sorted(stack.manifests))}"
         )
         raise Exit(code=EXIT_BAD_INPUT)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/"
+    with _page() as url:
         specs, skipped = probe_specs(stack, names, stack.root, url, float(timeout))
         results = run_probes(specs, repeat, concurrency)
-    finally:
-        server.shutdown()
     failed = [r for r in results if not r.ok] + [s for s in skipped if name]
     if json:
         emit_json(
@@ -246,30 +254,25 @@ def mcp_exporter(
         raise Exit(code=EXIT_BAD_INPUT)
     with bad_input_exits(False):
         stack = load_stack(REPO_ROOT)
-    page = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
-    threading.Thread(target=page.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{page.server_address[1]}/"
-    specs, _ = probe_specs(stack, (), stack.root, url, 60.0)
-    _Metrics.text = render(run_probes(specs, 3, 1))
-    if once:
-        console.out(_Metrics.text, end="")
-        page.shutdown()
-        return
-    server = ThreadingHTTPServer((host, port), _Metrics)
-    console.print(f"serving MCP metrics on http://{host}:{port}/metrics every {interval} s")
+    with _page() as url:
+        specs, _ = probe_specs(stack, (), stack.root, url, 60.0)
+        _Metrics.text = render(run_probes(specs, 3, 1))
+        if once:
+            console.out(_Metrics.text, end="")
+            return
+        server = ThreadingHTTPServer((host, port), _Metrics)
+        console.print(f"serving MCP metrics on http://{host}:{port}/metrics every {interval} s")
 
-    def refresh() -> None:
-        while True:
-            time.sleep(interval)
-            _Metrics.text = render(run_probes(specs, 3, 1))
+        def refresh() -> None:
+            while True:
+                time.sleep(interval)
+                _Metrics.text = render(run_probes(specs, 3, 1))
 
-    threading.Thread(target=refresh, daemon=True).start()
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        console.print("stopped")
-    finally:
-        page.shutdown()
+        threading.Thread(target=refresh, daemon=True).start()
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            console.print("stopped")
 
 
 @task(name="clean", help={"json": "print JSON"})

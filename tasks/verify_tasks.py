@@ -21,6 +21,7 @@ from tasks.stack_tasks import _load, _network
 
 SECTIONS: dict[str, Callable[[Verifier], list[Check]]] = {
     "health": Verifier.health,
+    "logs": Verifier.logs,
     "network": Verifier.network_checks,
     "volumes": Verifier.persistence,
     "gpu": lambda v: v.gpu(
@@ -29,7 +30,6 @@ SECTIONS: dict[str, Callable[[Verifier], list[Check]]] = {
     ),
     "monitoring": lambda v: v.monitoring(http_get),
     "freethreading": Verifier.freethreading,
-    "logs": Verifier.logs,
 }
 HELP = {"profile": "as for stack.up (e.g. offline)", "json": "print JSON"}
 _STYLE = {PASS: "green", FAIL: "bold red"}

@@ -55,6 +55,11 @@ REACH = {
     "grafana": 3000,
     "buildkit": 1234,
 }
+# Messages that look fatal but are an orderly restart or shutdown.
+LOG_BENIGN = re.compile(
+    r"terminating connection due to administrator command|"
+    r"the database system is (shutting down|starting up)"
+)
 LOG_ERRORS = re.compile(
     r"\b(FATAL|PANIC|panic:|Traceback \(most recent call last\)|"
     r"Segmentation fault|Killed)\b"
@@ -353,7 +358,11 @@ class Verifier:
             except DockerException as error:
                 checks.append(Check("logs", service, FAIL, str(error)[:200]))
                 continue
-            bad = [line for line in text.splitlines() if LOG_ERRORS.search(line)]
+            bad = [
+                line
+                for line in text.splitlines()
+                if LOG_ERRORS.search(line) and not LOG_BENIGN.search(line)
+            ]
             checks.append(
                 Check(
                     "logs",

@@ -125,6 +125,19 @@ def build(source: Source, root: Path, jobs: int, say: Say) -> Path:
     )
     if check.returncode != 0:
         raise BuildFailed(f"{python} is not free-threaded (Py_GIL_DISABLED != 1 or GIL on)")
+    modules = subprocess.run(
+        [str(python), "-c", "import ssl, zlib, ctypes, sqlite3, bz2, lzma"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONHOME": str(staged)},
+    )
+    if modules.returncode != 0:
+        missing = (modules.stderr.strip().splitlines() or ["a module"])[-1]
+        raise BuildFailed(
+            f"the build lacks standard modules ({missing}). Fix: install the build "
+            "dependencies (scripts/setup.sh --host) and run the task again"
+        )
     shutil.rmtree(prefix, ignore_errors=True)
     staged.replace(prefix)
     shutil.rmtree(partial, ignore_errors=True)

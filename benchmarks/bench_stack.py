@@ -1,0 +1,126 @@
+"""Stack benchmark: seconds from `invoke stack.up` to all-healthy (and per service), the same
+start through a raw `docker compose up --wait` as baseline, and the memory of the running stack
+(`docker stats`), beside the plan's targets (start <= 30 s, memory <= 8 GB).
+
+Usage: python benchmarks/bench_stack.py [--profile offline] [--keep]
+Takes the stack down before each start (volumes are kept) and at the end unless --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import time
+
+from common import ROOT, invoke_json
+
+FOLDER = ROOT / ".devcontainer"
+UNITS = {"b": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30, "kb": 10**3, "mb": 10**6, "gb": 10**9}
+
+
+def down(profile: list[str]) -> None:
+    """Stop the stack, keeping volumes."""
+    subprocess.run(
+        [sys.executable, "-m", "invoke", "stack.down", *profile],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    )
+
+
+def raw_compose_up(profile: str, services: list[str]) -> float:
+    """Seconds for `docker compose up -d --wait` of the same services."""
+    files = ["--env-file", str(FOLDER / "devcontainer.env")]
+    if profile:
+        files += ["--env-file", str(FOLDER / "profiles" / f"{profile}.env")]
+    if (FOLDER / ".env").is_file():
+        files += ["--env-file", str(FOLDER / ".env")]
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            "docker",
+            "compose",
+            "-f",
+            str(FOLDER / "docker-compose.mcp.yml"),
+            *files,
+            "up",
+            "-d",
+            "--wait",
+            *services,
+        ],
+        capture_output=True,
+        check=True,
+    )
+    return time.perf_counter() - started
+
+
+def memory_bytes() -> dict[str, int]:
+    """Memory use per running container of the project."""
+    out = subprocess.run(
+        [
+            "docker",
+            "stats",
+            "--no-stream",
+            "--format",
+            "{{.Name}} {{.MemUsage}}",
+            "--filter",
+            "label=com.docker.compose.project=mcp-cluster",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    usage = {}
+    for line in out.splitlines():
+        name, _, rest = line.partition(" ")
+        match = re.match(r"([0-9.]+)\s*([A-Za-z]+)", rest)
+        if match:
+            usage[name] = int(float(match.group(1)) * UNITS[match.group(2).lower()])
+    return usage
+
+
+def main() -> None:
+    """Measure and print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="offline")
+    parser.add_argument("--keep", action="store_true")
+    options = parser.parse_args()
+    profile = ["--profile", options.profile] if options.profile else []
+    down(profile)
+    _, up = invoke_json("stack.up", *profile, "--timeout", "300")
+    services = [s["service"] for s in up["services"]]
+    per_service = {s["service"]: s["seconds_to_healthy"] for s in up["services"]}
+    memory = memory_bytes()
+    down(profile)
+    raw = raw_compose_up(options.profile, services)
+    if not options.keep:
+        down(profile)
+    total_memory = sum(memory.values())
+    print(f"{'figure':36} {'value':>10} {'target':>10}")
+    print(f"{'stack.up to all healthy (s)':36} {up['seconds']:10.1f} {'<= 30':>10}")
+    print(f"{'docker compose up --wait (s)':36} {raw:10.1f}")
+    print(f"{'stack.up / compose up --wait':36} {up['seconds'] / raw:10.2f}")
+    print(f"{'memory of the running stack (MB)':36} {total_memory / 1e6:10.0f} {'<= 8000':>10}")
+    for name, seconds in per_service.items():
+        print(f"  {name:34} {seconds:10.1f}")
+    out = ROOT / "reports" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "stack.json").write_text(
+        json.dumps(
+            {
+                "stack_up_seconds": up["seconds"],
+                "compose_up_wait_seconds": raw,
+                "per_service_seconds": per_service,
+                "memory_bytes": memory,
+                "not_exercised": up["not_exercised"],
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
