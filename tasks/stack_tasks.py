@@ -49,7 +49,8 @@ def split_profiles(stack: Stack, profile: str) -> tuple[str | None, tuple[str, .
     return (images[0] if images else None), tuple(p for p in names if p not in images)
 
 
-def _network(stack: Stack) -> str:
+def network_name(stack: Stack) -> str:
+    """Docker's name of the stack's main network."""
     network = stack.compose.networks.get(NETWORK_KEY)
     return network.name if network else next(iter(stack.compose.networks.values())).name
 
@@ -67,7 +68,10 @@ def _table(rows: dict[str, ServiceStatus], title: str) -> Table:
     return table
 
 
-def _load(profile: str, json: bool, root: str = "") -> tuple[Stack, str | None, tuple[str, ...]]:
+def load_profiled(
+    profile: str, json: bool, root: str = ""
+) -> tuple[Stack, str | None, tuple[str, ...]]:
+    """The stack loaded with its image profile, and the compose profiles `--profile` names."""
     base = Path(root) if root else REPO_ROOT
     with bad_input_exits(json):
         stack = load_stack(base, None)
@@ -129,11 +133,11 @@ def stack_up(
     Prints service, state, health, IP, ports and seconds to healthy; on failure names each
     unhealthy service with its last log lines and exits 1.
     """
-    stack, image_profile, compose_profiles = _load(profile, json, root)
+    stack, image_profile, compose_profiles = load_profiled(profile, json, root)
     selection = _select(stack, image_profile, compose_profiles, tier)
     _require_secrets(stack, selection)
     client = compose_client(stack, image_profile, compose_profiles)
-    network = _network(stack)
+    network = network_name(stack)
     started = time.monotonic()
     try:
         require_engine(client)
@@ -196,7 +200,7 @@ def stack_down(
     c: Context, volumes: bool = False, yes: bool = False, profile: str = "", root: str = ""
 ) -> None:
     """Stop and remove the stack's containers and network; `--volumes` deletes data too."""
-    stack, image_profile, compose_profiles = _load(profile, False, root)
+    stack, image_profile, compose_profiles = load_profiled(profile, False, root)
     if volumes and not yes:
         names = ", ".join(sorted(v.name for v in stack.compose.volumes.values()))
         if not sys.stdin.isatty():
@@ -221,10 +225,10 @@ def stack_down(
 
 
 def _current(profile: str) -> tuple[Stack, dict[str, ServiceStatus]]:
-    stack, image_profile, compose_profiles = _load(profile, False)
+    stack, image_profile, compose_profiles = load_profiled(profile, False)
     client = compose_client(stack, image_profile, compose_profiles)
     try:
-        return stack, statuses(client, _network(stack))
+        return stack, statuses(client, network_name(stack))
     except EngineError as error:
         errors.print(f"[red]error:[/] {escape(str(error))}")
         raise Exit(code=EXIT_FINDINGS) from None
@@ -269,7 +273,7 @@ def stack_health(c: Context, json: bool = False, profile: str = "") -> None:
 )
 def stack_logs(c: Context, service: str = "", tail: int = 50, profile: str = "") -> None:
     """Print the stack's recent logs."""
-    stack, image_profile, compose_profiles = _load(profile, False)
+    stack, image_profile, compose_profiles = load_profiled(profile, False)
     if service and service not in stack.compose.services:
         errors.print(
             f"[red]error:[/] no service {service!r}; choose one of "
@@ -285,7 +289,7 @@ def stack_logs(c: Context, service: str = "", tail: int = 50, profile: str = "")
 @task(name="restart", help={"service": "the service to restart", "profile": "as for stack.up"})
 def stack_restart(c: Context, service: str, profile: str = "") -> None:
     """Restart one service and wait until it is healthy again."""
-    stack, image_profile, compose_profiles = _load(profile, False)
+    stack, image_profile, compose_profiles = load_profiled(profile, False)
     if service not in stack.compose.services:
         errors.print(
             f"[red]error:[/] no service {service!r}; choose one of "
@@ -296,7 +300,9 @@ def stack_restart(c: Context, service: str, profile: str = "") -> None:
     started = time.monotonic()
     try:
         restart(client, service)
-        result = wait_healthy(client, [service], _network(stack), 120, lambda rows: None, started)
+        result = wait_healthy(
+            client, [service], network_name(stack), 120, lambda rows: None, started
+        )
     except EngineError as error:
         errors.print(f"[red]error:[/] {escape(str(error))}")
         raise Exit(code=EXIT_FINDINGS) from None

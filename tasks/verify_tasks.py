@@ -17,7 +17,7 @@ from tasks.engine.verify import FAIL, PASS, Check, Verifier, http_get
 from tasks.images.services import select_services
 from tasks.report import EXIT_FINDINGS, console, emit_json, errors
 from tasks.rules.registry import run_rules
-from tasks.stack_tasks import _load, _network
+from tasks.stack_tasks import load_profiled, network_name
 
 SECTIONS: dict[str, Callable[[Verifier], list[Check]]] = {
     "health": Verifier.health,
@@ -37,11 +37,11 @@ _STYLE = {PASS: "green", FAIL: "bold red"}
 
 def run_sections(names: list[str], profile: str, json: bool) -> None:
     """Run the named sections and report; exit 1 on any failed check."""
-    stack, image_profile, compose_profiles = _load(profile, json)
+    stack, image_profile, compose_profiles = load_profiled(profile, json)
     selection = select_services(stack, image_profile, compose_profiles)
     client = compose_client(stack, image_profile, compose_profiles)
     try:
-        verifier = Verifier(stack, client, _network(stack), selection.not_exercised)
+        verifier = Verifier(stack, client, network_name(stack), selection.not_exercised)
         checks = [check for name in names for check in SECTIONS[name](verifier)]
     except EngineError as error:
         errors.print(f"[red]error:[/] {escape(str(error))}")
