@@ -17,7 +17,14 @@ from rich.table import Table
 from tasks.engine.bake import ImageResult, run_builds
 from tasks.engine.cache import cache_usage, prune_cache
 from tasks.engine.client import EngineError, docker_client, engine_errors, require_engine
-from tasks.engine.seed import label_state, refuse_foreign, seed_root, stand_in_plan, stand_ins
+from tasks.engine.seed import (
+    label_state,
+    label_states,
+    refuse_foreign,
+    seed_root,
+    stand_in_plan,
+    stand_ins,
+)
 from tasks.images.plan import BuildPlan, build_plan, detect_ca_bundle
 from tasks.images.progress import BuildLog
 from tasks.model.stack import PROFILES_DIR, load_stack
@@ -86,7 +93,8 @@ def _seed_offline(client: DockerClient, folder: Path, quiet: bool) -> list[Image
         console.print(f"stand-in {base.tag}: {seed_root(client, base.tag, 'debian:trixie-slim')}")
     else:
         seed_root(client, base.tag, "debian:trixie-slim")
-    missing = [i for i in items if i.folder is not None and label_state(client, i.tag) == "missing"]
+    states = label_states(client, [i.tag for i in items])
+    missing = [i for i in items if i.folder is not None and states[i.tag] == "missing"]
     plan = stand_in_plan(missing)
     if not plan.targets:
         return []

@@ -139,7 +139,9 @@ def run_builds(
                         and not log.image(name).failed
                     ):
                         log.image(name).error = log.failure or "bake failed before building"
-    return [_result(client, log.image(t.name), t.tag) for t in plan.targets]
+    built = [t.tag for t in plan.targets if not log.image(t.name).failed]
+    sizes = _sizes(client, built)
+    return [_result(log.image(t.name), t.tag, sizes) for t in plan.targets]
 
 
 def _blame_unknown(log: BuildLog, remaining: list[str]) -> None:
@@ -149,13 +151,26 @@ def _blame_unknown(log: BuildLog, remaining: list[str]) -> None:
             image.error = log.failure or "bake stopped before this image finished"
 
 
-def _result(client: DockerClient, image: ImageProgress, tag: str) -> ImageResult:
-    size = None
-    if not image.failed:
-        try:
-            size = int(client.image.inspect(tag).size)
-        except (NoSuchImage, DockerException):
-            image.error = f"bake reported success but {tag} is not in the image store"
+def _sizes(client: DockerClient, tags: list[str]) -> dict[str, int]:
+    """Image sizes in one inspect call (tag by tag only when one of them is missing)."""
+    if not tags:
+        return {}
+    try:
+        images = client.image.inspect(tags)
+    except (NoSuchImage, DockerException):
+        images = []
+        for tag in tags:
+            try:
+                images.append(client.image.inspect(tag))
+            except (NoSuchImage, DockerException):
+                continue
+    return {tag: int(image.size) for image in images for tag in image.repo_tags or []}
+
+
+def _result(image: ImageProgress, tag: str, sizes: dict[str, int]) -> ImageResult:
+    size = sizes.get(tag) or sizes.get(f"{tag}:latest")
+    if not image.failed and size is None:
+        image.error = f"bake reported success but {tag} is not in the image store"
     return ImageResult(
         image.name,
         tag,

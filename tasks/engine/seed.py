@@ -53,19 +53,35 @@ def stand_ins(devcontainer: Path, profile_file: Path) -> list[StandIn]:
     return sorted(found, key=lambda s: s.folder is not None)
 
 
-def label_state(client: DockerClient, tag: str) -> str:
-    """`missing`, `stand-in` (ours) or `foreign` (same tag, not ours: never overwrite)."""
+def label_states(client: DockerClient, tags: list[str]) -> dict[str, str]:
+    """Per tag: `missing`, `stand-in` (ours) or `foreign` (same tag, not ours: never overwrite)."""
     try:
-        labels = client.image.inspect(tag).config.labels or {}
+        images = client.image.inspect(tags) if tags else []
     except NoSuchImage:
-        return "missing"
-    return "stand-in" if labels.get(STAND_IN_LABEL) == "true" else "foreign"
+        images = []
+        for tag in tags:
+            try:
+                images.append(client.image.inspect(tag))
+            except NoSuchImage:
+                continue
+    states = dict.fromkeys(tags, "missing")
+    for image in images:
+        ours = (image.config.labels or {}).get(STAND_IN_LABEL) == "true"
+        for tag in image.repo_tags or []:
+            if tag in states:
+                states[tag] = "stand-in" if ours else "foreign"
+    return states
+
+
+def label_state(client: DockerClient, tag: str) -> str:
+    """`missing`, `stand-in` or `foreign` for one tag."""
+    return label_states(client, [tag])[tag]
 
 
 def refuse_foreign(client: DockerClient, tags: list[str]) -> None:
     """Stop before replacing any image that is not one of our stand-ins."""
-    for tag in tags:
-        if label_state(client, tag) == "foreign":
+    for tag, state in label_states(client, tags).items():
+        if state == "foreign":
             raise EngineError(
                 f"{tag} exists and is not a stand-in (it came from a registry or elsewhere)",
                 f"keep it and drop the offline profile, or remove it with `docker rmi {tag}`",
