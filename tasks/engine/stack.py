@@ -138,7 +138,8 @@ def wait_healthy(
     started: float,
     until: Callable[[], bool] = lambda: False,
 ) -> dict[str, ServiceStatus]:
-    """Poll until every service is ready, one has exited, `until()` holds, or `timeout` passes."""
+    """Poll until every service is ready or has failed (unhealthy, exited), `until()` holds, or
+    `timeout` passes."""
     ready_at: dict[str, float] = {}
     while True:
         now = time.monotonic()
@@ -149,9 +150,8 @@ def wait_healthy(
                 ready_at.setdefault(name, now - started)
             status.seconds_to_healthy = ready_at.get(name)
         on_tick(result)
-        if all(s.ready for s in result.values()) or now - started > timeout or until():
-            return result
-        if any(s.state in ("exited", "dead") for s in result.values()):
+        settled = all(s.ready or s.failed for s in result.values())
+        if settled or now - started > timeout or until():
             return result
         time.sleep(POLL_SECONDS)
 
