@@ -59,16 +59,21 @@ def raw_compose_up(profile: str, services: list[str]) -> float:
 
 def memory_bytes() -> dict[str, int]:
     """Memory use per running container of the project."""
-    out = subprocess.run(
+    names = subprocess.run(
         [
             "docker",
-            "stats",
-            "--no-stream",
-            "--format",
-            "{{.Name}} {{.MemUsage}}",
+            "ps",
             "--filter",
             "label=com.docker.compose.project=mcp-cluster",
+            "--format",
+            "{{.Names}}",
         ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    out = subprocess.run(
+        ["docker", "stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}}", *names],
         capture_output=True,
         text=True,
         check=True,
