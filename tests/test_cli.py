@@ -166,3 +166,11 @@ def test_mcp_config_regenerates_and_keeps_comments(mini: MiniStack) -> None:
     assert invoke("check", "--root", str(mini.root)).returncode == 0
     again = invoke("mcp.config", "--root", str(mini.root))
     assert again.returncode == 0 and "match the manifests" in again.stdout
+
+
+def test_unknown_profile_names_the_known_ones(mini: MiniStack) -> None:
+    mini.put("profiles/offline.env", "DB_BASE_IMAGE=mcp-offline/postgres:17\n")
+    result = invoke("check", "--root", str(mini.root), "--profile", "offlin")
+    assert result.returncode == 2
+    message = " ".join(result.stderr.split())
+    assert "no profile 'offlin'" in message and "use one of: offline" in message

@@ -95,7 +95,16 @@ def interpolation_env(folder: Path, profile: str | None = None) -> dict[str, str
     if (folder / ENV_FILE).is_file():
         env.update(load_env_file(folder / ENV_FILE).as_dict())
     if profile:
-        env.update(load_env_file(folder / PROFILES_DIR / f"{profile}.env").as_dict())
+        path = folder / PROFILES_DIR / f"{profile}.env"
+        if not path.is_file():
+            known = sorted(p.stem for p in (folder / PROFILES_DIR).glob("*.env"))
+            raise StackError(
+                path,
+                f"no profile {profile!r}",
+                f"use one of: {', '.join(known) or 'none defined'}",
+                key="--profile",
+            )
+        env.update(load_env_file(path).as_dict())
     return env
 
 
