@@ -81,11 +81,6 @@ class DockerRun:
         return [value for name, value in self.options if name == option]
 
     @property
-    def env_names(self) -> list[str]:
-        """Names of the variables passed with `-e` (with or without a value)."""
-        return [value.partition("=")[0] for value in self.values("--env")]
-
-    @property
     def env(self) -> dict[str, str | None]:
         """`-e NAME=value` pairs; `-e NAME` (taken from the caller) maps to None."""
         return {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from tasks.model.clients import ClientConfig, load_client_config
 from tasks.model.compose import ComposeFile, load_compose
@@ -67,12 +66,6 @@ class Stack:
             return str(path.resolve().relative_to(self.root))
         except ValueError:
             return str(path)
-
-    @property
-    def devcontainer_data(self) -> dict[str, Any]:
-        """The devcontainer.json object."""
-        data = self.devcontainer.doc.data
-        return data if isinstance(data, dict) else {}
 
 
 def find_folder(root: Path) -> tuple[Path, Path]:
