@@ -186,37 +186,8 @@ def build(
         raise Exit(code=EXIT_FINDINGS)
 
 
-@task(name="all", help=OPTIONS_HELP)
-def build_all(
-    c: Context,
-    parallel: bool = False,
-    no_cache: bool = False,
-    pull: bool = False,
-    profile: str = "",
-    ca_bundle: str = "",
-    json: bool = False,
-    root: str = "",
-) -> None:
-    """Build every image of the stack, with live progress and a summary table.
-
-    One failing image does not stop the others; its last log lines are shown and the exit
-    code is 1. Images a profile cannot build are listed, never skipped silently.
-    """
-    build(
-        None,
-        (),
-        parallel=parallel,
-        no_cache=no_cache,
-        pull=pull,
-        profile=profile,
-        ca_bundle=ca_bundle,
-        json=json,
-        root=root,
-    )
-
-
-def _group_task(group: str, doc: str) -> Any:
-    """A `build.<group>` task: every image of the group, or the one given with --name."""
+def _group_task(group: str | None, name: str, doc: str) -> Any:
+    """A `build.<name>` task: every image of `group` (None: all), or the one given with --name."""
 
     def run(
         c: Context,
@@ -242,13 +213,23 @@ def _group_task(group: str, doc: str) -> Any:
         )
 
     run.__doc__ = doc
-    run.__name__ = f"build_{group}"
-    return task(name=group, help={"name": f"one {group} image (default: all)", **OPTIONS_HELP})(run)
+    run.__name__ = f"build_{name}"
+    kind = f"{group} " if group else ""
+    return task(name=name, help={"name": f"one {kind}image (default: all)", **OPTIONS_HELP})(run)
 
 
-build_mcp = _group_task("mcp", "Build the MCP server images (or one of them).")
+build_all = _group_task(
+    None,
+    "all",
+    """Build every image of the stack, with live progress and a summary table.
+
+    One failing image does not stop the others; its last log lines are shown and the exit
+    code is 1. Images a profile cannot build are listed, never skipped silently.
+    """,
+)
+build_mcp = _group_task("mcp", "mcp", "Build the MCP server images (or one of them).")
 build_containers = _group_task(
-    "containers", "Build the infrastructure container images (or one of them)."
+    "containers", "containers", "Build the infrastructure container images (or one of them)."
 )
 
 
