@@ -9,6 +9,8 @@ from tasks import (
     doctor_tasks,
     env_tasks,
     mcp_tasks,
+    perf_tasks,
+    phase_tasks,
     python_tasks,
     stack_tasks,
     verify_tasks,
@@ -18,6 +20,7 @@ from tasks import (
 namespace = Collection()
 namespace.add_task(check_tasks.check)
 namespace.add_task(doctor_tasks.doctor)
+namespace.add_task(perf_tasks.perf)
 namespace.add_collection(Collection("docs", docs_tasks.docs_check))
 namespace.add_collection(
     Collection("env", env_tasks.env_show, env_tasks.env_check, env_tasks.env_init)
@@ -76,3 +79,4 @@ namespace.add_collection(
         verify_tasks.verify_logs,
     )
 )
+namespace.add_collection(Collection("phase", phase_tasks.phase_run, phase_tasks.phase_status))

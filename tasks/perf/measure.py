@@ -1,0 +1,132 @@
+"""Run the task library's own commands as a user would and turn their output into figures."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tasks.perf.figures import Figure, to_bytes
+
+TARGETS = {
+    "build_cold_s": 300.0,
+    "build_cached_s": 10.0,
+    "build_parallel_s": 90.0,
+    "start_s": 30.0,
+    "mcp_ms": 500.0,
+    "memory_mb": 8000.0,
+}
+PROJECT_LABEL = "label=com.docker.compose.project=mcp-cluster"
+
+
+def invoke_json(root: Path, *args: str) -> tuple[float, dict[str, Any]]:
+    """Wall time and JSON output of `invoke ARGS --json` run in `root`."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", *args, "--json"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    try:
+        data: dict[str, Any] = json.loads(result.stdout)
+    except ValueError:
+        data = {}
+    if result.returncode != 0:
+        raise RuntimeError(f"invoke {' '.join(args)} failed: {result.stderr.strip()[-500:]}")
+    return seconds, data
+
+
+def builds(root: Path, profile: list[str], cold: bool, repeat: int) -> list[Figure]:
+    """Cold (parallel and sequential, with `cold`) and cached build wall times."""
+    found = []
+    if cold:
+        parallel = invoke_json(root, "build.all", "--parallel", "--no-cache", *profile)[0]
+        sequential = invoke_json(root, "build.all", "--no-cache", *profile)[0]
+        found += [
+            Figure("cold build, parallel", "s", parallel, TARGETS["build_cold_s"]),
+            Figure("parallel build (cold)", "s", parallel, TARGETS["build_parallel_s"]),
+            Figure("cold build, sequential", "s", sequential, TARGETS["build_cold_s"]),
+        ]
+    else:
+        why = "pass --cold: it rebuilds every image without cache (minutes)"
+        found += [
+            Figure("cold build, parallel", "s", None, TARGETS["build_cold_s"], why),
+            Figure("parallel build (cold)", "s", None, TARGETS["build_parallel_s"], why),
+        ]
+    invoke_json(root, "build.all", "--parallel", *profile)
+    cached = [invoke_json(root, "build.all", "--parallel", *profile)[0] for _ in range(repeat)]
+    found.append(Figure("cached build", "s", statistics.median(cached), TARGETS["build_cached_s"]))
+    return found
+
+
+def startup(root: Path, profile: list[str]) -> tuple[list[Figure], dict[str, str]]:
+    """Seconds from a stopped stack to all-healthy, per service; what was not started and why."""
+    invoke_json(root, "stack.down", *profile)
+    seconds, up = invoke_json(root, "stack.up", *profile, "--timeout", "300")
+    found = [Figure("stack start, all healthy", "s", seconds, TARGETS["start_s"])]
+    for service in up["services"]:
+        found.append(
+            Figure(
+                f"start {service['service']}",
+                "s",
+                service["seconds_to_healthy"],
+                TARGETS["start_s"],
+            )
+        )
+    skipped: dict[str, str] = up.get("not_exercised", {})
+    found += [
+        Figure(f"start {name}", "s", None, TARGETS["start_s"], why) for name, why in skipped.items()
+    ]
+    return found, skipped
+
+
+def mcp_latency(root: Path) -> list[Figure]:
+    """p95 stdio round trip per MCP server, exactly as VS Code runs it."""
+    _, probe = invoke_json(root, "mcp.probe")
+    found = [
+        Figure(f"MCP {s['name']} {label}", "ms", s[key], TARGETS["mcp_ms"])
+        for s in probe["servers"]
+        for label, key in (("p95", "p95_ms"), ("cold start", "cold_start_ms"))
+    ]
+    found += [
+        Figure(f"MCP {s['name']} p95", "ms", None, TARGETS["mcp_ms"], s.get("reason", ""))
+        for s in probe.get("not_exercised", [])
+    ]
+    return found
+
+
+def _docker(*args: str) -> str:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=True).stdout
+
+
+def resources() -> list[Figure]:
+    """CPU and memory of the running stack (`docker stats`) and the engine's disk use."""
+    names = _docker("ps", "--filter", PROJECT_LABEL, "--format", "{{.Names}}").split()
+    if not names:
+        why = "the stack is not running"
+        return [
+            Figure("stack CPU", "%", None, None, why),
+            Figure("stack RAM", "MB", None, None, why),
+        ]
+    stats = _docker("stats", "--no-stream", "--format", "{{.CPUPerc}} {{.MemUsage}}", *names)
+    cpu = memory = 0.0
+    for line in stats.splitlines():
+        percent, _, usage = line.partition(" ")
+        cpu += float(percent.rstrip("%") or 0)
+        memory += to_bytes(usage)
+    disk = sum(
+        to_bytes(json.loads(line)["Size"])
+        for line in _docker("system", "df", "--format", "{{json .}}").splitlines()
+    )
+    return [
+        Figure("stack CPU (sum of containers)", "%", round(cpu, 1)),
+        Figure("stack RAM", "MB", round(memory / 1e6, 1), TARGETS["memory_mb"]),
+        Figure("engine disk (images, containers, volumes, cache)", "GB", round(disk / 1e9, 2)),
+    ]

@@ -1,0 +1,161 @@
+"""The twelve phases of the plan, each a list of steps and the commit message of plan 11.3."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tasks.phases import legacy
+from tasks.phases.checks import (
+    RecognizeLayout,
+    RemoveMovedSources,
+    RemoveOldFiles,
+    StaticAudit,
+    VerifyMoves,
+    VerifyStack,
+)
+from tasks.phases.steps import ComposeFile, CopyFiles, EnvFile, Folders, JsonKeys, MoveService, Step
+
+DC = ".devcontainer"
+DEVCONTAINER_JSON = f"{DC}/devcontainer.json"
+COMPOSE = f"{DC}/docker-compose.mcp.yml"
+REPORT_PHASE = 12
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase: its steps run in order; `message` commits its paths (None: nothing to commit)."""
+
+    number: int
+    title: str
+    message: str | None
+    steps: tuple[Step, ...]
+    backs_up_volumes: bool = False
+
+    def __post_init__(self) -> None:
+        for step in self.steps:
+            step.phase = self.number
+
+
+def _servers(file: str, *prefix: str) -> JsonKeys:
+    keys = tuple((*prefix, name) for name in legacy.STDIO_SERVERS)
+    return JsonKeys(f"add the stdio servers to {file}", file, keys)
+
+
+def build_phases() -> dict[int, Phase]:
+    """Phases 1 to 11 (phase 12 measures, see tasks.perf)."""
+    mcp = tuple(f"{DC}/mcp/{name}/" for name in legacy.STDIO_SERVERS)
+    phases = [
+        Phase(1, "Research & validation", None, (RecognizeLayout(),)),
+        Phase(
+            2,
+            "Folder structure reorganization",
+            "refactor: reorganize MCP servers and containers into .devcontainer structure",
+            (Folders(legacy.FOLDERS), *(MoveService(name) for name in legacy.MOVES)),
+        ),
+        Phase(
+            3,
+            "New container definitions",
+            "feat: add BuildKit daemon, GitHub runner, and TBC monitoring stack",
+            (
+                CopyFiles(
+                    "add the buildx, runner and TBC definitions",
+                    tuple(f"{DC}/containers/{n}/" for n in ("buildx", "runner", "TBC")),
+                ),
+            ),
+        ),
+        Phase(
+            4,
+            "DevContainer base image (free-threaded Python)",
+            "feat: upgrade to Python 3.14.0 free-threaded base image",
+            (
+                CopyFiles(
+                    "rewrite the devcontainer and python-experimental images",
+                    (f"{DC}/Dockerfile", f"{DC}/.dockerignore", f"{DC}/mcp/python-experimental/"),
+                ),
+                JsonKeys(
+                    "point devcontainer.json at the compose service",
+                    DEVCONTAINER_JSON,
+                    tuple(
+                        (key,)
+                        for key in (
+                            "name",
+                            "dockerComposeFile",
+                            "service",
+                            "workspaceFolder",
+                            "shutdownAction",
+                            "remoteUser",
+                            "postCreateCommand",
+                        )
+                    ),
+                    (("image",), ("features",), ("build",), ("dockerFile",), ("context",)),
+                ),
+            ),
+        ),
+        Phase(
+            5,
+            "MCP server stdio configuration",
+            "feat: configure MCP servers with stdio transport in devcontainer.json",
+            (
+                CopyFiles("update the stdio servers' images and manifests", mcp),
+                JsonKeys(
+                    "add the stdio servers to devcontainer.json",
+                    DEVCONTAINER_JSON,
+                    tuple(
+                        ("customizations", "vscode", "mcp", "servers", name)
+                        for name in legacy.STDIO_SERVERS
+                    ),
+                    (("mcpServers",),),
+                ),
+                _servers(".vscode/mcp.json", "servers"),
+                _servers(".mcp.json", "mcpServers"),
+            ),
+        ),
+        Phase(
+            6,
+            "Docker Compose refactoring",
+            "refactor: update docker-compose for infrastructure services only",
+            (
+                ComposeFile("rewrite the compose file", (COMPOSE,)),
+                CopyFiles(
+                    "update postgres, mariadb and the GPU-enabled k8s-plugin",
+                    tuple(f"{DC}/containers/{n}/" for n in ("postgres", "mariadb", "k8s-plugin")),
+                ),
+                CopyFiles("add the offline profile", (f"{DC}/offline/", f"{DC}/profiles/")),
+            ),
+            backs_up_volumes=True,
+        ),
+        Phase(
+            7,
+            "Build automation script",
+            "feat: add build automation script for MCP cluster",
+            (CopyFiles("add the build script", (f"{DC}/scripts/",)),),
+        ),
+        Phase(
+            8,
+            "Documentation updates",
+            "docs: update architecture and services documentation",
+            (CopyFiles("write the docs", (f"{DC}/docs/",)),),
+        ),
+        Phase(
+            9,
+            "Environment variables",
+            "chore: update devcontainer.env for infrastructure services",
+            (
+                CopyFiles("ignore local secrets", (f"{DC}/.gitignore", f"{DC}/.env.example")),
+                EnvFile(f"{DC}/devcontainer.env", f"{DC}/.env"),
+            ),
+        ),
+        Phase(
+            10,
+            "Testing & verification",
+            None,
+            (StaticAudit(), VerifyMoves(), VerifyStack()),
+        ),
+        Phase(
+            11,
+            "Cleanup",
+            "chore: remove old MCP server files from .github",
+            (RemoveMovedSources(), RemoveOldFiles()),
+        ),
+    ]
+    return {phase.number: phase for phase in phases}

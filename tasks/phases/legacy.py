@@ -1,0 +1,77 @@
+"""The plan's starting point: where each legacy file lives and where it goes."""
+
+from __future__ import annotations
+
+LEGACY_ROOT = ".github/services"
+STDIO_SERVERS = ("fetch", "filesystem", "git", "github", "memory")
+"""Plan 2.2: stdio servers, moved to .devcontainer/mcp/ and out of compose."""
+MOVES = {
+    **{name: f".devcontainer/mcp/{name}" for name in STDIO_SERVERS},
+    "python-experimental": ".devcontainer/mcp/python-experimental",
+    "k8s-plugin": ".devcontainer/containers/k8s-plugin",
+    "mariadb": ".devcontainer/containers/mariadb",
+    "postgres": ".devcontainer/containers/postgres",
+}
+"""Plan 2.2 and 2.3: `.github/services/<name>/` -> its new folder."""
+FOLDERS = (
+    *MOVES.values(),
+    ".devcontainer/containers/buildx",
+    ".devcontainer/containers/runner",
+    ".devcontainer/containers/TBC",
+    ".devcontainer/docs/architecture",
+    ".devcontainer/docs/services",
+    ".devcontainer/docs/setup",
+)
+"""Plan 2.1: the target folder structure."""
+COMPOSE_SERVICES = (
+    "github",
+    "postgres-db",
+    "mariadb",
+    "filesystem",
+    "postgres-mcp",
+    "mariadb-mcp",
+    "memory",
+    "git",
+    "fetch",
+    "python-experimental",
+    "k8s-plugin",
+    "devcontainer",
+)
+"""Plan 6.1: the services the old compose file defines."""
+OLD_FILES = (
+    ".devcontainer/devcontainer.dockerfile.backup",
+    ".devcontainer/devcontainer.minimal.dockerfile",
+)
+"""Plan 11.1: old devcontainer files removed at cleanup."""
+REMOVED_VARIABLES = (
+    "GITHUB_MCP_IP",
+    "FILESYSTEM_MCP_IP",
+    "MEMORY_MCP_IP",
+    "GIT_MCP_IP",
+    "FETCH_MCP_IP",
+    "PYTHON_GIL",
+    "PYTHONPROFILEIMPORTTIME",
+    "PYTHONOPTIMIZE",
+)
+"""Plan 6.6 and 9.1 (as corrected): variables devcontainer.env no longer carries. PYTHON_GIL=0
+belongs inside the free-threaded images only; import-time profiling and -OO break tools."""
+SECRET_VARIABLES = (
+    "POSTGRES_PASSWORD",
+    "MARIADB_ROOT_PASSWORD",
+    "MARIADB_PASSWORD",
+    "GRAFANA_ADMIN_PASSWORD",
+    "GITHUB_TOKEN",
+    "GITHUB_PERSONAL_ACCESS_TOKEN",
+    "GITHUB_RUNNER_ACCESS_TOKEN",
+    "ACCESS_TOKEN",
+)
+"""Secrets: moved from the committed env file to the gitignored .devcontainer/.env."""
+
+
+def moved_to(path: str) -> str | None:
+    """Where the plan moves a legacy file (`.github/services/<name>/...`), if it does."""
+    prefix = LEGACY_ROOT + "/"
+    if not path.startswith(prefix):
+        return None
+    name, _, rest = path[len(prefix) :].partition("/")
+    return f"{MOVES[name]}/{rest}" if name in MOVES and rest else None

@@ -1,0 +1,277 @@
+"""Idempotent steps: each lists the actions still needed (none = done) and runs them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+import json5
+import yaml
+
+from tasks.model.errors import StackError
+from tasks.phases import legacy
+from tasks.phases.envmerge import merge_env
+from tasks.phases.gitrepo import blob_id
+from tasks.phases.workspace import Workspace, diff
+from tasks.servers.jsonc_edit import delete_key, set_value
+
+DONE, PENDING, BLOCKED, NOT_EXERCISED = "done", "pending", "blocked", "not exercised"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One change a step makes; `diff` shows it for a file edit."""
+
+    description: str
+    run: Callable[[], None]
+    diff: str = ""
+
+
+@dataclass(frozen=True)
+class StepStatus:
+    """Where a step stands, and why."""
+
+    state: str
+    reason: str = ""
+
+
+class Step:
+    """A named unit of a phase. Subclasses list their pending actions and their paths."""
+
+    title: str
+    phase: int = 0
+
+    def actions(self, ws: Workspace) -> list[Action]:
+        """What is still to do (empty when the step is done); raises StackError on a conflict."""
+        raise NotImplementedError
+
+    def paths(self, ws: Workspace) -> list[str]:
+        """Files this step owns: what `--commit` stages for it."""
+        return []
+
+    def status(self, ws: Workspace) -> StepStatus:
+        """Done, pending (with the count of changes) or blocked (with the conflict)."""
+        try:
+            pending = self.actions(ws)
+        except StackError as conflict:
+            return StepStatus(BLOCKED, conflict.render())
+        if not pending:
+            return StepStatus(DONE)
+        return StepStatus(PENDING, f"{len(pending)} change(s): {pending[0].description}")
+
+
+@dataclass
+class Folders(Step):
+    """Create the target folder structure."""
+
+    folders: tuple[str, ...]
+    title: str = "create the target folders"
+
+    def actions(self, ws: Workspace) -> list[Action]:  # noqa: D102
+        missing = [f for f in self.folders if not (ws.root / f).is_dir()]
+        return [Action(f"mkdir {f}", partial((ws.root / f).mkdir, parents=True)) for f in missing]
+
+
+@dataclass
+class MoveService(Step):
+    """`git mv` one legacy service folder to its new home, file by file."""
+
+    name: str
+    title: str = ""
+
+    def __post_init__(self) -> None:
+        self.title = f"move {legacy.LEGACY_ROOT}/{self.name}/ to {legacy.MOVES[self.name]}/"
+
+    def paths(self, ws: Workspace) -> list[str]:  # noqa: D102
+        sources = ws.git.known(f"{legacy.LEGACY_ROOT}/{self.name}")
+        return [p for s in sources for p in (s, legacy.moved_to(s)) if p]
+
+    def actions(self, ws: Workspace) -> list[Action]:  # noqa: D102
+        found = []
+        for source in ws.git.tracked_many((f"{legacy.LEGACY_ROOT}/{self.name}",)):
+            target = legacy.moved_to(source)
+            if target is None or ws.state.duplicates.get(source) == blob_id(ws.read(source) or b""):
+                continue
+            existing = ws.read(target)
+            if existing is None:
+                found.append(
+                    Action(f"git mv {source} {target}", partial(ws.git.move, source, target))
+                )
+            elif existing == (data := ws.read(source) or b""):
+                found.append(
+                    Action(
+                        f"keep {source}: {target} already has it (cleanup removes it)",
+                        partial(ws.remember_duplicate, source, blob_id(data)),
+                    )
+                )
+            else:
+                raise StackError(
+                    ws.root / target,
+                    f"already exists and differs from {source}",
+                    "merge the two by hand, delete the one you do not keep, then re-run",
+                )
+        return found
+
+
+@dataclass
+class CopyFiles(Step):
+    """Make files equal to the template's, never overwriting an uncommitted hand edit."""
+
+    title: str
+    prefixes: tuple[str, ...]
+    excluded: tuple[str, ...] = ()
+
+    def paths(self, ws: Workspace) -> list[str]:  # noqa: D102
+        return [
+            f for f in ws.template_files if f.startswith(self.prefixes) and f not in self.excluded
+        ]
+
+    def guard(self, ws: Workspace, path: str) -> None:
+        """Raise StackError when replacing `path` would drop something the user needs."""
+
+    def actions(self, ws: Workspace) -> list[Action]:  # noqa: D102
+        found = []
+        for path in self.paths(ws):
+            wanted = ws.template_bytes(path)
+            current = ws.read(path)
+            if current == wanted:
+                continue
+            ws.ensure_replaceable(path, self.phase)
+            self.guard(ws, path)
+            verb = "create" if current is None else "update"
+            text = (current or b"").decode("utf-8", "replace")
+            found.append(
+                Action(
+                    f"{verb} {path}",
+                    partial(ws.write, path, wanted, ws.template / path),
+                    diff(path, text, wanted.decode("utf-8", "replace")),
+                )
+            )
+        return found
+
+
+@dataclass
+class ComposeFile(CopyFiles):
+    """The compose file: replaced only when every service in it is one the plan knows."""
+
+    def guard(self, ws: Workspace, path: str) -> None:  # noqa: D102
+        try:
+            data = yaml.safe_load(ws.read(path) or b"") or {}
+        except yaml.YAMLError as error:
+            raise StackError(ws.root / path, f"is not valid YAML: {error}", "fix it") from None
+        target = yaml.safe_load(ws.template_bytes(path)) or {}
+        known = set(legacy.COMPOSE_SERVICES) | set(target.get("services", {}))
+        for service in data.get("services", {}) or {}:
+            if service not in known:
+                raise StackError(
+                    ws.root / path,
+                    f"defines service {service!r}, which the new compose file would drop",
+                    f"move {service!r} to its own compose file (or into the template) first",
+                    key=f"services.{service}",
+                )
+
+
+@dataclass
+class JsonKeys(Step):
+    """Set and remove keys of a JSONC file, keeping every other key and comment."""
+
+    title: str
+    path: str
+    set_keys: tuple[tuple[str, ...], ...]
+    remove_keys: tuple[tuple[str, ...], ...] = ()
+
+    def paths(self, ws: Workspace) -> list[str]:  # noqa: D102
+        return [self.path]
+
+    def actions(self, ws: Workspace) -> list[Action]:  # noqa: D102
+        current = ws.read(self.path)
+        template = ws.template_text(self.path)
+        if current is None:
+            wanted = template
+        else:
+            wanted = old = current.decode("utf-8")
+            values = json5.loads(template)
+            try:
+                json5.loads(old)
+            except ValueError as error:
+                raise StackError(
+                    ws.root / self.path, f"is not valid JSONC: {error}", "fix the syntax"
+                ) from None
+            for keys in self.remove_keys:
+                wanted = delete_key(wanted, keys)
+            for keys in reversed(self.set_keys):  # each insertion lands first
+                value = values
+                for key in keys:
+                    value = value[key]
+                if _lookup(json5.loads(wanted), keys) != value:
+                    wanted = set_value(wanted, keys, value)
+            if wanted == old:
+                return []
+        data = wanted.encode("utf-8")
+        return [
+            Action(
+                f"{'create' if current is None else 'edit'} {self.path}",
+                lambda: ws.write(self.path, data),
+                diff(self.path, (current or b"").decode("utf-8"), wanted),
+            )
+        ]
+
+
+def _lookup(data: object, keys: tuple[str, ...]) -> object:
+    for key in keys:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+@dataclass
+class EnvFile(Step):
+    """Add the plan's variables, drop the obsolete ones, move secrets to the gitignored .env."""
+
+    path: str
+    secrets_path: str
+    title: str = "update the environment file"
+    removed: tuple[str, ...] = field(default=legacy.REMOVED_VARIABLES)
+
+    def paths(self, ws: Workspace) -> list[str]:  # noqa: D102
+        return [self.path]
+
+    def actions(self, ws: Workspace) -> list[Action]:  # noqa: D102
+        raw = ws.read(self.path)
+        current = raw.decode("utf-8") if raw is not None else ""
+        merged = merge_env(
+            current,
+            ws.template_text(self.path),
+            self.removed,
+            legacy.SECRET_VARIABLES,
+            ws.root / self.path,
+        )
+        if merged.text == current:
+            return []
+        found = []
+        if merged.secrets:
+            found.append(self._move_secrets(ws, merged.secrets))
+        data = merged.text.encode("utf-8")
+        found.append(
+            Action(
+                f"edit {self.path}",
+                lambda: ws.write(self.path, data),
+                diff(self.path, current, merged.text),
+            )
+        )
+        return found
+
+    def _move_secrets(self, ws: Workspace, secrets: dict[str, str]) -> Action:
+        target = ws.root / self.secrets_path
+        existing = target.read_text(encoding="utf-8") if target.is_file() else ""
+        lines = [f"{k}={v}" for k, v in secrets.items() if f"\n{k}=" not in f"\n{existing}"]
+
+        def move() -> None:
+            with target.open("a", encoding="utf-8") as handle:
+                handle.write("".join(f"{line}\n" for line in lines))
+            target.chmod(0o600)
+
+        names = ", ".join(secrets)
+        return Action(f"move {names} to {self.secrets_path} (gitignored)", move)
