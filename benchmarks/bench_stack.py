@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 import time
 
 from common import ROOT, invoke_json
 
+from tasks.perf.measure import container_usage
+
 FOLDER = ROOT / ".devcontainer"
-UNITS = {"b": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30, "kb": 10**3, "mb": 10**6, "gb": 10**9}
 
 
 def down(profile: list[str]) -> None:
@@ -57,36 +57,6 @@ def raw_compose_up(profile: str, services: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def memory_bytes() -> dict[str, int]:
-    """Memory use per running container of the project."""
-    names = subprocess.run(
-        [
-            "docker",
-            "ps",
-            "--filter",
-            "label=com.docker.compose.project=mcp-cluster",
-            "--format",
-            "{{.Names}}",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    out = subprocess.run(
-        ["docker", "stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}}", *names],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    usage = {}
-    for line in out.splitlines():
-        name, _, rest = line.partition(" ")
-        match = re.match(r"([0-9.]+)\s*([A-Za-z]+)", rest)
-        if match:
-            usage[name] = int(float(match.group(1)) * UNITS[match.group(2).lower()])
-    return usage
-
-
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -98,7 +68,7 @@ def main() -> None:
     _, up = invoke_json("stack.up", *profile, "--timeout", "300")
     services = [s["service"] for s in up["services"]]
     per_service = {s["service"]: s["seconds_to_healthy"] for s in up["services"]}
-    memory = memory_bytes()
+    memory = {name: used for name, (_, used) in container_usage().items()}
     down(profile)
     raw = raw_compose_up(options.profile, services)
     if not options.keep:

@@ -61,6 +61,11 @@ def phase_run(
         )
         raise Exit(code=EXIT_BAD_INPUT)
     if int(number) == REPORT_PHASE:
+        if root and Path(root).resolve() != REPO_ROOT:
+            errors.print(
+                "[red]error:[/] phase 12 measures the stack of this repository; drop --root"
+            )
+            raise Exit(code=EXIT_BAD_INPUT)
         perf(c, profile=profile, json=json)
         return
     with bad_input_exits(json):

@@ -13,7 +13,9 @@ from typing import Any
 import json5
 import pytest
 import yaml
+from invoke.context import Context
 
+from tasks import phase_tasks
 from tasks.model.envfile import parse_env_text
 from tasks.phases import legacy
 from tasks.phases.catalog import build_phases
@@ -64,13 +66,27 @@ def snapshot(root: Path) -> dict[str, bytes]:
     }
 
 
+OUTPUTS: dict[int, str] = {}
+
+
 @pytest.fixture(scope="module")
 def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = build_legacy_repo(tmp_path_factory.mktemp("legacy") / "repo")
     for number in range(1, 12):
         result = phase(root, number, "--commit")
         assert result.returncode == 0, f"phase {number}: {result.stdout}{result.stderr}"
+        OUTPUTS[number] = result.stdout
     return root
+
+
+def test_nothing_outside_the_repository_is_touched(migrated: Path) -> None:
+    assert [p.name for p in migrated.parent.iterdir()] == ["repo"]
+
+
+def test_phases_tell_what_the_user_must_do(migrated: Path) -> None:
+    assert "rotate them" in OUTPUTS[9] and "GITHUB_TOKEN" in OUTPUTS[9]
+    assert "kept .github/services/sqlite/Dockerfile" in OUTPUTS[11]
+    assert "git mv .github/services/git/config/git.yml" in OUTPUTS[2]
 
 
 @pytest.fixture
@@ -151,6 +167,7 @@ def test_status_of_a_migrated_repository(migrated: Path) -> None:
     result = invoke("phase.status", "--root", str(migrated), "--json")
     data = json.loads(result.stdout)
     assert all(data[str(n)]["done"] for n in range(1, 12))
+    assert "invoke phase 12" in data["12"]["steps"][0]["reason"] or data["12"]["done"]
     stack = data["10"]["steps"][-1]
     assert stack["state"] in {"not exercised", "done"}, stack
 
@@ -283,3 +300,15 @@ def test_every_template_file_belongs_to_exactly_one_phase() -> None:
     for path in ws.template_files:
         expected = 2 if path == ".devcontainer/devcontainer.json" else 1
         assert len(owners.get(path, [])) == expected, (path, owners.get(path))
+
+
+def test_phase_12_is_the_performance_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(phase_tasks, "perf", lambda c, **options: calls.append(options))
+    phase_tasks.phase_run(Context(), "12", profile="offline")
+    assert calls == [{"profile": "offline", "json": False}]
+
+
+def test_phase_12_refuses_another_root(tmp_path: Path) -> None:
+    result = phase(tmp_path, 12)
+    assert result.returncode == 2 and "drop --root" in result.stderr

@@ -23,24 +23,27 @@ TARGETS = {
 PROJECT_LABEL = "label=com.docker.compose.project=mcp-cluster"
 
 
-def invoke_json(root: Path, *args: str) -> tuple[float, dict[str, Any]]:
-    """Wall time and JSON output of `invoke ARGS --json` run in `root`."""
-    started = time.perf_counter()
+def run_task(root: Path, *args: str) -> str:
+    """Run `invoke ARGS` in `root` as a user would; its stdout, or RuntimeError on failure."""
     result = subprocess.run(
-        [sys.executable, "-m", "invoke", *args, "--json"],
+        [sys.executable, "-m", "invoke", *args],
         cwd=root,
         capture_output=True,
         text=True,
         check=False,
     )
-    seconds = time.perf_counter() - started
-    try:
-        data: dict[str, Any] = json.loads(result.stdout)
-    except ValueError:
-        data = {}
     if result.returncode != 0:
-        raise RuntimeError(f"invoke {' '.join(args)} failed: {result.stderr.strip()[-500:]}")
-    return seconds, data
+        detail = (result.stderr.strip() or result.stdout.strip())[-500:]
+        raise RuntimeError(f"invoke {' '.join(args)} failed: {detail}")
+    return result.stdout
+
+
+def invoke_json(root: Path, *args: str) -> tuple[float, dict[str, Any]]:
+    """Wall time and parsed output of `invoke ARGS --json` run in `root`."""
+    started = time.perf_counter()
+    out = run_task(root, *args, "--json")
+    data: dict[str, Any] = json.loads(out)
+    return round(time.perf_counter() - started, 2), data
 
 
 def builds(root: Path, profile: list[str], cold: bool, repeat: int) -> list[Figure]:
@@ -62,13 +65,15 @@ def builds(root: Path, profile: list[str], cold: bool, repeat: int) -> list[Figu
         ]
     invoke_json(root, "build.all", "--parallel", *profile)
     cached = [invoke_json(root, "build.all", "--parallel", *profile)[0] for _ in range(repeat)]
-    found.append(Figure("cached build", "s", statistics.median(cached), TARGETS["build_cached_s"]))
+    found.append(
+        Figure("cached build", "s", round(statistics.median(cached), 2), TARGETS["build_cached_s"])
+    )
     return found
 
 
 def startup(root: Path, profile: list[str]) -> tuple[list[Figure], dict[str, str]]:
     """Seconds from a stopped stack to all-healthy, per service; what was not started and why."""
-    invoke_json(root, "stack.down", *profile)
+    run_task(root, "stack.down", *profile)
     seconds, up = invoke_json(root, "stack.up", *profile, "--timeout", "300")
     found = [Figure("stack start, all healthy", "s", seconds, TARGETS["start_s"])]
     for service in up["services"]:
@@ -90,11 +95,14 @@ def startup(root: Path, profile: list[str]) -> tuple[list[Figure], dict[str, str
 def mcp_latency(root: Path) -> list[Figure]:
     """p95 stdio round trip per MCP server, exactly as VS Code runs it."""
     _, probe = invoke_json(root, "mcp.probe")
-    found = [
-        Figure(f"MCP {s['name']} {label}", "ms", s[key], TARGETS["mcp_ms"])
-        for s in probe["servers"]
-        for label, key in (("p95", "p95_ms"), ("cold start", "cold_start_ms"))
-    ]
+    found = []
+    for server in probe["servers"]:
+        found += [
+            Figure(
+                f"MCP {server['name']} p95", "ms", round(server["p95_ms"], 1), TARGETS["mcp_ms"]
+            ),
+            Figure(f"MCP {server['name']} cold start", "ms", round(server["cold_start_ms"], 1)),
+        ]
     found += [
         Figure(f"MCP {s['name']} p95", "ms", None, TARGETS["mcp_ms"], s.get("reason", ""))
         for s in probe.get("not_exercised", [])
@@ -106,27 +114,41 @@ def _docker(*args: str) -> str:
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=True).stdout
 
 
-def resources() -> list[Figure]:
-    """CPU and memory of the running stack (`docker stats`) and the engine's disk use."""
+def container_usage() -> dict[str, tuple[float, int]]:
+    """CPU percent and memory bytes of each running container of the stack (`docker stats`)."""
     names = _docker("ps", "--filter", PROJECT_LABEL, "--format", "{{.Names}}").split()
     if not names:
+        return {}
+    stats = _docker(
+        "stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}} {{.MemUsage}}", *names
+    )
+    usage = {}
+    for line in stats.splitlines():
+        name, percent, memory = [*line.split(" ", 2), "", ""][:3]
+        usage[name] = (float(percent.rstrip("%") or 0), to_bytes(memory))
+    return usage
+
+
+def resources() -> list[Figure]:
+    """CPU and memory of the running stack and the engine's disk use."""
+    usage = container_usage()
+    if not usage:
         why = "the stack is not running"
         return [
             Figure("stack CPU", "%", None, None, why),
             Figure("stack RAM", "MB", None, None, why),
         ]
-    stats = _docker("stats", "--no-stream", "--format", "{{.CPUPerc}} {{.MemUsage}}", *names)
-    cpu = memory = 0.0
-    for line in stats.splitlines():
-        percent, _, usage = line.partition(" ")
-        cpu += float(percent.rstrip("%") or 0)
-        memory += to_bytes(usage)
     disk = sum(
         to_bytes(json.loads(line)["Size"])
         for line in _docker("system", "df", "--format", "{{json .}}").splitlines()
     )
     return [
-        Figure("stack CPU (sum of containers)", "%", round(cpu, 1)),
-        Figure("stack RAM", "MB", round(memory / 1e6, 1), TARGETS["memory_mb"]),
+        Figure("stack CPU (sum of containers)", "%", round(sum(c for c, _ in usage.values()), 1)),
+        Figure(
+            "stack RAM",
+            "MB",
+            round(sum(m for _, m in usage.values()) / 1e6, 1),
+            TARGETS["memory_mb"],
+        ),
         Figure("engine disk (images, containers, volumes, cache)", "GB", round(disk / 1e9, 2)),
     ]

@@ -141,6 +141,12 @@ class RemoveMovedSources(Step):
     def paths(self, ws: Workspace) -> list[str]:  # noqa: D102
         return [p for p in ws.git.known(legacy.LEGACY_ROOT) if legacy.moved_to(p)]
 
+    def notes(self, ws: Workspace) -> list[str]:  # noqa: D102
+        kept = [p for p in ws.git.tracked_many((legacy.LEGACY_ROOT,)) if not legacy.moved_to(p)]
+        return [
+            f"kept {p}: the plan gives it no new home; move or delete it yourself" for p in kept
+        ]
+
     def actions(self, ws: Workspace) -> list[Action]:  # noqa: D102
         current = moved_sources(ws)
         unverified = [s for s, content in current.items() if ws.state.verified.get(s) != content]

@@ -109,6 +109,7 @@ def run_phase(ws: Workspace, phase: Phase, dry_run: bool, commit: bool, say: Say
             raise StackError(ws.root, f"{step.title}: {status.reason}", "fix it and run again")
         if status.state == NOT_EXERCISED:
             outcome.notes.append(f"{step.title}: not exercised ({status.reason})")
+        outcome.notes += step.notes(ws)
     ws.state.finish()
     if commit and phase.message:
         outcome.commit = ws.git.commit(paths, phase.message)

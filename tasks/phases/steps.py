@@ -50,6 +50,10 @@ class Step:
         """Files this step owns: what `--commit` stages for it."""
         return []
 
+    def notes(self, ws: Workspace) -> list[str]:
+        """What the user should know after the step ran (nothing by default)."""
+        return []
+
     def status(self, ws: Workspace) -> StepStatus:
         """Done, pending (with the count of changes) or blocked (with the conflict)."""
         try:
@@ -274,4 +278,6 @@ class EnvFile(Step):
             target.chmod(0o600)
 
         names = ", ".join(secrets)
-        return Action(f"move {names} to {self.secrets_path} (gitignored)", move)
+        committed = blob_id(ws.read(self.path) or b"") in ws.committed
+        warning = "; git history keeps the old values: rotate them" if committed else ""
+        return Action(f"move {names} to {self.secrets_path} (gitignored){warning}", move)

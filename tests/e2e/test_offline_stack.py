@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -188,6 +189,37 @@ def test_verify_all_passes_and_names_what_it_cannot_exercise(
     assert checks[("health", "grafana")]["status"] == "not exercised"
     assert checks[("free-threading", "devcontainer")]["status"] == "pass"
     assert checks[("monitoring", "nginx /prometheus/-/healthy")]["status"] == "pass"
+
+
+def test_phase_12_measures_and_writes_the_report(
+    offline_stack: dict[str, Any], tmp_path: Path
+) -> None:
+    result = invoke(
+        "perf",
+        "--profile",
+        "offline",
+        "--repeat",
+        "1",
+        "--out",
+        str(tmp_path),
+        "--json",
+        timeout=900,
+    )
+    data = json.loads(result.stdout)
+    assert result.returncode == (0 if data["ok"] else 1), result.stderr
+    figures = {f["name"]: f for f in data["figures"]}
+    assert figures["cached build"]["value"] > 0
+    assert figures["cold build, parallel"]["verdict"] == "not measured"
+    assert "--cold" in figures["cold build, parallel"]["why"]
+    assert figures["start postgres-db"]["value"] > 0
+    assert figures["start k8s-plugin"]["verdict"] == "not measured"
+    assert figures["start k8s-plugin"]["why"]
+    assert figures["MCP fetch p95"]["value"] > 0
+    assert figures["MCP github p95"]["verdict"] == "not measured"
+    assert 0 < figures["stack RAM"]["value"] < 8000
+    assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| cached build |" in (tmp_path / "report.md").read_text()
+    assert json.loads((tmp_path / "report.json").read_text())["machine"]["cpus"]
 
 
 def test_stack_down_removes_containers(offline_stack: dict[str, Any]) -> None:
