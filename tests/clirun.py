@@ -26,7 +26,7 @@ def invoke(*args: str, cwd: Path = REPO, timeout: float = 120) -> subprocess.Com
     )
 
 
-def invoke_json(*args: str, cwd: Path = REPO) -> tuple[int, Any]:
+def invoke_json(*args: str, cwd: Path = REPO, timeout: float = 120) -> tuple[int, Any]:
     """`invoke ARGS --json`: the exit code and the parsed stdout."""
-    result = invoke(*args, "--json", cwd=cwd)
+    result = invoke(*args, "--json", cwd=cwd, timeout=timeout)
     return result.returncode, json.loads(result.stdout)

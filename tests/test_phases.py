@@ -312,3 +312,12 @@ def test_phase_12_is_the_performance_report(monkeypatch: pytest.MonkeyPatch) -> 
 def test_phase_12_refuses_another_root(tmp_path: Path) -> None:
     result = phase(tmp_path, 12)
     assert result.returncode == 2 and "drop --root" in result.stderr
+
+
+def test_status_reports_an_unreadable_stack_as_blocked(legacy_repo: Path) -> None:
+    (legacy_repo / ".devcontainer/docker-compose.mcp.yml").write_text("services: [unclosed\n")
+    result = invoke("phase.status", "--root", str(legacy_repo), "--json")
+    assert result.returncode == 0, result.stderr
+    steps = {s["step"]: s for s in json.loads(result.stdout)["10"]["steps"]}
+    assert steps["verify the running stack (health)"]["state"] == "blocked"
+    assert "docker-compose.mcp.yml" in steps["verify the running stack (health)"]["reason"]

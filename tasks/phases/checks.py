@@ -110,7 +110,10 @@ class VerifyStack(Step):
         return []
 
     def status(self, ws: Workspace) -> StepStatus:  # noqa: D102
-        stack = load_stack(ws.root)
+        try:
+            stack = load_stack(ws.root)
+        except StackError as error:
+            return StepStatus(BLOCKED, error.render())
         project = stack.compose.project
         try:
             client = docker_client()

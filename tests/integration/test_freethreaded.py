@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def freethreaded_bin() -> Path:
     """Build (or reuse from the cache) python3.13t; its bin folder."""
-    code, data = invoke_json("python.freethreaded")
+    code, data = invoke_json("python.freethreaded", timeout=1800)  # compiles on a new machine
     assert code == 0, data
     assert Path(data["python"]).name == "python3.13t"
     return Path(data["bin"])
