@@ -108,6 +108,7 @@ def test_figures_compare_with_their_targets() -> None:
 
 
 def test_report_writes_markdown_json_and_a_png_chart(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="the chart needs matplotlib (no cp313t wheel)")
     figures = [
         Figure("cached build", "s", 1.7, 10),
         Figure("start k8s-plugin", "s", None, 30, "no NVIDIA runtime on this host"),

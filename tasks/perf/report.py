@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,23 @@ def machine() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "memory_gb": round(total / 1e9, 1),
         "python": platform.python_version(),
+        "docker": _docker_version(),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+
+
+def _docker_version() -> str:
+    try:
+        result = subprocess.run(
+            ["docker", "version", "--format", "{{.Server.Version}}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unavailable"
+    return result.stdout.strip() or "unavailable"
 
 
 def _cell(value: float | None, unit: str) -> str:
