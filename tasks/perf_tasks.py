@@ -13,7 +13,7 @@ from rich.table import Table
 
 from tasks.perf.figures import Figure
 from tasks.perf.measure import builds, mcp_latency, resources, startup
-from tasks.perf.report import machine, write_report
+from tasks.perf.report import REPORT_DIR, machine, write_report
 from tasks.report import EXIT_FINDINGS, REPO_ROOT, console, emit_json, errors
 
 PERF_HELP = {
@@ -67,8 +67,7 @@ def perf(
         say("timing builds")
         figures += builds(REPO_ROOT, flags, cold, repeat)
         say("timing the stack's start")
-        started, _ = startup(REPO_ROOT, flags)
-        figures += started
+        figures += startup(REPO_ROOT, flags)
         say("probing the MCP servers over stdio")
         figures += mcp_latency(REPO_ROOT)
         say("reading CPU, RAM and disk")
@@ -76,7 +75,7 @@ def perf(
     except (RuntimeError, subprocess.CalledProcessError, FileNotFoundError) as error:
         errors.print(f"[red]error:[/] measuring failed: {escape(str(error))}")
         raise Exit(code=EXIT_FINDINGS) from None
-    folder = Path(out) if out else REPO_ROOT / "reports" / "perf"
+    folder = Path(out) if out else REPO_ROOT / REPORT_DIR
     paths = write_report(figures, machine(), folder)
     missed = [f for f in figures if f.verdict == "misses"]
     if json:

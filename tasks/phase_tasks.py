@@ -11,6 +11,7 @@ from invoke.tasks import task
 from rich.markup import escape
 from rich.table import Table
 
+from tasks.perf.report import REPORT_DIR
 from tasks.perf_tasks import perf
 from tasks.phases.catalog import REPORT_PHASE, build_phases
 from tasks.phases.runner import is_done, require_earlier, run_phase, step_statuses
@@ -129,7 +130,7 @@ def phase_status(c: Context, root: str = "", json: bool = False) -> None:
 
 def _report_status() -> StepStatus:
     """Phase 12 is done once `invoke perf` has written its report."""
-    report = REPO_ROOT / "reports" / "perf" / "report.json"
+    report = REPO_ROOT / REPORT_DIR / "report.json"
     if not report.is_file():
         return StepStatus(PENDING, "no report yet: run `invoke phase 12`")
     measured = jsonlib.loads(report.read_text(encoding="utf-8"))["machine"]["measured_at"]

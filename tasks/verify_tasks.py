@@ -15,6 +15,7 @@ from tasks.engine.doctor import gather_facts
 from tasks.engine.stack import compose_client
 from tasks.engine.verify import FAIL, PASS, Check, Verifier, http_get
 from tasks.images.services import select_services
+from tasks.model.stack import Stack
 from tasks.report import EXIT_FINDINGS, console, emit_json, errors
 from tasks.rules.registry import run_rules
 from tasks.stack_tasks import load_profiled, network_name
@@ -35,13 +36,20 @@ HELP = {"profile": "as for stack.up (e.g. offline)", "json": "print JSON"}
 _STYLE = {PASS: "green", FAIL: "bold red"}
 
 
+def verifier_for(
+    stack: Stack, image_profile: str | None, compose_profiles: tuple[str, ...]
+) -> Verifier:
+    """A Verifier of `stack`'s compose project, told which services the profiles leave out."""
+    selection = select_services(stack, image_profile, compose_profiles)
+    client = compose_client(stack, image_profile, compose_profiles)
+    return Verifier(stack, client, network_name(stack), selection.not_exercised)
+
+
 def run_sections(names: list[str], profile: str, json: bool) -> None:
     """Run the named sections and report; exit 1 on any failed check."""
     stack, image_profile, compose_profiles = load_profiled(profile, json)
-    selection = select_services(stack, image_profile, compose_profiles)
-    client = compose_client(stack, image_profile, compose_profiles)
     try:
-        verifier = Verifier(stack, client, network_name(stack), selection.not_exercised)
+        verifier = verifier_for(stack, image_profile, compose_profiles)
         checks = [check for name in names for check in SECTIONS[name](verifier)]
     except EngineError as error:
         errors.print(f"[red]error:[/] {escape(str(error))}")

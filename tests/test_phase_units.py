@@ -10,10 +10,11 @@ from typing import Any
 import json5
 import pytest
 
+from tasks.model.compose import project_name
 from tasks.model.errors import StackError
 from tasks.perf.figures import Figure, to_bytes
 from tasks.perf.report import write_report
-from tasks.phases.backup import project_name, volumes_to_back_up
+from tasks.phases.backup import volumes_to_back_up
 from tasks.phases.envmerge import merge_env
 from tasks.phases.legacy import moved_to
 from tasks.servers.jsonc_edit import delete_key, set_value

@@ -86,6 +86,12 @@ def statuses(client: DockerClient, network: str) -> dict[str, ServiceStatus]:
         return found
 
 
+def running_containers(client: DockerClient, project: str) -> list[Container]:
+    """The running containers of compose project `project`."""
+    with engine_errors(f"listing the containers of {project}"):
+        return client.container.list(filters={"label": f"com.docker.compose.project={project}"})
+
+
 def up(client: DockerClient, services: list[str]) -> None:
     """Create and start the services; compose itself waits for health-conditioned dependencies."""
     with engine_errors("docker compose up", "read the failing services' logs below"):

@@ -184,7 +184,7 @@ def load_compose(path: Path, env: Mapping[str, str]) -> ComposeFile:
     interpolator = Interpolator(env)
     unresolved: list[Unresolved] = []
     data = _interpolate(doc, doc.data, (), interpolator, unresolved)
-    project = _project_name(str(data.get("name") or path.parent.name))
+    project = project_name(data, path)
     services_raw = data.get("services")
     if not isinstance(services_raw, dict) or not services_raw:
         raise StackError(path, "no services defined", "add a `services:` mapping", key="services")
@@ -214,8 +214,9 @@ def load_compose(path: Path, env: Mapping[str, str]) -> ComposeFile:
     )
 
 
-def _project_name(raw: str) -> str:
-    return re.sub(r"[^a-z0-9_-]", "", raw.lower())
+def project_name(data: Mapping[str, Any], path: Path) -> str:
+    """Compose's project name: the file's `name:`, else its folder's name, normalised."""
+    return re.sub(r"[^a-z0-9_-]", "", str(data.get("name") or path.parent.name).lower())
 
 
 def _interpolate(

@@ -71,8 +71,8 @@ def builds(root: Path, profile: list[str], cold: bool, repeat: int) -> list[Figu
     return found
 
 
-def startup(root: Path, profile: list[str]) -> tuple[list[Figure], dict[str, str]]:
-    """Seconds from a stopped stack to all-healthy, per service; what was not started and why."""
+def startup(root: Path, profile: list[str]) -> list[Figure]:
+    """Seconds from a stopped stack to all-healthy, per service (and why some did not start)."""
     run_task(root, "stack.down", *profile)
     seconds, up = invoke_json(root, "stack.up", *profile, "--timeout", "300")
     found = [Figure("stack start, all healthy", "s", seconds, TARGETS["start_s"])]
@@ -89,7 +89,7 @@ def startup(root: Path, profile: list[str]) -> tuple[list[Figure], dict[str, str
     found += [
         Figure(f"start {name}", "s", None, TARGETS["start_s"], why) for name, why in skipped.items()
     ]
-    return found, skipped
+    return found
 
 
 def mcp_latency(root: Path) -> list[Figure]:

@@ -12,6 +12,9 @@ from typing import Any
 
 from tasks.perf.figures import Figure
 
+REPORT_DIR = Path("reports") / "perf"
+"""Where `invoke perf` writes its report, relative to the repository."""
+
 
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -10,8 +9,9 @@ from typing import Any
 import yaml
 from python_on_whales import DockerClient
 
-from tasks.engine.client import engine_errors
+from tasks.engine.stack import running_containers
 from tasks.engine.volumes import backup
+from tasks.model.compose import project_name
 
 BACKUP_DIR = "backups"
 
@@ -42,12 +42,6 @@ def volumes_to_back_up(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return sorted(found)
 
 
-def project_name(data: dict[str, Any], compose_file: Path) -> str:
-    """The compose project: the file's `name:`, else its folder's name as compose derives it."""
-    name = data.get("name") or compose_file.parent.name
-    return re.sub(r"[^a-z0-9_-]", "", str(name).lower())
-
-
 def back_up_if_running(
     client: DockerClient, compose_file: Path, new_text: bytes, root: Path
 ) -> Path | None:
@@ -57,10 +51,7 @@ def back_up_if_running(
     names = volumes_to_back_up(old, yaml.safe_load(new_text) or {})
     if not names:
         return None
-    project = project_name(old, compose_file)
-    with engine_errors(f"listing the containers of {project}"):
-        running = client.container.list(filters={"label": f"com.docker.compose.project={project}"})
-    if not running:
+    if not running_containers(client, project_name(old, compose_file)):
         return None
     destination = root / BACKUP_DIR / f"phase-6-{time.strftime('%Y%m%dT%H%M%S')}"
     backup(client, names, destination)

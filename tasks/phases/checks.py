@@ -6,12 +6,9 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from python_on_whales.exceptions import DockerException
-
 from tasks.engine.client import EngineError, docker_client
-from tasks.engine.stack import compose_client
-from tasks.engine.verify import FAIL, Verifier
-from tasks.images.services import select_services
+from tasks.engine.stack import running_containers
+from tasks.engine.verify import FAIL
 from tasks.model.errors import StackError
 from tasks.model.stack import load_stack
 from tasks.phases import legacy
@@ -19,7 +16,7 @@ from tasks.phases.gitrepo import blob_id
 from tasks.phases.steps import BLOCKED, DONE, NOT_EXERCISED, Action, Step, StepStatus
 from tasks.phases.workspace import Workspace
 from tasks.rules.registry import Severity, run_rules
-from tasks.stack_tasks import network_name
+from tasks.verify_tasks import verifier_for
 
 
 @dataclass
@@ -116,20 +113,15 @@ class VerifyStack(Step):
             return StepStatus(BLOCKED, error.render())
         project = stack.compose.project
         try:
-            client = docker_client()
-            running = client.container.list(
-                filters={"label": f"com.docker.compose.project={project}"}
-            )
-        except (EngineError, DockerException):
+            running = running_containers(docker_client(), project)
+        except EngineError:
             return StepStatus(NOT_EXERCISED, "no Docker engine reachable")
         if not running:
             return StepStatus(
                 NOT_EXERCISED,
                 f"stack {project} is not running: `invoke stack.up`, then run phase 10 again",
             )
-        skipped = select_services(stack, None, ()).not_exercised
-        verifier = Verifier(stack, compose_client(stack, None), network_name(stack), skipped)
-        failed = [c for c in verifier.health() if c.status == FAIL]
+        failed = [c for c in verifier_for(stack, None, ()).health() if c.status == FAIL]
         if failed:
             return StepStatus(BLOCKED, f"{failed[0].name}: {failed[0].detail}")
         return StepStatus(DONE)

@@ -16,9 +16,9 @@ class EnvMerge:
     secrets: dict[str, str]
 
 
-def _headers(template: str) -> dict[str, list[str]]:
-    """Each template variable -> the comment block of its section."""
-    found: dict[str, list[str]] = {}
+def _template_lines(template: str) -> dict[str, tuple[list[str], str]]:
+    """Each template variable -> the comment block of its section and its own line."""
+    found: dict[str, tuple[list[str], str]] = {}
     block: list[str] = []
     section: list[str] = []
     for raw in template.splitlines():
@@ -28,7 +28,7 @@ def _headers(template: str) -> dict[str, list[str]]:
         elif "=" in line:
             if block:
                 section, block = block, []
-            found[line.split("=", 1)[0].strip()] = section
+            found[line.split("=", 1)[0].strip()] = (section, raw)
         else:
             block = []
     return found
@@ -46,12 +46,12 @@ def merge_env(
     lines = [line for n, line in enumerate(current.splitlines(), 1) if n not in drop]
     present = {e.key for e in parsed.entries if e.line not in drop}
     missing = [k for k in template_values if k not in present and k not in secrets]
-    headers = _headers(template)
+    template_lines = _template_lines(template)
     last_header: list[str] | None = None
     for key in missing:
-        if headers.get(key) != last_header:
-            last_header = headers.get(key)
-            lines += ["", *(last_header or [])]
-        raw = next(r for r in template.splitlines() if r.split("=", 1)[0].strip() == key)
+        header, raw = template_lines[key]
+        if header != last_header:
+            last_header = header
+            lines += ["", *header]
         lines.append(raw)
     return EnvMerge("\n".join(lines).rstrip("\n") + "\n", moved)

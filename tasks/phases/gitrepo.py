@@ -87,9 +87,7 @@ class GitRepo:
 
     def commit(self, paths: list[str], message: str) -> str | None:
         """Stage exactly `paths` and commit them; the new commit id, or None if nothing changed."""
-        known = (
-            set(self._run("ls-files", "-z", "--", *paths).stdout.split("\0")) if paths else set()
-        )
+        known = set(self.tracked_many(tuple(paths))) if paths else set()
         present = [p for p in paths if p in known or (self.root / p).exists()]
         if present:
             self._run("add", "-A", "--", *present)

@@ -43,7 +43,7 @@ class Workspace:
     @cached_property
     def template_files(self) -> list[str]:
         """Every file of the target layout, as tracked in the template repository."""
-        return sorted(f for f in GitRepo(self.template).tracked_many(TEMPLATE_PATHS) if f.strip())
+        return sorted(GitRepo(self.template).tracked_many(TEMPLATE_PATHS))
 
     @cached_property
     def committed(self) -> set[str]:
