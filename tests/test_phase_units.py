@@ -78,11 +78,11 @@ def test_volumes_of_removed_or_changed_services_are_backed_up() -> None:
             "postgres-db": {"volumes": [{"type": "volume", "source": "pg", "target": "/d"}]},
             "mariadb": {"volumes": ["maria:/var/lib/mysql", "./conf:/etc/mysql"]},
         },
-        "volumes": {"pg": {"name": "postgres-data"}},
+        "volumes": {"pg": {"name": "postgres-data"}, "memory-data": None, "maria": {}},
     }
     new = {"services": {"mariadb": old["services"]["mariadb"], "postgres-db": {"image": "pg"}}}
-    assert volumes_to_back_up(old, new) == ["memory-data", "postgres-data"]
-    assert volumes_to_back_up(old, old) == []
+    assert volumes_to_back_up(old, new, "legacy") == ["legacy_memory-data", "postgres-data"]
+    assert volumes_to_back_up(old, old, "legacy") == []
 
 
 def test_project_name_follows_compose() -> None:

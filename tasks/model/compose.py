@@ -195,7 +195,7 @@ def load_compose(path: Path, env: Mapping[str, str]) -> ComposeFile:
     volumes = {
         key: Volume(
             key,
-            str((spec or {}).get("name") or f"{project}_{key}"),
+            volume_name(key, spec, project),
             bool((spec or {}).get("name")),
             bool((spec or {}).get("external")),
         )
@@ -212,6 +212,11 @@ def load_compose(path: Path, env: Mapping[str, str]) -> ComposeFile:
         tuple(unresolved),
         frozenset(interpolator.used),
     )
+
+
+def volume_name(key: str, spec: Mapping[str, Any] | None, project: str) -> str:
+    """The Docker name of top-level volume `key`: its `name:`, else `<project>_<key>`."""
+    return str((spec or {}).get("name") or f"{project}_{key}")
 
 
 def project_name(data: Mapping[str, Any], path: Path) -> str:

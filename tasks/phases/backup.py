@@ -11,7 +11,7 @@ from python_on_whales import DockerClient
 
 from tasks.engine.stack import running_containers
 from tasks.engine.volumes import backup
-from tasks.model.compose import project_name
+from tasks.model.compose import project_name, volume_name
 
 BACKUP_DIR = "backups"
 
@@ -29,8 +29,9 @@ def _named_volumes(service: dict[str, Any]) -> set[str]:
     return names
 
 
-def volumes_to_back_up(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """Docker names of the volumes used by services that `new` removes or redefines."""
+def volumes_to_back_up(old: dict[str, Any], new: dict[str, Any], project: str) -> list[str]:
+    """Docker names of the volumes used by services that `new` removes or redefines (named as
+    compose names them in `project`)."""
     old_services = old.get("services", {}) or {}
     new_services = new.get("services", {}) or {}
     declared = old.get("volumes", {}) or {}
@@ -38,7 +39,7 @@ def volumes_to_back_up(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     for name, service in old_services.items():
         if new_services.get(name) != service:
             for key in _named_volumes(service or {}):
-                found.add(str((declared.get(key) or {}).get("name", key)))
+                found.add(volume_name(key, declared.get(key), project))
     return sorted(found)
 
 
@@ -48,10 +49,11 @@ def back_up_if_running(
     """Archive the affected volumes into `root/backups/` when the project has running
     containers; the archive folder, or None when nothing needed saving."""
     old = yaml.safe_load(compose_file.read_bytes()) or {}
-    names = volumes_to_back_up(old, yaml.safe_load(new_text) or {})
+    project = project_name(old, compose_file)
+    names = volumes_to_back_up(old, yaml.safe_load(new_text) or {}, project)
     if not names:
         return None
-    if not running_containers(client, project_name(old, compose_file)):
+    if not running_containers(client, project):
         return None
     destination = root / BACKUP_DIR / f"phase-6-{time.strftime('%Y%m%dT%H%M%S')}"
     backup(client, names, destination)
