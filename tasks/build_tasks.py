@@ -16,7 +16,7 @@ from rich.table import Table
 
 from tasks.engine.bake import ImageResult, run_builds
 from tasks.engine.cache import cache_usage, prune_cache
-from tasks.engine.client import EngineError, docker_client, engine_errors, require_engine
+from tasks.engine.client import docker_client, engine_errors, require_engine
 from tasks.engine.seed import (
     label_state,
     label_states,
@@ -28,8 +28,6 @@ from tasks.engine.seed import (
 from tasks.images.plan import BuildPlan, build_plan, detect_ca_bundle
 from tasks.images.progress import BuildLog
 from tasks.model.stack import PROFILES_DIR, load_stack
-from tasks.pybuild.builder import BuildFailed
-from tasks.pybuild.staging import stage_tarballs
 from tasks.report import (
     EXIT_BAD_INPUT,
     EXIT_FINDINGS,
@@ -37,6 +35,7 @@ from tasks.report import (
     bad_input_exits,
     console,
     emit_json,
+    engine_failure_exits,
     errors,
 )
 
@@ -122,20 +121,20 @@ def build(
     """Build the selected images and report; exit 1 when any image fails."""
     with bad_input_exits(json):
         stack = load_stack(Path(root) if root else REPO_ROOT, profile or None)
+    profile = stack.profile or ""
     try:
-        plan = build_plan(stack, profile or None).select(group, names)
+        plan = build_plan(stack, stack.profile).select(group, names)
         bundle = detect_ca_bundle(ca_bundle)
     except (ValueError, FileNotFoundError) as error:
         errors.print(f"[red]error:[/] {escape(str(error))}")
         raise Exit(code=EXIT_BAD_INPUT) from None
     client = docker_client()
     started = time.monotonic()
-    try:
+    with engine_failure_exits(json):
         require_engine(client)
         if profile == "offline":
             with engine_errors("seeding the offline stand-ins"):
                 _seed_offline(client, stack.folder, json)
-        stage_tarballs(plan, lambda text: None if json else console.print(f"[dim]{text}[/]"))
         names_in_order = [t.name for t in plan.targets]
         definition = plan.bake_definition(bundle)
         if json or not console.is_terminal:
@@ -159,9 +158,6 @@ def build(
                     pull=pull,
                     listener=lambda log: live.update(_progress_table(log, names_in_order)),
                 )
-    except (EngineError, BuildFailed) as error:
-        errors.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)
-        raise Exit(code=EXIT_FINDINGS) from None
     seconds = time.monotonic() - started
     failed = [r for r in results if r.status == "failed"]
     if json:
@@ -241,7 +237,7 @@ def build_seed(c: Context, refresh: bool = False, json: bool = False) -> None:
     the label (pulled from a registry) is never overwritten.
     """
     client = docker_client()
-    try:
+    with engine_failure_exits(json):
         require_engine(client)
         folder = REPO_ROOT / ".devcontainer"
         items = stand_ins(folder, folder / PROFILES_DIR / "offline.env")
@@ -262,9 +258,6 @@ def build_seed(c: Context, refresh: bool = False, json: bool = False) -> None:
             no_cache=refresh,
             listener=lambda log: None,
         )
-    except EngineError as error:
-        errors.print(f"[red]error:[/] {escape(str(error))}")
-        raise Exit(code=EXIT_FINDINGS) from None
     present = [i.tag for i in items if i.folder is not None and i not in todo]
     if json:
         emit_json(
@@ -286,15 +279,12 @@ def build_seed(c: Context, refresh: bool = False, json: bool = False) -> None:
 def build_cache(c: Context, prune: bool = False, json: bool = False) -> None:
     """Show BuildKit's build-cache use (`docker buildx du`), and prune it on request."""
     client = docker_client()
-    try:
+    with engine_failure_exits(json):
         require_engine(client)
         before = cache_usage(client)
         if prune:
             prune_cache(client)
         after = cache_usage(client) if prune else before
-    except EngineError as error:
-        errors.print(f"[red]error:[/] {escape(str(error))}")
-        raise Exit(code=EXIT_FINDINGS) from None
     if json:
         emit_json({"before": before.__dict__, "after": after.__dict__, "pruned": prune})
         return
@@ -317,4 +307,4 @@ def build_bake_file(c: Context, profile: str = "") -> None:
     """Print the bake definition generated from the stack (what build.all --parallel runs)."""
     with bad_input_exits(False):
         stack = load_stack(REPO_ROOT, profile or None)
-    emit_json(build_plan(stack, profile or None).bake_definition(detect_ca_bundle()))
+    emit_json(build_plan(stack, stack.profile).bake_definition(detect_ca_bundle()))

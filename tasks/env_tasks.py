@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,18 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 from rich.table import Table
 
-from tasks.model.envfile import load_env_file
-from tasks.model.stack import Stack, load_stack
+from tasks.engine.client import EngineError, docker_client
+from tasks.engine.volumes import describe
+from tasks.images.plan import DEFAULT_CA_BUNDLE, detect_ca_bundle
+from tasks.model.envfile import parse_env_text
+from tasks.model.localenv import apply_profile
+from tasks.model.stack import (
+    LOCAL_ENV,
+    Stack,
+    find_folder,
+    load_stack,
+    profile_values,
+)
 from tasks.report import (
     EXIT_BAD_INPUT,
     EXIT_FINDINGS,
@@ -22,41 +31,14 @@ from tasks.report import (
     bad_input_exits,
     console,
     emit_json,
+    errors,
     report_findings,
 )
-from tasks.rules.context import effective_env, is_secret_name
+from tasks.rules.context import effective_env
 from tasks.rules.registry import run_rules
+from tasks.stacksecrets import MASK, data_volumes_of, mask, secret_status
 
-MASK = "****"
-_TOKEN_SHAPE = re.compile(r"ghp_|github_pat_|AKIA[0-9A-Z]{16}|-----BEGIN")
-
-
-def mask(key: str, value: str | None) -> str | None:
-    """Hide a secret's value, keep references (`${VAR}`, `/run/secrets/...`) readable."""
-    if value is None or value == "":
-        return value
-    if value.startswith("/run/secrets/") or value.startswith("${"):
-        return value
-    if is_secret_name(key) or _TOKEN_SHAPE.search(value):
-        return MASK
-    return value
-
-
-def secret_status(stack: Stack) -> dict[str, dict[str, Any]]:
-    """Each compose secret: the variable it reads and whether the shell or .env provides it."""
-    local = stack.folder / ".env"
-    provided = set(os.environ)
-    if local.is_file():
-        provided |= {k for k, v in load_env_file(local).as_dict().items() if v}
-    status: dict[str, dict[str, Any]] = {}
-    for name, spec in stack.compose.secrets.items():
-        variable = (spec or {}).get("environment")
-        status[name] = {
-            "variable": variable,
-            "file": (spec or {}).get("file"),
-            "provided": bool(variable and variable in provided),
-        }
-    return status
+CA_VARIABLE = "BUILD_CA_BUNDLE"
 
 
 def service_environment(stack: Stack, name: str) -> list[dict[str, Any]]:
@@ -158,32 +140,99 @@ def env_check(
         raise Exit(code=EXIT_FINDINGS)
 
 
-@task(name="init", help={"root": "repository; default: this repository"})
-def env_init(c: Context, root: str = "") -> None:
-    """Write random passwords for missing password secrets into .devcontainer/.env (mode 600).
+def _refuse_orphaning_data(stack: Stack, missing: list[str]) -> None:
+    """Stop before minting a password whose database already exists (it was made with another)."""
+    wanted = {name: data_volumes_of(stack, name) for name in missing}
+    volumes = sorted({v for names in wanted.values() for v in names})
+    if not volumes:
+        return
+    try:
+        present = {v.name for v in describe(docker_client(), volumes) if v.exists}
+    except EngineError:
+        console.print("[yellow]note:[/] no engine: cannot check for existing database volumes")
+        return
+    clashes = {name: [v for v in names if v in present] for name, names in wanted.items()}
+    clashes = {name: found for name, found in clashes.items() if found}
+    if clashes:
+        detail = "; ".join(f"{n} (volume {', '.join(v)})" for n, v in clashes.items())
+        errors.print(
+            f"[red]error:[/] not generating {detail}: the data there was created with another "
+            "password, which a new one would not open. Fix: restore the .devcontainer/.env "
+            "that created it, or back the data up (invoke volumes.backup) and remove it "
+            "(invoke stack.down --volumes), then run env.init again",
+            soft_wrap=True,
+        )
+        raise Exit(code=EXIT_FINDINGS)
 
-    Existing values are kept; tokens from other services are listed, not invented; the file is
-    gitignored and values are never printed.
-    """
-    with bad_input_exits(False):
-        stack = load_stack(Path(root) if root else REPO_ROOT)
-    path = stack.folder / ".env"
-    current = load_env_file(path).as_dict() if path.is_file() else {}
+
+def _with_passwords(stack: Stack, text: str, current: dict[str, str]) -> tuple[str, list[str]]:
+    """`text` plus a random value for each password secret nothing provides yet."""
     wanted = [str(item["variable"]) for item in secret_status(stack).values() if item["variable"]]
     missing = [name for name in wanted if not current.get(name) and name not in os.environ]
     added = [name for name in missing if "PASSWORD" in name]
+    _refuse_orphaning_data(stack, added)
     for name in missing:
         if name not in added:
             console.print(
                 f"{name} is a credential from elsewhere (e.g. a GitHub token): set it "
-                f"yourself in {stack.rel(path)} or the shell when you need it"
+                f"yourself in {stack.rel(stack.folder / LOCAL_ENV)} or the shell when you need it"
             )
-    if not added:
-        console.print(f"{stack.rel(path)}: every password is already provided")
-        return
     lines = [f"{name}={secrets.token_urlsafe(24)}" for name in added]
-    previous = path.read_text(encoding="utf-8") if path.is_file() else ""
-    separator = "" if not previous or previous.endswith("\n") else "\n"
-    path.write_text(previous + separator + "\n".join(lines) + "\n", encoding="utf-8")
-    path.chmod(0o600)
-    console.print(f"{stack.rel(path)}: generated {', '.join(added)}")
+    separator = "" if not text or text.endswith("\n") else "\n"
+    return (text + separator + "\n".join(lines) + "\n" if lines else text), added
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read, through a temporary file (never half-written)."""
+    partial = path.with_name(path.name + ".partial")
+    partial.touch(mode=0o600)
+    partial.chmod(0o600)
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+def _ca_line(current: dict[str, str]) -> list[str]:
+    """BUILD_CA_BUNDLE for hosts without the Debian bundle compose defaults to."""
+    if current.get(CA_VARIABLE) or Path(DEFAULT_CA_BUNDLE).is_file():
+        return []
+    found = detect_ca_bundle()
+    return [f"{CA_VARIABLE}={found}"] if found else []
+
+
+@task(
+    name="init",
+    help={
+        "profile": "image profile every consumer builds with: online or offline "
+        "(default: keep the one .env selects)",
+        "root": "repository; default: this repository",
+    },
+)
+def env_init(c: Context, profile: str = "", root: str = "") -> None:
+    """Prepare .devcontainer/.env (mode 600): the image profile and missing passwords.
+
+    VS Code, the devcontainer CLI and `docker compose` read only this file, so
+    `--profile offline` (or `online`) here is the one switch they and the tasks all follow.
+    Existing secrets and other keys are kept; values are never printed; the file is gitignored.
+    """
+    base = Path(root) if root else REPO_ROOT
+    with bad_input_exits(False):
+        folder = find_folder(base)[1]
+        path = folder / LOCAL_ENV
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if profile:
+            text = apply_profile(text, profile, profile_values(folder, profile))
+            write_private(path, text)
+        stack = load_stack(base)
+        current = parse_env_text(text, path).as_dict()
+    text, added = _with_passwords(stack, text, current)
+    ca = _ca_line(current)
+    if ca:
+        text += "\n".join(ca) + "\n"
+    write_private(path, text)
+    if profile:
+        console.print(f"{stack.rel(path)}: image profile {profile} for every consumer")
+    console.print(
+        f"{stack.rel(path)}: generated {', '.join(added)}"
+        if added
+        else f"{stack.rel(path)}: every password is already provided"
+    )

@@ -5,8 +5,6 @@ from __future__ import annotations
 import difflib
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ from invoke.tasks import task
 from rich.markup import escape
 from rich.table import Table
 
-from tasks.engine.client import EngineError, docker_client
+from tasks.engine.client import docker_client
 from tasks.engine.reaper import reap
 from tasks.model.stack import load_stack
 from tasks.report import (
@@ -27,11 +25,12 @@ from tasks.report import (
     bad_input_exits,
     console,
     emit_json,
+    engine_failure_exits,
     errors,
 )
 from tasks.servers.configfiles import rendered_files
 from tasks.servers.generate import docker_args, stdio_manifests
-from tasks.servers.specs import FETCH_PAGE_TEXT
+from tasks.servers.page import probe_page
 
 
 @task(
@@ -101,32 +100,6 @@ def mcp_list(c: Context, json: bool = False, root: str = "") -> None:
     console.print(table)
 
 
-class _Page(BaseHTTPRequestHandler):
-    """Serves the fetch probe's page on 127.0.0.1."""
-
-    def do_GET(self) -> None:
-        body = f"<html><body><h1>{FETCH_PAGE_TEXT}</h1></body></html>".encode()
-        self.send_response(200 if self.path in ("/", "/index.html") else 404)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
-@contextmanager
-def _page() -> Iterator[str]:
-    """Serve the fetch probe's page on 127.0.0.1 for the duration; yields its URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-
-
 @task(
     name="probe",
     help={
@@ -167,7 +140,7 @@ def mcp_probe(
             f"{', '.join(sorted(stack.manifests))}"
         )
         raise Exit(code=EXIT_BAD_INPUT)
-    with _page() as url:
+    with probe_page() as url:
         specs, skipped = probe_specs(stack, names, stack.root, url, float(timeout))
         results = run_probes(specs, repeat, concurrency)
     failed = [r for r in results if not r.ok] + [s for s in skipped if name]
@@ -254,7 +227,7 @@ def mcp_exporter(
         raise Exit(code=EXIT_BAD_INPUT)
     with bad_input_exits(False):
         stack = load_stack(REPO_ROOT)
-    with _page() as url:
+    with probe_page() as url:
         specs, _ = probe_specs(stack, (), stack.root, url, 60.0)
         _Metrics.text = render(run_probes(specs, 3, 1))
         if once:
@@ -278,11 +251,8 @@ def mcp_exporter(
 @task(name="clean", help={"json": "print JSON"})
 def mcp_clean(c: Context, json: bool = False) -> None:
     """Remove leaked stdio MCP server containers (found by label) and list what was removed."""
-    try:
+    with engine_failure_exits(json):
         removed = reap(docker_client())
-    except EngineError as error:
-        errors.print(f"[red]error:[/] {escape(str(error))}")
-        raise Exit(code=EXIT_FINDINGS) from None
     if json:
         emit_json({"removed": [r.__dict__ for r in removed]})
         return

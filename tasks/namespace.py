@@ -13,6 +13,7 @@ from tasks import (
     phase_tasks,
     python_tasks,
     stack_tasks,
+    up_tasks,
     verify_tasks,
     volume_tasks,
 )
@@ -21,6 +22,7 @@ namespace = Collection()
 namespace.add_task(check_tasks.check)
 namespace.add_task(doctor_tasks.doctor)
 namespace.add_task(perf_tasks.perf)
+namespace.add_task(up_tasks.up)
 namespace.add_collection(Collection("docs", docs_tasks.docs_check))
 namespace.add_collection(
     Collection("env", env_tasks.env_show, env_tasks.env_check, env_tasks.env_init)
@@ -46,7 +48,9 @@ namespace.add_collection(
         mcp_tasks.mcp_exporter,
     )
 )
-namespace.add_collection(Collection("python", python_tasks.freethreaded))
+namespace.add_collection(
+    Collection("python", python_tasks.freethreaded, python_tasks.pin, python_tasks.sync)
+)
 namespace.add_collection(
     Collection(
         "stack",
@@ -77,6 +81,7 @@ namespace.add_collection(
         verify_tasks.verify_monitoring,
         verify_tasks.verify_freethreading,
         verify_tasks.verify_logs,
+        verify_tasks.verify_client,
     )
 )
 namespace.add_collection(Collection("phase", phase_tasks.phase_run, phase_tasks.phase_status))

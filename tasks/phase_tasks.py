@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json as jsonlib
+import re
 from pathlib import Path
 
 from invoke.context import Context
@@ -11,8 +12,9 @@ from invoke.tasks import task
 from rich.markup import escape
 from rich.table import Table
 
+from tasks.helpflag import show_help_if_asked
 from tasks.perf.report import REPORT_DIR
-from tasks.perf_tasks import perf
+from tasks.perf.run import run_perf
 from tasks.phases.catalog import REPORT_PHASE, build_phases
 from tasks.phases.runner import is_done, require_earlier, run_phase, step_statuses
 from tasks.phases.steps import BLOCKED, DONE, NOT_EXERCISED, PENDING, StepStatus
@@ -54,8 +56,9 @@ def phase_run(
     re-run after an interruption and a finished phase changes nothing. A file with uncommitted
     hand edits is never overwritten: the phase stops and names it.
     """
+    show_help_if_asked(number, "phase")
     phases = build_phases()
-    if not number.isdigit() or int(number) not in (*phases, REPORT_PHASE):
+    if not re.fullmatch(r"[0-9]+", number) or int(number) not in (*phases, REPORT_PHASE):
         errors.print(
             f"[red]error:[/] no phase {escape(number)!r}: the plan has phases 1 to {REPORT_PHASE}"
             " (e.g. `invoke phase 6`; `invoke phase.status` lists them)"
@@ -67,7 +70,7 @@ def phase_run(
                 "[red]error:[/] phase 12 measures the stack of this repository; drop --root"
             )
             raise Exit(code=EXIT_BAD_INPUT)
-        perf(c, profile=profile, json=json)
+        run_perf(profile, cold=False, repeat=3, out="", json=json)
         return
     with bad_input_exits(json):
         ws = _workspace(root)

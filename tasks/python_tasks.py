@@ -9,15 +9,29 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 from rich.markup import escape
 
+from tasks.helpflag import show_help_if_asked
+from tasks.model.stack import load_stack
+from tasks.model.versions import VERSIONS_FILE, Versions, load_versions
 from tasks.pybuild.builder import BuildFailed, build, cache_root, prefix_for
-from tasks.pybuild.sources import DEFAULT_VERSION, resolve_source
-from tasks.report import EXIT_BAD_INPUT, EXIT_FINDINGS, console, emit_json, errors
+from tasks.pybuild.pinfiles import image_for_version, pin_image, render_views, write_views
+from tasks.pybuild.sources import default_version, resolve_source
+from tasks.report import (
+    EXIT_BAD_INPUT,
+    EXIT_FINDINGS,
+    REPO_ROOT,
+    bad_input_exits,
+    console,
+    emit_json,
+    errors,
+)
 
 
 @task(
     name="freethreaded",
     help={
-        "version": f"CPython release to build (default {DEFAULT_VERSION}, verified source)",
+        "version": "CPython release to build (default: the dev container's for the profile)",
+        "profile": "image profile whose pin is the default: online or offline "
+        "(default: the one .devcontainer/.env selects, else online)",
         "tarball": "URL or path of a source tarball (needs --sha256)",
         "sha256": "SHA-256 the tarball must have",
         "jobs": "parallel compile jobs (default: number of CPUs)",
@@ -26,7 +40,8 @@ from tasks.report import EXIT_BAD_INPUT, EXIT_FINDINGS, console, emit_json, erro
 )
 def freethreaded(
     c: Context,
-    version: str = DEFAULT_VERSION,
+    version: str = "",
+    profile: str = "",
     tarball: str = "",
     sha256: str = "",
     jobs: int = 0,
@@ -38,7 +53,7 @@ def freethreaded(
     (Py_GIL_DISABLED == 1, GIL off) before it is installed. Prints how to put it on PATH.
     """
     try:
-        source = resolve_source(version, tarball, sha256)
+        source = resolve_source(version or default_version(profile or None), tarball, sha256)
     except ValueError as error:
         errors.print(f"[red]error:[/] {escape(str(error))}")
         raise Exit(code=EXIT_BAD_INPUT) from None
@@ -63,3 +78,70 @@ def freethreaded(
         return
     console.print(f"free-threaded Python {source.version}: {python}")
     console.print(f'put it on PATH:  export PATH="{bin_dir}:$PATH"')
+
+
+def _regenerate(versions: Versions, json: bool) -> None:
+    """Write every file derived from versions.json and report the pins and what changed."""
+    stack = load_stack(REPO_ROOT)
+    changed = write_views(render_views(stack.folder, versions, stack.compose.path))
+    rows = {
+        name: {profile: pin.to_json() for profile, pin in item.pins.items()}
+        for name, item in versions.images.items()
+    }
+    if json:
+        emit_json({"pins": rows, "changed": [str(p.relative_to(REPO_ROOT)) for p in changed]})
+        return
+    for name, pins in rows.items():
+        for profile, value in pins.items():
+            console.print(f"{name} [{profile}]: CPython {value['version']}  {value['url']}")
+    for path in changed:
+        console.print(f"regenerated {path.relative_to(REPO_ROOT)}")
+    if not changed:
+        console.print("every generated file already agrees with versions.json")
+
+
+@task(
+    name="pin",
+    positional=["version"],
+    help={
+        "version": "CPython release, e.g. 3.14.7 or 3.15.0b4",
+        "sha256": "the SHA-256 the publisher lists for the tarball (64 hex digits)",
+        "image": "image to pin (default: the one on the same X.Y line)",
+        "profile": "profile whose pin changes: online (default) or offline",
+        "url": "tarball URL (default: python.org's for VERSION)",
+        "json": "print JSON",
+    },
+)
+def pin(
+    c: Context,
+    version: str,
+    sha256: str = "",
+    image: str = "",
+    profile: str = "online",
+    url: str = "",
+    json: bool = False,
+) -> None:
+    """Pin an image's CPython in .devcontainer/versions.json and regenerate what derives from it.
+
+    The Dockerfile ARG defaults, the compose defaults and profiles/*.env follow the file;
+    `invoke check` (VER001) fails when they drift. A malformed version or checksum changes
+    nothing. Then `invoke env.init --profile NAME` refreshes .devcontainer/.env.
+    """
+    show_help_if_asked(version, "python.pin")
+    path = REPO_ROOT / ".devcontainer" / VERSIONS_FILE
+    with bad_input_exits(json):
+        versions = load_versions(path)
+        try:
+            target = image or image_for_version(versions, version)
+            versions = pin_image(path, target, profile, version, sha256, url)
+        except ValueError as error:
+            errors.print(f"[red]error:[/] {escape(str(error))}")
+            raise Exit(code=EXIT_BAD_INPUT) from None
+        _regenerate(versions, json)
+
+
+@task(name="sync", help={"json": "print JSON"})
+def sync(c: Context, json: bool = False) -> None:
+    """Regenerate the files derived from .devcontainer/versions.json (after editing it by hand)."""
+    with bad_input_exits(json):
+        _regenerate(load_versions(REPO_ROOT / ".devcontainer" / VERSIONS_FILE), json)

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tasks.engine.client import EngineError
 from tasks.model.errors import StackError
 from tasks.rules.registry import Finding, Severity
 
@@ -55,6 +56,20 @@ def bad_input_exits(as_json: bool) -> Iterator[None]:
         else:
             errors.print(f"[bold red]error:[/] {escape(error.render())}", soft_wrap=True)
         raise Exit(code=EXIT_BAD_INPUT) from None
+
+
+@contextmanager
+def engine_failure_exits(as_json: bool) -> Iterator[None]:
+    """Turn an `EngineError` (engine down, a docker call refused) into one message, as JSON
+    under --json, and exit code 1."""
+    try:
+        yield
+    except EngineError as error:
+        if as_json:
+            emit_json({"ok": False, "error": {"problem": error.problem, "fix": error.fix}})
+        else:
+            errors.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)
+        raise Exit(code=EXIT_FINDINGS) from None
 
 
 def summarize(findings: Iterable[Finding]) -> dict[str, int]:

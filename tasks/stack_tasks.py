@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 from invoke.context import Context
 from invoke.exceptions import Exit
@@ -13,74 +12,51 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
-from tasks.engine.client import EngineError, require_engine
+from tasks.engine.client import require_engine
 from tasks.engine.stack import (
     ServiceStatus,
     compose_client,
     down,
+    health_output,
     last_logs,
     restart,
     statuses,
     up_and_wait,
     wait_healthy,
 )
-from tasks.env_tasks import secret_status
-from tasks.images.services import MAX_TIER, Selection, select_services
-from tasks.model.stack import PROFILES_DIR, Stack, load_stack
+from tasks.helpflag import show_help_if_asked
+from tasks.images.services import MAX_TIER, Selection, select_services, tier_of
+from tasks.model.stack import Stack
+from tasks.profiles import load_profiled, network_name
 from tasks.report import (
     EXIT_BAD_INPUT,
     EXIT_FINDINGS,
-    REPO_ROOT,
-    bad_input_exits,
     console,
     emit_json,
+    engine_failure_exits,
     errors,
 )
-
-NETWORK_KEY = "mcp-cluster"
-
-
-def split_profiles(stack: Stack, profile: str) -> tuple[str | None, tuple[str, ...]]:
-    """`--profile offline,grafana` -> image profile `offline`, compose profiles (grafana,)."""
-    names = [p for p in profile.split(",") if p]
-    images = [p for p in names if (stack.folder / PROFILES_DIR / f"{p}.env").is_file()]
-    if len(images) > 1:
-        raise ValueError(f"choose one image profile, not {', '.join(images)}")
-    return (images[0] if images else None), tuple(p for p in names if p not in images)
+from tasks.stacksecrets import secret_status
 
 
-def network_name(stack: Stack) -> str:
-    """Docker's name of the stack's main network."""
-    network = stack.compose.networks.get(NETWORK_KEY)
-    return network.name if network else next(iter(stack.compose.networks.values())).name
-
-
-def _table(rows: dict[str, ServiceStatus], title: str) -> Table:
+def _table(stack: Stack, rows: dict[str, ServiceStatus], title: str) -> Table:
+    """Services tier by tier: state, health, address, ports and seconds to healthy."""
     table = Table(title=title, title_justify="left")
-    for column in ("service", "state", "health", "IP", "ports", "s to healthy"):
+    for column in ("tier", "service", "state", "health", "IP", "ports", "s to healthy"):
         table.add_column(column)
-    for row in rows.values():
+    for row in sorted(rows.values(), key=lambda r: (tier_of(stack, r.service), r.service)):
         style = "green" if row.ready else "red" if row.failed else "yellow"
         seconds = f"{row.seconds_to_healthy:.1f}" if row.seconds_to_healthy is not None else ""
         table.add_row(
-            row.service, row.state, f"[{style}]{row.health}[/]", row.ip, row.ports, seconds
+            str(tier_of(stack, row.service)),
+            row.service,
+            row.state,
+            f"[{style}]{row.health}[/]",
+            row.ip,
+            row.ports,
+            seconds,
         )
     return table
-
-
-def load_profiled(
-    profile: str, json: bool, root: str = ""
-) -> tuple[Stack, str | None, tuple[str, ...]]:
-    """The stack loaded with its image profile, and the compose profiles `--profile` names."""
-    base = Path(root) if root else REPO_ROOT
-    with bad_input_exits(json):
-        stack = load_stack(base, None)
-        try:
-            image_profile, compose_profiles = split_profiles(stack, profile)
-        except ValueError as error:
-            errors.print(f"[red]error:[/] {escape(str(error))}")
-            raise Exit(code=EXIT_BAD_INPUT) from None
-        return load_stack(base, image_profile), image_profile, compose_profiles
 
 
 def _select(
@@ -139,7 +115,7 @@ def stack_up(
     client = compose_client(stack, image_profile, compose_profiles)
     network = network_name(stack)
     started = time.monotonic()
-    try:
+    with engine_failure_exits(json):
         require_engine(client)
         if json or not console.is_terminal:
             result, up_error = up_and_wait(
@@ -152,14 +128,12 @@ def stack_up(
                     list(selection.services),
                     network,
                     timeout,
-                    lambda rows: live.update(_table(rows, "starting")),
+                    lambda rows: live.update(_table(stack, rows, "starting")),
                 )
-    except EngineError as error:
-        errors.print(f"[red]error:[/] {escape(str(error))}")
-        raise Exit(code=EXIT_FINDINGS) from None
     bad = [s for s in result.values() if not s.ready]
     failed = bool(bad or up_error)
     logs = {s.service: last_logs(client, s.service) for s in bad}
+    checks = {s.service: health_output(client, s.container) for s in bad if s.container}
     if json:
         emit_json(
             {
@@ -169,15 +143,22 @@ def stack_up(
                 "services": [s.__dict__ for s in result.values()],
                 "not_exercised": selection.not_exercised,
                 "logs": logs,
+                "healthchecks": checks,
             }
         )
     else:
-        console.print(_table(result, f"stack ({time.monotonic() - started:.1f} s)"))
+        console.print(_table(stack, result, f"stack ({time.monotonic() - started:.1f} s)"))
         for name, reason in selection.not_exercised.items():
             console.print(f"[yellow]not exercised:[/] {name}: {escape(reason)}")
         if up_error:
             console.print(f"[red]{escape(up_error)}[/]", soft_wrap=True)
         for status in bad:
+            check = checks.get(status.service, "")
+            if check:
+                console.print(
+                    f"[red]{status.service} is {status.health}:[/] {escape(check)}",
+                    soft_wrap=True,
+                )
             console.print(
                 f"[red]{status.service} is {status.health or status.state}[/]; last logs:"
             )
@@ -216,38 +197,32 @@ def stack_down(
             console.print("nothing deleted")
             raise Exit(code=EXIT_FINDINGS)
     all_profiles = tuple({p for s in stack.compose.services.values() for p in s.profiles})
-    try:
+    with engine_failure_exits(False):
         down(compose_client(stack, image_profile, all_profiles or compose_profiles), volumes)
-    except EngineError as error:
-        errors.print(f"[red]error:[/] {escape(str(error))}")
-        raise Exit(code=EXIT_FINDINGS) from None
     console.print("stack removed" + (" with its volumes" if volumes else ""))
 
 
-def _current(profile: str) -> tuple[Stack, dict[str, ServiceStatus]]:
-    stack, image_profile, compose_profiles = load_profiled(profile, False)
+def _current(profile: str, json: bool) -> tuple[Stack, dict[str, ServiceStatus]]:
+    stack, image_profile, compose_profiles = load_profiled(profile, json)
     client = compose_client(stack, image_profile, compose_profiles)
-    try:
+    with engine_failure_exits(json):
         return stack, statuses(client, network_name(stack))
-    except EngineError as error:
-        errors.print(f"[red]error:[/] {escape(str(error))}")
-        raise Exit(code=EXIT_FINDINGS) from None
 
 
 @task(name="ps", help={"json": "print JSON", "profile": "as for stack.up"})
 def stack_ps(c: Context, json: bool = False, profile: str = "") -> None:
-    """Show every container of the stack: state, health, IP and ports."""
-    _, rows = _current(profile)
+    """Show every container of the stack, tier by tier: state, health, IP and ports."""
+    stack, rows = _current(profile, json)
     if json:
         emit_json({"services": [r.__dict__ for r in rows.values()]})
     else:
-        console.print(_table(rows, "stack"))
+        console.print(_table(stack, rows, "stack"))
 
 
 @task(name="health", help={"json": "print JSON", "profile": "as for stack.up"})
 def stack_health(c: Context, json: bool = False, profile: str = "") -> None:
     """Exit 0 only when every running service of the stack is healthy."""
-    _, rows = _current(profile)
+    stack, rows = _current(profile, json)
     bad = [r.service for r in rows.values() if not r.ready]
     if json:
         emit_json(
@@ -258,7 +233,7 @@ def stack_health(c: Context, json: bool = False, profile: str = "") -> None:
             }
         )
     else:
-        console.print(_table(rows, "health"))
+        console.print(_table(stack, rows, "health"))
     if bad or not rows:
         raise Exit(code=EXIT_FINDINGS)
 
@@ -281,6 +256,8 @@ def stack_logs(c: Context, service: str = "", tail: int = 50, profile: str = "")
         )
         raise Exit(code=EXIT_BAD_INPUT)
     client = compose_client(stack, image_profile, compose_profiles)
+    with engine_failure_exits(False):
+        require_engine(client)
     for name in [service] if service else list(stack.compose.services):
         for line in last_logs(client, name, tail):
             console.print(escape(line), soft_wrap=True)
@@ -289,6 +266,7 @@ def stack_logs(c: Context, service: str = "", tail: int = 50, profile: str = "")
 @task(name="restart", help={"service": "the service to restart", "profile": "as for stack.up"})
 def stack_restart(c: Context, service: str, profile: str = "") -> None:
     """Restart one service and wait until it is healthy again."""
+    show_help_if_asked(service, "stack.restart")
     stack, image_profile, compose_profiles = load_profiled(profile, False)
     if service not in stack.compose.services:
         errors.print(
@@ -298,14 +276,11 @@ def stack_restart(c: Context, service: str, profile: str = "") -> None:
         raise Exit(code=EXIT_BAD_INPUT)
     client = compose_client(stack, image_profile, compose_profiles)
     started = time.monotonic()
-    try:
+    with engine_failure_exits(False):
         restart(client, service)
         result = wait_healthy(
             client, [service], network_name(stack), 120, lambda rows: None, started
         )
-    except EngineError as error:
-        errors.print(f"[red]error:[/] {escape(str(error))}")
-        raise Exit(code=EXIT_FINDINGS) from None
-    console.print(_table(result, f"restart {service}"))
+    console.print(_table(stack, result, f"restart {service}"))
     if not result[service].ready:
         raise Exit(code=EXIT_FINDINGS)

@@ -10,15 +10,13 @@ from invoke.tasks import task
 from rich.markup import escape
 from rich.table import Table
 
-from tasks.engine.client import EngineError, docker_client
+from tasks.engine.client import docker_client
 from tasks.engine.doctor import gather_facts
-from tasks.engine.stack import compose_client
 from tasks.engine.verify import FAIL, PASS, Check, Verifier, http_get
-from tasks.images.services import select_services
-from tasks.model.stack import Stack
-from tasks.report import EXIT_FINDINGS, console, emit_json, errors
+from tasks.profiles import load_profiled, verifier_for
+from tasks.report import EXIT_FINDINGS, console, emit_json, engine_failure_exits
 from tasks.rules.registry import run_rules
-from tasks.stack_tasks import load_profiled, network_name
+from tasks.servers.inside import client_checks
 
 SECTIONS: dict[str, Callable[[Verifier], list[Check]]] = {
     "health": Verifier.health,
@@ -31,29 +29,18 @@ SECTIONS: dict[str, Callable[[Verifier], list[Check]]] = {
     ),
     "monitoring": lambda v: v.monitoring(http_get),
     "freethreading": Verifier.freethreading,
+    "client": client_checks,
 }
 HELP = {"profile": "as for stack.up (e.g. offline)", "json": "print JSON"}
 _STYLE = {PASS: "green", FAIL: "bold red"}
 
 
-def verifier_for(
-    stack: Stack, image_profile: str | None, compose_profiles: tuple[str, ...]
-) -> Verifier:
-    """A Verifier of `stack`'s compose project, told which services the profiles leave out."""
-    selection = select_services(stack, image_profile, compose_profiles)
-    client = compose_client(stack, image_profile, compose_profiles)
-    return Verifier(stack, client, network_name(stack), selection.not_exercised)
-
-
 def run_sections(names: list[str], profile: str, json: bool) -> None:
     """Run the named sections and report; exit 1 on any failed check."""
     stack, image_profile, compose_profiles = load_profiled(profile, json)
-    try:
+    with engine_failure_exits(json):
         verifier = verifier_for(stack, image_profile, compose_profiles)
         checks = [check for name in names for check in SECTIONS[name](verifier)]
-    except EngineError as error:
-        errors.print(f"[red]error:[/] {escape(str(error))}")
-        raise Exit(code=EXIT_FINDINGS) from None
     failed = [c for c in checks if c.status == FAIL]
     counts = {s: sum(1 for c in checks if c.status == s) for s in (PASS, FAIL, "not exercised")}
     if json:
@@ -101,6 +88,11 @@ verify_freethreading = _section(
     "freethreading", "Check the GIL is off in the free-threaded images (10.8)."
 )
 verify_logs = _section("logs", "Scan the running services' logs for fatal errors.")
+verify_client = _section(
+    "client",
+    "Start every MCP server of devcontainer.json inside the dev container as its remoteUser "
+    "(as VS Code does) and complete initialize, tools/list and one call (10.3).",
+)
 
 
 @task(name="all", help=HELP)

@@ -6,15 +6,14 @@ import time
 from pathlib import Path
 
 from invoke.context import Context
-from invoke.exceptions import Exit
 from invoke.tasks import task
-from rich.markup import escape
 from rich.table import Table
 
-from tasks.engine.client import EngineError, docker_client
+from tasks.engine.client import docker_client
 from tasks.engine.volumes import backup, describe, restore
+from tasks.helpflag import show_help_if_asked
 from tasks.model.stack import Stack, load_stack
-from tasks.report import EXIT_FINDINGS, REPO_ROOT, bad_input_exits, console, emit_json, errors
+from tasks.report import REPO_ROOT, bad_input_exits, console, emit_json, engine_failure_exits
 
 
 def stack_volumes(stack: Stack) -> list[str]:
@@ -27,18 +26,11 @@ def _names(volume: list[str]) -> list[str]:
         return volume or stack_volumes(load_stack(REPO_ROOT))
 
 
-def _fail(error: EngineError) -> Exit:
-    errors.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)
-    return Exit(code=EXIT_FINDINGS)
-
-
 @task(name="list", help={"json": "print JSON"})
 def volumes_list(c: Context, json: bool = False) -> None:
     """List the stack's named volumes: present or not, and the containers using them."""
-    try:
+    with engine_failure_exits(json):
         infos = describe(docker_client(), _names([]))
-    except EngineError as error:
-        raise _fail(error) from None
     if json:
         emit_json({"volumes": [i.__dict__ for i in infos]})
         return
@@ -64,23 +56,24 @@ def volumes_backup(
 ) -> None:
     """Archive each named volume (tar) and write a SHA-256 manifest beside the archives.
 
-    Stop writers first (invoke stack.down) for a consistent copy of a database.
+    Containers using a volume are paused while it is copied (one consistent moment) and
+    resumed after; the manifest records how each volume was copied.
     """
     target = (
         Path(dest)
         if dest
         else REPO_ROOT / "backups" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     )
-    try:
+    with engine_failure_exits(json):
         manifest = backup(docker_client(), _names(volume or []), target.resolve())
-    except EngineError as error:
-        raise _fail(error) from None
     if json:
         emit_json({"dest": str(target), **manifest})
         return
     for name, entry in manifest["volumes"].items():
-        busy = f" (in use by {', '.join(entry['in_use_by'])})" if entry["in_use_by"] else ""
-        console.print(f"{name}: {entry['bytes'] / 1e6:.1f} MB sha256 {entry['sha256'][:12]}{busy}")
+        console.print(
+            f"{name}: {entry['bytes'] / 1e6:.1f} MB sha256 {entry['sha256'][:12]}, "
+            f"{entry['method']}"
+        )
     console.print(f"backup written to {target}")
 
 
@@ -100,8 +93,7 @@ def volumes_restore(
 
     A volume that already holds data is replaced only with --force.
     """
-    try:
+    show_help_if_asked(src, "volumes.restore")
+    with engine_failure_exits(False):
         restored = restore(docker_client(), Path(src), volume or [], force)
-    except EngineError as error:
-        raise _fail(error) from None
     console.print(f"restored {', '.join(restored)} from {src}")

@@ -1,7 +1,9 @@
-"""Shared fixtures."""
+"""Shared fixtures; the unit tier never reaches a Docker engine."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,9 +11,61 @@ import pytest
 from tests.ministack import MiniStack
 
 REPO = Path(__file__).resolve().parents[1]
+DEAD_ENGINE = "unix:///nonexistent/mcp-cluster-unit-tier/docker.sock"
+
+
+ENGINE_TIERS = {"integration", "e2e"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_engine_for_unit_modules(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The same for a unit module's module-scoped fixtures, which run before any test's."""
+    if ENGINE_TIERS & {marker.name for marker in request.node.iter_markers()}:
+        yield
+        return
+    patch = pytest.MonkeyPatch()
+    patch.setenv("DOCKER_HOST", DEAD_ENGINE)
+    try:
+        yield
+    finally:
+        patch.undo()
+
+
+@pytest.fixture(autouse=True)
+def no_engine_for_unit_tests(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unit tests (and every CLI they run) talk to a dead socket: a live stack on this machine
+    can neither change their results nor be touched by them."""
+    if not ENGINE_TIERS & set(request.keywords):
+        monkeypatch.setenv("DOCKER_HOST", DEAD_ENGINE)
 
 
 @pytest.fixture
 def mini(tmp_path: Path) -> MiniStack:
     """A clean stack in a temporary folder."""
     return MiniStack(tmp_path)
+
+
+RAN: dict[str, int] = {"integration": 0, "e2e": 0}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count the engine-tier tests that really ran (not skipped)."""
+    if report.when == "call" and not report.skipped:
+        for tier in ENGINE_TIERS & set(report.keywords):
+            RAN[tier] += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a whole run must have run both engine tiers: a run that skipped them fails."""
+    options = session.config.option
+    default = list(session.config.getini("testpaths"))
+    whole = not options.markexpr and not options.keyword and session.config.args == default
+    if os.environ.get("CI") and whole and exitstatus == 0 and not all(RAN.values()):
+        session.config.get_terminal_writer().line(
+            f"CI ran {RAN['integration']} integration and {RAN['e2e']} e2e tests: both tiers "
+            "must run (is the engine up? scripts/setup.sh --host)",
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

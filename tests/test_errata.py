@@ -159,7 +159,7 @@ def test_planted_errata_are_each_named(tmp_path: Path) -> None:
     shutil.copytree(
         REPO / ".devcontainer",
         tmp_path / ".devcontainer",
-        ignore=shutil.ignore_patterns(".cpython"),
+        ignore=shutil.ignore_patterns(".env"),
     )
     _plant(tmp_path)
     code, data = invoke_json("check", "--root", str(tmp_path))

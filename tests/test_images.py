@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from tasks.engine.bake import read_paths
 from tasks.images.plan import build_plan, detect_ca_bundle
 from tasks.images.progress import BuildLog
 from tasks.model.stack import load_stack
@@ -174,3 +176,28 @@ def test_ca_bundle_detection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
     assert detect_ca_bundle() == bundle
+
+
+def test_bake_may_read_only_what_its_targets_name(tmp_path: Path) -> None:
+    """The bake gets `--allow=fs.read=` for each context, Dockerfile and secret file only."""
+    bake = tmp_path / "docker-bake.json"
+    bake.write_text(
+        json.dumps(
+            {
+                "target": {
+                    "a": {
+                        "context": "/src/a",
+                        "dockerfile": "/src/a/Dockerfile",
+                        "secret": ["id=ca,src=/etc/ssl/certs/ca-certificates.crt"],
+                    },
+                    "b": {"secret": ["id=ca,src=/etc/ssl/certs/ca-certificates.crt"]},
+                    "c": {},
+                }
+            }
+        )
+    )
+    assert read_paths(bake) == [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/src/a",
+        "/src/a/Dockerfile",
+    ]

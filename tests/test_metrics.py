@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-probe = pytest.importorskip("tasks.servers.probe")
-metrics = pytest.importorskip("tasks.servers.metrics")
+from tasks.servers import metrics, probe
 
 
 def test_percentiles_nearest_rank() -> None:

@@ -79,6 +79,11 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def test_moved_secrets_are_readable_by_their_owner_only(migrated: Path) -> None:
+    secrets = migrated / ".devcontainer/.env"
+    assert secrets.is_file() and secrets.stat().st_mode & 0o777 == 0o600
+
+
 def test_nothing_outside_the_repository_is_touched(migrated: Path) -> None:
     assert [p.name for p in migrated.parent.iterdir()] == ["repo"]
 
@@ -304,9 +309,13 @@ def test_every_template_file_belongs_to_exactly_one_phase() -> None:
 
 def test_phase_12_is_the_performance_report(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[dict[str, object]] = []
-    monkeypatch.setattr(phase_tasks, "perf", lambda c, **options: calls.append(options))
+    monkeypatch.setattr(
+        phase_tasks,
+        "run_perf",
+        lambda profile, **options: calls.append({"profile": profile, **options}),
+    )
     phase_tasks.phase_run(Context(), "12", profile="offline")
-    assert calls == [{"profile": "offline", "json": False}]
+    assert calls == [{"profile": "offline", "cold": False, "repeat": 3, "out": "", "json": False}]
 
 
 def test_phase_12_refuses_another_root(tmp_path: Path) -> None:

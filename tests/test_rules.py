@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 
 from tasks.model.stack import load_stack
 from tasks.rules.registry import RULES, Finding, Severity, run_rules
+from tests.clirun import invoke
 from tests.ministack import MiniStack
 
 Mutation = Callable[[MiniStack], object]
@@ -394,6 +396,26 @@ CASES: list[tuple[str, str, Mutation]] = [
             "docs/README.md", (m.folder / "docs/README.md").read_text() + "line\n" * 100
         ),
     ),
+    (
+        "MCP011",
+        "launch without --cap-drop ALL",
+        _server(
+            "memory",
+            lambda s: s.update(args=[a for a in s["args"] if a not in ("--cap-drop", "ALL")]),
+        ),
+    ),
+    (
+        "MCP011",
+        "portable launch without --read-only",
+        lambda m: m.put_root(
+            ".mcp.json", (m.root / ".mcp.json").read_text().replace("--read-only ", "", 1)
+        ),
+    ),
+    (
+        "CMP015",
+        "service depends on itself",
+        _svc("db", lambda s: s.update(depends_on={"db": {"condition": "service_healthy"}})),
+    ),
     ("DOC002", "broken link", _append("docs/README.md", "[gone](setup/missing.md)\n")),
     (
         "DOC003",
@@ -427,7 +449,9 @@ def test_mutation_trips_rule(mini: MiniStack, rule_id: str, case: str, mutate: M
 def test_every_rule_has_a_tripping_case() -> None:
     from tasks.rules import catalog  # noqa: F401
 
-    tested = {rule_id for rule_id, _, _ in CASES} | {"CMP006"}
+    # The VER rules need the real versions.json and Dockerfiles: tests/test_versions.py.
+    elsewhere = {"CMP006", "VER001", "VER002", "VER003"}
+    tested = {rule_id for rule_id, _, _ in CASES} | elsewhere
     assert set(RULES) == tested
 
 
@@ -445,3 +469,22 @@ def test_pool_overlap_is_a_note_and_quiet_elsewhere(mini: MiniStack) -> None:
 def test_secret_values_never_appear_in_findings(mini: MiniStack) -> None:
     _append("devcontainer.env", "DB_PASSWORD=hunter2-very-secret\n")(mini)
     assert all("hunter2" not in f.message + f.fix for f in findings(mini))
+
+
+def test_a_declared_hardening_exception_is_not_a_finding(mini: MiniStack) -> None:
+    path = mini.folder / "mcp/memory/config/memory.yml"
+    path.write_text(
+        path.read_text() + "hardening: {read_only: writes its graph next to the code}\n"
+    )
+    assert invoke("mcp.config", "--root", str(mini.root)).returncode == 0
+    assert not [f for f in findings(mini) if f.rule in ("MCP011", "MCP010")]
+    memory = json.loads((mini.root / ".vscode/mcp.json").read_text())["servers"]["memory"]["args"]
+    assert "--read-only" not in memory and "--cap-drop" in memory
+
+
+def test_a_hardening_exception_needs_a_reason(mini: MiniStack) -> None:
+    path = mini.folder / "mcp/memory/config/memory.yml"
+    path.write_text(path.read_text() + "hardening: {read_only: ''}\n")
+    result = invoke("check", "--root", str(mini.root))
+    message = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode == 2 and "[hardening.read_only]" in message, message

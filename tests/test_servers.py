@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 import json5
 import pytest
 
@@ -48,7 +51,10 @@ def test_generated_args_per_client(mini: MiniStack) -> None:
     assert dev[-2:] == ["mini-filesystem:latest", "/workspace"]
     assert "${workspaceFolder}:/workspace:ro" in docker_args(manifests["filesystem"], "vscode")
     memory = docker_args(manifests["memory"], "devcontainer")
-    assert memory[7:9] == ["-e", "MEMORY_FILE_PATH=/memory/memory.jsonl"]
+    hardened = ["--init", "--security-opt", "no-new-privileges", "--cap-drop", "ALL"]
+    assert memory[7:12] == hardened and "--read-only" in memory and "--pull" in memory
+    env_at = memory.index("-e")
+    assert memory[env_at : env_at + 2] == ["-e", "MEMORY_FILE_PATH=/memory/memory.jsonl"]
     assert "--network" in memory and "memory-data:/memory" in memory
 
 
@@ -57,8 +63,37 @@ def test_secrets_by_reference_per_client(mini: MiniStack) -> None:
     token = "GITHUB_PERSONAL_ACCESS_TOKEN"
     assert servers(manifests, "devcontainer")["github"]["env"] == {token: f"${{localEnv:{token}}}"}
     assert servers(manifests, "vscode")["github"]["env"] == {token: "${input:github-token}"}
-    assert servers(manifests, "portable")["github"]["env"] == {token: f"${{{token}}}"}
-    assert "type" not in servers(manifests, "portable")["github"]
+    portable = servers(manifests, "portable")
+    assert "env" not in portable["github"] and "-e" in portable["github"]["args"]
+    assert "type" not in portable["github"]
     assert inputs(manifests) == [
         {"id": "github-token", "type": "promptString", "description": token, "password": True}
     ]
+
+
+def test_portable_config_needs_no_variable_expansion(mini: MiniStack) -> None:
+    """A client that expands nothing runs `.mcp.json` as written: sh finds the workspace."""
+    portable = servers(list(load_stack(mini.root).manifests.values()), "portable")
+    filesystem = portable["filesystem"]
+    assert filesystem["command"] == "sh" and filesystem["args"][0] == "-c"
+    script = filesystem["args"][1]
+    for entry in portable.values():
+        outside = [a for a in entry["args"] if a is not script]
+        assert not any("${" in a for a in outside), entry
+    run = subprocess.run(
+        ["sh", "-c", script.replace("exec docker ", "printf '%s\\n' "), "sh"],
+        cwd="/tmp",
+        env={"PATH": os.environ["PATH"], "PWD": "/tmp"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "/tmp:/workspace:ro" in run.stdout.splitlines()
+    inside = subprocess.run(
+        ["sh", "-c", script.replace("exec docker ", "printf '%s\\n' ")],
+        env={"PATH": os.environ["PATH"], "LOCAL_WORKSPACE_FOLDER": "/host/my repo"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "/host/my repo:/workspace:ro" in inside.stdout.splitlines()

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from python_on_whales import DockerClient
+from python_on_whales.components.buildx.cli_wrapper import stream_buildx_logs
 from python_on_whales.exceptions import DockerException, NoSuchImage
 
 from tasks.engine.client import engine_errors
@@ -19,7 +18,6 @@ from tasks.images.plan import BuildPlan
 from tasks.images.progress import BuildLog, ImageProgress
 
 Listener = Callable[[BuildLog], None]
-_ENTITLEMENTS = "BUILDX_BAKE_ENTITLEMENTS_FS"
 
 
 @dataclass(frozen=True)
@@ -53,46 +51,47 @@ def bake_once(
 ) -> bool:
     """One `docker buildx bake` of `targets`, streaming progress into `log`; False on failure."""
     log.new_round(tuple(targets))
-    with _fs_entitlement_for_secrets():
-        stream = client.buildx.bake(
-            targets,
-            files=[bake_file],
-            progress="plain",
-            stream_logs=True,
-            cache=not no_cache,
-            pull=pull,
+    command = [
+        *client.buildx.docker_cmd,
+        "buildx",
+        "bake",
+        "--progress",
+        "plain",
+        "--file",
+        str(bake_file),
+        *(f"--allow=fs.read={path}" for path in read_paths(bake_file)),
+        *(["--no-cache"] if no_cache else []),
+        *(["--pull"] if pull else []),
+        *targets,
+    ]
+    try:
+        for line in stream_buildx_logs(command):
+            log.feed(line)
+            listener(log)
+    except DockerException as error:
+        lines = str(error.stderr or "").strip().splitlines()
+        log.failure = log.failure or next(
+            (x for x in reversed(lines) if x.startswith("ERROR")), "docker buildx bake failed"
         )
-        try:
-            for line in stream:
-                log.feed(line)
-                listener(log)
-        except DockerException as error:
-            lines = str(error.stderr or "").strip().splitlines()
-            log.failure = log.failure or next(
-                (x for x in reversed(lines) if x.startswith("ERROR")), "docker buildx bake failed"
-            )
-            return False
+        return False
     log.complete()
     return True
 
 
-@contextmanager
-def _fs_entitlement_for_secrets() -> Iterator[None]:
-    """Let bake read the CA bundle given as a build secret.
-
-    Bake asks for `--allow=fs.read=PATH` before reading files outside the working directory;
-    the bake file here is generated from the stack, and the only such file is the CA bundle the
-    user chose, so the check is lifted for the duration of the bake.
-    """
-    previous = os.environ.get(_ENTITLEMENTS)
-    os.environ[_ENTITLEMENTS] = "0"
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(_ENTITLEMENTS, None)
-        else:
-            os.environ[_ENTITLEMENTS] = previous
+def read_paths(bake_file: Path) -> list[str]:
+    """What the bake reads from the filesystem: each target's context and Dockerfile, and each
+    secret file. Bake may read these (`--allow=fs.read=PATH`, one per path) and nothing else."""
+    definition = json.loads(bake_file.read_text(encoding="utf-8"))
+    paths: set[str] = set()
+    for target in definition.get("target", {}).values():
+        paths.update(str(target[key]) for key in ("context", "dockerfile") if key in target)
+        paths.update(
+            part.removeprefix("src=")
+            for secret in target.get("secret", [])
+            for part in secret.split(",")
+            if part.startswith("src=")
+        )
+    return sorted(paths)
 
 
 def run_builds(

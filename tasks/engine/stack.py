@@ -27,6 +27,7 @@ class ServiceStatus:
     ip: str = ""
     ports: str = ""
     seconds_to_healthy: float | None = None
+    container: str = ""
 
     @property
     def ready(self) -> bool:
@@ -73,7 +74,9 @@ def _status(container: Container, network: str) -> ServiceStatus:
     )
     labels = container.config.labels or {}
     name = labels.get("com.docker.compose.service", container.name)
-    return ServiceStatus(name, str(state.status), str(health), str(ip or ""), ports)
+    return ServiceStatus(
+        name, str(state.status), str(health), str(ip or ""), ports, container=container.id
+    )
 
 
 def statuses(client: DockerClient, network: str) -> dict[str, ServiceStatus]:
@@ -174,6 +177,16 @@ def last_logs(client: DockerClient, service: str, lines: int = 20) -> list[str]:
         return str(client.compose.logs([service], tail=str(lines))).splitlines()[-lines:]
     except DockerException:
         return []
+
+
+def health_output(client: DockerClient, container: str) -> str:
+    """The last healthcheck's output of a container ('' when it has none)."""
+    try:
+        health = client.container.inspect(container).state.health
+    except DockerException:
+        return ""
+    logs = (health.log or []) if health else []
+    return str(logs[-1].output or "").strip() if logs else ""
 
 
 def down(client: DockerClient, volumes: bool) -> None:

@@ -26,16 +26,8 @@ GIL_OFF = (
 PROBES: dict[str, list[str]] = {
     "postgres-db": ["pg_isready", "-U", "postgres", "-h", "127.0.0.1"],
     "mariadb": ["healthcheck.sh", "--connect", "--innodb_initialized"],
-    "postgres-mcp": [
-        "python3",
-        "-c",
-        "import socket; socket.create_connection(('127.0.0.1', 8000), 3)",
-    ],
-    "mariadb-mcp": [
-        "python3",
-        "-c",
-        "import socket; socket.create_connection(('127.0.0.1', 8000), 3)",
-    ],
+    "postgres-mcp": ["/opt/postgres-mcp/bin/python", "/usr/local/lib/postgres-mcp-healthcheck.py"],
+    "mariadb-mcp": ["/opt/mariadb-mcp/bin/python", "/usr/local/lib/mariadb-mcp-healthcheck.py"],
     "buildkit": ["buildctl", "--addr", "tcp://127.0.0.1:1234", "debug", "workers"],
     "runner": ["sh", "-c", "grep -qs Runner.Listener /proc/[0-9]*/cmdline"],
     "k8s-plugin": ["nvidia-smi", "-L"],
@@ -90,9 +82,14 @@ class Verifier:
             name: s for name, s in statuses(client, network).items() if s.state == "running"
         }
 
-    def skipped(self, service: str) -> str:
-        """Why a service is not running."""
-        return self.not_exercised.get(service, "not running")
+    def absent(self, section: str, name: str, service: str) -> Check:
+        """The check of a service that is not running: not exercised when the profiles leave
+        it out (with why), a failure when they should run it."""
+        if service in self.not_exercised:
+            return Check(section, name, SKIP, self.not_exercised[service])
+        return Check(
+            section, name, FAIL, f"{service} is not running (the selected profile runs it)"
+        )
 
     def exec(self, service: str, command: list[str]) -> tuple[bool, str]:
         """Run a command in a service's container; (succeeded, last output line)."""
@@ -108,7 +105,7 @@ class Verifier:
         checks = []
         for service in self.stack.compose.services:
             if service not in self.running:
-                checks.append(Check("health", service, SKIP, self.skipped(service)))
+                checks.append(self.absent("health", service, service))
                 continue
             command = PROBES.get(service)
             if command is None:
@@ -151,8 +148,8 @@ class Verifier:
         origin = "devcontainer" if "devcontainer" in self.running else None
         for target, port in REACH.items():
             if origin is None or target not in self.running:
-                reason = self.skipped(target) if origin else "devcontainer not running"
-                checks.append(Check("network", f"devcontainer -> {target}", SKIP, reason))
+                missing = target if origin else "devcontainer"
+                checks.append(self.absent("network", f"devcontainer -> {target}", missing))
                 continue
             code = f"import socket; socket.create_connection(('{target}', {port}), 5)"
             ok, detail = self.exec(origin, ["python3", "-c", code])
@@ -228,11 +225,7 @@ class Verifier:
         }
         for service, (write, read) in databases.items():
             if service not in self.running:
-                checks.append(
-                    Check(
-                        "volumes", f"{service} data survives restart", SKIP, self.skipped(service)
-                    )
-                )
+                checks.append(self.absent("volumes", f"{service} data survives restart", service))
                 continue
             ok, detail = self.exec(service, write)
             if ok:
@@ -267,7 +260,7 @@ class Verifier:
                 Check("gpu", "k8s-plugin sees a GPU", SKIP, "no NVIDIA runtime on this host")
             )
         elif "k8s-plugin" not in self.running:
-            checks.append(Check("gpu", "k8s-plugin sees a GPU", SKIP, self.skipped("k8s-plugin")))
+            checks.append(self.absent("gpu", "k8s-plugin sees a GPU", "k8s-plugin"))
         else:
             ok, detail = self.exec("k8s-plugin", ["nvidia-smi", "-L"])
             checks.append(Check("gpu", "k8s-plugin sees a GPU", PASS if ok else FAIL, detail))
@@ -287,7 +280,7 @@ class Verifier:
     def monitoring(self, http: Callable[[str], tuple[int, str]]) -> list[Check]:
         """10.7: prometheus targets up, nginx routes to prometheus and grafana."""
         if "prometheus" not in self.running:
-            return [Check("monitoring", "prometheus", SKIP, self.skipped("prometheus"))]
+            return [self.absent("monitoring", "prometheus", "prometheus")]
         checks = []
         code, body = http("http://127.0.0.1:9090/api/v1/targets")
         targets = re.findall(r'"job":"([^"]+)".*?"health":"([a-z]+)"', body) if code == 200 else []
@@ -295,26 +288,24 @@ class Verifier:
             service = "devcontainer" if job == "mcp-exporter" else job
             if health == "up":
                 checks.append(Check("monitoring", f"target {job}", PASS, "up"))
-            elif job == "mcp-exporter" or service not in self.running:
-                reason = (
-                    "`invoke mcp.exporter --host 0.0.0.0` not running in the dev container"
-                    if job == "mcp-exporter"
-                    else self.skipped(service)
-                )
+            elif job == "mcp-exporter":
+                reason = "`invoke mcp.exporter --host 0.0.0.0` not running in the dev container"
                 checks.append(Check("monitoring", f"target {job}", SKIP, reason))
+            elif service not in self.running:
+                checks.append(self.absent("monitoring", f"target {job}", service))
             else:
                 checks.append(Check("monitoring", f"target {job}", FAIL, health))
         if not targets:
             checks.append(Check("monitoring", "prometheus targets", FAIL, f"HTTP {code}"))
         if "nginx" not in self.running:
-            checks.append(Check("monitoring", "nginx routes", SKIP, self.skipped("nginx")))
+            checks.append(self.absent("monitoring", "nginx routes", "nginx"))
             return checks
         for route, service in (
             ("/prometheus/-/healthy", "prometheus"),
             ("/grafana/api/health", "grafana"),
         ):
             if service not in self.running:
-                checks.append(Check("monitoring", f"nginx {route}", SKIP, self.skipped(service)))
+                checks.append(self.absent("monitoring", f"nginx {route}", service))
                 continue
             code, _ = http(f"http://127.0.0.1:{self.published('nginx', '80')}{route}")
             checks.append(
@@ -332,7 +323,7 @@ class Verifier:
         checks = []
         for service in ("devcontainer", "python-experimental"):
             if service not in self.running:
-                checks.append(Check("free-threading", service, SKIP, self.skipped(service)))
+                checks.append(self.absent("free-threading", service, service))
                 continue
             ok, _ = self.exec(service, ["python3", "-c", GIL_OFF])
             _, gil = self.exec(service, ["printenv", "PYTHON_GIL"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,8 +68,31 @@ def _tar(
         )
 
 
+@contextmanager
+def paused(client: DockerClient, volume: str) -> Iterator[list[str]]:
+    """Freeze the running containers that use `volume` for the duration (they resume even when
+    the copy fails or is interrupted); yields their names."""
+    with engine_errors(f"listing the writers of {volume}"):
+        writers = [c.name for c in client.container.list(filters={"volume": volume})]
+    if writers:
+        with engine_errors(f"pausing {', '.join(writers)}"):
+            client.container.pause(writers)
+    try:
+        yield writers
+    finally:
+        if writers:
+            with engine_errors(f"resuming {', '.join(writers)}"):
+                client.container.unpause(writers)
+
+
 def backup(client: DockerClient, names: list[str], destination: Path) -> dict[str, Any]:
-    """One tar archive per existing volume plus a manifest of SHA-256 checksums."""
+    """One tar archive per existing volume plus a manifest of SHA-256 checksums.
+
+    A volume a running container uses is copied while its writers are paused, so the archive is
+    one consistent moment (crash-consistent, as a database recovers from a power cut); the
+    manifest records the method. Archives are written under a `.partial` name and renamed when
+    complete, and the manifest last, so an interrupted backup is never taken for a finished one.
+    """
     destination.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, Any] = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -77,21 +102,27 @@ def backup(client: DockerClient, names: list[str], destination: Path) -> dict[st
         if not info.exists:
             continue
         archive = f"{info.name}.tar"
-        _tar(
-            client,
-            info.name,
-            destination,
-            ["tar", "-C", "/volume", "--numeric-owner", "-cpf", f"/backup/{archive}", "."],
-            True,
-        )
+        partial = f"{archive}.partial"
+        with paused(client, info.name) as writers:
+            _tar(
+                client,
+                info.name,
+                destination,
+                ["tar", "-C", "/volume", "--numeric-owner", "-cpf", f"/backup/{partial}", "."],
+                True,
+            )
+        (destination / partial).replace(destination / archive)
         path = destination / archive
         manifest["volumes"][info.name] = {
             "archive": archive,
             "sha256": sha256_of(path),
             "bytes": path.stat().st_size,
             "in_use_by": list(info.used_by),
+            "method": f"copied while {', '.join(writers)} paused" if writers else "copied at rest",
         }
-    (destination / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    partial_manifest = destination / f"{MANIFEST}.partial"
+    partial_manifest.write_text(json.dumps(manifest, indent=2) + "\n")
+    partial_manifest.replace(destination / MANIFEST)
     return manifest
 
 

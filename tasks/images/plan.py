@@ -20,7 +20,8 @@ _CA_VARIABLES = (
     "PIP_CERT",
     "NODE_EXTRA_CA_CERTS",
 )
-_SYSTEM_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
+DEFAULT_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+_SYSTEM_BUNDLES = (DEFAULT_CA_BUNDLE, "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.model.errors import StackError
+from tasks.model.schemas import CLIENTS, validate
 from tasks.model.source import Document, load_jsonc
 
 # Where each client reads its servers from.
@@ -51,10 +52,19 @@ class ClientConfig:
         return SERVER_KEYS[self.kind]
 
 
+_SHAPE_FIX = {
+    "devcontainer": "see the Dev Containers reference; servers go under "
+    "customizations.vscode.mcp.servers as {NAME: {command, args}}",
+    "vscode": 'write {"servers": {NAME: {"type": "stdio", "command": ..., "args": [...]}}}',
+    "portable": 'write {"mcpServers": {NAME: {"command": ..., "args": [...]}}}',
+}
+
+
 def load_client_config(path: Path, kind: str) -> ClientConfig:
     """Load a client config (JSONC): the servers at its kind's key, and any written under keys
     the client ignores (so their mistakes can be reported too)."""
     doc = load_jsonc(path, f"{kind} MCP config")
+    validate(doc, doc.data, CLIENTS, _SHAPE_FIX[kind], definition=kind)
     misplaced: dict[str, StdioServer] = {}
     for keys in MISPLACED_KEYS[kind]:
         misplaced.update(_servers(doc, keys))

@@ -11,6 +11,7 @@ from typing import Any
 
 from tasks.model.errors import StackError
 from tasks.model.interpolate import InterpolationError, Interpolator
+from tasks.model.schemas import COMPOSE, validate
 from tasks.model.source import Document, KeyPath, load_yaml
 
 
@@ -184,6 +185,13 @@ def load_compose(path: Path, env: Mapping[str, str]) -> ComposeFile:
     interpolator = Interpolator(env)
     unresolved: list[Unresolved] = []
     data = _interpolate(doc, doc.data, (), interpolator, unresolved)
+    validate(
+        doc,
+        data,
+        COMPOSE,
+        "make it match the Compose Specification (https://compose-spec.io); "
+        "`docker compose config` shows compose's own reading",
+    )
     project = project_name(data, path)
     services_raw = data.get("services")
     if not isinstance(services_raw, dict) or not services_raw:
@@ -313,7 +321,7 @@ def _service(name: str, spec: dict[str, Any], folder: Path, doc: Document) -> Se
         healthcheck=_healthcheck(healthcheck) if isinstance(healthcheck, dict) else None,
         restart=spec.get("restart"),
         depends_on=_depends(spec.get("depends_on")),
-        networks=_service_networks(spec.get("networks")),
+        networks=_service_networks(spec.get("networks"), name, doc),
         profiles=tuple(spec.get("profiles") or ()),
         privileged=bool(spec.get("privileged")),
         devices=tuple(deploy_devices),
@@ -415,12 +423,26 @@ def _depends(raw: Any) -> dict[str, Dependency]:
     }
 
 
-def _service_networks(raw: Any) -> dict[str, str | None]:
+def _service_networks(raw: Any, service: str, doc: Document) -> dict[str, str | None]:
     if raw is None:
         return {"default": None}
     if isinstance(raw, list):
         return {str(key): None for key in raw}
-    return {str(key): (spec or {}).get("ipv4_address") for key, spec in raw.items()}
+    found = {str(key): (spec or {}).get("ipv4_address") for key, spec in raw.items()}
+    for network, address in found.items():
+        try:
+            if address:
+                ipaddress.IPv4Address(address)
+        except ValueError:
+            keys = ("services", service, "networks", network, "ipv4_address")
+            raise StackError(
+                doc.path,
+                f"{address!r} is not an IPv4 address",
+                "write four numbers 0-255, e.g. 172.20.0.20",
+                line=doc.line_of(*keys),
+                key=".".join(keys),
+            ) from None
+    return found
 
 
 def _labels(raw: Any) -> dict[str, str]:

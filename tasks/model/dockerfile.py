@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,8 +156,46 @@ def _split_flags(value: str) -> tuple[tuple[tuple[str, str], ...], str]:
     return tuple(flags), rest
 
 
+INSTRUCTIONS = frozenset(
+    {
+        "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK",
+        "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME",
+        "WORKDIR",
+    }
+)  # fmt: skip
+_BAD_EXPANSION = re.compile(r"\$\{[^}]*$|\$\{[A-Za-z_][A-Za-z0-9_]*:?[?][^}]*\}")
+
+
+def _syntax_error(keyword: str, body: str, line: int, path: Path) -> StackError | None:
+    """What BuildKit's parser would reject in one instruction, as a `StackError`."""
+    fix = "see https://docs.docker.com/reference/dockerfile/"
+    if keyword not in INSTRUCTIONS:
+        return StackError(path, f"unknown instruction {keyword}", fix, line=line, key=keyword)
+    if keyword == "FROM" and not body.split():
+        return StackError(path, "FROM without an image", "write FROM IMAGE[:TAG]", line=line)
+    bad = _BAD_EXPANSION.search(body)
+    if bad:
+        return StackError(
+            path,
+            f"{keyword}: {bad.group(0)!r} is not a Dockerfile expansion "
+            "(an unterminated ${ or ${VAR:?...})",
+            "write ${VAR}, ${VAR:-default} or ${VAR:+value}",
+            line=line,
+            key=keyword,
+        )
+    if keyword in ("ENV", "LABEL", "ARG"):
+        try:
+            shlex.split(body, posix=True)
+        except ValueError:
+            return StackError(
+                path, f"{keyword}: unbalanced quote", "close the quote", line=line, key=keyword
+            )
+    return None
+
+
 def parse_dockerfile_text(text: str, path: Path) -> Dockerfile:
-    """Parse Dockerfile text into stages."""
+    """Parse Dockerfile text into stages; a syntax error BuildKit would reject is a
+    `StackError` naming the line."""
     parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8")))
     directives: dict[str, str] = {}
     global_args: dict[str, str] = {}
@@ -171,6 +210,9 @@ def parse_dockerfile_text(text: str, path: Path) -> Dockerfile:
                 directives[key.strip().lower()] = val.strip()
             continue
         flags, body = _split_flags(item["value"])
+        error = _syntax_error(keyword, body, line, path)
+        if error is not None:
+            raise error
         ins = Instruction(keyword, body, line, flags)
         if keyword == "FROM":
             if current is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 
 # Options of `docker run` that take a value (a following word, or `--opt=value`).
@@ -53,6 +54,7 @@ _VALUED = {
     "--label-file",
     "--cidfile",
     "--group-add",
+    "--pids-limit",
 }
 _SHORT = {
     "-v": "--volume",
@@ -109,8 +111,22 @@ class DockerRun:
         return sources
 
 
+def unwrap_shell(command: str, args: tuple[str, ...] | list[str]) -> tuple[str, list[str]]:
+    """`sh -c '... exec docker run ...'` -> (`docker`, [`run`, ...]); anything else unchanged."""
+    if command.rsplit("/", 1)[-1] in ("sh", "bash") and len(args) >= 2 and args[0] == "-c":
+        try:
+            words = shlex.split(args[1])
+        except ValueError:
+            return command, list(args)
+        if "exec" in words[:-1]:
+            start = words.index("exec") + 1
+            return words[start], words[start + 1 :]
+    return command, list(args)
+
+
 def parse_docker_run(command: str, args: tuple[str, ...] | list[str]) -> DockerRun | None:
-    """Parse `command args`; None unless it is `docker run ...`."""
+    """Parse `command args` (also inside `sh -c`); None unless it is `docker run ...`."""
+    command, args = unwrap_shell(command, args)
     if command.rsplit("/", 1)[-1] not in ("docker", "podman") or not args or args[0] != "run":
         return None
     options: list[tuple[str, str]] = []

@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tasks.model.compose import Build, parse_build
 from tasks.model.errors import StackError
 from tasks.model.interpolate import InterpolationError, Interpolator
+from tasks.model.schemas import MANIFEST, validate
 from tasks.model.source import Document, load_yaml
 
-TRANSPORTS = ("stdio", "compose")
-MOUNT_TYPES = ("volume", "bind", "workspace")
-_KEYS = {
-    "name",
-    "description",
-    "image",
-    "build",
-    "transport",
-    "network",
-    "args",
-    "env",
-    "secrets",
-    "mounts",
-    "labels",
-    "service",
+# How every stdio server is launched unless its manifest declares an exception with a reason.
+HARDENING: dict[str, tuple[str, ...]] = {
+    "init": ("--init",),
+    "no_new_privileges": ("--security-opt", "no-new-privileges"),
+    "cap_drop": ("--cap-drop", "ALL"),
+    "read_only": ("--read-only", "--tmpfs", "/tmp:rw,nosuid,nodev,size=64m"),
+    "limits": ("--memory", "512m", "--cpus", "1", "--pids-limit", "256"),
+    "pull_never": ("--pull", "never"),
 }
 
 
@@ -50,6 +44,15 @@ class ManifestMount:
 
 
 @dataclass(frozen=True)
+class ProbeCall:
+    """The harmless tool call that proves the server works, and text its answer must hold."""
+
+    tool: str
+    arguments: dict[str, Any]
+    expect: str = ""
+
+
+@dataclass(frozen=True)
 class McpManifest:
     """One MCP server."""
 
@@ -67,6 +70,17 @@ class McpManifest:
     mounts: tuple[ManifestMount, ...]
     labels: dict[str, str]
     service: str | None
+    probe: ProbeCall | None = None
+    hardening_exceptions: dict[str, str] = field(default_factory=dict)
+
+    def hardening_args(self) -> list[str]:
+        """The launch options of every hardening measure this server does not opt out of."""
+        return [
+            word
+            for name, words in HARDENING.items()
+            if name not in self.hardening_exceptions
+            for word in words
+        ]
 
     @property
     def folder_name(self) -> str:
@@ -75,33 +89,18 @@ class McpManifest:
 
 
 def load_manifest(path: Path, env: Mapping[str, str]) -> McpManifest:
-    """Load and validate one manifest (build values interpolated with `env`); every bad key is a
-    `StackError` naming it."""
+    """Load one manifest, validated against its JSON schema first (build values interpolated
+    with `env`); every bad key is a `StackError` naming it."""
     doc = load_yaml(path, "MCP manifest")
     data = doc.data
-    if not isinstance(data, dict):
-        raise StackError(path, "a manifest must be a mapping", "see mcp/fetch/config/fetch.yml")
-
-    def fail(key: str, problem: str, fix: str) -> StackError:
-        return StackError(path, problem, fix, line=doc.line_of(key), key=key)
-
-    unknown = sorted(set(data) - _KEYS)
-    if unknown:
-        raise fail(
-            unknown[0], f"unknown key {unknown[0]!r}", f"use only {', '.join(sorted(_KEYS))}"
-        )
-    for key in ("name", "image", "transport"):
-        if not isinstance(data.get(key), str) or not data[key]:
-            raise fail(key, f"missing or empty {key!r}", f"set {key}: to a string")
-    if data["transport"] not in TRANSPORTS:
-        raise fail("transport", f"transport {data['transport']!r}", f"use one of {TRANSPORTS}")
-    build = data.get("build")
-    if build is not None and (not isinstance(build, dict) or "context" not in build):
-        raise fail("build", "build needs a context", "write build: {context: .., dockerfile: ...}")
+    validate(doc, data, MANIFEST, "see mcp/fetch/config/fetch.yml for a complete manifest")
     try:
-        resolved = _resolve(build, Interpolator(env))
+        resolved = _resolve(data.get("build"), Interpolator(env))
     except InterpolationError as error:
-        raise fail("build", str(error), error.fix) from None
+        raise StackError(
+            path, str(error), error.fix, line=doc.line_of("build"), key="build"
+        ) from None
+    probe = data.get("probe")
     return McpManifest(
         path=path,
         doc=doc,
@@ -111,12 +110,26 @@ def load_manifest(path: Path, env: Mapping[str, str]) -> McpManifest:
         build=parse_build(resolved, path.parent),
         transport=data["transport"],
         network=str(data.get("network", "bridge")),
-        args=tuple(str(a) for a in _list(data, "args", fail)),
-        env={str(k): str(v) for k, v in _dict(data, "env", fail).items()},
-        secrets=tuple(_secret(item, fail) for item in _list(data, "secrets", fail)),
-        mounts=tuple(_mount(item, fail) for item in _list(data, "mounts", fail)),
-        labels={str(k): str(v) for k, v in _dict(data, "labels", fail).items()},
+        args=tuple(str(a) for a in data.get("args", [])),
+        env={str(k): str(v) for k, v in data.get("env", {}).items()},
+        secrets=tuple(
+            SecretRef(str(s["name"]), s.get("input"), str(s.get("description", "")))
+            for s in data.get("secrets", [])
+        ),
+        mounts=tuple(
+            ManifestMount(
+                str(m["type"]), str(m["target"]), str(m.get("source", "")), bool(m.get("read_only"))
+            )
+            for m in data.get("mounts", [])
+        ),
+        labels={str(k): str(v) for k, v in data.get("labels", {}).items()},
         service=data.get("service"),
+        probe=ProbeCall(
+            probe["tool"], dict(probe.get("arguments", {})), str(probe.get("expect", ""))
+        )
+        if probe
+        else None,
+        hardening_exceptions={str(k): str(v) for k, v in data.get("hardening", {}).items()},
     )
 
 
@@ -124,38 +137,3 @@ def _resolve(value: Any, interpolator: Interpolator) -> Any:
     if isinstance(value, dict):
         return {k: _resolve(v, interpolator) for k, v in value.items()}
     return interpolator.resolve(value) if isinstance(value, str) else value
-
-
-def _list(data: dict[str, Any], key: str, fail: Any) -> list[Any]:
-    value = data.get(key) or []
-    if not isinstance(value, list):
-        raise fail(key, f"{key!r} must be a list", f"write {key}: [ ... ]")
-    return value
-
-
-def _dict(data: dict[str, Any], key: str, fail: Any) -> dict[str, Any]:
-    value = data.get(key) or {}
-    if not isinstance(value, dict):
-        raise fail(key, f"{key!r} must be a mapping", f"write {key}: {{NAME: value}}")
-    return value
-
-
-def _secret(item: Any, fail: Any) -> SecretRef:
-    if not isinstance(item, dict) or not item.get("name"):
-        raise fail("secrets", "each secret needs a name", "write - {name: VAR, input: id}")
-    if "value" in item:
-        raise fail("secrets", f"secret {item['name']} carries a value", "remove the value")
-    return SecretRef(str(item["name"]), item.get("input"), str(item.get("description", "")))
-
-
-def _mount(item: Any, fail: Any) -> ManifestMount:
-    if not isinstance(item, dict) or item.get("type") not in MOUNT_TYPES or not item.get("target"):
-        raise fail("mounts", f"bad mount {item!r}", f"type one of {MOUNT_TYPES} with a target")
-    if item["type"] != "workspace" and not item.get("source"):
-        raise fail("mounts", f"{item['type']} mount without source", "add source:")
-    return ManifestMount(
-        str(item["type"]),
-        str(item["target"]),
-        str(item.get("source", "")),
-        bool(item.get("read_only")),
-    )

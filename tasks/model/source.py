@@ -50,9 +50,24 @@ def read_text(path: Path, what: str) -> str:
 def load_yaml(path: Path, what: str = "YAML file") -> Document:
     """Parse one YAML document with key lines; syntax errors name the line."""
     text = read_text(path, what)
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as error:
+        raise StackError(
+            path,
+            f"invalid YAML: {str(error).splitlines()[0]}",
+            "remove control characters; YAML files are printable UTF-8",
+        ) from None
     try:
         node = loader.get_single_node()
+        if node is not None:
+            if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+                raise StackError(
+                    path,
+                    f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes",
+                    "write the values out instead of nesting aliases (an alias bomb?)",
+                )
+            _refuse_duplicates(node, (), path, set())
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
@@ -69,6 +84,52 @@ def load_yaml(path: Path, what: str = "YAML file") -> Document:
     if node is not None:
         _walk_yaml(node, (), lines)
     return Document(path, data, lines, text)
+
+
+MAX_EXPANDED_NODES = 100_000
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many nodes `node` stands for once every alias is expanded (memoised: linear)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(item, sizes) for item in node.value)
+    sizes[id(node)] = size
+    return size
+
+
+def _refuse_duplicates(node: yaml.Node, path: KeyPath, file: Path, seen: set[int]) -> None:
+    """Raise for a key written twice in one mapping (PyYAML would keep the last silently).
+
+    Runs on the composed nodes, before merge keys (`<<`) are flattened; each node is visited
+    once, so aliases (and alias bombs) cost nothing extra.
+    """
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            line = key_node.start_mark.line + 1
+            if key in first and key != "<<":
+                raise StackError(
+                    file,
+                    f"duplicate key {key!r} (first at line {first[key]}); YAML keeps only the last",
+                    "keep one of them",
+                    line=line,
+                    key=".".join(str(p) for p in (*path, key)),
+                )
+            first.setdefault(key, line)
+            _refuse_duplicates(value_node, (*path, key), file, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _refuse_duplicates(item, (*path, index), file, seen)
 
 
 def _walk_yaml(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int]) -> None:

@@ -11,15 +11,18 @@ from tasks.model.dockerfile import Dockerfile, load_dockerfile
 from tasks.model.docs import DocFile, load_doc
 from tasks.model.envfile import EnvFile, load_env_file, parse_env_text
 from tasks.model.errors import StackError
+from tasks.model.localenv import PROFILE_KEY, block_values
 from tasks.model.manifest import McpManifest, load_manifest
+from tasks.model.versions import VERSIONS_FILE, Versions, load_versions
 
 ENV_FILE = "devcontainer.env"
+LOCAL_ENV = ".env"
 DEVCONTAINER_JSON = "devcontainer.json"
 DEFAULT_COMPOSE = "docker-compose.mcp.yml"
 PROFILES_DIR = "profiles"
 VSCODE_MCP_JSON = ".vscode/mcp.json"
 PORTABLE_MCP_JSON = ".mcp.json"
-_SKIP_DIRS = {".git", ".cpython", "node_modules", ".venv", "__pycache__"}
+_SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,9 @@ class Reference:
 
     @property
     def exists(self) -> bool:
-        """True when the referenced path exists."""
+        """True when the referenced path exists (a Dockerfile must be a file)."""
+        if self.kind == "dockerfile":
+            return self.resolved.is_file()
         return self.resolved.exists()
 
 
@@ -55,6 +60,8 @@ class Stack:
     docs: tuple[DocFile, ...]
     secret_names: frozenset[str]
     references: tuple[Reference, ...] = field(default=())
+    versions: Versions | None = None
+    profile: str | None = None
 
     def dockerfile_for(self, path: Path | None) -> Dockerfile | None:
         """The parsed Dockerfile at `path`, if it exists."""
@@ -82,28 +89,58 @@ def find_folder(root: Path) -> tuple[Path, Path]:
     )
 
 
+def active_profile(folder: Path) -> str | None:
+    """The image profile `.devcontainer/.env` selects for every consumer (None: none chosen)."""
+    path = folder / LOCAL_ENV
+    if not path.is_file():
+        return None
+    return block_values(path.read_text(encoding="utf-8", errors="replace")).get(PROFILE_KEY)
+
+
+def resolve_profile(folder: Path, asked: str | None) -> str | None:
+    """The profile to use: the one asked for, else the one `.env` selects.
+
+    Asking for another profile than `.env` selects is an error: compose would read `.env`'s.
+    """
+    active = active_profile(folder)
+    if asked and active and asked != active:
+        raise StackError(
+            folder / LOCAL_ENV,
+            f"selects image profile {active!r}, but --profile {asked} was given",
+            f"switch every consumer with `invoke env.init --profile {asked}`, or drop --profile",
+            key=PROFILE_KEY,
+        )
+    return asked or active
+
+
+def profile_values(folder: Path, profile: str) -> dict[str, str]:
+    """The variables an image profile sets (profiles/NAME.env); an unknown one names the rest."""
+    path = folder / PROFILES_DIR / f"{profile}.env"
+    if not path.is_file():
+        known = sorted(p.stem for p in (folder / PROFILES_DIR).glob("*.env"))
+        raise StackError(
+            path,
+            f"no profile {profile!r}",
+            f"use one of: {', '.join(known) or 'none defined'}",
+            key="--profile",
+        )
+    return load_env_file(path).as_dict()
+
+
 def interpolation_env(folder: Path, profile: str | None = None) -> dict[str, str]:
     """Variables compose interpolates with: devcontainer.env, then the profile's overrides."""
     env: dict[str, str] = {}
     if (folder / ENV_FILE).is_file():
         env.update(load_env_file(folder / ENV_FILE).as_dict())
     if profile:
-        path = folder / PROFILES_DIR / f"{profile}.env"
-        if not path.is_file():
-            known = sorted(p.stem for p in (folder / PROFILES_DIR).glob("*.env"))
-            raise StackError(
-                path,
-                f"no profile {profile!r}",
-                f"use one of: {', '.join(known) or 'none defined'}",
-                key="--profile",
-            )
-        env.update(load_env_file(path).as_dict())
+        env.update(profile_values(folder, profile))
     return env
 
 
 def load_stack(root: Path, profile: str | None = None) -> Stack:
     """Load the stack under `root`; unreadable input raises one precise `StackError`."""
     repo, folder = find_folder(root)
+    profile = resolve_profile(folder, profile)
     env_path = folder / ENV_FILE
     env = load_env_file(env_path) if env_path.is_file() else parse_env_text("", env_path)
     devcontainer = load_client_config(folder / DEVCONTAINER_JSON, "devcontainer")
@@ -123,6 +160,16 @@ def load_stack(root: Path, profile: str | None = None) -> Stack:
                     manifest.path,
                     manifest.doc.line_of("build"),
                     "build.context",
+                )
+            )
+            references.append(
+                Reference(
+                    "dockerfile",
+                    str(manifest.build.dockerfile),
+                    manifest.build.dockerfile,
+                    manifest.path,
+                    manifest.doc.line_of("build", "dockerfile"),
+                    "build.dockerfile",
                 )
             )
     env_files = {
@@ -155,6 +202,10 @@ def load_stack(root: Path, profile: str | None = None) -> Stack:
         docs=tuple(load_doc(p) for p in _walk(folder, "*.md")),
         secret_names=secret_names,
         references=tuple(references),
+        versions=load_versions(folder / VERSIONS_FILE)
+        if (folder / VERSIONS_FILE).is_file()
+        else None,
+        profile=profile,
     )
 
 

@@ -41,3 +41,13 @@ def to_bytes(text: str) -> int:
     if not match or match.group(2).lower() not in UNITS:
         return 0
     return int(float(match.group(1)) * UNITS[match.group(2).lower()])
+
+
+def rounded(value: float | None, unit: str) -> str:
+    """A figure for people: three significant digits at most (`6.14 s`, `61.4 ms`, `2070 MB`)."""
+    if value is None:
+        return "-"
+    if value == int(value):
+        return f"{int(value)} {unit}"
+    digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
+    return f"{value:.{digits}f} {unit}"

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tasks.perf.figures import Figure
+from tasks.perf.figures import Figure, rounded
 
 REPORT_DIR = Path("reports") / "perf"
 """Where `invoke perf` writes its report, relative to the repository."""
@@ -50,7 +50,7 @@ def _docker_version() -> str:
 
 
 def _cell(value: float | None, unit: str) -> str:
-    return "-" if value is None else f"{value:g} {unit}"
+    return rounded(value, unit)
 
 
 def markdown(figures: list[Figure], host: dict[str, Any], chart: str) -> str:
@@ -60,7 +60,7 @@ def markdown(figures: list[Figure], host: dict[str, Any], chart: str) -> str:
     lines += ["", f"![figures against targets]({chart})", ""]
     lines += ["| figure | measured | target | verdict | note |", "|---|---|---|---|---|"]
     for f in figures:
-        target = "-" if f.target is None else f"<= {f.target:g} {f.unit}"
+        target = "-" if f.target is None else f"<= {rounded(f.target, f.unit)}"
         lines.append(f"| {f.name} | {_cell(f.value, f.unit)} | {target} | {f.verdict} | {f.why} |")
     return "\n".join(lines) + "\n"
 

@@ -70,7 +70,13 @@ def build_phases() -> dict[int, Phase]:
             (
                 CopyFiles(
                     "rewrite the devcontainer and python-experimental images",
-                    (f"{DC}/Dockerfile", f"{DC}/.dockerignore", f"{DC}/mcp/python-experimental/"),
+                    (
+                        f"{DC}/Dockerfile",
+                        f"{DC}/.dockerignore",
+                        f"{DC}/versions.json",
+                        f"{DC}/scripts/devcontainer-entrypoint.sh",
+                        f"{DC}/mcp/python-experimental/",
+                    ),
                 ),
                 JsonKeys(
                     "point devcontainer.json at the compose service",
@@ -84,6 +90,7 @@ def build_phases() -> dict[int, Phase]:
                             "workspaceFolder",
                             "shutdownAction",
                             "remoteUser",
+                            "remoteEnv",
                             "postCreateCommand",
                         )
                     ),
@@ -128,7 +135,7 @@ def build_phases() -> dict[int, Phase]:
             7,
             "Build automation script",
             "feat: add build automation script for MCP cluster",
-            (CopyFiles("add the build script", (f"{DC}/scripts/",)),),
+            (CopyFiles("add the build script", (f"{DC}/scripts/build-mcp.ps1",)),),
         ),
         Phase(
             8,

@@ -8,15 +8,15 @@ from pathlib import Path
 
 from tasks.engine.client import EngineError, docker_client
 from tasks.engine.stack import running_containers
-from tasks.engine.verify import FAIL
+from tasks.engine.verify import FAIL, Check
 from tasks.model.errors import StackError
 from tasks.model.stack import load_stack
 from tasks.phases import legacy
 from tasks.phases.gitrepo import blob_id
 from tasks.phases.steps import BLOCKED, DONE, NOT_EXERCISED, Action, Step, StepStatus
 from tasks.phases.workspace import Workspace
+from tasks.profiles import verifier_for
 from tasks.rules.registry import Severity, run_rules
-from tasks.verify_tasks import verifier_for
 
 
 @dataclass
@@ -97,6 +97,14 @@ class VerifyMoves(Step):
         return [Action(f"record {len(verified)} verified leftover(s)", record)]
 
 
+def health_verdict(checks: list[Check]) -> StepStatus:
+    """Phase 10's verdict on the health checks: blocked by the first failure, else done."""
+    failed = [c for c in checks if c.status == FAIL]
+    if failed:
+        return StepStatus(BLOCKED, f"{failed[0].name}: {failed[0].detail}")
+    return StepStatus(DONE)
+
+
 @dataclass
 class VerifyStack(Step):
     """Phase 10: when the stack runs, its services are healthy (`invoke verify.health`)."""
@@ -121,10 +129,7 @@ class VerifyStack(Step):
                 NOT_EXERCISED,
                 f"stack {project} is not running: `invoke stack.up`, then run phase 10 again",
             )
-        failed = [c for c in verifier_for(stack, None, ()).health() if c.status == FAIL]
-        if failed:
-            return StepStatus(BLOCKED, f"{failed[0].name}: {failed[0].detail}")
-        return StepStatus(DONE)
+        return health_verdict(verifier_for(stack, None, ()).health())
 
 
 @dataclass

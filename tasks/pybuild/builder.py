@@ -59,26 +59,42 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def fetch(source: Source, root: Path, say: Say) -> Path:
-    """The verified tarball in the cache (downloaded or copied once)."""
+def fetch(source: Source, root: Path, say: Say, timeout: float = 120) -> Path:
+    """The verified tarball in the cache (downloaded or copied once).
+
+    The download lands in `<name>.partial` and is renamed only after its SHA-256 matched, so
+    an interrupted or wrong download never looks finished; every wait is bounded by `timeout`.
+    """
     target = root / "downloads" / source.filename
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not (target.is_file() and sha256_of(target) == source.sha256):
-        partial = target.with_suffix(target.suffix + ".partial")
+    if target.is_file() and sha256_of(target) == source.sha256:
+        return target
+    partial = target.with_suffix(target.suffix + ".partial")
+    try:
         if Path(source.url).is_file():
             shutil.copyfile(source.url, partial)
         else:
             say(f"downloading {source.url}")
             with (
-                urllib.request.urlopen(source.url, timeout=120) as response,
+                urllib.request.urlopen(source.url, timeout=timeout) as response,
                 partial.open("wb") as out,
             ):
                 shutil.copyfileobj(response, out)
-        actual = sha256_of(partial)
-        if actual != source.sha256:
-            partial.unlink()
-            raise BuildFailed(f"{source.filename}: SHA-256 {actual} is not {source.sha256}")
-        partial.replace(target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise BuildFailed(
+            f"cannot download {source.url} ({error}). Fix: check the network or proxy, or "
+            "build the offline profile's version (--profile offline)"
+        ) from None
+    actual = sha256_of(partial)
+    if actual != source.sha256:
+        partial.unlink()
+        raise BuildFailed(
+            f"{source.filename}: SHA-256 {actual} is not {source.sha256}. Fix: compare with the "
+            "sum its publisher lists; correct a wrong pin with `invoke python.pin VERSION "
+            "--sha256 HEX`"
+        )
+    partial.replace(target)
     return target
 
 

@@ -1,11 +1,14 @@
-"""Known CPython source tarballs and their verified checksums."""
+"""CPython source tarballs the host builder knows: the pins of .devcontainer/versions.json."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from pathlib import Path
 
-DEFAULT_VERSION = "3.13.15"
+from tasks.model.stack import active_profile
+from tasks.model.versions import VERSION_SHAPE, VERSIONS_FILE, load_versions
+
+FOLDER = Path(__file__).resolve().parents[2] / ".devcontainer"
 
 
 @dataclass(frozen=True)
@@ -28,30 +31,37 @@ class Source:
         return self.url.rsplit("/", 1)[-1]
 
 
-# SHA-256 of Debian's python3.13 orig tarball (the upstream release), as listed in
-# python3.13_3.13.15-1.dsc.
-KNOWN: dict[str, Source] = {
-    "3.13.15": Source(
-        "3.13.15",
-        "http://deb.debian.org/debian/pool/main/p/python3.13/python3.13_3.13.15.orig.tar.xz",
-        "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76",
-        "Debian's archive (upstream tarball, checksum from python3.13_3.13.15-1.dsc)",
-    ),
-}
+def _known() -> dict[str, Source]:
+    versions = load_versions(FOLDER / VERSIONS_FILE)
+    return {
+        pin.version: Source(pin.version, pin.url, pin.sha256, f"pinned in {VERSIONS_FILE}")
+        for pin in versions.all_pins()
+    }
+
+
+KNOWN: dict[str, Source] = _known()
+
+
+def default_version(profile: str | None = None) -> str:
+    """The dev container's CPython for `profile` (default: the one .devcontainer/.env selects,
+    else online)."""
+    versions = load_versions(FOLDER / VERSIONS_FILE)
+    chosen = profile or active_profile(FOLDER) or "online"
+    return versions.images["devcontainer"].pins[chosen].version
 
 
 def resolve_source(version: str, tarball: str = "", sha256: str = "") -> Source:
-    """The source to build: a known release, or a tarball given with its checksum."""
-    if not re.fullmatch(r"3\.\d+\.\d+", version):
-        raise ValueError(f"--version {version!r}: give a full release like 3.14.2")
+    """The source to build: a pinned release, or a tarball given with its checksum."""
+    if not VERSION_SHAPE.fullmatch(version):
+        raise ValueError(f"--version {version!r}: give a full release like 3.14.6 or 3.15.0b3")
     if tarball:
-        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
             raise ValueError("--tarball needs --sha256 with the tarball's SHA-256 (64 hex digits)")
         return Source(version, tarball, sha256, "given with --tarball")
     if version not in KNOWN:
         known = ", ".join(sorted(KNOWN))
         raise ValueError(
-            f"no verified source for {version} (known: {known}); pass --tarball URL_OR_PATH "
-            "--sha256 HEX (e.g. Python-X.Y.Z.tar.xz from python.org)"
+            f"no pinned source for {version} (pinned: {known}); pin it with `invoke python.pin "
+            f"{version} --sha256 HEX`, or pass --tarball URL_OR_PATH --sha256 HEX"
         )
     return KNOWN[version]

@@ -8,5 +8,6 @@ from tasks.rules import (  # noqa: F401
     mcp_rules,
     python_rules,
     secret_rules,
+    version_rules,
     volume_rules,
 )

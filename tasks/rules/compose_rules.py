@@ -88,11 +88,12 @@ def references(stack: Stack) -> Iterator[Hit]:
             if found
             else f"create {stack.rel(ref.resolved)} or fix the path"
         )
+        state = "is a directory" if ref.resolved.is_dir() else "does not exist"
         yield Hit(
             ref.source,
             ref.line,
             f"{ref.key}: {ref.kind} {ref.declared!r} resolves to "
-            f"{stack.rel(ref.resolved)}, which does not exist",
+            f"{stack.rel(ref.resolved)}, which {state}",
             fix,
         )
 
@@ -491,3 +492,38 @@ def runner_settings(stack: Stack) -> Iterator[Hit]:
                 f"{service.name}: EPHEMERAL={value} still turns ephemeral mode on",
                 "remove EPHEMERAL to disable it",
             )
+
+
+def _cycle_from(start: str, graph: dict[str, list[str]]) -> list[str]:
+    """A `depends_on` path from `start` back to itself, or [] when there is none."""
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        node, path = stack.pop()
+        for nxt in graph.get(node, []):
+            if nxt == start:
+                return [*path, start]
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append((nxt, [*path, nxt]))
+    return []
+
+
+@rule("CMP015", "depends_on cycle", Severity.ERROR)
+def dependency_cycles(stack: Stack) -> Iterator[Hit]:
+    """Services that wait on each other (or on themselves) never start."""
+    graph = {name: list(s.depends_on) for name, s in stack.compose.services.items()}
+    reported: set[frozenset[str]] = set()
+    for name in sorted(graph):
+        cycle = _cycle_from(name, graph)
+        members = frozenset(cycle)
+        if not cycle or members in reported:
+            continue
+        reported.add(members)
+        service = stack.compose.services[name]
+        yield Hit(
+            stack.compose.path,
+            _where(stack, service, "depends_on", cycle[1]),
+            f"depends_on cycle: {' -> '.join(cycle)}; compose cannot start any of them",
+            "remove one dependency of the cycle (a tier waits only on lower tiers)",
+        )

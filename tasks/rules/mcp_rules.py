@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from tasks.model.clients import SERVER_KEYS
+from tasks.model.dockerrun import DockerRun
+from tasks.model.manifest import HARDENING
 from tasks.model.stack import PORTABLE_MCP_JSON, VSCODE_MCP_JSON, Stack
 from tasks.rules.context import BUILTIN_NETWORKS, ServerRun, server_runs, under
 from tasks.rules.registry import Hit, Severity, rule
@@ -266,3 +268,39 @@ def drift(stack: Stack) -> Iterator[Hit]:
                 f"{path.name} differs from what the manifests generate{detail}",
                 "edit the manifest in mcp/<name>/config/ and run `invoke mcp.config`",
             )
+
+
+def _hardened(run: DockerRun, measure: str) -> bool:
+    """True when a parsed `docker run` applies one hardening measure (any limit values)."""
+    checks = {
+        "init": lambda: "--init" in run.flags,
+        "no_new_privileges": lambda: any(
+            v.startswith("no-new-privileges") for v in run.values("--security-opt")
+        ),
+        "cap_drop": lambda: "ALL" in (v.upper() for v in run.values("--cap-drop")),
+        "read_only": lambda: "--read-only" in run.flags,
+        "limits": lambda: all(run.values(o) for o in ("--memory", "--cpus", "--pids-limit")),
+        "pull_never": lambda: "never" in run.values("--pull"),
+    }
+    return checks[measure]()
+
+
+@rule("MCP011", "stdio server launched without the hardening defaults", Severity.ERROR)
+def hardening(stack: Stack) -> Iterator[Hit]:
+    """Every client launch carries --init, no-new-privileges, --cap-drop ALL, --read-only,
+    memory/CPU/pids limits and --pull never, unless the manifest declares why it cannot."""
+    for run in server_runs(stack):
+        manifest = stack.manifests.get(run.name)
+        if run.run is None or manifest is None:
+            continue
+        for measure, words in HARDENING.items():
+            if measure in manifest.hardening_exceptions:
+                continue
+            if not _hardened(run.run, measure):
+                yield Hit(
+                    run.path,
+                    run.line,
+                    f"server {run.name} starts without {' '.join(words[:2])} ({measure})",
+                    f"run `invoke mcp.config`, or declare `hardening: {{{measure}: reason}}` in "
+                    f"{stack.rel(manifest.path)}",
+                )

@@ -113,7 +113,7 @@ _TEXT_SUFFIXES = {
 def _text_files(stack: Stack) -> Iterator[Path]:
     for path in sorted(stack.folder.rglob("*")):
         parts = set(path.relative_to(stack.folder).parts)
-        if path.is_file() and path.suffix in _TEXT_SUFFIXES and not parts & {".cpython", ".git"}:
+        if path.is_file() and path.suffix in _TEXT_SUFFIXES and ".git" not in parts:
             yield path
     for client in stack.clients:
         yield client.path

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,8 +16,12 @@ SERVER_LABEL = "dev.mcp-cluster.server"
 _WORKSPACE = {
     "devcontainer": "${localWorkspaceFolder}",
     "vscode": "${workspaceFolder}",
-    "portable": "${PWD}",
+    "portable": "$workspace",
 }
+# The portable config expands nothing itself: `sh` finds the workspace, which is the host path
+# in LOCAL_WORKSPACE_FOLDER (set in the dev container, whose docker CLI talks to the host's
+# engine) or else the folder the client starts servers in.
+PORTABLE_WORKSPACE = "workspace=${LOCAL_WORKSPACE_FOLDER:-$PWD}; exec docker "
 
 
 def docker_args(manifest: McpManifest, kind: str) -> list[str]:
@@ -33,6 +38,7 @@ def docker_args(manifest: McpManifest, kind: str) -> list[str]:
     for key, value in manifest.labels.items():
         if key != SERVER_LABEL:
             args += ["--label", f"{key}={value}"]
+    args += manifest.hardening_args()
     for secret in manifest.secrets:
         args += ["-e", secret.name]
     for key, value in manifest.env.items():
@@ -48,16 +54,28 @@ def docker_args(manifest: McpManifest, kind: str) -> list[str]:
 def _secret_value(kind: str, name: str, input_id: str | None) -> str:
     if kind == "vscode" and input_id:
         return f"${{input:{input_id}}}"
-    if kind == "devcontainer":
-        return f"${{localEnv:{name}}}"
-    return f"${{{name}}}"
+    return f"${{localEnv:{name}}}"
+
+
+def _portable_script(args: list[str]) -> str:
+    """`sh -c` text running docker with `args`, the workspace found at run time."""
+    words = [shlex.quote(a).replace("'$workspace:", '"$workspace"\':') for a in args]
+    return PORTABLE_WORKSPACE + " ".join(words)
 
 
 def server_entry(manifest: McpManifest, kind: str) -> dict[str, Any]:
-    """One server object for a client config of `kind`."""
-    entry: dict[str, Any] = {} if kind == "portable" else {"type": "stdio"}
-    entry["command"] = "docker"
-    entry["args"] = docker_args(manifest, kind)
+    """One server object for a client config of `kind`.
+
+    The portable `.mcp.json` holds no `${...}` a client would have to expand: a workspace
+    mount goes through `sh -c`, and a secret reaches docker from the client's environment.
+    """
+    args = docker_args(manifest, kind)
+    if kind == "portable":
+        uses_workspace = any(m.type == "workspace" for m in manifest.mounts)
+        if uses_workspace:
+            return {"command": "sh", "args": ["-c", _portable_script(args)]}
+        return {"command": "docker", "args": args}
+    entry: dict[str, Any] = {"type": "stdio", "command": "docker", "args": args}
     if manifest.secrets:
         entry["env"] = {s.name: _secret_value(kind, s.name, s.input) for s in manifest.secrets}
     return entry

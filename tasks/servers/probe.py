@@ -15,7 +15,8 @@ import anyio
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from tasks.servers.specs import ProbeSpec, ToolCall
+from tasks.model.manifest import ProbeCall
+from tasks.servers.specs import ProbeSpec
 
 SPAWN_ATTEMPTS = 3
 BACKOFF_SECONDS = 0.5
@@ -126,7 +127,7 @@ async def _session(spec: ProbeSpec, repeat: int, errlog: Any, result: ProbeResul
                 result.latencies_ms.append(round((time.perf_counter() - began) * 1000, 1))
 
 
-async def _call(session: ClientSession, call: ToolCall) -> None:
+async def _call(session: ClientSession, call: ProbeCall) -> None:
     reply = await session.call_tool(call.tool, call.arguments)
     text = " ".join(getattr(part, "text", "") for part in getattr(reply, "content", []) or [])
     if getattr(reply, "isError", False) or getattr(reply, "is_error", False):

@@ -7,23 +7,13 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tasks.model.clients import StdioServer
-from tasks.model.manifest import McpManifest
+from tasks.model.dockerrun import parse_docker_run
+from tasks.model.manifest import McpManifest, ProbeCall
 from tasks.model.stack import Stack
 
 _VARIABLE = re.compile(r"\$\{(?:(?P<kind>localEnv|env):)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}")
-FETCH_PAGE_TEXT = "mcp-cluster probe page"
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    """A harmless tool call and the text its result must contain."""
-
-    tool: str
-    arguments: dict[str, Any]
-    expect: str = ""
 
 
 @dataclass(frozen=True)
@@ -34,7 +24,7 @@ class ProbeSpec:
     command: str
     args: tuple[str, ...]
     env: dict[str, str]
-    call: ToolCall | None
+    call: ProbeCall | None
     timeout: float = 60.0
 
 
@@ -58,33 +48,33 @@ def substitute(text: str, workspace: Path) -> str:
     return _VARIABLE.sub(value, text)
 
 
-def _workspace_target(manifest: McpManifest) -> str:
-    return next((m.target for m in manifest.mounts if m.type == "workspace"), "/workspace")
+PAGE_VARIABLE = "${PROBE_PAGE_URL}"
+PAGE_TEXT = "mcp-cluster probe page"
 
 
-def harmless_call(manifest: McpManifest, page_url: str) -> ToolCall | None:
-    """One read-only call per reference server."""
-    kind = manifest.name
-    target = _workspace_target(manifest)
-    calls = {
-        "git": ToolCall("git_log", {"repo_path": target, "max_count": 1}),
-        "filesystem": ToolCall("list_directory", {"path": target}),
-        "memory": ToolCall("read_graph", {}),
-        "fetch": ToolCall("fetch", {"url": page_url}, FETCH_PAGE_TEXT),
+def harmless_call(manifest: McpManifest, page_url: str) -> ProbeCall | None:
+    """The manifest's probe call, the probe page's URL filled in."""
+    if manifest.probe is None:
+        return None
+    arguments = {
+        key: page_url if value == PAGE_VARIABLE else value
+        for key, value in manifest.probe.arguments.items()
     }
-    return calls.get(kind)
+    return ProbeCall(manifest.probe.tool, arguments, manifest.probe.expect)
 
 
-def _fetch_reaches_loopback(args: list[str]) -> list[str]:
+def reaches_loopback(manifest: McpManifest) -> bool:
+    """True when the server's probe fetches the page served on the host's 127.0.0.1."""
+    return manifest.probe is not None and PAGE_VARIABLE in manifest.probe.arguments.values()
+
+
+def _fetch_reaches_loopback(command: str, args: list[str]) -> list[str]:
     """The fetch server's command, able to reach a page on the host's 127.0.0.1: host network
     and private addresses allowed (the probe reports that it did this)."""
-    image_at = next(
-        i
-        for i, a in enumerate(args)
-        if not a.startswith("-")
-        and i > 0
-        and args[i - 1] not in ("--label", "-e", "-v", "--network")
-    )
+    run = parse_docker_run(command, args)
+    if run is None:
+        return args
+    image_at = len(args) - len(run.args) - 1
     return [*args[:image_at], "--network", "host", *args[image_at:], "--allow-private-ips"]
 
 
@@ -107,8 +97,8 @@ def probe_specs(
             skipped.append(Skipped(manifest.name, f"{', '.join(missing)} is not set"))
             continue
         args = [substitute(a, workspace) for a in server.args]
-        if manifest.name == "fetch":
-            args = _fetch_reaches_loopback(args)
+        if reaches_loopback(manifest):
+            args = _fetch_reaches_loopback(server.command, args)
         env = {k: substitute(v, workspace) for k, v in server.env.items()}
         specs.append(
             ProbeSpec(

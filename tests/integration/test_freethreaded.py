@@ -18,7 +18,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def freethreaded_bin() -> Path:
     """Build (or reuse from the cache) python3.13t; its bin folder."""
-    code, data = invoke_json("python.freethreaded", timeout=1800)  # compiles on a new machine
+    # The offline profile's pin (Debian's copy of 3.13.15): python.org is not reachable here.
+    code, data = invoke_json("python.freethreaded", "--profile", "offline", timeout=1800)
     assert code == 0, data
     assert Path(data["python"]).name == "python3.13t"
     return Path(data["bin"])
@@ -29,23 +30,26 @@ def test_interpreter_is_free_threaded(freethreaded_bin: Path) -> None:
     check = "import sys, sysconfig; print(sysconfig.get_config_var('Py_GIL_DISABLED'), sys._is_gil_enabled())"
     out = subprocess.run([str(python), "-c", check], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["1", "False"]
-    again = invoke("python.freethreaded")
+    again = invoke("python.freethreaded", "--version", "3.13.15")
     assert again.returncode == 0 and "free-threaded Python 3.13.15" in again.stdout
 
 
 def test_bad_version_and_missing_checksum_are_refused() -> None:
     result = invoke("python.freethreaded", "--version", "3.99.1")
-    assert result.returncode == 2 and "no verified source for 3.99.1" in result.stderr
+    assert result.returncode == 2 and "no pinned source for 3.99.1" in result.stderr
     result = invoke("python.freethreaded", "--version", "3.14.2", "--tarball", "/tmp/x.tar.xz")
     assert result.returncode == 2 and "--sha256" in result.stderr
 
 
 def _nox(freethreaded_bin: Path, *sessions: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": f"{freethreaded_bin}:{os.environ['PATH']}"}
+    return _nox_with({"PATH": f"{freethreaded_bin}:{os.environ['PATH']}"}, *sessions)
+
+
+def _nox_with(env: dict[str, str], *sessions: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "nox", "-s", *sessions],
         cwd=REPO,
-        env=env,
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=1800,
@@ -72,3 +76,17 @@ def test_nox_compat_session_writes_reports(freethreaded_bin: Path) -> None:
     assert rows["python-on-whales"]["import"] == "ok"
     assert all(row["import"].startswith("ok") for row in report["packages"] if row["needed"])
     assert (REPO / "reports/compat/3.13t/compat.md").read_text().startswith("# Free-threaded")
+
+
+def test_nox_fails_with_the_fix_when_no_free_threaded_python_exists(tmp_path: Path) -> None:
+    """Nothing passes by being skipped: a missing interpreter fails the session."""
+    env = {
+        "XDG_CACHE_HOME": str(tmp_path),
+        "PATH": os.pathsep.join(
+            p for p in os.environ["PATH"].split(os.pathsep) if "mcp-cluster/python" not in p
+        ),
+    }
+    result = _nox_with(env, "freethreaded-3.14t")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-2000:]
+    assert "invoke python.freethreaded --version 3.14" in output

@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
+from tasks.servers import probe, specs
 from tests.clirun import invoke, invoke_json
 
 pytestmark = pytest.mark.integration
-probe = pytest.importorskip("tasks.servers.probe")
-specs = pytest.importorskip("tasks.servers.specs")
 
 BASE = "mcp-offline/debian:trixie"
 

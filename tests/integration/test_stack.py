@@ -37,7 +37,10 @@ def sick_stack(tmp_path: Path, seeded: None) -> Iterator[Path]:
                 "image": BASE,
                 "restart": "unless-stopped",
                 "command": ["sh", "-c", "echo sick-service-marker; sleep 300"],
-                "healthcheck": {"test": ["CMD", "false"], **health},
+                "healthcheck": {
+                    "test": ["CMD-SHELL", "echo sick-check-marker; exit 1"],
+                    **health,
+                },
             },
         },
     }
@@ -65,6 +68,7 @@ def test_unhealthy_service_is_named_with_its_logs(sick_stack: Path) -> None:
     assert status["sick"]["health"] == "unhealthy"
     assert any("sick-service-marker" in line for line in data["logs"]["sick"])
     assert "good" not in data["logs"]
+    assert data["healthchecks"]["sick"] == "sick-check-marker"
 
 
 def test_table_output_names_the_unhealthy_service(sick_stack: Path) -> None:

@@ -81,3 +81,51 @@ def test_corrupt_archive_is_refused_before_anything_changes(volume: str, tmp_pat
     result = invoke("volumes.restore", "--src", str(tmp_path), "--volume", volume, "--force")
     assert result.returncode == 1 and "checksum differs" in result.stderr
     assert _digest(volume) == before
+
+
+def test_backup_of_a_volume_being_written_is_consistent(volume: str, tmp_path: Path) -> None:
+    """A writer appends numbered, checksummed records without pause; the backup pauses it,
+    the restored copy holds only whole records, and the writer carries on afterwards."""
+    writer = f"mcp-test-writer-{uuid.uuid4().hex[:8]}"
+    script = (
+        "i=0; while true; do i=$((i+1)); "
+        'line="$i $(head -c 3000 /dev/urandom | od -An -tx1 | tr -d " \\n")"; '
+        'echo "$line $(printf %s "$line" | sha256sum | cut -c1-16)" >> /v/log; done'
+    )
+    subprocess.run(
+        ["docker", "run", "-d", "--name", writer, "-v", f"{volume}:/v", HELPER, "sh", "-c", script],
+        capture_output=True,
+        check=True,
+    )
+    try:
+        code, data = invoke_json("volumes.backup", "--volume", volume, "--dest", str(tmp_path))
+        assert code == 0, data
+        assert data["volumes"][volume]["method"] == f"copied while {writer} paused"
+        state = subprocess.run(
+            ["docker", "inspect", "-f", "{{.State.Status}}", writer],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        assert state == "running"
+    finally:
+        subprocess.run(["docker", "rm", "-f", writer], capture_output=True, check=False)
+    subprocess.run(["docker", "volume", "rm", volume], capture_output=True, check=True)
+    result = invoke("volumes.restore", "--src", str(tmp_path), "--volume", volume)
+    assert result.returncode == 0, result.stderr
+    check = (
+        'n=0; while read -r i data sum; do n=$((n+1)); [ "$i" = "$n" ] || exit 3; '
+        '[ "$(printf "%s %s" "$i" "$data" | sha256sum | cut -c1-16)" = "$sum" ] || exit 4; '
+        "done < /v/log; echo $n"
+    )
+    records = int(_in_volume(volume, check).strip())
+    assert records > 0
+
+
+def test_an_interrupted_backup_is_never_restored(volume: str, tmp_path: Path) -> None:
+    """An archive without its manifest entry (a backup cut short) is refused by restore."""
+    code, _ = invoke_json("volumes.backup", "--volume", volume, "--dest", str(tmp_path))
+    assert code == 0
+    (tmp_path / "manifest.json").unlink()
+    (tmp_path / f"{volume}.tar.partial").write_bytes(b"half an archive")
+    result = invoke("volumes.restore", "--src", str(tmp_path), "--volume", volume)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "manifest" in result.stderr + result.stdout

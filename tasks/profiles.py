@@ -1,0 +1,57 @@
+"""The stack as the selected profiles run it: `--profile` split into the image profile and
+compose profiles, the stack loaded with it, and a verifier of its compose project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from invoke.exceptions import Exit
+from rich.markup import escape
+
+from tasks.engine.stack import compose_client
+from tasks.engine.verify import Verifier
+from tasks.images.services import select_services
+from tasks.model.stack import PROFILES_DIR, Stack, load_stack
+from tasks.report import EXIT_BAD_INPUT, REPO_ROOT, bad_input_exits, errors
+
+NETWORK_KEY = "mcp-cluster"
+
+
+def split_profiles(stack: Stack, profile: str) -> tuple[str | None, tuple[str, ...]]:
+    """`--profile offline,grafana` -> image profile `offline`, compose profiles (grafana,)."""
+    names = [p for p in profile.split(",") if p]
+    images = [p for p in names if (stack.folder / PROFILES_DIR / f"{p}.env").is_file()]
+    if len(images) > 1:
+        raise ValueError(f"choose one image profile, not {', '.join(images)}")
+    return (images[0] if images else None), tuple(p for p in names if p not in images)
+
+
+def network_name(stack: Stack) -> str:
+    """Docker's name of the stack's main network."""
+    network = stack.compose.networks.get(NETWORK_KEY)
+    return network.name if network else next(iter(stack.compose.networks.values())).name
+
+
+def load_profiled(
+    profile: str, json: bool, root: str = ""
+) -> tuple[Stack, str | None, tuple[str, ...]]:
+    """The stack loaded with its image profile, and the compose profiles `--profile` names."""
+    base = Path(root) if root else REPO_ROOT
+    with bad_input_exits(json):
+        stack = load_stack(base, None)
+        try:
+            image_profile, compose_profiles = split_profiles(stack, profile)
+        except ValueError as error:
+            errors.print(f"[red]error:[/] {escape(str(error))}")
+            raise Exit(code=EXIT_BAD_INPUT) from None
+        stack = load_stack(base, image_profile)
+        return stack, stack.profile, compose_profiles
+
+
+def verifier_for(
+    stack: Stack, image_profile: str | None, compose_profiles: tuple[str, ...]
+) -> Verifier:
+    """A Verifier of `stack`'s compose project, told which services the profiles leave out."""
+    selection = select_services(stack, image_profile, compose_profiles)
+    client = compose_client(stack, image_profile, compose_profiles)
+    return Verifier(stack, client, network_name(stack), selection.not_exercised)

@@ -1,0 +1,119 @@
+"""The files generated from versions.json: Dockerfile ARG defaults, compose defaults and the
+image profiles' env files. `render_views` gives the text each should have; drift is a finding."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from tasks.model.stack import PROFILES_DIR
+from tasks.model.versions import PROFILES, Pin, Versions, check_pin, load_versions
+
+
+def _dockerfile(text: str, pin: Pin) -> str:
+    values = {"VERSION": pin.version, "URL": pin.url, "SHA256": pin.sha256}
+    for suffix, value in values.items():
+        text = re.sub(
+            rf"^ARG PYTHON_{suffix}=.*$", _literal(f"ARG PYTHON_{suffix}={value}"), text, flags=re.M
+        )
+    return text
+
+
+def _literal(text: str) -> str:
+    """`text` as an `re.sub` replacement that inserts it unchanged."""
+    return text.replace("\\", "\\\\")
+
+
+def _compose(text: str, versions: Versions) -> str:
+    for name, value in versions.profile_values("online").items():
+        text = re.sub(rf"\$\{{{name}:-[^}}]*\}}", _literal(f"${{{name}:-{value}}}"), text)
+    return text
+
+
+def _env(text: str, values: dict[str, str]) -> str:
+    missing = []
+    for name, value in values.items():
+        line = f"{name}={value}"
+        text, count = re.subn(rf"^{name}=.*$", _literal(line), text, flags=re.M)
+        if not count:
+            missing.append(line)
+    if missing:
+        text = text + ("" if text.endswith("\n") or not text else "\n") + "\n".join(missing) + "\n"
+    return text
+
+
+def render_views(folder: Path, versions: Versions, compose: Path) -> dict[Path, str]:
+    """Path -> the text it should have; only files that exist or a profile needs."""
+    views: dict[Path, str] = {}
+    for image in versions.images.values():
+        path = folder / image.dockerfile
+        if path.is_file():
+            text = views.get(path, path.read_text(encoding="utf-8"))
+            views[path] = _dockerfile(text, image.pins["online"])
+    if compose.is_file():
+        views[compose] = _compose(compose.read_text(encoding="utf-8"), versions)
+    for profile in PROFILES:
+        path = folder / PROFILES_DIR / f"{profile}.env"
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        views[path] = _env(text, versions.profile_values(profile))
+    return views
+
+
+def first_difference(current: str, wanted: str) -> tuple[int, str, str]:
+    """(line number, current line, wanted line) of the first line that differs."""
+    have, want = current.splitlines(), wanted.splitlines()
+    for number, (a, b) in enumerate(zip(have, want, strict=False), start=1):
+        if a != b:
+            return number, a, b
+    number = min(len(have), len(want)) + 1
+    return number, *(("", want[number - 1]) if len(want) > len(have) else (have[number - 1], ""))
+
+
+def write_views(views: dict[Path, str]) -> list[Path]:
+    """Write the views that differ (each through a temporary file); returns what changed."""
+    changed = []
+    for path, text in views.items():
+        if path.is_file() and path.read_text(encoding="utf-8") == text:
+            continue
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+        changed.append(path)
+    return changed
+
+
+def pin_image(
+    path: Path, image: str, profile: str, version: str, sha256: str, url: str
+) -> Versions:
+    """Write a new pin into versions.json (validated before anything is written)."""
+    versions = load_versions(path)
+    if image not in versions.images:
+        raise ValueError(f"no image {image!r} in {path.name}; choose {', '.join(versions.images)}")
+    if profile not in PROFILES:
+        raise ValueError(f"no profile {profile!r}; choose {', '.join(PROFILES)}")
+    url = url or python_org_url(version)
+    pin = check_pin(path, "--sha256", {"version": version, "url": url, "sha256": sha256})
+    data = versions.with_pin(image, profile, pin)
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    partial.replace(path)
+    return load_versions(path)
+
+
+def python_org_url(version: str) -> str:
+    """python.org's URL of a release's source tarball (`3.15.0b3` lives under `3.15.0/`)."""
+    release = re.match(r"\d+\.\d+\.\d+", version)
+    folder = release.group(0) if release else version
+    return f"https://www.python.org/ftp/python/{folder}/Python-{version}.tar.xz"
+
+
+def image_for_version(versions: Versions, version: str) -> str:
+    """The image whose online pin is on the same `X.Y` line as `version`."""
+    line = ".".join(version.split(".")[:2])
+    found = [i.image for i in versions.images.values() if i.pins["online"].line == line]
+    if len(found) != 1:
+        raise ValueError(
+            f"no single image tracks Python {line} ({', '.join(found) or 'none'}); pass --image"
+        )
+    return found[0]

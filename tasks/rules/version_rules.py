@@ -1,0 +1,77 @@
+"""CPython pins: the files generated from versions.json, tarballs that match their version,
+and the profile `.devcontainer/.env` selects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tasks.model.envfile import load_env_file
+from tasks.model.localenv import PROFILE_KEY, block_values
+from tasks.model.stack import LOCAL_ENV, PROFILES_DIR, Stack
+from tasks.model.versions import PROFILES
+from tasks.pybuild.pinfiles import first_difference, render_views
+from tasks.rules.registry import Hit, Severity, rule
+
+_REGENERATE = "run `invoke python.sync` to regenerate it from .devcontainer/versions.json"
+
+
+@rule("VER001", "a file generated from versions.json has drifted", Severity.ERROR)
+def generated_drift(stack: Stack) -> Iterator[Hit]:
+    """Dockerfile ARG defaults, compose defaults and profiles/*.env agree with versions.json."""
+    if stack.versions is None:
+        return
+    for path, wanted in render_views(stack.folder, stack.versions, stack.compose.path).items():
+        current = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if current != wanted:
+            line, have, want = first_difference(current, wanted)
+            yield Hit(
+                path,
+                line,
+                f"says {have.strip() or '(nothing)'!r} where versions.json gives "
+                f"{want.strip() or '(nothing)'!r}",
+                _REGENERATE,
+            )
+
+
+@rule("VER002", "a pinned tarball is not the version it claims", Severity.ERROR)
+def tarball_matches_version(stack: Stack) -> Iterator[Hit]:
+    """Each pin's tarball name carries its version (Python-3.14.6.tar.xz, python3.13_3.13.15...)."""
+    if stack.versions is None:
+        return
+    for image in stack.versions.images.values():
+        for profile, pin in image.pins.items():
+            name = pin.filename
+            if f"-{pin.version}." not in name and f"_{pin.version}." not in name:
+                yield Hit(
+                    stack.versions.path,
+                    None,
+                    f"cpython.{image.image}.pins.{profile}: {name} is not CPython {pin.version}",
+                    "pin the tarball of that release (its name carries the version), or "
+                    "correct the version",
+                )
+
+
+@rule("VER003", ".devcontainer/.env selects no profile, or a stale one", Severity.WARNING)
+def local_profile(stack: Stack) -> Iterator[Hit]:
+    """The profile block in .env is what VS Code and compose use; it must match its profile."""
+    path = stack.folder / LOCAL_ENV
+    if not path.is_file():
+        return
+    block = block_values(path.read_text(encoding="utf-8", errors="replace"))
+    name = block.get(PROFILE_KEY)
+    if name is None:
+        return
+    fix = f"run `invoke env.init --profile {name}` to rewrite it"
+    if name not in PROFILES or not (stack.folder / PROFILES_DIR / f"{name}.env").is_file():
+        yield Hit(path, None, f"{PROFILE_KEY}={name} names no profile", fix)
+        return
+    wanted = load_env_file(stack.folder / PROFILES_DIR / f"{name}.env").as_dict()
+    stale = sorted(k for k, v in wanted.items() if block.get(k) != v)
+    if stale:
+        yield Hit(
+            path,
+            None,
+            f"the {name} profile block is stale ({', '.join(stale[:3])} differ from "
+            f"profiles/{name}.env): VS Code and compose would build other versions",
+            fix,
+        )

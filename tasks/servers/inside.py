@@ -1,0 +1,81 @@
+"""MCP servers started as VS Code starts them in the dev container: the command from
+devcontainer.json, run inside the dev container as its `remoteUser`, variables resolved as VS Code
+resolves them (`${localWorkspaceFolder}` is the host path, because the engine is the host's)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from tasks.engine.verify import FAIL, PASS, SKIP, Check, Verifier
+from tasks.model.stack import Stack
+from tasks.servers.specs import ProbeSpec, Skipped, probe_specs, substitute
+
+
+def remote_settings(stack: Stack) -> tuple[str, str, dict[str, str]]:
+    """(remoteUser, workspaceFolder, remoteEnv) of devcontainer.json, variables resolved."""
+    data: Any = stack.devcontainer.doc.data if isinstance(stack.devcontainer.doc.data, dict) else {}
+    user = str(data.get("remoteUser") or data.get("containerUser") or "root")
+    workdir = str(data.get("workspaceFolder") or "/")
+    remote_env = data.get("remoteEnv") if isinstance(data.get("remoteEnv"), dict) else {}
+    env = {str(k): substitute(str(v), stack.root) for k, v in remote_env.items()}
+    return user, workdir, env
+
+
+def inside_specs(
+    stack: Stack, container: str, page_url: str, timeout: float
+) -> tuple[list[ProbeSpec], list[Skipped], str]:
+    """Probe specs whose command runs in `container` as the remote user; also that user.
+
+    Secrets reach `docker exec` by name (`-e NAME`), never as values on a command line.
+    """
+    user, workdir, remote_env = remote_settings(stack)
+    specs, skipped = probe_specs(stack, (), stack.root, page_url, timeout)
+    wrapped = []
+    for spec in specs:
+        options = ["exec", "-i", "-u", user, "-w", workdir]
+        for name, value in remote_env.items():
+            options += ["-e", f"{name}={value}"]
+        for name in sorted(spec.env):
+            options += ["-e", name]
+        args = (*options, container, spec.command, *spec.args)
+        wrapped.append(replace(spec, command="docker", args=args))
+    return wrapped, skipped, user
+
+
+def client_checks(verifier: Verifier, timeout: float = 60.0) -> list[Check]:
+    """Phase 10 client section: every stdio server of devcontainer.json, started inside the dev
+    container as its remote user, completes initialize, tools/list and its probe call.
+
+    A server that cannot start is a failure; only a service the profile leaves out, or a
+    secret nobody provided, is not exercised.
+    """
+    from tasks.servers.page import probe_page
+    from tasks.servers.probe import run_probes
+
+    stack = verifier.stack
+    data: Any = stack.devcontainer.doc.data if isinstance(stack.devcontainer.doc.data, dict) else {}
+    service = str(data.get("service") or "devcontainer")
+    names = sorted(stack.devcontainer.servers)
+    if service in verifier.not_exercised:
+        return [Check("client", n, SKIP, verifier.not_exercised[service]) for n in names]
+    status = verifier.running.get(service)
+    if status is None or not status.container:
+        return [
+            Check("client", n, FAIL, f"dev container ({service}) is not running") for n in names
+        ]
+    with probe_page() as url:
+        specs, skipped, user = inside_specs(stack, status.container, url, timeout)
+        results = run_probes(specs, repeat=1, concurrency=1)
+    checks = [
+        Check(
+            "client",
+            r.name,
+            PASS if r.ok else FAIL,
+            f"as {user} in {service}: {r.tools} tools, probe call ok, {r.cold_start_ms:.0f} ms"
+            if r.ok
+            else r.error,
+        )
+        for r in results
+    ]
+    return checks + [Check("client", s.name, SKIP, s.reason) for s in skipped]

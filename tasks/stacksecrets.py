@@ -1,0 +1,63 @@
+"""The stack's secrets as the shell and .devcontainer/.env provide them, and masking of values
+for display. Values are never returned, only whether each secret is there."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from tasks.model.envfile import load_env_file
+from tasks.model.stack import Stack
+from tasks.rules.context import is_secret_name
+
+MASK = "****"
+_TOKEN_SHAPE = re.compile(r"ghp_|github_pat_|AKIA[0-9A-Z]{16}|-----BEGIN")
+
+
+def mask(key: str, value: str | None) -> str | None:
+    """Hide a secret's value, keep references (`${VAR}`, `/run/secrets/...`) readable."""
+    if value is None or value == "":
+        return value
+    if value.startswith("/run/secrets/") or value.startswith("${"):
+        return value
+    if is_secret_name(key) or _TOKEN_SHAPE.search(value):
+        return MASK
+    return value
+
+
+def secret_status(stack: Stack) -> dict[str, dict[str, Any]]:
+    """Each compose secret: the variable it reads and whether the shell or .env provides it."""
+    local = stack.folder / ".env"
+    provided = set(os.environ)
+    if local.is_file():
+        provided |= {k for k, v in load_env_file(local).as_dict().items() if v}
+    status: dict[str, dict[str, Any]] = {}
+    for name, spec in stack.compose.secrets.items():
+        variable = (spec or {}).get("environment")
+        file = (spec or {}).get("file")
+        status[name] = {
+            "variable": variable,
+            "file": file,
+            "provided": bool(variable and variable in provided)
+            or bool(file and (stack.compose.folder / str(file)).is_file()),
+        }
+    return status
+
+
+def data_volumes_of(stack: Stack, variable: str) -> list[str]:
+    """Named volumes of the services that receive the secret read from `variable`: data a new
+    password would no longer open."""
+    secrets = {
+        n
+        for n, spec in stack.compose.secrets.items()
+        if (spec or {}).get("environment") == variable
+    }
+    names = []
+    for service in stack.compose.services.values():
+        if secrets & set(service.secrets):
+            for mount in service.mounts:
+                volume = stack.compose.volumes.get(mount.source)
+                if mount.type == "volume" and volume is not None:
+                    names.append(volume.name)
+    return names

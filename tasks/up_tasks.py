@@ -1,0 +1,85 @@
+"""`invoke up`: the main job in one command, each step the task of the same name."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import task
+from rich.table import Table
+
+from tasks.report import EXIT_FINDINGS, REPO_ROOT, console, emit_json
+
+STEPS: tuple[tuple[str, ...], ...] = (
+    ("check",),
+    ("env.init",),
+    ("build.all", "--parallel"),
+    ("stack.up",),
+    ("verify.all",),
+    ("mcp.probe", "--repeat", "1"),
+)
+
+
+def plan(profile: str) -> list[list[str]]:
+    """The task command lines `up` runs, in order (the profile goes to env.init only: from
+    there on .devcontainer/.env selects it for every step, as for VS Code and compose)."""
+    return [
+        [*step, "--profile", profile] if step[0] == "env.init" and profile else list(step)
+        for step in STEPS
+    ]
+
+
+@task(
+    name="up",
+    help={
+        "profile": "image profile to switch to first: online or offline (default: keep .env's)",
+        "json": "print the summary as JSON (each step's own output still streams)",
+    },
+)
+def up(c: Context, profile: str = "", json: bool = False) -> None:
+    """Set up, build, start and verify the whole stack; one summary at the end.
+
+    Runs check, env.init, build.all --parallel, stack.up, verify.all (the client section
+    starts every MCP server inside the dev container as VS Code does) and mcp.probe, stopping
+    at the first step that fails. Idempotent: a second run rebuilds nothing and restarts nothing.
+    """
+    rows: list[dict[str, object]] = []
+    for command in plan(profile):
+        if not json:
+            console.rule(f"invoke {' '.join(command)}")
+        started = time.monotonic()
+        result = subprocess.run(
+            [sys.executable, "-m", "invoke", *command],
+            cwd=REPO_ROOT,
+            check=False,
+            stdout=sys.stderr if json else None,
+        )
+        rows.append(
+            {
+                "step": " ".join(command),
+                "ok": result.returncode == 0,
+                "exit": result.returncode,
+                "seconds": round(time.monotonic() - started, 1),
+            }
+        )
+        if result.returncode != 0:
+            break
+    failed = [r for r in rows if not r["ok"]]
+    skipped = [" ".join(cmd) for cmd in plan(profile)[len(rows) :]]
+    if json:
+        emit_json({"ok": not failed, "steps": rows, "not_run": skipped})
+    else:
+        table = Table(title="invoke up", title_justify="left")
+        for column in ("step", "result", "seconds"):
+            table.add_column(column)
+        for row in rows:
+            result_text = "[green]ok[/]" if row["ok"] else f"[red]failed (exit {row['exit']})[/]"
+            table.add_row(str(row["step"]), result_text, f"{row['seconds']:.1f}")
+        for step in skipped:
+            table.add_row(step, "[yellow]not run (an earlier step failed)[/]", "")
+        console.print(table)
+    if failed:
+        raise Exit(code=int(str(failed[0]["exit"])) or EXIT_FINDINGS)

@@ -1,0 +1,138 @@
+"""A corpus of broken stacks, each made at test time from the clean mini stack: every one ends
+with a precise message (file, line, key) and the right exit code, as text and as JSON, and
+never with a traceback."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.clirun import invoke
+from tests.ministack import MiniStack
+
+COMPOSE = "docker-compose.mcp.yml"
+Mutation = Callable[[MiniStack], object]
+
+
+def _service(name: str, key: str, value: Any) -> Mutation:
+    return lambda m: m.edit_yaml(COMPOSE, lambda d: d["services"][name].__setitem__(key, value))
+
+
+def _top(key: str, value: Any) -> Mutation:
+    return lambda m: m.edit_yaml(COMPOSE, lambda d: d.__setitem__(key, value))
+
+
+def _text(relative: str, text: str | bytes) -> Mutation:
+    def write(m: MiniStack) -> None:
+        path = m.folder / relative
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text)
+
+    return write
+
+
+def _dockerfile_as_folder(m: MiniStack) -> None:
+    path = m.folder / "mcp/memory/Dockerfile"
+    path.unlink()
+    path.mkdir()
+
+
+ALIAS_BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdef", "bcdefg", strict=True)
+)
+
+# (case, mutation, exit code, file the message names, key (exit 2) or rule id (exit 1))
+CORPUS: list[tuple[str, Mutation, int, str, str]] = [
+    ("service is a string", _service("db", "image", None) if False else
+     (lambda m: m.edit_yaml(COMPOSE, lambda d: d["services"].__setitem__("db", "oops"))),
+     2, COMPOSE, "services.db"),
+    ("networks as a list", _top("networks", ["mcp-cluster"]), 2, COMPOSE, "networks"),
+    ("volumes as a list", _top("volumes", ["data"]), 2, COMPOSE, "volumes"),
+    ("healthcheck test is a number", _service("db", "healthcheck", {"test": 5}), 2, COMPOSE,
+     "services.db.healthcheck.test"),
+    ("depends_on is a string", _service("db", "depends_on", "devcontainer"), 2, COMPOSE,
+     "services.db.depends_on"),
+    ("env entry is a list", _service("db", "environment", {"A": [1, 2]}), 2, COMPOSE,
+     "services.db.environment.A"),
+    ("IP out of range", lambda m: m.replace(COMPOSE, "172.20.0.20", "172.20.0.999"), 2, COMPOSE,
+     "services.db.networks.mcp-cluster.ipv4_address"),
+    ("service depends on itself", _service("db", "depends_on", {"db": {"condition":
+     "service_healthy"}}), 1, COMPOSE, "CMP015"),
+    ("depends_on cycle", lambda m: m.edit_yaml(COMPOSE, lambda d: d["services"]["db"].__setitem__(
+     "depends_on", {"devcontainer": {"condition": "service_healthy"}})), 1, COMPOSE, "CMP015"),
+    ("duplicate YAML key", lambda m: m.put(COMPOSE, (m.folder / COMPOSE).read_text().replace(
+     "services:\n", "services:\n  db:\n    image: x\n", 1)), 2, COMPOSE, "services.db"),
+    ("YAML alias bomb", _text(COMPOSE, ALIAS_BOMB + "services: {}\n"), 2, COMPOSE, ""),
+    ("non-UTF-8 bytes", _text(COMPOSE, b"services:\n  db:\n    image: \xff\xfe\n"), 2, COMPOSE, ""),
+    ("control characters", _text(COMPOSE, "services:\n  db:\n    image: a\x07b\x00\n"), 2, COMPOSE,
+     ""),
+    ("devcontainer.json is an array", _text("devcontainer.json", "[1, 2]"), 2,
+     "devcontainer.json", ""),
+    ("servers is a list", lambda m: m.edit_json("devcontainer.json", lambda d:
+     d["customizations"]["vscode"]["mcp"].__setitem__("servers", [])), 2, "devcontainer.json",
+     "customizations.vscode.mcp.servers"),
+    ("manifest key has the wrong type", lambda m: m.edit_yaml("mcp/memory/config/memory.yml",
+     lambda d: d.__setitem__("args", "--flag")), 2, "memory.yml", "args"),
+    ("unknown Dockerfile instruction", _text("Dockerfile", "FROM debian\nFOO bar\n"), 2,
+     "Dockerfile", "FOO"),
+    ("bare FROM", _text("Dockerfile", "FROM\n"), 2, "Dockerfile", ""),
+    ("unterminated ${ in a Dockerfile", _text("Dockerfile", "ARG X\nFROM debian:${X\n"), 2,
+     "Dockerfile", "FROM"),
+    ("${VAR:?} in a Dockerfile", _text("Dockerfile", "ARG X\nFROM debian:${X:?set X}\n"), 2,
+     "Dockerfile", "FROM"),
+    ("unbalanced quote in ENV", _text("Dockerfile", 'FROM debian\nENV A="b\n'), 2, "Dockerfile",
+     "ENV"),
+    ("manifest's Dockerfile is missing", lambda m: (m.folder / "mcp/memory/Dockerfile").unlink(),
+     1, "memory.yml", "CMP003"),
+    ("manifest's Dockerfile is a directory", _dockerfile_as_folder, 1, "memory.yml",
+     "CMP003"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "mutate", "code", "file", "where"), CORPUS, ids=[c[0] for c in CORPUS]
+)
+def test_broken_input_is_named_precisely(
+    tmp_path: Path, case: str, mutate: Mutation, code: int, file: str, where: str
+) -> None:
+    mini = MiniStack(tmp_path)
+    mutate(mini)
+    started = time.monotonic()
+    result = invoke("check", "--root", str(tmp_path), "--json", timeout=60)
+    assert time.monotonic() - started < 30, f"{case}: took too long"
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == code, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    if code == 2:
+        error = data["error"]
+        assert error["file"].endswith(file) and error["problem"] and error["fix"], error
+        if where:
+            assert error["key"] == where or str(error["key"]).startswith(where), error
+            assert error["line"], error
+    else:
+        hits = [f for f in data["findings"] if f["rule"] == where]
+        assert hits and hits[0]["path"].endswith(file) and hits[0]["line"], data["findings"]
+
+
+@pytest.mark.parametrize("index", [0, 7, 16])
+def test_text_output_names_the_same_place(tmp_path: Path, index: int) -> None:
+    _case, mutate, code, file, where = CORPUS[index]
+    mutate(MiniStack(tmp_path))
+    result = invoke("check", "--root", str(tmp_path), timeout=60)
+    assert result.returncode == code and "Traceback" not in result.stderr
+    output = " ".join((result.stdout + result.stderr).split())
+    assert code == 1 or (file in output and where in output and "Fix:" in output), output
+
+
+def test_bad_cli_arguments_are_refused_without_a_traceback() -> None:
+    for args in (("phase", "³"), ("phase", "-1"), ("python.pin", "3.x", "--sha256", "0")):
+        result = invoke(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "Traceback" not in result.stderr and "error:" in result.stderr

@@ -1,0 +1,73 @@
+"""Tasks no other tier covered: their output for people and scripts, and their failures when
+no engine answers (the unit tier talks to a dead socket)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tasks.model.stack import load_stack
+from tests.clirun import REPO, invoke, invoke_json
+
+
+def test_mcp_list_shows_each_server_with_its_hardened_launch() -> None:
+    code, data = invoke_json("mcp.list")
+    assert code == 0
+    servers = {s["name"]: s for s in data["servers"]}
+    assert set(servers) == {"fetch", "filesystem", "git", "github", "memory"}
+    for server in servers.values():
+        command = server["command"]
+        assert command[:4] == ["docker", "run", "-i", "--rm"]
+        assert {"--init", "--read-only"} <= set(command) and "ALL" in command
+    assert servers["github"]["secrets"] == ["GITHUB_PERSONAL_ACCESS_TOKEN"]
+    text = invoke("mcp.list")
+    assert text.returncode == 0 and "memory-data" in text.stdout
+
+
+def test_bake_file_is_the_plan_for_the_selected_profile() -> None:
+    result = invoke("build.bake-file")
+    assert result.returncode == 0, result.stderr
+    bake = json.loads(result.stdout)
+    stack = load_stack(REPO)
+    versions = stack.versions
+    assert versions is not None
+    pin = versions.images["devcontainer"].pins[stack.profile or "online"]
+    args = bake["target"]["devcontainer"]["args"]
+    assert (args["PYTHON_VERSION"], args["PYTHON_SHA256"]) == (pin.version, pin.sha256)
+    assert set(bake["group"]["default"]["targets"]) == set(bake["target"])
+    assert all(t["secret"][0].startswith("id=ca,src=") for t in bake["target"].values())
+
+
+def test_doctor_names_the_missing_engine_and_its_fix() -> None:
+    code, data = invoke_json("doctor")
+    checks = {c["check"]: c for c in data["checks"]}
+    assert code == 1 and data["ok"] is False
+    assert checks["docker engine"]["status"] == "fail" and checks["docker engine"]["fix"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("volumes.list",),
+        ("build.cache",),
+        ("stack.ps",),
+        ("stack.health",),
+        ("verify.health",),
+        ("build.all", "--name", "memory"),
+    ],
+)
+def test_engine_failures_are_one_json_error(args: tuple[str, ...]) -> None:
+    result = invoke(*args, "--json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    error = json.loads(result.stdout)["error"]
+    assert "Docker" in error["problem"] or "docker" in error["problem"]
+    assert error["fix"]
+
+
+def test_stack_logs_and_restart_fail_cleanly_without_an_engine() -> None:
+    for args in (("stack.logs", "--service", "postgres-db"), ("stack.restart", "postgres-db")):
+        result = invoke(*args)
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert "Fix:" in " ".join(result.stderr.split())
