@@ -14,7 +14,8 @@ from rich.table import Table
 
 from tasks.engine.client import EngineError, docker_client
 from tasks.engine.volumes import describe
-from tasks.images.plan import DEFAULT_CA_BUNDLE, detect_ca_bundle
+from tasks.files import write_atomic
+from tasks.images.plan import CA_VARIABLE, DEFAULT_CA_BUNDLE, detect_ca_bundle
 from tasks.model.envfile import parse_env_text
 from tasks.model.localenv import apply_profile
 from tasks.model.stack import (
@@ -37,8 +38,6 @@ from tasks.report import (
 from tasks.rules.context import effective_env
 from tasks.rules.registry import run_rules
 from tasks.stacksecrets import MASK, data_volumes_of, mask, secret_status
-
-CA_VARIABLE = "BUILD_CA_BUNDLE"
 
 
 def service_environment(stack: Stack, name: str) -> list[dict[str, Any]]:
@@ -182,15 +181,6 @@ def _with_passwords(stack: Stack, text: str, current: dict[str, str]) -> tuple[s
     return (text + separator + "\n".join(lines) + "\n" if lines else text), added
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read, through a temporary file (never half-written)."""
-    partial = path.with_name(path.name + ".partial")
-    partial.touch(mode=0o600)
-    partial.chmod(0o600)
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
-
-
 def _ca_line(current: dict[str, str]) -> list[str]:
     """BUILD_CA_BUNDLE for hosts without the Debian bundle compose defaults to."""
     if current.get(CA_VARIABLE) or Path(DEFAULT_CA_BUNDLE).is_file():
@@ -221,14 +211,14 @@ def env_init(c: Context, profile: str = "", root: str = "") -> None:
         text = path.read_text(encoding="utf-8") if path.is_file() else ""
         if profile:
             text = apply_profile(text, profile, profile_values(folder, profile))
-            write_private(path, text)
+            write_atomic(path, text, private=True)
         stack = load_stack(base)
         current = parse_env_text(text, path).as_dict()
     text, added = _with_passwords(stack, text, current)
     ca = _ca_line(current)
     if ca:
         text += "\n".join(ca) + "\n"
-    write_private(path, text)
+    write_atomic(path, text, private=True)
     if profile:
         console.print(f"{stack.rel(path)}: image profile {profile} for every consumer")
     console.print(

@@ -11,16 +11,16 @@ from rich.markup import escape
 from tasks.engine.stack import compose_client
 from tasks.engine.verify import Verifier
 from tasks.images.services import select_services
-from tasks.model.stack import PROFILES_DIR, Stack, load_stack
+from tasks.model.stack import PROFILES_DIR, Stack, find_folder, load_stack
 from tasks.report import EXIT_BAD_INPUT, REPO_ROOT, bad_input_exits, errors
 
 NETWORK_KEY = "mcp-cluster"
 
 
-def split_profiles(stack: Stack, profile: str) -> tuple[str | None, tuple[str, ...]]:
+def split_profiles(folder: Path, profile: str) -> tuple[str | None, tuple[str, ...]]:
     """`--profile offline,grafana` -> image profile `offline`, compose profiles (grafana,)."""
     names = [p for p in profile.split(",") if p]
-    images = [p for p in names if (stack.folder / PROFILES_DIR / f"{p}.env").is_file()]
+    images = [p for p in names if (folder / PROFILES_DIR / f"{p}.env").is_file()]
     if len(images) > 1:
         raise ValueError(f"choose one image profile, not {', '.join(images)}")
     return (images[0] if images else None), tuple(p for p in names if p not in images)
@@ -38,9 +38,8 @@ def load_profiled(
     """The stack loaded with its image profile, and the compose profiles `--profile` names."""
     base = Path(root) if root else REPO_ROOT
     with bad_input_exits(json):
-        stack = load_stack(base, None)
         try:
-            image_profile, compose_profiles = split_profiles(stack, profile)
+            image_profile, compose_profiles = split_profiles(find_folder(base)[1], profile)
         except ValueError as error:
             errors.print(f"[red]error:[/] {escape(str(error))}")
             raise Exit(code=EXIT_BAD_INPUT) from None

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from tasks.model.envfile import load_env_file
-from tasks.model.stack import Stack
+from tasks.model.stack import LOCAL_ENV, Stack
 from tasks.rules.context import is_secret_name
 
 MASK = "****"
@@ -28,7 +28,7 @@ def mask(key: str, value: str | None) -> str | None:
 
 def secret_status(stack: Stack) -> dict[str, dict[str, Any]]:
     """Each compose secret: the variable it reads and whether the shell or .env provides it."""
-    local = stack.folder / ".env"
+    local = stack.folder / LOCAL_ENV
     provided = set(os.environ)
     if local.is_file():
         provided |= {k for k, v in load_env_file(local).as_dict().items() if v}

@@ -14,7 +14,7 @@ from tasks.model.localenv import PROFILE_KEY, apply_profile, block_values
 from tasks.model.stack import load_stack, resolve_profile
 from tasks.model.versions import load_versions
 from tasks.pybuild.pinfiles import pin_image, python_org_url, render_views
-from tasks.pybuild.sources import KNOWN
+from tasks.pybuild.sources import pinned_sources
 from tasks.rules.registry import run_rules
 from tests.clirun import REPO, invoke
 
@@ -42,7 +42,7 @@ def test_every_version_fact_agrees_with_the_versions_file() -> None:
     dockerfile = (FOLDER / "Dockerfile").read_text()
     assert f"ARG PYTHON_SHA256={dev['online'].sha256}" in dockerfile
     assert "PYTHON_VERSION" not in (FOLDER / "devcontainer.env").read_text()
-    assert {p.sha256 for p in versions.all_pins()} == {s.sha256 for s in KNOWN.values()}
+    assert {p.sha256 for p in versions.all_pins()} == {s.sha256 for s in pinned_sources().values()}
 
 
 def test_drift_is_an_error_naming_file_and_line(tmp_path: Path) -> None:

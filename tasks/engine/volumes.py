@@ -14,6 +14,7 @@ from python_on_whales import DockerClient
 from python_on_whales.exceptions import NoSuchVolume
 
 from tasks.engine.client import EngineError, engine_errors
+from tasks.files import write_atomic
 from tasks.pybuild.builder import sha256_of
 
 MANIFEST = "manifest.json"
@@ -120,9 +121,7 @@ def backup(client: DockerClient, names: list[str], destination: Path) -> dict[st
             "in_use_by": list(info.used_by),
             "method": f"copied while {', '.join(writers)} paused" if writers else "copied at rest",
         }
-    partial_manifest = destination / f"{MANIFEST}.partial"
-    partial_manifest.write_text(json.dumps(manifest, indent=2) + "\n")
-    partial_manifest.replace(destination / MANIFEST)
+    write_atomic(destination / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 

@@ -13,8 +13,9 @@ from tasks.model.stack import Stack
 STAND_IN_PREFIX = "mcp-offline/"
 GROUPS = ("mcp", "containers")
 CA_SECRET_ID = "ca"
+CA_VARIABLE = "BUILD_CA_BUNDLE"
 _CA_VARIABLES = (
-    "BUILD_CA_BUNDLE",
+    CA_VARIABLE,
     "SSL_CERT_FILE",
     "REQUESTS_CA_BUNDLE",
     "PIP_CERT",

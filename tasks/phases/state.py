@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tasks.files import write_atomic
 
 _FIELDS = ("written", "duplicates", "verified", "in_progress")
 
@@ -36,9 +37,7 @@ class PhaseState:
         """Write atomically: an interrupted save leaves the previous state intact."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {key: getattr(self, key) for key in _FIELDS}
-        scratch = self.path.with_suffix(".tmp")
-        scratch.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(scratch, self.path)
+        write_atomic(self.path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
     def begin(self, phase: int) -> int | None:
         """Mark `phase` as running; the phase an earlier run left unfinished, if any."""

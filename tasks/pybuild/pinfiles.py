@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+from tasks.files import write_atomic
 from tasks.model.stack import PROFILES_DIR
 from tasks.model.versions import PROFILES, Pin, Versions, check_pin, load_versions
 
@@ -76,9 +77,7 @@ def write_views(views: dict[Path, str]) -> list[Path]:
     for path, text in views.items():
         if path.is_file() and path.read_text(encoding="utf-8") == text:
             continue
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(path)
+        write_atomic(path, text)
         changed.append(path)
     return changed
 
@@ -94,10 +93,7 @@ def pin_image(
         raise ValueError(f"no profile {profile!r}; choose {', '.join(PROFILES)}")
     url = url or python_org_url(version)
     pin = check_pin(path, "--sha256", {"version": version, "url": url, "sha256": sha256})
-    data = versions.with_pin(image, profile, pin)
-    partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    partial.replace(path)
+    write_atomic(path, json.dumps(versions.with_pin(image, profile, pin), indent=2) + "\n")
     return load_versions(path)
 
 

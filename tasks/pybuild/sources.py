@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tasks.model.stack import active_profile
-from tasks.model.versions import VERSION_SHAPE, VERSIONS_FILE, load_versions
+from tasks.model.versions import SHA256_SHAPE, VERSION_SHAPE, VERSIONS_FILE, load_versions
 
 FOLDER = Path(__file__).resolve().parents[2] / ".devcontainer"
 
@@ -31,15 +31,13 @@ class Source:
         return self.url.rsplit("/", 1)[-1]
 
 
-def _known() -> dict[str, Source]:
+def pinned_sources() -> dict[str, Source]:
+    """Every tarball versions.json pins, by CPython version (read when asked, not at import)."""
     versions = load_versions(FOLDER / VERSIONS_FILE)
     return {
         pin.version: Source(pin.version, pin.url, pin.sha256, f"pinned in {VERSIONS_FILE}")
         for pin in versions.all_pins()
     }
-
-
-KNOWN: dict[str, Source] = _known()
 
 
 def default_version(profile: str | None = None) -> str:
@@ -55,13 +53,14 @@ def resolve_source(version: str, tarball: str = "", sha256: str = "") -> Source:
     if not VERSION_SHAPE.fullmatch(version):
         raise ValueError(f"--version {version!r}: give a full release like 3.14.6 or 3.15.0b3")
     if tarball:
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        if not SHA256_SHAPE.fullmatch(sha256):
             raise ValueError("--tarball needs --sha256 with the tarball's SHA-256 (64 hex digits)")
         return Source(version, tarball, sha256, "given with --tarball")
-    if version not in KNOWN:
-        known = ", ".join(sorted(KNOWN))
+    known_sources = pinned_sources()
+    if version not in known_sources:
+        known = ", ".join(sorted(known_sources))
         raise ValueError(
             f"no pinned source for {version} (pinned: {known}); pin it with `invoke python.pin "
             f"{version} --sha256 HEX`, or pass --tarball URL_OR_PATH --sha256 HEX"
         )
-    return KNOWN[version]
+    return known_sources[version]

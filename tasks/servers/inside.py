@@ -4,7 +4,7 @@ resolves them (`${localWorkspaceFolder}` is the host path, because the engine is
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tasks.engine.verify import FAIL, PASS, SKIP, Check, Verifier
@@ -12,35 +12,47 @@ from tasks.model.stack import Stack
 from tasks.servers.specs import ProbeSpec, Skipped, probe_specs, substitute
 
 
-def remote_settings(stack: Stack) -> tuple[str, str, dict[str, str]]:
-    """(remoteUser, workspaceFolder, remoteEnv) of devcontainer.json, variables resolved."""
+@dataclass(frozen=True)
+class Remote:
+    """How VS Code enters the dev container: its compose service, remoteUser, workspaceFolder
+    and remoteEnv (variables resolved)."""
+
+    service: str
+    user: str
+    workdir: str
+    env: dict[str, str]
+
+
+def remote_settings(stack: Stack) -> Remote:
+    """The dev container as devcontainer.json describes it to VS Code."""
     data: Any = stack.devcontainer.doc.data if isinstance(stack.devcontainer.doc.data, dict) else {}
-    user = str(data.get("remoteUser") or data.get("containerUser") or "root")
-    workdir = str(data.get("workspaceFolder") or "/")
     remote_env = data.get("remoteEnv") if isinstance(data.get("remoteEnv"), dict) else {}
-    env = {str(k): substitute(str(v), stack.root) for k, v in remote_env.items()}
-    return user, workdir, env
+    return Remote(
+        str(data.get("service") or "devcontainer"),
+        str(data.get("remoteUser") or data.get("containerUser") or "root"),
+        str(data.get("workspaceFolder") or "/"),
+        {str(k): substitute(str(v), stack.root) for k, v in remote_env.items()},
+    )
 
 
 def inside_specs(
-    stack: Stack, container: str, page_url: str, timeout: float
-) -> tuple[list[ProbeSpec], list[Skipped], str]:
-    """Probe specs whose command runs in `container` as the remote user; also that user.
+    stack: Stack, remote: Remote, container: str, page_url: str, timeout: float
+) -> tuple[list[ProbeSpec], list[Skipped]]:
+    """Probe specs whose command runs in `container` as the remote user.
 
     Secrets reach `docker exec` by name (`-e NAME`), never as values on a command line.
     """
-    user, workdir, remote_env = remote_settings(stack)
     specs, skipped = probe_specs(stack, (), stack.root, page_url, timeout)
     wrapped = []
     for spec in specs:
-        options = ["exec", "-i", "-u", user, "-w", workdir]
-        for name, value in remote_env.items():
+        options = ["exec", "-i", "-u", remote.user, "-w", remote.workdir]
+        for name, value in remote.env.items():
             options += ["-e", f"{name}={value}"]
         for name in sorted(spec.env):
             options += ["-e", name]
         args = (*options, container, spec.command, *spec.args)
         wrapped.append(replace(spec, command="docker", args=args))
-    return wrapped, skipped, user
+    return wrapped, skipped
 
 
 def client_checks(verifier: Verifier, timeout: float = 60.0) -> list[Check]:
@@ -54,8 +66,8 @@ def client_checks(verifier: Verifier, timeout: float = 60.0) -> list[Check]:
     from tasks.servers.probe import run_probes
 
     stack = verifier.stack
-    data: Any = stack.devcontainer.doc.data if isinstance(stack.devcontainer.doc.data, dict) else {}
-    service = str(data.get("service") or "devcontainer")
+    remote = remote_settings(stack)
+    service, user = remote.service, remote.user
     names = sorted(stack.devcontainer.servers)
     if service in verifier.not_exercised:
         return [Check("client", n, SKIP, verifier.not_exercised[service]) for n in names]
@@ -65,7 +77,7 @@ def client_checks(verifier: Verifier, timeout: float = 60.0) -> list[Check]:
             Check("client", n, FAIL, f"dev container ({service}) is not running") for n in names
         ]
     with probe_page() as url:
-        specs, skipped, user = inside_specs(stack, status.container, url, timeout)
+        specs, skipped = inside_specs(stack, remote, status.container, url, timeout)
         results = run_probes(specs, repeat=1, concurrency=1)
     checks = [
         Check(
