@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
-from tasks.perf.measure import invoke_json as invoke_in
-
 ROOT = Path(__file__).resolve().parents[1]
+# The task library runs from the checkout (it is not an installed package).
+sys.path.insert(0, str(ROOT))
+
+from tasks.perf.measure import invoke_json as invoke_in  # noqa: E402
 
 
 def invoke_json(*args: str) -> tuple[float, dict[str, Any]]:

@@ -3,41 +3,22 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
-from python_on_whales import DockerClient
-from rich.live import Live
-from rich.markup import escape
-from rich.table import Table
 
-from tasks.engine.bake import ImageResult, run_builds
-from tasks.engine.cache import cache_usage, prune_cache
-from tasks.engine.client import docker_client, engine_errors, require_engine
-from tasks.engine.seed import (
-    label_state,
-    label_states,
-    refuse_foreign,
-    seed_root,
-    stand_in_plan,
-    stand_ins,
-)
-from tasks.images.plan import BuildPlan, build_plan, detect_ca_bundle
-from tasks.images.progress import BuildLog
-from tasks.model.stack import PROFILES_DIR, load_stack
-from tasks.report import (
-    EXIT_BAD_INPUT,
-    EXIT_FINDINGS,
-    REPO_ROOT,
-    bad_input_exits,
-    console,
-    emit_json,
-    engine_failure_exits,
-    errors,
-)
+if TYPE_CHECKING:
+    from python_on_whales import DockerClient
+    from rich.table import Table
+
+    from tasks.engine.bake import ImageResult
+    from tasks.images.plan import BuildPlan
+    from tasks.images.progress import BuildLog
 
 OPTIONS_HELP = {
     "parallel": "build every image in one `docker buildx bake` (default: one at a time)",
@@ -52,6 +33,8 @@ OPTIONS_HELP = {
 
 
 def _progress_table(log: BuildLog, names: list[str]) -> Table:
+    from rich.table import Table
+
     table = Table(title="building", title_justify="left")
     for column in ("image", "status", "steps", "seconds"):
         table.add_column(column)
@@ -66,6 +49,9 @@ def _progress_table(log: BuildLog, names: list[str]) -> Table:
 
 
 def _summary(results: list[ImageResult], plan: BuildPlan, seconds: float) -> Table:
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=f"build summary ({seconds:.1f} s)", title_justify="left")
     for column in ("image", "status", "seconds", "cached/total steps", "size"):
         table.add_column(column)
@@ -85,6 +71,12 @@ def _summary(results: list[ImageResult], plan: BuildPlan, seconds: float) -> Tab
 
 
 def _seed_offline(client: DockerClient, folder: Path, quiet: bool) -> list[ImageResult]:
+    from tasks.engine.bake import run_builds
+    from tasks.engine.seed import label_states, refuse_foreign, seed_root, stand_in_plan, stand_ins
+    from tasks.images.plan import detect_ca_bundle
+    from tasks.model.stack import PROFILES_DIR
+    from tasks.report import console
+
     items = stand_ins(folder, folder / PROFILES_DIR / "offline.env")
     refuse_foreign(client, [item.tag for item in items])
     base = next(item for item in items if item.folder is None)
@@ -119,6 +111,25 @@ def build(
     root: str = "",
 ) -> None:
     """Build the selected images and report; exit 1 when any image fails."""
+    from rich.live import Live
+    from rich.markup import escape
+
+    from tasks.engine.bake import run_builds
+    from tasks.engine.client import docker_client, engine_errors, require_engine
+    from tasks.images.announce import Announcer
+    from tasks.images.plan import build_plan, detect_ca_bundle
+    from tasks.model.stack import load_stack
+    from tasks.report import (
+        EXIT_BAD_INPUT,
+        EXIT_FINDINGS,
+        REPO_ROOT,
+        bad_input_exits,
+        console,
+        emit_json,
+        engine_failure_exits,
+        errors,
+    )
+
     with bad_input_exits(json):
         stack = load_stack(Path(root) if root else REPO_ROOT, profile or None)
     profile = stack.profile or ""
@@ -137,7 +148,15 @@ def build(
                 _seed_offline(client, stack.folder, json)
         names_in_order = [t.name for t in plan.targets]
         definition = plan.bake_definition(bundle)
-        if json or not console.is_terminal:
+        live = Live(console=console, refresh_per_second=4) if console.is_terminal else None
+        listener: Callable[[BuildLog], None]
+        if json:
+            listener = lambda log: None  # noqa: E731
+        elif live is None:
+            listener = Announcer(lambda line: console.print(escape(line), soft_wrap=True))
+        else:
+            listener = lambda log: live.update(_progress_table(log, names_in_order))  # noqa: E731
+        with live if live is not None and not json else nullcontext():
             results = run_builds(
                 client,
                 plan,
@@ -145,19 +164,8 @@ def build(
                 parallel=parallel,
                 no_cache=no_cache,
                 pull=pull,
-                listener=lambda log: None,
+                listener=listener,
             )
-        else:
-            with Live(console=console, refresh_per_second=4) as live:
-                results = run_builds(
-                    client,
-                    plan,
-                    definition,
-                    parallel=parallel,
-                    no_cache=no_cache,
-                    pull=pull,
-                    listener=lambda log: live.update(_progress_table(log, names_in_order)),
-                )
     seconds = time.monotonic() - started
     failed = [r for r in results if r.status == "failed"]
     if json:
@@ -236,6 +244,13 @@ def build_seed(c: Context, refresh: bool = False, json: bool = False) -> None:
     Stand-ins are labelled dev.mcp-cluster.stand-in=true; an image of the same tag that lacks
     the label (pulled from a registry) is never overwritten.
     """
+    from tasks.engine.bake import run_builds
+    from tasks.engine.client import docker_client, require_engine
+    from tasks.engine.seed import label_state, refuse_foreign, seed_root, stand_in_plan, stand_ins
+    from tasks.images.plan import detect_ca_bundle
+    from tasks.model.stack import PROFILES_DIR
+    from tasks.report import EXIT_FINDINGS, REPO_ROOT, console, emit_json, engine_failure_exits
+
     client = docker_client()
     with engine_failure_exits(json):
         require_engine(client)
@@ -278,6 +293,12 @@ def build_seed(c: Context, refresh: bool = False, json: bool = False) -> None:
 @task(name="cache", help={"prune": "remove all build cache", "json": "print JSON"})
 def build_cache(c: Context, prune: bool = False, json: bool = False) -> None:
     """Show BuildKit's build-cache use (`docker buildx du`), and prune it on request."""
+    from rich.table import Table
+
+    from tasks.engine.cache import cache_usage, prune_cache
+    from tasks.engine.client import docker_client, require_engine
+    from tasks.report import console, emit_json, engine_failure_exits
+
     client = docker_client()
     with engine_failure_exits(json):
         require_engine(client)
@@ -305,6 +326,10 @@ def build_cache(c: Context, prune: bool = False, json: bool = False) -> None:
 @task(name="bake-file", help={"profile": "image profile, e.g. offline"})
 def build_bake_file(c: Context, profile: str = "") -> None:
     """Print the bake definition generated from the stack (what build.all --parallel runs)."""
+    from tasks.images.plan import build_plan, detect_ca_bundle
+    from tasks.model.stack import load_stack
+    from tasks.report import REPO_ROOT, bad_input_exits, emit_json
+
     with bad_input_exits(False):
         stack = load_stack(REPO_ROOT, profile or None)
     emit_json(build_plan(stack, stack.profile).bake_definition(detect_ca_bundle()))

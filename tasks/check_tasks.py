@@ -7,10 +7,6 @@ from pathlib import Path
 from invoke.context import Context
 from invoke.tasks import task
 
-from tasks.model.stack import load_stack
-from tasks.report import REPO_ROOT, bad_input_exits, report_findings
-from tasks.rules.registry import RULES, run_rules
-
 
 @task(
     help={
@@ -24,6 +20,10 @@ def check(c: Context, root: str = "", json: bool = False, profile: str = "") -> 
 
     Exit 0 when clean, 1 on errors, 2 on unreadable input.
     """
+    from tasks.model.stack import load_stack
+    from tasks.report import REPO_ROOT, bad_input_exits, report_findings
+    from tasks.rules.registry import RULES, run_rules
+
     target = Path(root) if root else REPO_ROOT
     with bad_input_exits(json):
         stack = load_stack(target, profile or None)

@@ -7,10 +7,6 @@ from pathlib import Path
 from invoke.context import Context
 from invoke.tasks import task
 
-from tasks.model.stack import load_stack
-from tasks.report import REPO_ROOT, bad_input_exits, report_findings
-from tasks.rules.registry import Severity, run_rules
-
 
 @task(
     name="check",
@@ -21,6 +17,10 @@ def docs_check(c: Context, root: str = "", json: bool = False) -> None:
 
     Any finding (not just errors) fails.
     """
+    from tasks.model.stack import load_stack
+    from tasks.report import REPO_ROOT, bad_input_exits, report_findings
+    from tasks.rules.registry import Severity, run_rules
+
     with bad_input_exits(json):
         stack = load_stack(Path(root) if root else REPO_ROOT)
         findings = run_rules(stack, {"DOC"})

@@ -5,11 +5,6 @@ from __future__ import annotations
 from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
-from rich.table import Table
-
-from tasks.engine.client import docker_client
-from tasks.engine.doctor import evaluate, gather_facts
-from tasks.report import EXIT_FINDINGS, console, emit_json
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 
@@ -20,6 +15,12 @@ def doctor(c: Context, json: bool = False) -> None:
 
     Exit 1 when a required one (engine, buildx, compose, disk) fails; warnings do not fail.
     """
+    from rich.table import Table
+
+    from tasks.engine.client import docker_client
+    from tasks.engine.doctor import evaluate, gather_facts
+    from tasks.report import EXIT_FINDINGS, console, emit_json
+
     facts = gather_facts(docker_client())
     rows = evaluate(facts)
     failed = any(row.status == "fail" for row in rows)

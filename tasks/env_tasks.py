@@ -3,45 +3,22 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
-from rich.table import Table
 
-from tasks.engine.client import EngineError, docker_client
-from tasks.engine.volumes import describe
-from tasks.files import write_atomic
-from tasks.images.plan import CA_VARIABLE, DEFAULT_CA_BUNDLE, detect_ca_bundle
-from tasks.model.envfile import parse_env_text
-from tasks.model.localenv import apply_profile
-from tasks.model.stack import (
-    LOCAL_ENV,
-    Stack,
-    find_folder,
-    load_stack,
-    profile_values,
-)
-from tasks.report import (
-    EXIT_BAD_INPUT,
-    EXIT_FINDINGS,
-    REPO_ROOT,
-    bad_input_exits,
-    console,
-    emit_json,
-    errors,
-    report_findings,
-)
-from tasks.rules.context import effective_env
-from tasks.rules.registry import run_rules
-from tasks.stacksecrets import MASK, data_volumes_of, mask, secret_status
+if TYPE_CHECKING:
+    from tasks.model.stack import Stack
 
 
 def service_environment(stack: Stack, name: str) -> list[dict[str, Any]]:
     """Rows of (variable, masked value, source) for one service."""
+    from tasks.rules.context import effective_env
+    from tasks.stacksecrets import MASK, mask
+
     service = stack.compose.services[name]
     rows = [
         {
@@ -74,6 +51,12 @@ def env_show(
 
     Sources: image ENV, env_file, `environment:` and compose secrets.
     """
+    from rich.table import Table
+
+    from tasks.model.stack import load_stack
+    from tasks.report import EXIT_BAD_INPUT, REPO_ROOT, bad_input_exits, console, emit_json
+    from tasks.stacksecrets import secret_status
+
     with bad_input_exits(json):
         stack = load_stack(Path(root) if root else REPO_ROOT, profile or None)
     names = [service] if service else sorted(stack.compose.services)
@@ -112,6 +95,13 @@ def env_check(
 
     Also lists which secrets the shell or .devcontainer/.env provides.
     """
+    from rich.table import Table
+
+    from tasks.model.stack import load_stack
+    from tasks.report import EXIT_FINDINGS, REPO_ROOT, bad_input_exits, console, report_findings
+    from tasks.rules.registry import run_rules
+    from tasks.stacksecrets import secret_status
+
     with bad_input_exits(json):
         stack = load_stack(Path(root) if root else REPO_ROOT)
         findings = run_rules(stack, {"ENV", "SEC", "CMP007", "CMP014"})
@@ -141,6 +131,11 @@ def env_check(
 
 def _refuse_orphaning_data(stack: Stack, missing: list[str]) -> None:
     """Stop before minting a password whose database already exists (it was made with another)."""
+    from tasks.engine.client import EngineError, docker_client
+    from tasks.engine.volumes import describe
+    from tasks.report import EXIT_FINDINGS, console, errors
+    from tasks.stacksecrets import data_volumes_of
+
     wanted = {name: data_volumes_of(stack, name) for name in missing}
     volumes = sorted({v for names in wanted.values() for v in names})
     if not volumes:
@@ -166,6 +161,12 @@ def _refuse_orphaning_data(stack: Stack, missing: list[str]) -> None:
 
 def _with_passwords(stack: Stack, text: str, current: dict[str, str]) -> tuple[str, list[str]]:
     """`text` plus a random value for each password secret nothing provides yet."""
+    import secrets
+
+    from tasks.model.stack import LOCAL_ENV
+    from tasks.report import console
+    from tasks.stacksecrets import secret_status
+
     wanted = [str(item["variable"]) for item in secret_status(stack).values() if item["variable"]]
     missing = [name for name in wanted if not current.get(name) and name not in os.environ]
     added = [name for name in missing if "PASSWORD" in name]
@@ -183,6 +184,8 @@ def _with_passwords(stack: Stack, text: str, current: dict[str, str]) -> tuple[s
 
 def _ca_line(current: dict[str, str]) -> list[str]:
     """BUILD_CA_BUNDLE for hosts without the Debian bundle compose defaults to."""
+    from tasks.images.plan import CA_VARIABLE, DEFAULT_CA_BUNDLE, detect_ca_bundle
+
     if current.get(CA_VARIABLE) or Path(DEFAULT_CA_BUNDLE).is_file():
         return []
     found = detect_ca_bundle()
@@ -204,6 +207,12 @@ def env_init(c: Context, profile: str = "", root: str = "") -> None:
     `--profile offline` (or `online`) here is the one switch they and the tasks all follow.
     Existing secrets and other keys are kept; values are never printed; the file is gitignored.
     """
+    from tasks.files import write_atomic
+    from tasks.model.envfile import parse_env_text
+    from tasks.model.localenv import apply_profile
+    from tasks.model.stack import LOCAL_ENV, find_folder, load_stack, profile_values
+    from tasks.report import REPO_ROOT, bad_input_exits, console
+
     base = Path(root) if root else REPO_ROOT
     with bad_input_exits(False):
         folder = find_folder(base)[1]

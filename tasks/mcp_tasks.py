@@ -5,32 +5,12 @@ from __future__ import annotations
 import difflib
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
-from rich.markup import escape
-from rich.table import Table
-
-from tasks.engine.client import docker_client
-from tasks.engine.reaper import reap
-from tasks.model.stack import load_stack
-from tasks.report import (
-    EXIT_BAD_INPUT,
-    EXIT_FINDINGS,
-    REPO_ROOT,
-    bad_input_exits,
-    console,
-    emit_json,
-    engine_failure_exits,
-    errors,
-)
-from tasks.servers.configfiles import rendered_files
-from tasks.servers.generate import docker_args, stdio_manifests
-from tasks.servers.page import probe_page
 
 
 @task(
@@ -41,14 +21,22 @@ from tasks.servers.page import probe_page
     },
 )
 def mcp_config(c: Context, dry_run: bool = False, root: str = "") -> None:
-    """Write devcontainer.json's MCP servers, .vscode/mcp.json and .mcp.json from the manifests.
+    """Write devcontainer.json's MCP servers, .vscode/mcp.json, .mcp.json and the docs' MCP
+    servers table (between its markers) from the manifests.
 
     Only files whose content changes are written; devcontainer.json keeps its comments.
     """
+    from rich.markup import escape
+
+    from tasks.model.stack import load_stack
+    from tasks.report import EXIT_FINDINGS, REPO_ROOT, bad_input_exits, console
+    from tasks.servers.configfiles import rendered_files
+
     with bad_input_exits(False):
         stack = load_stack(Path(root) if root else REPO_ROOT)
+        files = rendered_files(stack)
     changed = []
-    for path, text in rendered_files(stack).items():
+    for path, text in files.items():
         old = path.read_text(encoding="utf-8") if path.is_file() else ""
         if old == text:
             continue
@@ -62,7 +50,7 @@ def mcp_config(c: Context, dry_run: bool = False, root: str = "") -> None:
             path.write_text(text, encoding="utf-8")
             console.print(f"wrote {name}")
     if not changed:
-        console.print("client configs match the manifests")
+        console.print("client configs and the docs' table match the manifests")
     elif dry_run:
         raise Exit(code=EXIT_FINDINGS)
 
@@ -70,6 +58,12 @@ def mcp_config(c: Context, dry_run: bool = False, root: str = "") -> None:
 @task(name="list", help={"json": "print JSON", "root": "repository; default: this repository"})
 def mcp_list(c: Context, json: bool = False, root: str = "") -> None:
     """List the MCP servers: image, network, mounts, secrets, and the command VS Code runs."""
+    from rich.table import Table
+
+    from tasks.model.stack import load_stack
+    from tasks.report import REPO_ROOT, bad_input_exits, console, emit_json
+    from tasks.servers.generate import docker_args, stdio_manifests
+
     with bad_input_exits(json):
         stack = load_stack(Path(root) if root else REPO_ROOT)
     rows: list[dict[str, Any]] = [
@@ -123,7 +117,21 @@ def mcp_probe(
     initialize, initialized, tools/list, then one harmless call per server; reports server
     name and version, protocol, tool count, cold start and warm p50/p95. Exit 1 on any failure.
     """
-    from tasks.servers.probe import run_probes  # the MCP SDK loads only for probes
+    from rich.markup import escape
+    from rich.table import Table
+
+    from tasks.model.stack import load_stack
+    from tasks.report import (
+        EXIT_BAD_INPUT,
+        EXIT_FINDINGS,
+        REPO_ROOT,
+        bad_input_exits,
+        console,
+        emit_json,
+        errors,
+    )
+    from tasks.servers.page import probe_page
+    from tasks.servers.probe import run_probes
     from tasks.servers.specs import probe_specs
 
     if repeat < 1 or concurrency < 1 or repeat * concurrency > 1000:
@@ -188,23 +196,6 @@ def mcp_probe(
         raise Exit(code=EXIT_FINDINGS)
 
 
-class _Metrics(BaseHTTPRequestHandler):
-    """Serves the latest metrics text at /metrics."""
-
-    text = ""
-
-    def do_GET(self) -> None:
-        body = self.text.encode()
-        self.send_response(200 if self.path == "/metrics" else 404)
-        self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
 @task(
     name="exporter",
     help={
@@ -218,7 +209,12 @@ def mcp_exporter(
     c: Context, host: str = "127.0.0.1", port: int = 9464, interval: int = 60, once: bool = False
 ) -> None:
     """Serve Prometheus metrics from periodic MCP probes: up, tool count, latency per server."""
-    from tasks.servers.metrics import render
+    from http.server import ThreadingHTTPServer
+
+    from tasks.model.stack import load_stack
+    from tasks.report import EXIT_BAD_INPUT, REPO_ROOT, bad_input_exits, console, errors
+    from tasks.servers.metrics import MetricsHandler, render
+    from tasks.servers.page import probe_page
     from tasks.servers.probe import run_probes
     from tasks.servers.specs import probe_specs
 
@@ -229,17 +225,17 @@ def mcp_exporter(
         stack = load_stack(REPO_ROOT)
     with probe_page() as url:
         specs, _ = probe_specs(stack, (), stack.root, url, 60.0)
-        _Metrics.text = render(run_probes(specs, 3, 1))
+        MetricsHandler.text = render(run_probes(specs, 3, 1))
         if once:
-            console.out(_Metrics.text, end="")
+            console.out(MetricsHandler.text, end="")
             return
-        server = ThreadingHTTPServer((host, port), _Metrics)
+        server = ThreadingHTTPServer((host, port), MetricsHandler)
         console.print(f"serving MCP metrics on http://{host}:{port}/metrics every {interval} s")
 
         def refresh() -> None:
             while True:
                 time.sleep(interval)
-                _Metrics.text = render(run_probes(specs, 3, 1))
+                MetricsHandler.text = render(run_probes(specs, 3, 1))
 
         threading.Thread(target=refresh, daemon=True).start()
         try:
@@ -251,6 +247,10 @@ def mcp_exporter(
 @task(name="clean", help={"json": "print JSON"})
 def mcp_clean(c: Context, json: bool = False) -> None:
     """Remove leaked stdio MCP server containers (found by label) and list what was removed."""
+    from tasks.engine.client import docker_client
+    from tasks.engine.reaper import reap
+    from tasks.report import console, emit_json, engine_failure_exits
+
     with engine_failure_exits(json):
         removed = reap(docker_client())
     if json:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from invoke.context import Context
 from invoke.tasks import task
 
-from tasks.perf.run import run_perf
-
 PERF_HELP = {
     "profile": "as for build.all and stack.up (e.g. offline)",
     "cold": "also measure cold builds (rebuilds every image without cache: minutes)",
@@ -31,4 +29,6 @@ def perf(
     Restarts the stack to time its start (volumes are kept). Exit 1 when a figure misses its
     target or a measurement fails.
     """
+    from tasks.perf.run import run_perf
+
     run_perf(profile, cold, repeat, out, json)

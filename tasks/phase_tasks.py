@@ -5,27 +5,25 @@ from __future__ import annotations
 import json as jsonlib
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
-from rich.markup import escape
-from rich.table import Table
 
 from tasks.helpflag import show_help_if_asked
-from tasks.perf.report import REPORT_DIR
-from tasks.perf.run import run_perf
-from tasks.phases.catalog import REPORT_PHASE, build_phases
-from tasks.phases.runner import is_done, require_earlier, run_phase, step_statuses
-from tasks.phases.steps import BLOCKED, DONE, NOT_EXERCISED, PENDING, StepStatus
-from tasks.phases.workspace import Workspace
-from tasks.report import EXIT_BAD_INPUT, REPO_ROOT, bad_input_exits, console, emit_json, errors
 
-_STYLE = {DONE: "green", PENDING: "yellow", BLOCKED: "bold red", NOT_EXERCISED: "cyan"}
+if TYPE_CHECKING:
+    from tasks.phases.steps import StepStatus
+    from tasks.phases.workspace import Workspace
+
 ROOT_HELP = "repository to migrate; default: this repository"
 
 
 def _workspace(root: str) -> Workspace:
+    from tasks.phases.workspace import Workspace
+    from tasks.report import REPO_ROOT
+
     return Workspace.open(Path(root).resolve() if root else REPO_ROOT, REPO_ROOT)
 
 
@@ -56,8 +54,16 @@ def phase_run(
     re-run after an interruption and a finished phase changes nothing. A file with uncommitted
     hand edits is never overwritten: the phase stops and names it.
     """
+    from rich.markup import escape
+
+    from tasks.perf.run import run_perf
+    from tasks.phases.catalog import REPORT_PHASE, build_phases
+    from tasks.phases.runner import require_earlier, run_phase
+    from tasks.report import EXIT_BAD_INPUT, REPO_ROOT, bad_input_exits, console, emit_json, errors
+
     show_help_if_asked(number, "phase")
-    phases = build_phases()
+    with bad_input_exits(json):
+        phases = build_phases(REPO_ROOT)
     if not re.fullmatch(r"[0-9]+", number) or int(number) not in (*phases, REPORT_PHASE):
         errors.print(
             f"[red]error:[/] no phase {escape(number)!r}: the plan has phases 1 to {REPORT_PHASE}"
@@ -95,9 +101,19 @@ def phase_run(
 @task(name="status", help={"root": ROOT_HELP, "json": "print JSON"})
 def phase_status(c: Context, root: str = "", json: bool = False) -> None:
     """Show each phase and step as done, pending, blocked or not exercised, and why."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from tasks.phases.catalog import REPORT_PHASE, build_phases
+    from tasks.phases.runner import is_done, step_statuses
+    from tasks.phases.steps import BLOCKED, DONE, NOT_EXERCISED, PENDING
+    from tasks.report import bad_input_exits, console, emit_json
+
+    style_of = {DONE: "green", PENDING: "yellow", BLOCKED: "bold red", NOT_EXERCISED: "cyan"}
     with bad_input_exits(json):
         ws = _workspace(root)
-        rows = {number: step_statuses(ws, phase) for number, phase in build_phases().items()}
+        phases = build_phases(ws.template)
+        rows = {number: step_statuses(ws, phase) for number, phase in phases.items()}
     report = _report_status()
     if json:
         data = {
@@ -115,7 +131,7 @@ def phase_status(c: Context, root: str = "", json: bool = False) -> None:
         table.add_column(column, overflow="fold")
     for number, statuses in rows.items():
         for index, (step, status) in enumerate(statuses):
-            style = _STYLE[status.state]
+            style = style_of[status.state]
             table.add_row(
                 str(number) if index == 0 else "",
                 escape(step.title),
@@ -125,7 +141,7 @@ def phase_status(c: Context, root: str = "", json: bool = False) -> None:
     table.add_row(
         str(REPORT_PHASE),
         "measure and write the report (invoke perf)",
-        f"[{_STYLE[report.state]}]{report.state}[/]",
+        f"[{style_of[report.state]}]{report.state}[/]",
         escape(report.reason),
     )
     console.print(table)
@@ -133,6 +149,10 @@ def phase_status(c: Context, root: str = "", json: bool = False) -> None:
 
 def _report_status() -> StepStatus:
     """Phase 12 is done once `invoke perf` has written its report."""
+    from tasks.perf.report import REPORT_DIR
+    from tasks.phases.steps import DONE, PENDING, StepStatus
+    from tasks.report import REPO_ROOT
+
     report = REPO_ROOT / REPORT_DIR / "report.json"
     if not report.is_file():
         return StepStatus(PENDING, "no report yet: run `invoke phase 12`")

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
-from rich.markup import escape
 
 from tasks.helpflag import show_help_if_asked
-from tasks.model.stack import load_stack
-from tasks.model.versions import VERSIONS_FILE, Versions, load_versions
-from tasks.pybuild.builder import BuildFailed, build, cache_root, prefix_for
-from tasks.pybuild.pinfiles import image_for_version, pin_image, render_views, write_views
-from tasks.pybuild.sources import default_version, resolve_source
-from tasks.report import (
-    EXIT_BAD_INPUT,
-    EXIT_FINDINGS,
-    REPO_ROOT,
-    bad_input_exits,
-    console,
-    emit_json,
-    errors,
-)
+
+if TYPE_CHECKING:
+    from tasks.model.versions import Versions
 
 
 @task(
@@ -52,6 +41,12 @@ def freethreaded(
     The tarball's SHA-256 is checked before anything runs; the result is verified
     (Py_GIL_DISABLED == 1, GIL off) before it is installed. Prints how to put it on PATH.
     """
+    from rich.markup import escape
+
+    from tasks.pybuild.builder import BuildFailed, build, cache_root, prefix_for
+    from tasks.pybuild.sources import default_version, resolve_source
+    from tasks.report import EXIT_BAD_INPUT, EXIT_FINDINGS, console, emit_json, errors
+
     try:
         source = resolve_source(version or default_version(profile or None), tarball, sha256)
     except ValueError as error:
@@ -82,6 +77,10 @@ def freethreaded(
 
 def _regenerate(versions: Versions, json: bool) -> None:
     """Write every file derived from versions.json and report the pins and what changed."""
+    from tasks.model.stack import load_stack
+    from tasks.pybuild.pinfiles import render_views, write_views
+    from tasks.report import REPO_ROOT, console, emit_json
+
     stack = load_stack(REPO_ROOT)
     changed = write_views(render_views(stack.folder, versions, stack.compose.path))
     rows = {
@@ -127,6 +126,12 @@ def pin(
     `invoke check` (VER001) fails when they drift. A malformed version or checksum changes
     nothing. Then `invoke env.init --profile NAME` refreshes .devcontainer/.env.
     """
+    from rich.markup import escape
+
+    from tasks.model.versions import VERSIONS_FILE, load_versions
+    from tasks.pybuild.pinfiles import image_for_version, pin_image
+    from tasks.report import EXIT_BAD_INPUT, REPO_ROOT, bad_input_exits, errors
+
     show_help_if_asked(version, "python.pin")
     path = REPO_ROOT / ".devcontainer" / VERSIONS_FILE
     with bad_input_exits(json):
@@ -143,5 +148,8 @@ def pin(
 @task(name="sync", help={"json": "print JSON"})
 def sync(c: Context, json: bool = False) -> None:
     """Regenerate the files derived from .devcontainer/versions.json (after editing it by hand)."""
+    from tasks.model.versions import VERSIONS_FILE, load_versions
+    from tasks.report import REPO_ROOT, bad_input_exits
+
     with bad_input_exits(json):
         _regenerate(load_versions(REPO_ROOT / ".devcontainer" / VERSIONS_FILE), json)

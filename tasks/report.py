@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -22,8 +23,20 @@ from tasks.rules.registry import Finding, Severity
 EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
 
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+# Logs and CI (no terminal, no COLUMNS): tables take the width they need up to LOG_WIDTH instead
+# of being folded at 80 columns.
+LOG_WIDTH = 200
+
+
+def _console(stderr: bool) -> Console:
+    made = Console(stderr=stderr, highlight=False)
+    if not made.is_terminal and "COLUMNS" not in os.environ:
+        made.width = LOG_WIDTH
+    return made
+
+
+console = _console(stderr=False)
+errors = _console(stderr=True)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

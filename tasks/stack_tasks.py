@@ -4,43 +4,29 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
-from rich.live import Live
-from rich.markup import escape
-from rich.table import Table
 
-from tasks.engine.client import require_engine
-from tasks.engine.stack import (
-    ServiceStatus,
-    compose_client,
-    down,
-    health_output,
-    last_logs,
-    restart,
-    statuses,
-    up_and_wait,
-    wait_healthy,
-)
 from tasks.helpflag import show_help_if_asked
-from tasks.images.services import MAX_TIER, Selection, select_services, tier_of
-from tasks.model.stack import Stack
-from tasks.profiles import load_profiled, network_name
-from tasks.report import (
-    EXIT_BAD_INPUT,
-    EXIT_FINDINGS,
-    console,
-    emit_json,
-    engine_failure_exits,
-    errors,
-)
-from tasks.stacksecrets import secret_status
+from tasks.images.tiers import MAX_TIER
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from tasks.engine.stack import ServiceStatus
+    from tasks.images.services import Selection
+    from tasks.model.stack import Stack
 
 
 def _table(stack: Stack, rows: dict[str, ServiceStatus], title: str) -> Table:
     """Services tier by tier: state, health, address, ports and seconds to healthy."""
+    from rich.table import Table
+
+    from tasks.images.services import tier_of
+
     table = Table(title=title, title_justify="left")
     for column in ("tier", "service", "state", "health", "IP", "ports", "s to healthy"):
         table.add_column(column)
@@ -62,6 +48,11 @@ def _table(stack: Stack, rows: dict[str, ServiceStatus], title: str) -> Table:
 def _select(
     stack: Stack, image_profile: str | None, compose: tuple[str, ...], tier: int
 ) -> Selection:
+    from rich.markup import escape
+
+    from tasks.images.services import select_services
+    from tasks.report import EXIT_BAD_INPUT, errors
+
     try:
         return select_services(stack, image_profile, compose, tier)
     except ValueError as error:
@@ -70,6 +61,9 @@ def _select(
 
 
 def _require_secrets(stack: Stack, selection: Selection) -> None:
+    from tasks.report import EXIT_BAD_INPUT, errors
+    from tasks.stacksecrets import secret_status
+
     wanted = {s for name in selection.services for s in stack.compose.services[name].secrets}
     missing = [
         item["variable"]
@@ -109,6 +103,14 @@ def stack_up(
     Prints service, state, health, IP, ports and seconds to healthy; on failure names each
     unhealthy service with its last log lines and exits 1.
     """
+    from rich.live import Live
+    from rich.markup import escape
+
+    from tasks.engine.client import require_engine
+    from tasks.engine.stack import compose_client, health_output, last_logs, up_and_wait
+    from tasks.profiles import load_profiled, network_name
+    from tasks.report import EXIT_FINDINGS, console, emit_json, engine_failure_exits
+
     stack, image_profile, compose_profiles = load_profiled(profile, json, root)
     selection = _select(stack, image_profile, compose_profiles, tier)
     _require_secrets(stack, selection)
@@ -181,6 +183,10 @@ def stack_down(
     c: Context, volumes: bool = False, yes: bool = False, profile: str = "", root: str = ""
 ) -> None:
     """Stop and remove the stack's containers and network; `--volumes` deletes data too."""
+    from tasks.engine.stack import compose_client, down
+    from tasks.profiles import load_profiled
+    from tasks.report import EXIT_BAD_INPUT, EXIT_FINDINGS, console, engine_failure_exits, errors
+
     stack, image_profile, compose_profiles = load_profiled(profile, False, root)
     if volumes and not yes:
         names = ", ".join(sorted(v.name for v in stack.compose.volumes.values()))
@@ -203,6 +209,10 @@ def stack_down(
 
 
 def _current(profile: str, json: bool) -> tuple[Stack, dict[str, ServiceStatus]]:
+    from tasks.engine.stack import compose_client, statuses
+    from tasks.profiles import load_profiled, network_name
+    from tasks.report import engine_failure_exits
+
     stack, image_profile, compose_profiles = load_profiled(profile, json)
     client = compose_client(stack, image_profile, compose_profiles)
     with engine_failure_exits(json):
@@ -212,6 +222,8 @@ def _current(profile: str, json: bool) -> tuple[Stack, dict[str, ServiceStatus]]
 @task(name="ps", help={"json": "print JSON", "profile": "as for stack.up"})
 def stack_ps(c: Context, json: bool = False, profile: str = "") -> None:
     """Show every container of the stack, tier by tier: state, health, IP and ports."""
+    from tasks.report import console, emit_json
+
     stack, rows = _current(profile, json)
     if json:
         emit_json({"services": [r.__dict__ for r in rows.values()]})
@@ -222,6 +234,8 @@ def stack_ps(c: Context, json: bool = False, profile: str = "") -> None:
 @task(name="health", help={"json": "print JSON", "profile": "as for stack.up"})
 def stack_health(c: Context, json: bool = False, profile: str = "") -> None:
     """Exit 0 only when every running service of the stack is healthy."""
+    from tasks.report import EXIT_FINDINGS, console, emit_json
+
     stack, rows = _current(profile, json)
     bad = [r.service for r in rows.values() if not r.ready]
     if json:
@@ -248,6 +262,13 @@ def stack_health(c: Context, json: bool = False, profile: str = "") -> None:
 )
 def stack_logs(c: Context, service: str = "", tail: int = 50, profile: str = "") -> None:
     """Print the stack's recent logs."""
+    from rich.markup import escape
+
+    from tasks.engine.client import require_engine
+    from tasks.engine.stack import compose_client, last_logs
+    from tasks.profiles import load_profiled
+    from tasks.report import EXIT_BAD_INPUT, console, engine_failure_exits, errors
+
     stack, image_profile, compose_profiles = load_profiled(profile, False)
     if service and service not in stack.compose.services:
         errors.print(
@@ -266,6 +287,10 @@ def stack_logs(c: Context, service: str = "", tail: int = 50, profile: str = "")
 @task(name="restart", help={"service": "the service to restart", "profile": "as for stack.up"})
 def stack_restart(c: Context, service: str, profile: str = "") -> None:
     """Restart one service and wait until it is healthy again."""
+    from tasks.engine.stack import compose_client, restart, wait_healthy
+    from tasks.profiles import load_profiled, network_name
+    from tasks.report import EXIT_BAD_INPUT, EXIT_FINDINGS, console, engine_failure_exits, errors
+
     show_help_if_asked(service, "stack.restart")
     stack, image_profile, compose_profiles = load_profiled(profile, False)
     if service not in stack.compose.services:

@@ -9,9 +9,6 @@ import time
 from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
-from rich.table import Table
-
-from tasks.report import EXIT_FINDINGS, REPO_ROOT, console, emit_json
 
 STEPS: tuple[tuple[str, ...], ...] = (
     ("check",),
@@ -46,6 +43,10 @@ def up(c: Context, profile: str = "", json: bool = False) -> None:
     starts every MCP server inside the dev container as VS Code does) and mcp.probe, stopping
     at the first step that fails. Idempotent: a second run rebuilds nothing and restarts nothing.
     """
+    from rich.table import Table
+
+    from tasks.report import EXIT_FINDINGS, REPO_ROOT, console, emit_json
+
     rows: list[dict[str, object]] = []
     for command in plan(profile):
         if not json:

@@ -3,49 +3,64 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
-from rich.markup import escape
-from rich.table import Table
 
-from tasks.engine.client import docker_client
-from tasks.engine.doctor import gather_facts
-from tasks.engine.verify import FAIL, PASS, Check, Verifier, http_get
-from tasks.profiles import load_profiled, verifier_for
-from tasks.report import EXIT_FINDINGS, console, emit_json, engine_failure_exits
-from tasks.rules.registry import run_rules
-from tasks.servers.inside import client_checks
+if TYPE_CHECKING:
+    from tasks.engine.verify import Check, Verifier
 
-SECTIONS: dict[str, Callable[[Verifier], list[Check]]] = {
-    "health": Verifier.health,
-    "logs": Verifier.logs,
-    "network": Verifier.network_checks,
-    "volumes": Verifier.persistence,
-    "gpu": lambda v: v.gpu(
-        "nvidia" in gather_facts(docker_client()).runtimes,
-        [f.message for f in run_rules(v.stack, {"CMP008"})],
-    ),
-    "monitoring": lambda v: v.monitoring(http_get),
-    "freethreading": Verifier.freethreading,
-    "client": client_checks,
-}
 HELP = {"profile": "as for stack.up (e.g. offline)", "json": "print JSON"}
-_STYLE = {PASS: "green", FAIL: "bold red"}
+
+
+def sections() -> dict[str, Callable[[Verifier], list[Check]]]:
+    """Each section's checks by name, in the order verify.all runs them."""
+    from tasks.engine.client import docker_client
+    from tasks.engine.doctor import gather_facts
+    from tasks.engine.verify import Verifier, http_get
+    from tasks.rules.registry import run_rules
+    from tasks.servers.inside import client_checks
+
+    return {
+        "health": Verifier.health,
+        "logs": Verifier.logs,
+        "network": Verifier.network_checks,
+        "volumes": Verifier.persistence,
+        "gpu": lambda v: v.gpu(
+            "nvidia" in gather_facts(docker_client()).runtimes,
+            [f.message for f in run_rules(v.stack, {"CMP008"})],
+        ),
+        "monitoring": lambda v: v.monitoring(http_get),
+        "freethreading": Verifier.freethreading,
+        "client": client_checks,
+    }
 
 
 def run_sections(names: list[str], profile: str, json: bool) -> None:
-    """Run the named sections and report; exit 1 on any failed check."""
+    """Run the named sections and report; exit 1 on any failed check. Several sections end
+    with a check that every service which ran at the start still runs."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from tasks.engine.verify import FAIL, PASS
+    from tasks.profiles import load_profiled, verifier_for
+    from tasks.report import EXIT_FINDINGS, console, emit_json, engine_failure_exits
+
     stack, image_profile, compose_profiles = load_profiled(profile, json)
     with engine_failure_exits(json):
         verifier = verifier_for(stack, image_profile, compose_profiles)
-        checks = [check for name in names for check in SECTIONS[name](verifier)]
+        run = sections()
+        checks = [check for name in names for check in run[name](verifier)]
+        if len(names) > 1:
+            checks.append(verifier.stayed_up())
     failed = [c for c in checks if c.status == FAIL]
     counts = {s: sum(1 for c in checks if c.status == s) for s in (PASS, FAIL, "not exercised")}
     if json:
         emit_json({"ok": not failed, "summary": counts, "checks": [c.__dict__ for c in checks]})
     else:
+        style_of = {PASS: "green", FAIL: "bold red"}
         table = Table(title="verify", title_justify="left")
         for column in ("section", "check", "result", "detail"):
             table.add_column(column, overflow="fold")
@@ -53,7 +68,7 @@ def run_sections(names: list[str], profile: str, json: bool) -> None:
             table.add_row(
                 c.section,
                 c.name,
-                f"[{_STYLE.get(c.status, 'yellow')}]{c.status}[/]",
+                f"[{style_of.get(c.status, 'yellow')}]{c.status}[/]",
                 escape(c.detail),
             )
         console.print(table)
@@ -81,7 +96,7 @@ verify_volumes = _section(
     "volumes", "Check volumes exist and database rows survive a restart (10.5)."
 )
 verify_gpu = _section(
-    "gpu", "Check only k8s-plugin has a GPU; report a missing NVIDIA runtime (10.6)."
+    "gpu", "Check only the GPU service has a GPU; report a missing NVIDIA runtime (10.6)."
 )
 verify_monitoring = _section("monitoring", "Check prometheus targets and nginx routes (10.7).")
 verify_freethreading = _section(
@@ -101,4 +116,4 @@ def verify_all(c: Context, profile: str = "", json: bool = False) -> None:
 
     Exit 1 when any check fails.
     """
-    run_sections(list(SECTIONS), profile, json)
+    run_sections(list(sections()), profile, json)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from invoke.context import Context
 from invoke.tasks import task
-from rich.table import Table
 
-from tasks.engine.client import docker_client
-from tasks.engine.volumes import backup, describe, restore
 from tasks.helpflag import show_help_if_asked
-from tasks.model.stack import Stack, load_stack
-from tasks.report import REPO_ROOT, bad_input_exits, console, emit_json, engine_failure_exits
+
+if TYPE_CHECKING:
+    from tasks.model.stack import Stack
 
 
 def stack_volumes(stack: Stack) -> list[str]:
@@ -22,6 +21,9 @@ def stack_volumes(stack: Stack) -> list[str]:
 
 
 def _names(volume: list[str]) -> list[str]:
+    from tasks.model.stack import load_stack
+    from tasks.report import REPO_ROOT, bad_input_exits
+
     with bad_input_exits(False):
         return volume or stack_volumes(load_stack(REPO_ROOT))
 
@@ -29,6 +31,12 @@ def _names(volume: list[str]) -> list[str]:
 @task(name="list", help={"json": "print JSON"})
 def volumes_list(c: Context, json: bool = False) -> None:
     """List the stack's named volumes: present or not, and the containers using them."""
+    from rich.table import Table
+
+    from tasks.engine.client import docker_client
+    from tasks.engine.volumes import describe
+    from tasks.report import console, emit_json, engine_failure_exits
+
     with engine_failure_exits(json):
         infos = describe(docker_client(), _names([]))
     if json:
@@ -59,6 +67,10 @@ def volumes_backup(
     Containers using a volume are paused while it is copied (one consistent moment) and
     resumed after; the manifest records how each volume was copied.
     """
+    from tasks.engine.client import docker_client
+    from tasks.engine.volumes import backup
+    from tasks.report import REPO_ROOT, console, emit_json, engine_failure_exits
+
     target = (
         Path(dest)
         if dest
@@ -93,6 +105,10 @@ def volumes_restore(
 
     A volume that already holds data is replaced only with --force.
     """
+    from tasks.engine.client import docker_client
+    from tasks.engine.volumes import restore
+    from tasks.report import console, engine_failure_exits
+
     show_help_if_asked(src, "volumes.restore")
     with engine_failure_exits(False):
         restored = restore(docker_client(), Path(src), volume or [], force)

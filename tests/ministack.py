@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from tasks.model.manifest import load_manifest
+from tasks.servers.docstable import BEGIN, END, table
 from tasks.servers.generate import portable_document, servers, vscode_document
 
 FREE_THREADED_DOCKERFILE = """\
@@ -132,6 +133,7 @@ def devcontainer(servers: dict[str, Any]) -> dict[str, Any]:
         "name": "mini",
         "dockerComposeFile": ["docker-compose.mcp.yml"],
         "service": "devcontainer",
+        "workspaceFolder": "/workspaces/mini",
         "customizations": {"vscode": {"mcp": {"servers": servers}}},
     }
 
@@ -171,7 +173,12 @@ class MiniStack:
         self.put_root(".vscode/mcp.json", json.dumps(vscode_document(loaded), indent=2))
         self.put_root(".mcp.json", json.dumps(portable_document(loaded), indent=2))
         names = ", ".join([*compose()["services"], *manifests()])
-        self.put("docs/README.md", f"# Mini stack\n\nServices and servers: {names}.\n")
+        readme = self.folder / "docs/README.md"
+        rows = "\n".join(table(loaded, readme))
+        self.put(
+            "docs/README.md",
+            f"# Mini stack\n\nServices and servers: {names}.\n\n{BEGIN} -->\n{rows}\n{END}\n",
+        )
 
     def put(self, relative: str, text: str) -> Path:
         """Write a file under `.devcontainer/`."""

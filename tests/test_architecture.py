@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import ast
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
 from pathlib import Path
 
 from tests.clirun import REPO, invoke
@@ -44,3 +50,45 @@ def test_invoke_finds_the_tasks_from_the_root_and_from_a_subfolder() -> None:
         result = invoke("--list", cwd=folder)
         assert result.returncode == 0, result.stderr
         assert "up" in result.stdout.split() and "python.pin" in result.stdout
+
+
+def test_installing_the_project_installs_its_dependencies_only(tmp_path: Path) -> None:
+    """The task library runs from the checkout; a wheel must not ship a partial `tasks`."""
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, tmp_path / name)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "--quiet", "-w", str(tmp_path / "dist"), str(tmp_path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    with zipfile.ZipFile(next((tmp_path / "dist").glob("*.whl"))) as wheel:
+        names = wheel.namelist()
+        metadata = wheel.read(next(n for n in names if n.endswith("METADATA"))).decode()
+    assert [n for n in names if ".dist-info/" not in n] == []
+    required = {
+        _project_name(line.removeprefix("Requires-Dist:"))
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist:")
+    }
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert {_project_name(d) for d in declared} <= required
+
+
+def _project_name(requirement: str) -> str:
+    return re.split(r"[<>=!~;\[ ]", requirement.strip(), maxsplit=1)[0]
+
+
+def test_nox_and_pytest_find_the_tasks_from_a_subfolder() -> None:
+    folder = REPO / ".devcontainer" / "docs"
+    sessions = subprocess.run(
+        [sys.executable, "-m", "nox", "-f", str(REPO / "noxfile.py"), "-l"],
+        cwd=folder, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert sessions.returncode == 0 and "freethreaded" in sessions.stdout, sessions.stderr
+    imported = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--co",
+         str(REPO / "tests/test_model.py")],
+        cwd=folder, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert imported.returncode == 0 and "error" not in imported.stdout.lower(), imported.stdout

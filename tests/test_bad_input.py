@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.clirun import invoke
+from tasks.model.errors import StackError
+from tasks.model.stack import load_stack
+from tests.clirun import REPO, invoke
 from tests.ministack import MiniStack
 
 COMPOSE = "docker-compose.mcp.yml"
@@ -36,6 +38,28 @@ def _text(relative: str, text: str | bytes) -> Mutation:
             path.write_text(text)
 
     return write
+
+
+def _devcontainer(change: Callable[[dict[str, Any]], object]) -> Mutation:
+    return lambda m: m.edit_json("devcontainer.json", change)
+
+
+def _versions(change: Callable[[dict[str, Any]], object]) -> Mutation:
+    """The repository's versions.json, changed, written into the stack."""
+
+    def write(m: MiniStack) -> None:
+        data = json.loads((REPO / ".devcontainer/versions.json").read_text(encoding="utf-8"))
+        change(data)
+        m.put("versions.json", json.dumps(data, indent=2))
+
+    return write
+
+
+def _pins(image: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda d: d["cpython"][image]["pins"]
+
+
+PINS = _pins("devcontainer")
 
 
 def _dockerfile_as_folder(m: MiniStack) -> None:
@@ -93,6 +117,20 @@ CORPUS: list[tuple[str, Mutation, int, str, str]] = [
      1, "memory.yml", "CMP003"),
     ("manifest's Dockerfile is a directory", _dockerfile_as_folder, 1, "memory.yml",
      "CMP003"),
+    # devcontainer.json against the Dev Containers specification's schema
+    ("remoteUser is a number", _devcontainer(lambda d: d.__setitem__("remoteUser", 5)), 2,
+     "devcontainer.json", "remoteUser"),
+    ("forwardPorts is a string", _devcontainer(lambda d: d.__setitem__("forwardPorts", "x")), 2,
+     "devcontainer.json", "forwardPorts"),
+    ("unknown devcontainer.json key", _devcontainer(lambda d: d.__setitem__("remoteUsr", "x")),
+     2, "devcontainer.json", "remoteUsr"),
+    # versions.json against tasks/schemas/versions.schema.json
+    ("sha256 is not hex", _versions(lambda d: PINS(d)["online"].__setitem__("sha256", "143B1D")),
+     2, "versions.json", "cpython.devcontainer.pins.online.sha256"),
+    ("offline pin is missing", _versions(lambda d: PINS(d).pop("offline")), 2, "versions.json",
+     "cpython.devcontainer.pins"),
+    ("pin is a string", _versions(lambda d: PINS(d).__setitem__("online", "3.14.6")), 2,
+     "versions.json", "cpython.devcontainer.pins.online"),
 ]  # fmt: skip
 
 
@@ -136,3 +174,41 @@ def test_bad_cli_arguments_are_refused_without_a_traceback() -> None:
         result = invoke(*args)
         assert result.returncode == 2, (args, result.stderr)
         assert "Traceback" not in result.stderr and "error:" in result.stderr
+
+
+# (case, mutation, file, key (None: the whole document), words the problem must contain)
+NAMED: list[tuple[str, Mutation, str, str | None, str]] = [
+    ("devcontainer.json is an array", _text("devcontainer.json", "[1, 2]"), "devcontainer.json",
+     None, "is not of type 'object'"),
+    ("compose config without workspaceFolder", _devcontainer(lambda d: d.pop("workspaceFolder")),
+     "devcontainer.json", None, "'workspaceFolder' is a required property"),
+    ("image in a compose config", _devcontainer(lambda d: d.__setitem__("image", "x")),
+     "devcontainer.json", None, "matches more than one of the alternatives"),
+    ("image in a compose config that stops compose", _devcontainer(lambda d: d.update(
+     image="x", shutdownAction="stopCompose")), "devcontainer.json", "image",
+     "key 'image' is unknown or not allowed"),
+    ("mount without target", _devcontainer(lambda d: d.__setitem__("mounts", [{"type": "bind"}])),
+     "devcontainer.json", "mounts.0", "'target' is a required property"),
+    ("version is not a release", _versions(lambda d: _pins("python-experimental")(d)["offline"]
+     .__setitem__("version", "3.14")), "versions.json",
+     "cpython.python-experimental.pins.offline.version", "a CPython release like"),
+    ("unknown profile", _versions(lambda d: PINS(d).__setitem__("ofline", PINS(d)["offline"])),
+     "versions.json", "cpython.devcontainer.pins.ofline", "unknown key 'ofline'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "mutate", "file", "key", "words"), NAMED, ids=[c[0] for c in NAMED]
+)
+def test_schema_violation_is_the_one_that_matters(
+    tmp_path: Path, case: str, mutate: Mutation, file: str, key: str | None, words: str
+) -> None:
+    """Of the violations a schema's branches report, the message is the one the author meant:
+    a compose devcontainer.json is judged as one, not as an image-based one."""
+    mutate(MiniStack(tmp_path))
+    with pytest.raises(StackError) as raised:
+        load_stack(tmp_path)
+    error = raised.value
+    assert error.path.name == file and error.key == key, (case, error)
+    assert words in error.problem and "(schema: " in error.problem, (case, error)
+    assert key is None or error.line, (case, error)

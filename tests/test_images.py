@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tasks.engine.bake import read_paths
+from tasks.images.announce import Announcer
 from tasks.images.plan import build_plan, detect_ca_bundle
 from tasks.images.progress import BuildLog
 from tasks.model.stack import load_stack
@@ -94,6 +95,54 @@ def test_fully_cached_image() -> None:
     log.complete()
     assert log.images["a"].status == "cached"
     assert (log.images["a"].cached_steps, log.images["a"].total_steps) == (1, 1)
+
+
+def test_each_image_gets_its_own_time_in_a_parallel_bake() -> None:
+    """Recorded parallel bake: a finishes early, b compiles on; the end of the bake is not
+    either image's time."""
+    stream = """\
+#4 [a 1/2] FROM docker.io/probe/base:1
+#5 [b 1/3] FROM docker.io/probe/base:1
+#6 [a 2/2] RUN echo a
+#7 [b 2/3] RUN make
+#6 DONE 0.4s
+#7 12.1 compiling
+#7 DONE 30.2s
+#8 [b 3/3] RUN make install
+#8 DONE 2.0s
+"""
+    ticks = iter([0.0, 0.0, 1.0, 1.0, 1.5, 31.0, 32.0, 33.0, 50.0, 50.0])
+    log = BuildLog(clock=lambda: next(ticks))
+    log.new_round(("a", "b"))
+    for line in stream.splitlines():
+        log.feed(line)
+    log.complete()
+    a, b = log.images["a"], log.images["b"]
+    assert (a.status, b.status) == ("built", "built")
+    assert (a.seconds, b.seconds) == (1.5, 33.0)
+
+
+def test_plain_progress_says_each_change_once_for_logs() -> None:
+    lines: list[str] = []
+    announce = Announcer(lines.append)
+    ticks = iter(range(100))
+    log = BuildLog(clock=lambda: float(next(ticks)))
+    log.new_round(("a", "b"))
+    for line in FAILING_BAKE.splitlines():
+        log.feed(line)
+        announce(log)
+    log.new_round(("a",))
+    for line in CACHED_BAKE.splitlines():
+        log.feed(line)
+        announce(log)
+    log.complete()
+    announce(log)
+    assert lines[:2] == ["a: started", "b: started"]
+    assert lines[2] == (
+        "b: failed after 6.0 s (0/1 steps, 0 cached): [b 2/2] RUN echo boom && false: "
+        "executor failed running [/bin/sh -c echo boom && false]: exit code: 1"
+    )
+    assert lines[3:] == [f"a: cached in {log.images['a'].seconds:.1f} s (1/1 steps, 1 cached)"]
 
 
 def test_single_target_names_and_stages() -> None:

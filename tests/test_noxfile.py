@@ -29,3 +29,5 @@ def test_nox_lists_sessions_and_the_build_matrix() -> None:
         "stack(image='fetch', profile='online')",
     ):
         assert session in result.stdout, session
+    # mutation testing takes hours: listed, but not run by a plain `nox`
+    assert "\n- mutants -> " in result.stdout and "\n* mutants" not in result.stdout

@@ -18,7 +18,7 @@ from invoke.context import Context
 from tasks import phase_tasks
 from tasks.model.envfile import parse_env_text
 from tasks.phases import legacy
-from tasks.phases.catalog import build_phases
+from tasks.phases.catalog import build_phases, stdio_servers
 from tasks.phases.gitrepo import GitRepo
 from tasks.phases.runner import run_phase
 from tasks.phases.steps import CopyFiles, EnvFile, JsonKeys
@@ -124,7 +124,7 @@ def test_the_tree_is_the_target_layout(migrated: Path) -> None:
     for old in legacy.OLD_FILES:
         assert not (migrated / old).exists()
     compose = yaml.safe_load((migrated / ".devcontainer/docker-compose.mcp.yml").read_text())
-    assert not set(legacy.STDIO_SERVERS) & set(compose["services"])
+    assert not {m.name for m in stdio_servers(REPO)} & set(compose["services"])
 
 
 def test_devcontainer_json_is_merged_not_replaced(migrated: Path) -> None:
@@ -235,7 +235,7 @@ def test_an_interrupted_phase_resumes(legacy_repo: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(GitRepo, "move", interrupted_move)
     with pytest.raises(KeyboardInterrupt):
-        run_phase(ws, build_phases()[2], dry_run=False, commit=True, say=lambda _: None)
+        run_phase(ws, build_phases(REPO)[2], dry_run=False, commit=True, say=lambda _: None)
     monkeypatch.undo()
     assert phase(legacy_repo, 3).returncode == 2
     result = phase(legacy_repo, 2, "--commit")
@@ -297,7 +297,7 @@ def test_a_folder_that_is_not_a_repository_is_refused(tmp_path: Path) -> None:
 def test_every_template_file_belongs_to_exactly_one_phase() -> None:
     ws = Workspace.open(REPO, REPO)
     owners: dict[str, list[int]] = {}
-    for number, item in build_phases().items():
+    for number, item in build_phases(REPO).items():
         for step in item.steps:
             if isinstance(step, (CopyFiles, JsonKeys, EnvFile)):
                 for path in step.paths(ws):
@@ -310,8 +310,7 @@ def test_every_template_file_belongs_to_exactly_one_phase() -> None:
 def test_phase_12_is_the_performance_report(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[dict[str, object]] = []
     monkeypatch.setattr(
-        phase_tasks,
-        "run_perf",
+        "tasks.perf.run.run_perf",
         lambda profile, **options: calls.append({"profile": profile, **options}),
     )
     phase_tasks.phase_run(Context(), "12", profile="offline")

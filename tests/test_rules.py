@@ -10,6 +10,7 @@ import pytest
 
 from tasks.model.stack import load_stack
 from tasks.rules.registry import RULES, Finding, Severity, run_rules
+from tasks.servers.docstable import BEGIN, END
 from tests.clirun import invoke
 from tests.ministack import MiniStack
 
@@ -69,6 +70,15 @@ def _all(*mutations: Mutation) -> Mutation:
 
 def _at_root(relative: str, text: str) -> Mutation:
     return lambda m: m.put_root(relative, text)
+
+
+def _reserve_gpu(service: dict[str, Any]) -> None:
+    device = {"driver": "nvidia", "count": 1, "capabilities": ["gpu"]}
+    service["deploy"] = {"resources": {"reservations": {"devices": [device]}}}
+
+
+def _docs_readme(change: Callable[[str], str]) -> Mutation:
+    return lambda m: m.put("docs/README.md", change((m.folder / "docs/README.md").read_text()))
 
 
 def _env_file_on_db(m: MiniStack) -> None:
@@ -226,19 +236,13 @@ CASES: list[tuple[str, str, Mutation]] = [
     ),
     (
         "CMP008",
-        "GPU on devcontainer",
-        _svc(
-            "devcontainer",
-            lambda s: s.update(
-                deploy={
-                    "resources": {
-                        "reservations": {
-                            "devices": [{"driver": "nvidia", "count": 1, "capabilities": ["gpu"]}]
-                        }
-                    }
-                }
-            ),
-        ),
+        "GPU on devcontainer besides the GPU service",
+        _all(_svc("db", _reserve_gpu), _svc("devcontainer", _reserve_gpu)),
+    ),
+    (
+        "CMP008",
+        "gpus: on a second service",
+        _all(_svc("db", _reserve_gpu), _svc("devcontainer", lambda s: s.update(gpus="all"))),
     ),
     (
         "CMP008",
@@ -422,6 +426,18 @@ CASES: list[tuple[str, str, Mutation]] = [
         "service not documented",
         lambda m: m.put("docs/README.md", "# Mini\n\ndb, filesystem, memory, github\n"),
     ),
+    (
+        "DOC004",
+        "a server's row missing from the table",
+        _docs_readme(lambda t: "\n".join(x for x in t.split("\n") if "[memory](" not in x)),
+    ),
+    (
+        "DOC004",
+        "a row the manifest no longer generates",
+        _manifest("memory", lambda d: d.update(image="mini-memory:2")),
+    ),
+    ("DOC004", "begin marker without end", _docs_readme(lambda t: t.replace(END, ""))),
+    ("DOC004", "no docs table at all", _docs_readme(lambda t: t.split(BEGIN)[0])),
     ("ENV001", "undefined variable", _svc("db", lambda s: s.update(image="mini-db:${DB_TAG}"))),
     (
         "ENV002",

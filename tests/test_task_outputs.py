@@ -4,6 +4,9 @@ no engine answers (the unit tier talks to a dead socket)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -71,3 +74,14 @@ def test_stack_logs_and_restart_fail_cleanly_without_an_engine() -> None:
         result = invoke(*args)
         assert result.returncode == 1 and "Traceback" not in result.stderr
         assert "Fix:" in " ".join(result.stderr.split())
+
+
+def test_tables_in_logs_are_not_cut_to_80_columns() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "mcp.list"],
+        cwd=REPO, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│ filesystem")]
+    assert len(rows) == 1 and "mcp-filesystem:latest" in rows[0], result.stdout

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from tasks.engine.verify import FAIL, SKIP, Verifier
+import pytest
+
+from tasks.engine import verify
+from tasks.engine.stack import ServiceStatus
+from tasks.engine.verify import FAIL, PASS, SKIP, Check, Verifier
 
 
 def _verifier(not_exercised: dict[str, str]) -> Verifier:
@@ -21,3 +25,21 @@ def test_a_service_the_profile_leaves_out_is_not_exercised_with_why() -> None:
     reason = "behind compose profile grafana (not enabled)"
     check = _verifier({"grafana": reason}).absent("monitoring", "nginx /grafana", "grafana")
     assert check.status == SKIP and check.detail == reason
+
+
+def test_a_service_that_fell_over_during_verification_fails_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    verifier = _verifier({})
+    verifier.running = {n: ServiceStatus(n, "running", "healthy") for n in ("db", "mcp", "web")}
+    verifier.client, verifier.network = None, "net"  # type: ignore[assignment]
+    after = {
+        "db": ServiceStatus("db", "exited", "unhealthy"),
+        "mcp": ServiceStatus("mcp", "running", "unhealthy"),
+        "web": ServiceStatus("web", "running", "none"),
+    }
+    monkeypatch.setattr(verify, "statuses", lambda client, network: after)
+    check = verifier.stayed_up()
+    assert check.status == FAIL and check.detail == "db is exited; mcp is unhealthy"
+    monkeypatch.setattr(verify, "statuses", lambda client, network: verifier.running)
+    assert verifier.stayed_up() == Check("stack", "every service stayed up", PASS, "3 services")

@@ -73,8 +73,10 @@ def bake_once(
         log.failure = log.failure or next(
             (x for x in reversed(lines) if x.startswith("ERROR")), "docker buildx bake failed"
         )
+        listener(log)
         return False
     log.complete()
+    listener(log)
     return True
 
 

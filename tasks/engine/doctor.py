@@ -132,7 +132,7 @@ def evaluate(facts: Facts) -> list[Row]:
         else Row(
             "NVIDIA runtime",
             "warn",
-            "no NVIDIA runtime on this host: k8s-plugin's GPU is not exercised",
+            "no NVIDIA runtime on this host: the GPU service's GPU is not exercised",
             "install the NVIDIA Container Toolkit (.devcontainer/docs/setup/gpu-setup.md)",
         )
     )

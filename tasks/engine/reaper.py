@@ -24,7 +24,7 @@ class Reaped:
 def stdio_containers(client: DockerClient) -> list[Reaped]:
     """Every container labelled as a stdio MCP server, running or not."""
     with engine_errors("listing MCP server containers"):
-        found = client.container.list(all=True, filters={"label": ROLE_LABEL})
+        found = client.container.list(all=True, filters=[("label", ROLE_LABEL)])
     return [
         Reaped(
             c.id[:12],

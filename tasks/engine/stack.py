@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from python_on_whales import Container, DockerClient
 from python_on_whales.exceptions import DockerException
+from python_on_whales.utils import run
 
 from tasks.engine.client import EngineError, engine_errors
 from tasks.model.stack import ENV_FILE, PROFILES_DIR, Stack
@@ -62,37 +65,44 @@ def compose_client(
     )
 
 
-def _status(container: Container, network: str) -> ServiceStatus:
-    state = container.state
-    health = state.health.status if state.health else "none"
-    networks = container.network_settings.networks or {}
-    ip = networks[network].ip_address if network in networks else ""
+def _status(inspected: dict[str, Any], network: str) -> ServiceStatus:
+    """A service's status from its container's `docker inspect` document."""
+    state = inspected["State"]
+    settings = inspected.get("NetworkSettings") or {}
+    ip = ((settings.get("Networks") or {}).get(network) or {}).get("IPAddress", "")
     ports = ", ".join(
         f"{b['HostIp']}:{b['HostPort']}->{port}"
-        for port, bindings in (container.network_settings.ports or {}).items()
+        for port, bindings in (settings.get("Ports") or {}).items()
         for b in (bindings or [])
     )
-    labels = container.config.labels or {}
-    name = labels.get("com.docker.compose.service", container.name)
+    labels = (inspected.get("Config") or {}).get("Labels") or {}
+    name = labels.get("com.docker.compose.service", str(inspected["Name"]).lstrip("/"))
+    health = (state.get("Health") or {}).get("Status", "none")
     return ServiceStatus(
-        name, str(state.status), str(health), str(ip or ""), ports, container=container.id
+        name, str(state["Status"]), str(health), ip, ports, container=inspected["Id"]
     )
 
 
 def statuses(client: DockerClient, network: str) -> dict[str, ServiceStatus]:
-    """Status of every container of the project (stopped ones included)."""
+    """Status of every container of the project (stopped ones included): one `compose ps` and
+    one `docker inspect` of all of them. A container removed in between (compose recreating
+    it) is left out of this round."""
     with engine_errors("docker compose ps"):
-        found = {}
-        for container in client.compose.ps(all=True):
-            status = _status(container, network)
-            found[status.service] = status
-        return found
+        ids = [container.id for container in client.compose.ps(all=True)]
+        if not ids:
+            return {}
+        try:
+            output = str(run([*client.client_config.docker_cmd, "inspect", *ids]))
+        except DockerException as error:
+            output = str(error.stdout or "[]")
+        inspected: list[dict[str, Any]] = json.loads(output)
+        return {status.service: status for status in (_status(d, network) for d in inspected)}
 
 
 def running_containers(client: DockerClient, project: str) -> list[Container]:
     """The running containers of compose project `project`."""
     with engine_errors(f"listing the containers of {project}"):
-        return client.container.list(filters={"label": f"com.docker.compose.project={project}"})
+        return client.container.list(filters=[("label", f"com.docker.compose.project={project}")])
 
 
 def up(client: DockerClient, services: list[str]) -> None:
@@ -133,6 +143,7 @@ def up_and_wait(
         on_tick,
         started,
         until=lambda: not worker.is_alive() and bool(failure),
+        starting=worker.is_alive,
     )
     worker.join(timeout=max(0.0, timeout - (time.monotonic() - started)))
     return result, failure[0] if failure else ""
@@ -146,9 +157,11 @@ def wait_healthy(
     on_tick: Callable[[dict[str, ServiceStatus]], None],
     started: float,
     until: Callable[[], bool] = lambda: False,
+    starting: Callable[[], bool] = lambda: False,
 ) -> dict[str, ServiceStatus]:
     """Poll until every service is ready or has failed (unhealthy, exited), `until()` holds, or
-    `timeout` passes."""
+    `timeout` passes. While `starting()` holds nothing counts as settled: a container stopped
+    before `up` still shows its old state until compose starts it again."""
     ready_at: dict[str, float] = {}
     while True:
         now = time.monotonic()
@@ -159,7 +172,7 @@ def wait_healthy(
                 ready_at.setdefault(name, now - started)
             status.seconds_to_healthy = ready_at.get(name)
         on_tick(result)
-        settled = all(s.ready or s.failed for s in result.values())
+        settled = not starting() and all(s.ready or s.failed for s in result.values())
         if settled or now - started > timeout or until():
             return result
         time.sleep(POLL_SECONDS)

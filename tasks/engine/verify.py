@@ -16,37 +16,11 @@ from python_on_whales.exceptions import DockerException
 
 from tasks.engine.stack import ServiceStatus, restart, statuses, wait_healthy
 from tasks.model.stack import Stack
+from tasks.model.verifyspec import Verify
 
 PASS, FAIL, SKIP = "pass", "fail", "not exercised"
-GIL_OFF = (
-    "import sys, sysconfig; sys.exit(0 if sysconfig.get_config_var('Py_GIL_DISABLED') == 1 "
-    "and not sys._is_gil_enabled() else 1)"
-)
-# Service -> command run inside it that proves it answers.
-PROBES: dict[str, list[str]] = {
-    "postgres-db": ["pg_isready", "-U", "postgres", "-h", "127.0.0.1"],
-    "mariadb": ["healthcheck.sh", "--connect", "--innodb_initialized"],
-    "postgres-mcp": ["/opt/postgres-mcp/bin/python", "/usr/local/lib/postgres-mcp-healthcheck.py"],
-    "mariadb-mcp": ["/opt/mariadb-mcp/bin/python", "/usr/local/lib/mariadb-mcp-healthcheck.py"],
-    "buildkit": ["buildctl", "--addr", "tcp://127.0.0.1:1234", "debug", "workers"],
-    "runner": ["sh", "-c", "grep -qs Runner.Listener /proc/[0-9]*/cmdline"],
-    "k8s-plugin": ["nvidia-smi", "-L"],
-    "python-experimental": ["python3", "-c", GIL_OFF],
-    "devcontainer": ["python3", "-c", GIL_OFF],
-    "nginx": ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1/health"],
-    "prometheus": ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9090/-/healthy"],
-    "grafana": ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:3000/api/health"],
-}
-REACH = {
-    "postgres-db": 5432,
-    "mariadb": 3306,
-    "postgres-mcp": 8000,
-    "mariadb-mcp": 8000,
-    "prometheus": 9090,
-    "nginx": 80,
-    "grafana": 3000,
-    "buildkit": 1234,
-}
+# Lists the GPUs a container sees (fails when nvidia-smi is missing or sees none).
+GPU_LIST = ["nvidia-smi", "-L"]
 # Messages that look fatal but are an orderly restart or shutdown.
 LOG_BENIGN = re.compile(
     r"terminating connection due to administrator command|"
@@ -107,8 +81,8 @@ class Verifier:
             if service not in self.running:
                 checks.append(self.absent("health", service, service))
                 continue
-            command = PROBES.get(service)
-            if command is None:
+            command = list(self.stack.compose.services[service].verify.probe)
+            if not command:
                 status = self.running[service]
                 ok = status.ready
                 checks.append(Check("health", service, PASS if ok else FAIL, status.health))
@@ -145,18 +119,22 @@ class Verifier:
                     f"{actual} (compose: {wanted})",
                 )
             )
-        origin = "devcontainer" if "devcontainer" in self.running else None
-        for target, port in REACH.items():
+        dev = self.stack.dev_service
+        origin = dev if dev in self.running else None
+        for target, spec in self.stack.compose.services.items():
+            port = spec.verify.port
+            if port is None:
+                continue
             if origin is None or target not in self.running:
-                missing = target if origin else "devcontainer"
-                checks.append(self.absent("network", f"devcontainer -> {target}", missing))
+                missing = target if origin else dev
+                checks.append(self.absent("network", f"{dev} -> {target}", missing))
                 continue
             code = f"import socket; socket.create_connection(('{target}', {port}), 5)"
             ok, detail = self.exec(origin, ["python3", "-c", code])
             checks.append(
                 Check(
                     "network",
-                    f"devcontainer -> {target}:{port}",
+                    f"{dev} -> {target}:{port}",
                     PASS if ok else FAIL,
                     detail or "connected",
                 )
@@ -182,48 +160,10 @@ class Verifier:
             except DockerException:
                 checks.append(Check("volumes", f"volume {volume.name}", FAIL, "missing"))
         token = secrets.token_hex(6)
-        databases: dict[str, tuple[list[str], list[str]]] = {
-            "postgres-db": (
-                [
-                    "psql",
-                    "-U",
-                    "postgres",
-                    "-d",
-                    "mcp",
-                    "-v",
-                    "ON_ERROR_STOP=1",
-                    "-c",
-                    "CREATE TABLE IF NOT EXISTS verify_persist (token text); "
-                    f"INSERT INTO verify_persist VALUES ('{token}');",
-                ],
-                [
-                    "psql",
-                    "-U",
-                    "postgres",
-                    "-d",
-                    "mcp",
-                    "-tA",
-                    "-c",
-                    f"SELECT count(*) FROM verify_persist WHERE token = '{token}';",
-                ],
-            ),
-            "mariadb": (
-                [
-                    "sh",
-                    "-c",
-                    'mariadb -uroot -p"$(cat /run/secrets/mariadb_root_password)" mcp -e '
-                    f'"CREATE TABLE IF NOT EXISTS verify_persist (token text); '
-                    f"INSERT INTO verify_persist VALUES ('{token}');\"",
-                ],
-                [
-                    "sh",
-                    "-c",
-                    'mariadb -uroot -p"$(cat /run/secrets/mariadb_root_password)" mcp -N '
-                    f"-e \"SELECT count(*) FROM verify_persist WHERE token = '{token}';\"",
-                ],
-            ),
-        }
-        for service, (write, read) in databases.items():
+        for service, spec in self.stack.compose.services.items():
+            if spec.verify.persist is None:
+                continue
+            write, read = spec.verify.persist.commands(token)
             if service not in self.running:
                 checks.append(self.absent("volumes", f"{service} data survives restart", service))
                 continue
@@ -234,7 +174,7 @@ class Verifier:
                     self.client, [service], self.network, 120, lambda rows: None, time.monotonic()
                 )
                 ok, detail = self.exec(service, read)
-                ok = ok and detail.strip() == "1"
+                ok = ok and detail.strip() == spec.verify.persist.expect
             checks.append(
                 Check(
                     "volumes",
@@ -246,27 +186,30 @@ class Verifier:
         return checks
 
     def gpu(self, has_nvidia_runtime: bool, static_violations: list[str]) -> list[Check]:
-        """10.6: only k8s-plugin reserves a GPU; at run time, the runtime is there or not."""
+        """10.6: only the GPU service reserves a GPU; at run time, the runtime is there or not;
+        the services declared `no-gpu` see none."""
+        gpu = self.stack.compose.gpu_service
         checks = [
             Check(
                 "gpu",
-                "only k8s-plugin reserves a GPU",
+                f"only {gpu or 'one service'} reserves a GPU",
                 FAIL if static_violations else PASS,
                 "; ".join(static_violations) or "compose reservations checked",
             )
         ]
-        if not has_nvidia_runtime:
-            checks.append(
-                Check("gpu", "k8s-plugin sees a GPU", SKIP, "no NVIDIA runtime on this host")
-            )
-        elif "k8s-plugin" not in self.running:
-            checks.append(self.absent("gpu", "k8s-plugin sees a GPU", "k8s-plugin"))
+        if gpu is None:
+            checks.append(Check("gpu", "a service sees a GPU", SKIP, "no service reserves one"))
+        elif not has_nvidia_runtime:
+            checks.append(Check("gpu", f"{gpu} sees a GPU", SKIP, "no NVIDIA runtime on this host"))
+        elif gpu not in self.running:
+            checks.append(self.absent("gpu", f"{gpu} sees a GPU", gpu))
         else:
-            ok, detail = self.exec("k8s-plugin", ["nvidia-smi", "-L"])
-            checks.append(Check("gpu", "k8s-plugin sees a GPU", PASS if ok else FAIL, detail))
-        for other in ("devcontainer", "postgres-db"):
-            if other in self.running:
-                ok, _ = self.exec(other, ["sh", "-c", "command -v nvidia-smi && nvidia-smi -L"])
+            ok, detail = self.exec(gpu, GPU_LIST)
+            checks.append(Check("gpu", f"{gpu} sees a GPU", PASS if ok else FAIL, detail))
+        for other, spec in self.stack.compose.services.items():
+            if spec.verify.no_gpu and other in self.running:
+                command = f"command -v {GPU_LIST[0]} && {' '.join(GPU_LIST)}"
+                ok, _ = self.exec(other, ["sh", "-c", command])
                 checks.append(
                     Check(
                         "gpu",
@@ -278,38 +221,63 @@ class Verifier:
         return checks
 
     def monitoring(self, http: Callable[[str], tuple[int, str]]) -> list[Check]:
-        """10.7: prometheus targets up, nginx routes to prometheus and grafana."""
-        if "prometheus" not in self.running:
-            return [self.absent("monitoring", "prometheus", "prometheus")]
+        """10.7: every scrape target up (services with `targets`), and each proxy route answers
+        (services with `routes`)."""
         checks = []
-        code, body = http("http://127.0.0.1:9090/api/v1/targets")
+        for name, spec in self.stack.compose.services.items():
+            if spec.verify.targets is not None:
+                if name not in self.running:
+                    return [self.absent("monitoring", name, name)]
+                checks += self._targets(name, spec.verify, http)
+        for name, spec in self.stack.compose.services.items():
+            if spec.verify.routes:
+                checks += self._routes(name, spec.verify, http)
+        return checks
+
+    def _targets(
+        self, name: str, spec: Verify, http: Callable[[str], tuple[int, str]]
+    ) -> list[Check]:
+        """The scrape targets `name` lists: up, or not exercised when only started by hand."""
+        by_hand = {
+            s.verify.exporter.job: (service, s.verify.exporter.start)
+            for service, s in self.stack.compose.services.items()
+            if s.verify.exporter is not None
+        }
+        checks = []
+        code, body = http(f"http://127.0.0.1:{self.published(name, str(spec.port))}{spec.targets}")
         targets = re.findall(r'"job":"([^"]+)".*?"health":"([a-z]+)"', body) if code == 200 else []
         for job, health in targets:
-            service = "devcontainer" if job == "mcp-exporter" else job
+            service, start = by_hand.get(job, (job, None))
             if health == "up":
                 checks.append(Check("monitoring", f"target {job}", PASS, "up"))
-            elif job == "mcp-exporter":
-                reason = "`invoke mcp.exporter --host 0.0.0.0` not running in the dev container"
+            elif start is not None:
+                where = "the dev container" if service == self.stack.dev_service else service
+                reason = f"`{start}` not running in {where}"
                 checks.append(Check("monitoring", f"target {job}", SKIP, reason))
             elif service not in self.running:
                 checks.append(self.absent("monitoring", f"target {job}", service))
             else:
                 checks.append(Check("monitoring", f"target {job}", FAIL, health))
         if not targets:
-            checks.append(Check("monitoring", "prometheus targets", FAIL, f"HTTP {code}"))
-        if "nginx" not in self.running:
-            checks.append(self.absent("monitoring", "nginx routes", "nginx"))
-            return checks
-        for route, service in (
-            ("/prometheus/-/healthy", "prometheus"),
-            ("/grafana/api/health", "grafana"),
-        ):
+            checks.append(Check("monitoring", f"{name} targets", FAIL, f"HTTP {code}"))
+        return checks
+
+    def _routes(
+        self, name: str, spec: Verify, http: Callable[[str], tuple[int, str]]
+    ) -> list[Check]:
+        """Each route of proxy `name`, through its published port, answers 200."""
+        if name not in self.running:
+            return [self.absent("monitoring", f"{name} routes", name)]
+        checks = []
+        for route, service in spec.routes.items():
             if service not in self.running:
-                checks.append(self.absent("monitoring", f"nginx {route}", service))
+                checks.append(self.absent("monitoring", f"{name} {route}", service))
                 continue
-            code, _ = http(f"http://127.0.0.1:{self.published('nginx', '80')}{route}")
+            code, _ = http(f"http://127.0.0.1:{self.published(name, str(spec.port))}{route}")
             checks.append(
-                Check("monitoring", f"nginx {route}", PASS if code == 200 else FAIL, f"HTTP {code}")
+                Check(
+                    "monitoring", f"{name} {route}", PASS if code == 200 else FAIL, f"HTTP {code}"
+                )
             )
         return checks
 
@@ -319,13 +287,16 @@ class Verifier:
         return match.group(1) if match else port
 
     def freethreading(self) -> list[Check]:
-        """10.8: the free-threaded images run with the GIL off."""
+        """10.8: the free-threaded images run with the GIL off (their probe proves it) and
+        PYTHON_GIL=0."""
         checks = []
-        for service in ("devcontainer", "python-experimental"):
+        for service, spec in self.stack.compose.services.items():
+            if not spec.verify.free_threaded:
+                continue
             if service not in self.running:
                 checks.append(self.absent("free-threading", service, service))
                 continue
-            ok, _ = self.exec(service, ["python3", "-c", GIL_OFF])
+            ok, _ = self.exec(service, list(spec.verify.probe))
             _, gil = self.exec(service, ["printenv", "PYTHON_GIL"])
             good = ok and gil.strip() == "0"
             checks.append(
@@ -339,6 +310,19 @@ class Verifier:
                 )
             )
         return checks
+
+    def stayed_up(self) -> Check:
+        """After the other checks: every service that ran when verification began still runs
+        and is healthy, so a service that fell over during the run is named."""
+        now = statuses(self.client, self.network)
+        down = [
+            f"{name} is {status.health if status.state == 'running' else status.state}"
+            for name in self.running
+            if not (status := now.get(name, ServiceStatus(name))).ready
+        ]
+        if down:
+            return Check("stack", "every service stayed up", FAIL, "; ".join(down))
+        return Check("stack", "every service stayed up", PASS, f"{len(self.running)} services")
 
     def logs(self) -> list[Check]:
         """Compose logs of the running services, scanned for fatal errors."""

@@ -69,7 +69,7 @@ class ImageProgress:
 
     @property
     def seconds(self) -> float:
-        """Wall time from the first to the last line about this image."""
+        """Wall time from the first to the last progress line about this image's own steps."""
         if self.started is None or self.finished is None:
             return 0.0
         return self.finished - self.started
@@ -109,9 +109,10 @@ class BuildLog:
         self.failure = ""
 
     def complete(self) -> None:
-        """The current bake succeeded: every one of its targets is finished."""
+        """The current bake succeeded: every one of its targets is finished (their times stay
+        those of their own last step)."""
         for name in self.targets:
-            self.image(name).completed = True
+            self.images.setdefault(name, ImageProgress(name)).completed = True
 
     def feed(self, line: str) -> None:
         """Take one output line."""

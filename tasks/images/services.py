@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tasks.images.plan import build_plan
+from tasks.images.tiers import MAX_TIER, TIER_LABEL
 from tasks.model.stack import Stack
-
-TIER_LABEL = "dev.mcp-cluster.tier"
-MAX_TIER = 4
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.model.errors import StackError
-from tasks.model.schemas import CLIENTS, validate
+from tasks.model.schemas import CLIENTS, DEVCONTAINER, validate
 from tasks.model.source import Document, load_jsonc
 
 # Where each client reads its servers from.
@@ -53,8 +53,8 @@ class ClientConfig:
 
 
 _SHAPE_FIX = {
-    "devcontainer": "see the Dev Containers reference; servers go under "
-    "customizations.vscode.mcp.servers as {NAME: {command, args}}",
+    "devcontainer": "see https://containers.dev/implementors/json_reference/; MCP servers go "
+    "under customizations.vscode.mcp.servers as {NAME: {command, args}}",
     "vscode": 'write {"servers": {NAME: {"type": "stdio", "command": ..., "args": [...]}}}',
     "portable": 'write {"mcpServers": {NAME: {"command": ..., "args": [...]}}}',
 }
@@ -64,11 +64,23 @@ def load_client_config(path: Path, kind: str) -> ClientConfig:
     """Load a client config (JSONC): the servers at its kind's key, and any written under keys
     the client ignores (so their mistakes can be reported too)."""
     doc = load_jsonc(path, f"{kind} MCP config")
-    validate(doc, doc.data, CLIENTS, _SHAPE_FIX[kind], definition=kind)
+    if kind == "devcontainer":
+        validate(doc, _without_misplaced(doc.data, kind), DEVCONTAINER, _SHAPE_FIX[kind])
+    else:
+        validate(doc, doc.data, CLIENTS, _SHAPE_FIX[kind], definition=kind)
     misplaced: dict[str, StdioServer] = {}
     for keys in MISPLACED_KEYS[kind]:
         misplaced.update(_servers(doc, keys))
     return ClientConfig(kind, path, doc, _servers(doc, SERVER_KEYS[kind]), misplaced)
+
+
+def _without_misplaced(data: Any, kind: str) -> Any:
+    """`data` without the top-level keys where servers are often written by mistake: rule
+    MCP001 names those with where they belong, so the schema does not refuse them first."""
+    if not isinstance(data, dict):
+        return data
+    misplaced = {keys[0] for keys in MISPLACED_KEYS[kind] if len(keys) == 1}
+    return {key: value for key, value in data.items() if key not in misplaced}
 
 
 def _servers(doc: Document, keys: tuple[str, ...]) -> dict[str, StdioServer]:

@@ -13,6 +13,8 @@ from tasks.model.errors import StackError
 from tasks.model.interpolate import InterpolationError, Interpolator
 from tasks.model.schemas import COMPOSE, validate
 from tasks.model.source import Document, KeyPath, load_yaml
+from tasks.model.verifyspec import KEY as VERIFY_KEY
+from tasks.model.verifyspec import Verify, parse_verify
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class Service:
     command: tuple[str, ...]
     user: str | None
     raw: dict[str, Any] = field(repr=False)
+    verify: Verify = field(default_factory=Verify)
 
     @property
     def gpu_devices(self) -> list[dict[str, Any]]:
@@ -120,6 +123,12 @@ class Service:
             for d in self.devices
             if "gpu" in (d.get("capabilities") or []) or d.get("driver") == "nvidia"
         ]
+
+    @property
+    def reserves_gpu(self) -> bool:
+        """True when the service asks for a GPU: a device reservation with capability `gpu`
+        (or the nvidia driver), or a `gpus:` key."""
+        return bool(self.gpu_devices or self.raw.get("gpus"))
 
     def mounts_docker_socket(self) -> bool:
         """True when the Docker socket is bind-mounted."""
@@ -176,6 +185,12 @@ class ComposeFile:
         """Names `docker run --network` can use once the stack is up."""
         return {network.name for network in self.networks.values()}
 
+    @property
+    def gpu_service(self) -> str | None:
+        """The service that holds the GPU: the first one that reserves a GPU (any later one
+        is a finding of rule CMP008); None when no service does."""
+        return next((s.name for s in self.services.values() if s.reserves_gpu), None)
+
 
 def load_compose(path: Path, env: Mapping[str, str]) -> ComposeFile:
     """Load, interpolate and type a compose file; raise `StackError` on malformed input."""
@@ -200,6 +215,7 @@ def load_compose(path: Path, env: Mapping[str, str]) -> ComposeFile:
     services = {
         name: _service(name, spec or {}, path.parent, doc) for name, spec in services_raw.items()
     }
+    _check_routes(services, doc)
     volumes = {
         key: Volume(
             key,
@@ -331,7 +347,23 @@ def _service(name: str, spec: dict[str, Any], folder: Path, doc: Document) -> Se
         command=tuple(command.split() if isinstance(command, str) else map(str, command)),
         user=str(spec["user"]) if spec.get("user") is not None else None,
         raw=spec,
+        verify=parse_verify(spec.get(VERIFY_KEY), name, doc),
     )
+
+
+def _check_routes(services: Mapping[str, Service], doc: Document) -> None:
+    """Every `x-verify` route leads to a service of this file."""
+    for name, service in services.items():
+        for route, target in service.verify.routes.items():
+            if target not in services:
+                keys = ("services", name, VERIFY_KEY, "routes", route)
+                raise StackError(
+                    doc.path,
+                    f"route {route} leads to {target!r}, which is not a service of this file",
+                    f"name one of: {', '.join(services)}",
+                    line=doc.line_of(*keys),
+                    key=".".join(keys),
+                )
 
 
 def parse_build(raw: Any, folder: Path) -> Build | None:

@@ -50,6 +50,8 @@ class ProbeCall:
     tool: str
     arguments: dict[str, Any]
     expect: str = ""
+    docker_args: tuple[str, ...] = ()
+    server_args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,12 +127,28 @@ def load_manifest(path: Path, env: Mapping[str, str]) -> McpManifest:
         labels={str(k): str(v) for k, v in data.get("labels", {}).items()},
         service=data.get("service"),
         probe=ProbeCall(
-            probe["tool"], dict(probe.get("arguments", {})), str(probe.get("expect", ""))
+            probe["tool"],
+            dict(probe.get("arguments", {})),
+            str(probe.get("expect", "")),
+            tuple(probe.get("docker_args", ())),
+            tuple(probe.get("server_args", ())),
         )
         if probe
         else None,
         hardening_exceptions={str(k): str(v) for k, v in data.get("hardening", {}).items()},
     )
+
+
+def load_manifests(folder: Path, env: Mapping[str, str]) -> dict[str, McpManifest]:
+    """Every server's manifest under a `.devcontainer` folder (`mcp/<name>/config/<name>.yml`),
+    by server name, in folder order."""
+    manifests: dict[str, McpManifest] = {}
+    for server in sorted(p for p in (folder / "mcp").glob("*") if p.is_dir()):
+        path = server / "config" / f"{server.name}.yml"
+        if path.is_file():
+            manifest = load_manifest(path, env)
+            manifests[manifest.name] = manifest
+    return manifests
 
 
 def _resolve(value: Any, interpolator: Interpolator) -> Any:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import json5
 import yaml
 
+from tasks.model import jsonc
 from tasks.model.errors import StackError
 
 KeyPath = tuple[str | int, ...]
@@ -146,21 +145,17 @@ def _walk_yaml(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int]) -> Non
             _walk_yaml(item, (*path, index), lines)
 
 
-_JSON5_ERROR = re.compile(r"<string>:(?P<line>\d+) (?P<problem>.*)")
-
-
 def load_jsonc(path: Path, what: str = "JSONC file") -> Document:
     """Parse JSON with comments and trailing commas; errors name the line."""
     text = read_text(path, what)
     try:
-        data = json5.loads(text)
-    except ValueError as error:
-        match = _JSON5_ERROR.match(str(error))
+        data = jsonc.loads(text)
+    except jsonc.JsoncError as error:
         raise StackError(
             path,
-            f"invalid JSONC: {match.group('problem') if match else error}",
+            f"invalid JSONC: {error.problem}",
             "fix the JSON syntax (commas, quotes, brackets); comments and trailing commas are fine",
-            line=int(match.group("line")) if match else None,
+            line=error.line,
         ) from None
     lines: dict[KeyPath, int] = {}
     _walk_json(data, (), text.splitlines(), 0, lines)

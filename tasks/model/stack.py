@@ -12,7 +12,7 @@ from tasks.model.docs import DocFile, load_doc
 from tasks.model.envfile import EnvFile, load_env_file, parse_env_text
 from tasks.model.errors import StackError
 from tasks.model.localenv import PROFILE_KEY, block_values
-from tasks.model.manifest import McpManifest, load_manifest
+from tasks.model.manifest import McpManifest, load_manifests
 from tasks.model.versions import VERSIONS_FILE, Versions, load_versions
 
 ENV_FILE = "devcontainer.env"
@@ -62,6 +62,12 @@ class Stack:
     references: tuple[Reference, ...] = field(default=())
     versions: Versions | None = None
     profile: str | None = None
+
+    @property
+    def dev_service(self) -> str:
+        """The compose service VS Code attaches to (devcontainer.json's `service`)."""
+        data = self.devcontainer.doc.data
+        return str((data.get("service") if isinstance(data, dict) else None) or "devcontainer")
 
     def dockerfile_for(self, path: Path | None) -> Dockerfile | None:
         """The parsed Dockerfile at `path`, if it exists."""
@@ -149,7 +155,7 @@ def load_stack(root: Path, profile: str | None = None) -> Stack:
     variables = interpolation_env(folder, profile)
     compose = load_compose(compose_path, variables)
     references += _compose_references(compose)
-    manifests = _manifests(folder, variables)
+    manifests = load_manifests(folder, variables)
     for manifest in manifests.values():
         if manifest.build is not None:
             references.append(
@@ -302,13 +308,3 @@ def _compose_references(compose: ComposeFile) -> list[Reference]:
                     )
                 )
     return refs
-
-
-def _manifests(folder: Path, env: dict[str, str]) -> dict[str, McpManifest]:
-    manifests: dict[str, McpManifest] = {}
-    for server in sorted(p for p in (folder / "mcp").glob("*") if p.is_dir()):
-        path = server / "config" / f"{server.name}.yml"
-        if path.is_file():
-            manifest = load_manifest(path, env)
-            manifests[manifest.name] = manifest
-    return manifests

@@ -1,4 +1,7 @@
-"""`.devcontainer/versions.json`: each free-threaded image's CPython pin, per image profile."""
+"""`.devcontainer/versions.json`: each free-threaded image's CPython pin, per image profile.
+
+Its shape is `tasks/schemas/versions.schema.json`; rule VER002 checks what a schema cannot, that
+each tarball is the release it is pinned as."""
 
 from __future__ import annotations
 
@@ -9,11 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from tasks.model.errors import StackError
+from tasks.model.schemas import VERSIONS, load_schema, validate
+from tasks.model.source import Document, load_jsonc, read_text
 
 VERSIONS_FILE = "versions.json"
-PROFILES = ("online", "offline")
-VERSION_SHAPE = re.compile(r"3\.\d+\.\d+(?:(?:a|b|rc)\d+)?")
-SHA256_SHAPE = re.compile(r"[0-9a-f]{64}")
+_DEFS: dict[str, Any] = load_schema(VERSIONS)["$defs"]
+PROFILES: tuple[str, ...] = tuple(_DEFS["pins"]["required"])
+VERSION_SHAPE = re.compile(_DEFS["version"]["pattern"])
+SHA256_SHAPE = re.compile(_DEFS["sha256"]["pattern"])
 _FIX = "edit .devcontainer/versions.json, or use `invoke python.pin VERSION --sha256 HEX`"
 
 
@@ -94,60 +100,47 @@ class Versions:
 
 
 def check_pin(path: Path, key: str, data: object) -> Pin:
-    """A pin from its JSON form, or a `StackError` naming the key and the fix."""
-    if not isinstance(data, dict):
-        raise StackError(
-            path, "a pin must be an object with version, url and sha256", _FIX, key=key
-        )
-    fields = {name: data.get(name) for name in ("version", "url", "sha256")}
-    for name, value in fields.items():
-        if not isinstance(value, str) or not value:
-            raise StackError(path, f"{name} is missing or not a string", _FIX, key=f"{key}.{name}")
-    pin = Pin(str(fields["version"]), str(fields["url"]), str(fields["sha256"]))
-    if not VERSION_SHAPE.fullmatch(pin.version):
-        raise StackError(
-            path,
-            f"version {pin.version!r} is not a CPython release like 3.14.6 or 3.15.0b3",
-            _FIX,
-            key=f"{key}.version",
-        )
-    if not SHA256_SHAPE.fullmatch(pin.sha256):
-        raise StackError(path, "sha256 must be 64 lowercase hex digits", _FIX, key=f"{key}.sha256")
-    if not re.match(r"https?://[^\s/]+/\S+$", pin.url):
-        raise StackError(path, f"url {pin.url!r} is not an http(s) URL", _FIX, key=f"{key}.url")
-    return pin
+    """A pin from its JSON form, or a `StackError` naming `key` (where the pin came from, such
+    as a command-line option), the field and the fix."""
+    try:
+        validate(Document(path, data), data, VERSIONS, _FIX, definition="pin")
+    except StackError as error:
+        where = f"{key}.{error.key}" if error.key else key
+        raise StackError(path, error.problem, error.fix, key=where) from None
+    return _pin(data)
 
 
-def _image(path: Path, name: str, entry: object) -> ImagePython:
-    key = f"cpython.{name}"
-    if not isinstance(entry, dict) or not isinstance(entry.get("pins"), dict):
-        raise StackError(path, "an image needs variables, dockerfile and pins", _FIX, key=key)
-    variables, dockerfile = entry.get("variables"), entry.get("dockerfile")
-    if not isinstance(variables, str) or not re.fullmatch(r"[A-Z][A-Z0-9_]*", variables):
+def _pin(data: Any) -> Pin:
+    return Pin(data["version"], data["url"], data["sha256"])
+
+
+def _read(path: Path) -> Document:
+    """versions.json with the line of every key. Plain JSON only: `invoke python.pin` rewrites
+    it, and would drop comments."""
+    if not path.is_file():
+        raise StackError(path, "versions file not found", "restore it from git")
+    try:
+        json.loads(read_text(path, "versions file"))
+    except json.JSONDecodeError as error:
         raise StackError(
-            path, "variables must be a prefix like PYTHON", _FIX, key=f"{key}.variables"
-        )
-    if not isinstance(dockerfile, str) or not dockerfile:
-        raise StackError(path, "dockerfile is missing", _FIX, key=f"{key}.dockerfile")
-    missing = [p for p in PROFILES if p not in entry["pins"]]
-    if missing:
-        raise StackError(path, f"no pin for profile {missing[0]}", _FIX, key=f"{key}.pins")
-    pins = {p: check_pin(path, f"{key}.pins.{p}", entry["pins"][p]) for p in PROFILES}
-    return ImagePython(name, variables, dockerfile, pins)
+            path, f"not valid JSON ({error.msg})", "fix the JSON syntax", line=error.lineno
+        ) from None
+    return load_jsonc(path, "versions file")
 
 
 def load_versions(path: Path) -> Versions:
-    """Read and validate versions.json; every problem is one `StackError`."""
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise StackError(path, "versions file not found", "restore it from git") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        line = getattr(error, "lineno", None)
-        raise StackError(
-            path, f"not valid JSON ({error})", "fix the JSON syntax", line=line
-        ) from None
-    images = raw.get("cpython") if isinstance(raw, dict) else None
-    if not isinstance(images, dict) or not images:
-        raise StackError(path, "no `cpython` object of images", _FIX, key="cpython")
-    return Versions(path, {n: _image(path, n, e) for n, e in images.items()}, raw)
+    """Read versions.json and validate it against its schema; every problem is one `StackError`
+    naming the line and key."""
+    doc = _read(path)
+    validate(doc, doc.data, VERSIONS, _FIX)
+    raw: dict[str, Any] = doc.data
+    images = {
+        name: ImagePython(
+            name,
+            entry["variables"],
+            entry["dockerfile"],
+            {profile: _pin(entry["pins"][profile]) for profile in PROFILES},
+        )
+        for name, entry in raw["cpython"].items()
+    }
+    return Versions(path, images, raw)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+from tasks.model.manifest import McpManifest, load_manifests
+from tasks.model.stack import interpolation_env
 from tasks.phases import legacy
 from tasks.phases.checks import (
     RecognizeLayout,
@@ -14,6 +17,7 @@ from tasks.phases.checks import (
     VerifyStack,
 )
 from tasks.phases.steps import ComposeFile, CopyFiles, EnvFile, Folders, JsonKeys, MoveService, Step
+from tasks.servers.generate import stdio_manifests
 
 DC = ".devcontainer"
 DEVCONTAINER_JSON = f"{DC}/devcontainer.json"
@@ -36,14 +40,23 @@ class Phase:
             step.phase = self.number
 
 
-def _servers(file: str, *prefix: str) -> JsonKeys:
-    keys = tuple((*prefix, name) for name in legacy.STDIO_SERVERS)
+def stdio_servers(template: Path) -> list[McpManifest]:
+    """Plan 5: the stdio servers, from the template's manifests (`mcp/<name>/config/`)."""
+    folder = template / DC
+    return stdio_manifests(load_manifests(folder, interpolation_env(folder)).values())
+
+
+def _servers(file: str, names: list[str], *prefix: str) -> JsonKeys:
+    keys = tuple((*prefix, name) for name in names)
     return JsonKeys(f"add the stdio servers to {file}", file, keys)
 
 
-def build_phases() -> dict[int, Phase]:
-    """Phases 1 to 11 (phase 12 measures, see tasks.perf)."""
-    mcp = tuple(f"{DC}/mcp/{name}/" for name in legacy.STDIO_SERVERS)
+def build_phases(template: Path) -> dict[int, Phase]:
+    """Phases 1 to 11 of the repository `template` converges to (phase 12 measures, see
+    tasks.perf); bad manifests in the template raise `StackError`."""
+    servers = stdio_servers(template)
+    names = [m.name for m in servers]
+    mcp = tuple(f"{DC}/mcp/{m.folder_name}/" for m in servers)
     phases = [
         Phase(1, "Research & validation", None, (RecognizeLayout(),)),
         Phase(
@@ -107,14 +120,11 @@ def build_phases() -> dict[int, Phase]:
                 JsonKeys(
                     "add the stdio servers to devcontainer.json",
                     DEVCONTAINER_JSON,
-                    tuple(
-                        ("customizations", "vscode", "mcp", "servers", name)
-                        for name in legacy.STDIO_SERVERS
-                    ),
+                    tuple(("customizations", "vscode", "mcp", "servers", name) for name in names),
                     (("mcpServers",),),
                 ),
-                _servers(".vscode/mcp.json", "servers"),
-                _servers(".mcp.json", "mcpServers"),
+                _servers(".vscode/mcp.json", names, "servers"),
+                _servers(".mcp.json", names, "mcpServers"),
             ),
         ),
         Phase(
@@ -124,8 +134,10 @@ def build_phases() -> dict[int, Phase]:
             (
                 ComposeFile("rewrite the compose file", (COMPOSE,)),
                 CopyFiles(
-                    "update postgres, mariadb and the GPU-enabled k8s-plugin",
-                    tuple(f"{DC}/containers/{n}/" for n in ("postgres", "mariadb", "k8s-plugin")),
+                    "update the containers moved from the legacy layout (databases, GPU)",
+                    tuple(
+                        f"{t}/" for t in legacy.MOVES.values() if t.startswith(f"{DC}/containers/")
+                    ),
                 ),
                 CopyFiles("add the offline profile", (f"{DC}/offline/", f"{DC}/profiles/")),
             ),

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 LEGACY_ROOT = ".github/services"
-STDIO_SERVERS = ("fetch", "filesystem", "git", "github", "memory")
-"""Plan 2.2: stdio servers, moved to .devcontainer/mcp/ and out of compose."""
 MOVES = {
-    **{name: f".devcontainer/mcp/{name}" for name in STDIO_SERVERS},
-    "python-experimental": ".devcontainer/mcp/python-experimental",
-    "k8s-plugin": ".devcontainer/containers/k8s-plugin",
-    "mariadb": ".devcontainer/containers/mariadb",
-    "postgres": ".devcontainer/containers/postgres",
+    **{
+        name: f".devcontainer/mcp/{name}"
+        for name in ("fetch", "filesystem", "git", "github", "memory", "python-experimental")
+    },
+    **{name: f".devcontainer/containers/{name}" for name in ("k8s-plugin", "mariadb", "postgres")},
 }
-"""Plan 2.2 and 2.3: `.github/services/<name>/` -> its new folder."""
+"""Plan 2.2 and 2.3: the legacy layout's `.github/services/<name>/` folders -> their new homes.
+A fact about the old repository; the servers of the new one are their manifests."""
 FOLDERS = (
     *MOVES.values(),
     ".devcontainer/containers/buildx",

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-import json5
 import yaml
 
+from tasks.model import jsonc
 from tasks.model.errors import StackError
 from tasks.phases import legacy
 from tasks.phases.envmerge import merge_env
@@ -195,10 +195,10 @@ class JsonKeys(Step):
             wanted = template
         else:
             wanted = old = current.decode("utf-8")
-            values = json5.loads(template)
+            values = jsonc.loads(template)
             try:
-                json5.loads(old)
-            except ValueError as error:
+                jsonc.loads(old)
+            except jsonc.JsoncError as error:
                 raise StackError(
                     ws.root / self.path, f"is not valid JSONC: {error}", "fix the syntax"
                 ) from None
@@ -208,7 +208,7 @@ class JsonKeys(Step):
                 value = values
                 for key in keys:
                     value = value[key]
-                if _lookup(json5.loads(wanted), keys) != value:
+                if _lookup(jsonc.loads(wanted), keys) != value:
                     wanted = set_value(wanted, keys, value)
             if wanted == old:
                 return []

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from tasks.model.compose import Service
 from tasks.model.stack import Stack
 from tasks.rules.context import (
-    GPU_SERVICES,
     effective_env,
     image_family,
     image_tag,
@@ -246,17 +245,28 @@ def address_variables(stack: Stack) -> Iterator[Hit]:
 
 @rule("CMP008", "GPU reserved or exposed outside the GPU service", Severity.ERROR)
 def gpu_isolation(stack: Stack) -> Iterator[Hit]:
-    """Only k8s-plugin reserves an NVIDIA device; no other container sees NVIDIA variables."""
+    """One service holds the GPU, the first that reserves one (a `deploy` device reservation
+    or `gpus:`); no other reserves one, uses the nvidia runtime or sees NVIDIA variables."""
+    gpu = stack.compose.gpu_service
     for service in stack.compose.services.values():
-        allowed = service.name in GPU_SERVICES
+        allowed = service.name == gpu
+        fix = f"reserve GPUs only for {gpu}, the GPU service (the first that reserves one)"
         for device in service.devices:
             if not allowed and device in service.gpu_devices:
                 yield Hit(
                     stack.compose.path,
                     _where(stack, service, "deploy"),
                     f"service {service.name} reserves a GPU",
-                    f"reserve GPUs only for {', '.join(sorted(GPU_SERVICES))}",
+                    fix,
                 )
+        if not allowed and service.raw.get("gpus"):
+            yield Hit(
+                stack.compose.path,
+                _where(stack, service, "gpus"),
+                f"service {service.name} reserves a GPU (gpus:)",
+                fix,
+            )
+        for device in service.devices:
             if "capabilities" not in device:
                 yield Hit(
                     stack.compose.path,

@@ -14,7 +14,6 @@ from tasks.model.dockerrun import DockerRun, parse_docker_run
 from tasks.model.manifest import McpManifest
 from tasks.model.stack import Stack
 
-GPU_SERVICES = frozenset({"k8s-plugin"})
 BUILTIN_NETWORKS = frozenset({"bridge", "host", "none", "default"})
 _SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY)", re.I)
 _NOT_SECRET = re.compile(r"(_FILE|_PATH|_URL|_ID|_INPUT|_NAME)$", re.I)

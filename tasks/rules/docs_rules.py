@@ -1,4 +1,5 @@
-"""Documentation: short files, working links, every service and server documented."""
+"""Documentation: short files, working links, every service and server documented, and the
+MCP servers table generated from the manifests."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import Iterator
 from tasks.model.docs import MAX_LINES
 from tasks.model.stack import Stack
 from tasks.rules.registry import Hit, Severity, rule
+from tasks.servers.docstable import BEGIN, END, UNTERMINATED, Block, blocks
+from tasks.servers.generate import stdio_manifests
 
 
 @rule("DOC001", f"Markdown file longer than {MAX_LINES} lines", Severity.ERROR)
@@ -64,3 +67,49 @@ def coverage(stack: Stack) -> Iterator[Hit]:
                 f"server {manifest.name} is not mentioned in docs/",
                 "describe it in docs/services/mcp-servers-reference.md",
             )
+
+
+@rule("DOC004", "MCP servers table differs from the manifests", Severity.ERROR)
+def server_table(stack: Stack) -> Iterator[Hit]:
+    """The docs' table of MCP servers is generated from the manifests: a missing, extra or
+    stale row fails, and so does a docs folder without the table."""
+    found = blocks(stack)
+    for block in found:
+        if not block.terminated:
+            yield Hit(
+                block.doc.path,
+                block.line,
+                UNTERMINATED,
+                f"put {END} on its own line after the table",
+            )
+        elif block.current != block.wanted:
+            yield Hit(
+                block.doc.path,
+                block.line,
+                f"the MCP servers table differs from the manifests ({_difference(block)})",
+                "run `invoke mcp.config` (edit the manifest, not the table)",
+            )
+    if not found and stdio_manifests(stack.manifests.values()):
+        yield Hit(
+            stack.folder / "docs",
+            None,
+            "no doc in docs/ holds the generated MCP servers table",
+            f"put the lines `{BEGIN} -->` and `{END}` in docs/services/mcp-servers-reference.md "
+            "and run `invoke mcp.config`",
+        )
+
+
+def _difference(block: Block) -> str:
+    """Which servers' rows are missing or stale, and which are extra."""
+
+    def server(row: str) -> str:
+        return row.strip("| ").split(" |", 1)[0].split("](", 1)[0].lstrip("[")
+
+    missing = [server(r) for r in block.wanted if r not in block.current]
+    extra = [server(r) for r in block.current if r not in block.wanted]
+    parts = [
+        f"{label}: {', '.join(names)}"
+        for label, names in (("missing or stale", missing), ("not generated", extra))
+        if names
+    ]
+    return "; ".join(parts) or "rows out of order"

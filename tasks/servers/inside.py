@@ -28,7 +28,7 @@ def remote_settings(stack: Stack) -> Remote:
     data: Any = stack.devcontainer.doc.data if isinstance(stack.devcontainer.doc.data, dict) else {}
     remote_env = data.get("remoteEnv") if isinstance(data.get("remoteEnv"), dict) else {}
     return Remote(
-        str(data.get("service") or "devcontainer"),
+        stack.dev_service,
         str(data.get("remoteUser") or data.get("containerUser") or "root"),
         str(data.get("workspaceFolder") or "/"),
         {str(k): substitute(str(v), stack.root) for k, v in remote_env.items()},

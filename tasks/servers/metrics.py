@@ -1,8 +1,10 @@
-"""Prometheus text exposition of MCP probe results."""
+"""Prometheus text exposition of MCP probe results, and the handler that serves it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 from tasks.servers.probe import ProbeResult
 
@@ -32,3 +34,22 @@ def render(results: Iterable[ProbeResult]) -> str:
     for name, (kind, text) in _HELP.items():
         lines += [f"# HELP {name} {text}", f"# TYPE {name} {kind}", *rows[name]]
     return "\n".join(lines) + "\n"
+
+
+class MetricsHandler(BaseHTTPRequestHandler):
+    """Serves the latest metrics text (`MetricsHandler.text`) at /metrics."""
+
+    text = ""
+
+    def do_GET(self) -> None:
+        """Answer with the text, or 404 for any other path."""
+        body = self.text.encode()
+        self.send_response(200 if self.path == "/metrics" else 404)
+        self.send_header("Content-Type", "text/plain; version=0.0.4")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Log nothing: a scrape every few seconds is not news."""
+        return

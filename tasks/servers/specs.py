@@ -63,19 +63,14 @@ def harmless_call(manifest: McpManifest, page_url: str) -> ProbeCall | None:
     return ProbeCall(manifest.probe.tool, arguments, manifest.probe.expect)
 
 
-def reaches_loopback(manifest: McpManifest) -> bool:
-    """True when the server's probe fetches the page served on the host's 127.0.0.1."""
-    return manifest.probe is not None and PAGE_VARIABLE in manifest.probe.arguments.values()
-
-
-def _fetch_reaches_loopback(command: str, args: list[str]) -> list[str]:
-    """The fetch server's command, able to reach a page on the host's 127.0.0.1: host network
-    and private addresses allowed (the probe reports that it did this)."""
+def _probe_launch(command: str, args: list[str], probe: ProbeCall) -> list[str]:
+    """The server's `docker run` arguments with the manifest's probe-only additions: options
+    before the image, server arguments at the end."""
     run = parse_docker_run(command, args)
     if run is None:
         return args
     image_at = len(args) - len(run.args) - 1
-    return [*args[:image_at], "--network", "host", *args[image_at:], "--allow-private-ips"]
+    return [*args[:image_at], *probe.docker_args, *args[image_at:], *probe.server_args]
 
 
 def probe_specs(
@@ -97,8 +92,8 @@ def probe_specs(
             skipped.append(Skipped(manifest.name, f"{', '.join(missing)} is not set"))
             continue
         args = [substitute(a, workspace) for a in server.args]
-        if reaches_loopback(manifest):
-            args = _fetch_reaches_loopback(server.command, args)
+        if manifest.probe is not None:
+            args = _probe_launch(server.command, args, manifest.probe)
         env = {k: substitute(v, workspace) for k, v in server.env.items()}
         specs.append(
             ProbeSpec(

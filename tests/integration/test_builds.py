@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.clirun import invoke, invoke_json
@@ -25,9 +27,13 @@ def test_failing_image_fails_alone(tiny: TinyStack) -> None:
 
 def test_failure_output_for_people(tiny: TinyStack) -> None:
     tiny.break_image("gamma")
-    result = invoke("build.all", "--root", str(tiny.root))
+    result = invoke("build.all", "--parallel", "--root", str(tiny.root))
     assert result.returncode == 1
     assert "failed" in result.stdout and "deliberate failure" in result.stdout
+    lines = result.stdout.splitlines()  # not a terminal: plain progress lines, for logs
+    assert {"alpha: started", "gamma: started"} <= set(lines)
+    assert any(line.startswith("gamma: failed after ") for line in lines)
+    assert any(re.match(r"alpha: (built|cached) in [0-9.]+ s \(\d/\d steps", x) for x in lines)
 
 
 def test_parallel_and_sequential_build_the_same_images(tiny: TinyStack) -> None:

@@ -46,7 +46,13 @@ def sick_stack(tmp_path: Path, seeded: None) -> Iterator[Path]:
     }
     (folder / "docker-compose.mcp.yml").write_text(yaml.safe_dump(compose))
     (folder / "devcontainer.json").write_text(
-        json.dumps({"dockerComposeFile": ["docker-compose.mcp.yml"], "service": "good"})
+        json.dumps(
+            {
+                "dockerComposeFile": ["docker-compose.mcp.yml"],
+                "service": "good",
+                "workspaceFolder": "/workspaces/sick",
+            }
+        )
     )
     (folder / "devcontainer.env").write_text("")
     yield tmp_path

@@ -38,7 +38,13 @@ class TinyStack:
             yaml.safe_dump({"name": self.prefix, "services": services})
         )
         (self.folder / "devcontainer.json").write_text(
-            json.dumps({"dockerComposeFile": ["docker-compose.mcp.yml"], "service": "alpha"})
+            json.dumps(
+                {
+                    "dockerComposeFile": ["docker-compose.mcp.yml"],
+                    "service": "alpha",
+                    "workspaceFolder": "/workspaces/tiny",
+                }
+            )
         )
         (self.folder / "profiles").mkdir()
         (self.folder / "profiles/offline.env").write_text(f"DEBIAN_BASE_IMAGE={BASE}\n")

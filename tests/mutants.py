@@ -1,0 +1,325 @@
+"""Mutation testing of the core with mutmut, for `nox -s mutants` (run from the repository root).
+
+    python -m tests.mutants run GROUP...       mutate GROUP, run the unit tier against each mutant
+    python -m tests.mutants run --sample N [--seed S] GROUP...   N mutants of each group only
+    python -m tests.mutants report [GROUP...]  score per module and group, surviving mutants
+    python -m tests.mutants mutmut ARGS...     any mutmut command (show NAME, results, browse)
+
+mutmut (configured in pyproject's [tool.mutmut]) copies the repository into `mutants/`, rewrites
+each function of the mutated modules into a trampoline and runs, for each mutant, the unit tests
+that called that function in-process. It leaves decorated functions alone; here the decorators
+that only register a function or wrap it without keeping state (`@rule(...)`, `@property`,
+`@cached_property`, `@contextmanager`) are kept on the trampoline, so the rules are mutated too.
+
+A mutant that no test could kill because no behaviour differs is listed, with the reason, in
+tests/mutants-equivalent.txt; the report leaves those out of the score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+EQUIVALENT = Path(__file__).with_name("mutants-equivalent.txt")
+# Module group -> the path its modules live under (a folder or one file).
+GROUPS = {
+    "rules": "tasks/rules",
+    "model": "tasks/model",
+    "report": "tasks/report.py",
+    "jsonc_edit": "tasks/servers/jsonc_edit.py",
+    "phases": "tasks/phases",
+}
+THRESHOLD = 90.0
+MAX_TEST_SECONDS = 1.5
+KILLED = {"killed", "timeout"}
+# Decorators that keep working when they wrap mutmut's trampoline instead of the function.
+TRANSPARENT_NAMES = {"property", "cached_property", "contextmanager"}
+TRANSPARENT_CALLS = {"rule"}
+
+
+def _transparent(decorator: Any) -> bool:
+    """A decorator that registers or wraps the function without keeping per-call state."""
+    import libcst as cst
+
+    node = decorator.decorator
+    if isinstance(node, cst.Name):
+        return node.value in TRANSPARENT_NAMES
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value in TRANSPARENT_CALLS
+    )
+
+
+def _all_transparent(function: Any) -> bool:
+    return bool(function.decorators) and all(_transparent(d) for d in function.decorators)
+
+
+def patch_mutmut() -> None:
+    """Mutate functions whose decorators are all transparent: the decorators stay on the
+    trampoline (so `@rule` registers it once) and the original and mutant copies are bare."""
+    import libcst as cst
+    from libcst.metadata import PositionProvider
+    from mutmut.mutation import file_mutation
+
+    visitor = file_mutation.MutationVisitor
+    skip = visitor._skip_node_and_children
+    arrange = file_mutation.function_trampoline_arrangement
+
+    def skip_node_and_children(self: Any, node: Any) -> bool:
+        if isinstance(node, cst.FunctionDef) and _all_transparent(node):
+            position = self.get_metadata(PositionProvider, node, None)
+            if position and position.start.line in self._ignored_node_lines:
+                self.ignored_functions.add(node.name.value)
+                return True
+            return False
+        return bool(skip(self, node))
+
+    def trampoline_arrangement(function: Any, mutants: Any, class_name: str | None) -> Any:
+        if not _all_transparent(function):
+            return arrange(function, mutants, class_name)
+        declared, nodes, assigned, names = arrange(
+            function.with_changes(decorators=()), mutants, class_name
+        )
+        trampoline = nodes[0].with_changes(decorators=[*function.decorators, *nodes[0].decorators])
+        return declared, [trampoline, *nodes[1:]], assigned, names
+
+    visitor._skip_node_and_children = skip_node_and_children
+    file_mutation.function_trampoline_arrangement = trampoline_arrangement
+
+
+def patch_test_choice() -> None:
+    """Run a mutant's in-process tests only, fastest first: a test that took MAX_TEST_SECONDS or
+    more while mutmut recorded which test calls what starts the CLI in a subprocess (seconds
+    per run), and the in-process tests cover what it checks."""
+    import mutmut.__main__ as main
+    from mutmut.state import state
+
+    collect = main.collect_or_load_stats
+
+    def collect_or_load_stats(*args: Any, **kwargs: Any) -> None:
+        collect(*args, **kwargs)
+        duration = state().duration_by_test
+        slow = {test for test, seconds in duration.items() if seconds >= MAX_TEST_SECONDS}
+        tests = state().tests_by_mangled_function_name
+        for function, chosen in list(tests.items()):
+            tests[function] = sorted(set(chosen) - slow, key=lambda t: duration.get(t, 0.0))
+        print(f"    {len(slow)} tests of {MAX_TEST_SECONDS}+ s are not run against mutants")
+
+    main.collect_or_load_stats = collect_or_load_stats
+
+
+def _prepare() -> Any:
+    """Patch mutmut and work from the repository root; the mutmut CLI module."""
+    import os
+
+    os.chdir(ROOT)
+    patch_mutmut()
+    # pytest must import the copy in mutants/tests, not this checkout's `tests` package.
+    for name in [n for n in sys.modules if n == "tests" or n.startswith("tests.")]:
+        del sys.modules[name]
+    import mutmut.__main__ as main
+
+    patch_test_choice()
+    return main
+
+
+def run_mutmut(args: Sequence[str]) -> int:
+    """Run a mutmut command, patched, from the repository root."""
+    main = _prepare()
+    try:
+        main.cli.main(args=list(args), prog_name="mutmut", standalone_mode=False)
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    return 0
+
+
+def run_sample(groups: Sequence[str], size: int, seed: str) -> int:
+    """Run `size` mutants of each group, picked by a hash of their names and `seed` (the same
+    ones while the code is the same); the groups' earlier results are cleared first."""
+    main = _prepare()
+    main.makedirs(Path("mutants"), exist_ok=True)
+    main.copy_src_dir()
+    main.copy_also_copy_files()
+    main.create_mutants(1)
+    chosen: list[str] = []
+    for group in groups:
+        names: list[str] = []
+        for meta in _metas(group):
+            data = json.loads(meta.read_text())
+            names += data["exit_code_by_key"]
+            data["exit_code_by_key"] = dict.fromkeys(data["exit_code_by_key"])
+            meta.write_text(json.dumps(data, indent=4))
+        names.sort(key=lambda n: hashlib.sha256(f"{seed}:{n}".encode()).hexdigest())
+        chosen += names[:size]
+    try:
+        main.cli.main(
+            args=["run", "--max-children", "1", *chosen], prog_name="mutmut", standalone_mode=False
+        )
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    return 0
+
+
+def pattern(group: str) -> str:
+    """The mutant-name glob of a module group."""
+    path = GROUPS[group]
+    return path.removesuffix(".py").replace("/", ".") + ".*"
+
+
+def read_equivalent(path: Path = EQUIVALENT) -> dict[str, str]:
+    """`mutant-name  # reason` lines; a mutant without a reason is refused."""
+    reasons: dict[str, str] = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, _, reason = line.partition("#")
+        if not reason.strip():
+            raise SystemExit(f"{path.name}:{number}: say why {name.strip()} is equivalent")
+        reasons[name.strip()] = reason.strip()
+    return reasons
+
+
+@dataclass
+class Score:
+    """Mutants of one module or group, by outcome."""
+
+    killed: int = 0
+    equivalent: int = 0
+    unchecked: int = 0
+    missed: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def counted(self) -> int:
+        """Mutants that count: all but the equivalent ones."""
+        return self.killed + len(self.missed)
+
+    @property
+    def percent(self) -> float:
+        """Killed share of the counted mutants (100 when there are none)."""
+        return 100.0 * self.killed / self.counted if self.counted else 100.0
+
+    def line(self, name: str) -> str:
+        """`name  killed/counted  percent` plus the equivalent and not run counts."""
+        sample = f", {self.unchecked} not run (a sample)" if self.unchecked else ""
+        return (
+            f"{name:<38} {self.killed:>5}/{self.counted:<5} {self.percent:6.1f}%"
+            f"  ({self.equivalent} equivalent{sample})"
+        )
+
+
+def _metas(group: str) -> list[Path]:
+    """mutmut's result files of a group's modules."""
+    base = ROOT / "mutants" / GROUPS[group]
+    return [Path(f"{base}.meta")] if base.suffix == ".py" else sorted(base.rglob("*.py.meta"))
+
+
+def _results(group: str) -> dict[str, dict[str, int | None]]:
+    """Exit codes by mutant name, per module file of the group."""
+    found: dict[str, dict[str, int | None]] = {}
+    for meta in _metas(group):
+        if meta.is_file():
+            module = str(meta.relative_to(ROOT / "mutants")).removesuffix(".meta")
+            found[module] = json.loads(meta.read_text())["exit_code_by_key"]
+    return found
+
+
+def report(groups: Sequence[str], show_diff: Callable[[str, str], str] | None = None) -> int:
+    """Print the score per module and group and the surviving mutants; 1 if a group is below
+    THRESHOLD or was never run."""
+    from mutmut.stats import status_by_exit_code
+
+    equivalent = read_equivalent()
+    stale: set[str] = set()
+    known: set[str] = set()
+    failed = False
+    for group in groups:
+        modules = _results(group)
+        total = Score()
+        print(f"\n== {group} ({GROUPS[group]})")
+        if not modules:
+            print("   not run: nox -s mutants -- " + group)
+            failed = True
+            continue
+        for module, codes in modules.items():
+            score = Score()
+            known |= set(codes)
+            for name, code in codes.items():
+                status = status_by_exit_code[code]
+                if code is None:
+                    score.unchecked += 1
+                elif status in KILLED:
+                    score.killed += 1
+                    if name in equivalent:
+                        stale.add(name)
+                elif name in equivalent:
+                    score.equivalent += 1
+                else:
+                    score.missed.append((name, status))
+            if codes:
+                print("   " + score.line(module))
+            total.killed += score.killed
+            total.equivalent += score.equivalent
+            total.unchecked += score.unchecked
+            total.missed += [(name, status) for name, status in score.missed]
+            if show_diff is not None:
+                for name, status in score.missed:
+                    print(f"   {status}: {name}\n{show_diff(name, module)}")
+        print("   " + total.line(f"{group} total"))
+        if total.counted == 0 or total.percent < THRESHOLD:
+            print(f"   below {THRESHOLD:.0f}% killed")
+            failed = True
+    listed = {n for n in equivalent if any(n.startswith(pattern(g)[:-1]) for g in groups)}
+    for name in sorted(stale | (listed - known)):
+        print(f"\n{EQUIVALENT.name}: {name} is killed or gone now; check the entry")
+    return 1 if failed else 0
+
+
+def _diff(name: str, module: str) -> str:
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    try:
+        diff = get_diff_for_mutant(name, path=module)
+    except (FileNotFoundError, KeyError) as error:
+        return f"   (no diff: {error})"
+    changed = [
+        line
+        for line in str(diff).splitlines()[2:]
+        if line[:1] in "+-" and line[1:].strip() and not line.startswith(("+++", "---"))
+    ]
+    return "\n".join("      " + line.rstrip() for line in changed)
+
+
+def main(argv: Sequence[str]) -> int:
+    """Dispatch the `run`, `report` and `mutmut` commands."""
+    command, *rest = argv or ["report"]
+    options = {"--sample": "", "--seed": "0"}
+    while rest and rest[0] in options and len(rest) > 1:
+        options[rest[0]], rest = rest[1], rest[2:]
+    unknown = [group for group in rest if group not in GROUPS]
+    if command in ("run", "report") and unknown:
+        print(f"unknown group(s) {', '.join(unknown)}; groups: {', '.join(GROUPS)}")
+        return 2
+    if command == "run" and options["--sample"]:
+        return run_sample(rest or list(GROUPS), int(options["--sample"]), options["--seed"])
+    if command == "run":
+        return run_mutmut(["run", "--max-children", "1", *(pattern(g) for g in rest or GROUPS)])
+    if command == "report":
+        import os
+
+        os.chdir(ROOT)
+        return report(rest or list(GROUPS), show_diff=_diff)
+    if command == "mutmut":
+        return run_mutmut(rest)
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,57 @@
+"""`invoke --list` stays fast: importing the task library loads invoke and the task definitions,
+not the machinery the tasks run (each task imports that when it runs)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from tests.clirun import REPO
+
+# Loaded by a task when it runs, never by `import tasks`. (yaml is not listed: invoke's own
+# config loader imports it.)
+HEAVY = ("python_on_whales", "rich", "jsonschema", "mcp", "pydantic", "matplotlib", "json5")
+# `import tasks` includes `import invoke`; the task definitions may add this much to it.
+BUDGET = 1.6
+_LINE = re.compile(r"import time:\s+\d+ \|\s+(\d+) \| (.*)$")
+
+
+def _import_tasks() -> tuple[dict[str, int], list[str]]:
+    """`import tasks` in a fresh interpreter, the repository first on sys.path as invoke puts
+    it: the cumulative import time (microseconds) of each module by name, and every module
+    then loaded."""
+    code = f"import sys; sys.path.insert(0, {str(REPO)!r}); import tasks; print(*sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    times: dict[str, int] = {}
+    for match in map(_LINE.match, result.stderr.splitlines()):
+        if match:
+            times.setdefault(match[2].strip(), int(match[1]))
+    return times, result.stdout.split()
+
+
+def test_importing_the_tasks_loads_none_of_their_machinery() -> None:
+    loaded = {name.partition(".")[0] for name in _import_tasks()[1]} & set(HEAVY)
+    assert not loaded, f"`import tasks` loads {sorted(loaded)}: import them in the tasks"
+
+
+def test_importing_the_tasks_costs_little_more_than_importing_invoke() -> None:
+    # Both figures come from one interpreter, so a busy machine slows both alike; of five
+    # runs, the fastest is the one least disturbed.
+    best = min((_import_tasks()[0] for _ in range(5)), key=lambda times: times["tasks"])
+    ratio = best["tasks"] / best["invoke"]
+    print(
+        f"\nimport tasks: {best['tasks'] / 1000:.1f} ms, of which import invoke: "
+        f"{best['invoke'] / 1000:.1f} ms; ratio {ratio:.2f} (budget {BUDGET})"
+    )
+    assert ratio <= BUDGET, (
+        f"`import tasks` takes {ratio:.2f} x its `import invoke` (budget {BUDGET}): import "
+        "heavy modules inside the tasks that use them"
+    )

@@ -1,0 +1,415 @@
+"""Stack knowledge read from the stack's own files: `x-verify` in the compose file, the GPU
+service, phase 5's servers and the docs' MCP servers table from the manifests, and a sixth
+server added as one folder."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from tasks.engine import verify
+from tasks.engine.stack import ServiceStatus
+from tasks.engine.verify import FAIL, PASS, SKIP, Check, Verifier
+from tasks.model.compose import load_compose
+from tasks.model.errors import StackError
+from tasks.model.stack import load_stack
+from tasks.phases.catalog import build_phases, stdio_servers
+from tasks.phases.steps import CopyFiles, JsonKeys
+from tasks.rules.registry import run_rules
+from tasks.servers.docstable import BEGIN, END, blocks, table
+from tasks.servers.specs import probe_specs
+from tests.clirun import REPO, invoke, invoke_json
+from tests.ministack import MiniStack
+
+COMPOSE = "docker-compose.mcp.yml"
+
+
+# ---------------------------------------------------------------- x-verify: the repo's data
+
+
+def test_every_service_of_the_repo_declares_its_probe() -> None:
+    services = load_stack(REPO).compose.services
+    assert all(service.verify.probe for service in services.values())
+    postgres = services["postgres-db"].verify
+    assert postgres.probe == ("pg_isready", "-U", "postgres", "-h", "127.0.0.1")
+    assert postgres.port == 5432 and postgres.no_gpu
+    assert postgres.persist is not None and postgres.persist.expect == "1"
+    write, read = postgres.persist.commands("t0k3n")
+    assert "VALUES ('t0k3n')" in write[-1] and "token = 't0k3n'" in read[-1]
+    mariadb = services["mariadb"].verify.persist
+    assert mariadb is not None
+    assert '-p"$(cat /run/secrets/mariadb_root_password)"' in mariadb.commands("x")[0][-1]
+    assert {n: s.verify.port for n, s in services.items() if s.verify.port} == {
+        "postgres-db": 5432,
+        "mariadb": 3306,
+        "postgres-mcp": 8000,
+        "mariadb-mcp": 8000,
+        "buildkit": 1234,
+        "prometheus": 9090,
+        "grafana": 3000,
+        "nginx": 80,
+    }
+
+
+def test_the_gil_probe_is_written_once_and_shared_by_both_free_threaded_images() -> None:
+    services = load_stack(REPO).compose.services
+    free = {n: s.verify.probe for n, s in services.items() if s.verify.free_threaded}
+    assert set(free) == {"python-experimental", "devcontainer"}
+    assert len(set(free.values())) == 1
+    code = next(iter(free.values()))[-1]
+    assert "Py_GIL_DISABLED" in code and "_is_gil_enabled" in code
+    assert (REPO / ".devcontainer" / COMPOSE).read_text().count(code) == 1
+
+
+# ---------------------------------------------------------------- x-verify: bad input
+
+
+def _compose_with(tmp_path: Path, service: str, change: Callable[[dict[str, Any]], object]) -> Path:
+    mini = MiniStack(tmp_path)
+    mini.edit_yaml(COMPOSE, lambda d: change(d["services"][service]))
+    return mini.folder / COMPOSE
+
+
+BAD: list[tuple[str, Any, str]] = [
+    ("not a mapping", [5432], "services.db.x-verify"),
+    ("port as a string", {"port": "5432"}, "services.db.x-verify.port"),
+    ("port out of range", {"port": 70000}, "services.db.x-verify.port"),
+    ("probe as a string", {"probe": "pg_isready"}, "services.db.x-verify.probe"),
+    ("probe with a number", {"probe": ["pg_isready", 5]}, "services.db.x-verify.probe"),
+    ("unknown key", {"ports": 5432}, "services.db.x-verify.ports"),
+    ("flag as a string", {"no-gpu": "yes"}, "services.db.x-verify.no-gpu"),
+    (
+        "persist without expect",
+        {"persist": {"write": ["w", "{token}"], "read": ["r", "{token}"]}},
+        "services.db.x-verify.persist",
+    ),
+    (
+        "persist read as a string",
+        {"persist": {"write": ["w", "{token}"], "read": "r {token}", "expect": "1"}},
+        "services.db.x-verify.persist.read",
+    ),
+    (
+        "persist without the token",
+        {"persist": {"write": ["w"], "read": ["r", "{token}"], "expect": "1"}},
+        "services.db.x-verify.persist.write",
+    ),
+    (
+        "expect as a number",
+        {"persist": {"write": ["w", "{token}"], "read": ["r", "{token}"], "expect": 1}},
+        "services.db.x-verify.persist.expect",
+    ),
+    ("free-threaded without a probe", {"free-threaded": True}, "services.db.x-verify"),
+    ("routes without a port", {"routes": {"/x": "db"}}, "services.db.x-verify.port"),
+    ("route to a missing service", {"port": 80, "routes": {"/x": "nope"}}, "services.db.x-verify"),
+    ("targets not a path", {"port": 9090, "targets": 5}, "services.db.x-verify.targets"),
+    ("exporter as a string", {"exporter": "mcp-exporter"}, "services.db.x-verify.exporter"),
+]
+
+
+@pytest.mark.parametrize(("case", "value", "key"), BAD, ids=[b[0] for b in BAD])
+def test_wrong_types_in_x_verify_name_file_line_and_key(
+    tmp_path: Path, case: str, value: Any, key: str
+) -> None:
+    path = _compose_with(tmp_path, "db", lambda s: s.update({"x-verify": value}))
+    with pytest.raises(StackError) as raised:
+        load_compose(path, {})
+    error = raised.value
+    assert error.path == path and error.line and error.fix, case
+    assert error.key is not None and error.key.startswith(key), (case, error.key)
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_bad_x_verify_exits_2_with_file_line_and_key(tmp_path: Path, as_json: bool) -> None:
+    _compose_with(tmp_path, "db", lambda s: s.update({"x-verify": {"port": "5432"}}))
+    args = ("check", "--root", str(tmp_path), *(("--json",) if as_json else ()))
+    result = invoke(*args, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    if as_json:
+        error = json.loads(result.stdout)["error"]
+        assert error["file"].endswith(COMPOSE) and error["line"], error
+        assert error["key"] == "services.db.x-verify.port" and error["fix"], error
+    else:
+        text = " ".join(result.stderr.split())
+        assert f"{COMPOSE}:" in text and "[services.db.x-verify.port]" in text, text
+
+
+# ---------------------------------------------------------------- the verifier reads the data
+
+
+class FakeVerifier(Verifier):
+    """The real stack, these services running, and every command recorded and answered."""
+
+    def __init__(self, running: list[str], answers: dict[str, tuple[bool, str]]) -> None:
+        self.stack = load_stack(REPO)
+        self.client, self.network = None, "mcp-cluster"  # type: ignore[assignment]
+        self.not_exercised = {}
+        self.running = {
+            n: ServiceStatus(n, "running", "healthy", ports=f"127.0.0.1:1{p}->{p}/tcp")
+            for n, p in ((n, self.stack.compose.services[n].verify.port or 0) for n in running)
+        }
+        self.answers = answers
+        self.ran: list[tuple[str, list[str]]] = []
+
+    def exec(self, service: str, command: list[str]) -> tuple[bool, str]:
+        self.ran.append((service, command))
+        return self.answers.get(command[0], (True, ""))
+
+
+def test_health_runs_each_service_s_declared_probe() -> None:
+    verifier = FakeVerifier(["postgres-db", "runner"], {})
+    checks = {c.name: c for c in verifier.health()}
+    assert verifier.ran == [
+        ("postgres-db", ["pg_isready", "-U", "postgres", "-h", "127.0.0.1"]),
+        ("runner", ["sh", "-c", "grep -qs Runner.Listener /proc/[0-9]*/cmdline"]),
+    ]
+    assert checks["postgres-db"].status == PASS and checks["mariadb"].status == FAIL
+
+
+def test_the_dev_container_reaches_each_declared_port() -> None:
+    verifier = FakeVerifier(["devcontainer", "postgres-db", "nginx"], {})
+    verifier.client = SimpleNamespace(network=SimpleNamespace(inspect=lambda name: None))  # type: ignore[assignment]
+    reach = [c for c in verifier.network_checks() if "->" in c.name]
+    assert [c.name for c in reach if c.status == PASS] == [
+        "devcontainer -> postgres-db:5432",
+        "devcontainer -> nginx:80",
+    ]
+    assert all(service == "devcontainer" for service, _ in verifier.ran)
+    assert "('postgres-db', 5432)" in verifier.ran[0][1][-1]
+
+
+def test_persistence_writes_a_token_restarts_and_reads_it_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    verifier = FakeVerifier(["postgres-db"], {"psql": (True, "1")})
+    restarted: list[str] = []
+    monkeypatch.setattr(verify, "restart", lambda client, service: restarted.append(service))
+    monkeypatch.setattr(verify, "wait_healthy", lambda *args: {})
+    monkeypatch.setattr(secrets, "token_hex", lambda n: "f00d")
+    verifier.stack = _without_volumes(verifier.stack)
+    checks = {c.name: c for c in verifier.persistence()}
+    assert checks["postgres-db data survives restart"].status == PASS
+    assert checks["mariadb data survives restart"].status == FAIL  # the profile runs it
+    assert restarted == ["postgres-db"]
+    write, read = (command for _, command in verifier.ran)
+    assert "('f00d')" in write[-1] and "'f00d'" in read[-1]
+    verifier.answers["psql"] = (True, "0")
+    assert verifier.persistence()[0].status == FAIL
+
+
+def _without_volumes(stack: Any) -> Any:
+    return replace(stack, compose=replace(stack.compose, volumes={}))
+
+
+def test_gpu_checks_name_the_gpu_service_and_the_no_gpu_services() -> None:
+    verifier = FakeVerifier(["k8s-plugin", "devcontainer", "postgres-db", "nginx"], {})
+    verifier.answers["sh"] = (False, "")
+    checks = verifier.gpu(True, [])
+    assert [(c.name, c.status) for c in checks] == [
+        ("only k8s-plugin reserves a GPU", PASS),
+        ("k8s-plugin sees a GPU", PASS),
+        ("postgres-db sees no GPU", PASS),
+        ("devcontainer sees no GPU", PASS),
+    ]
+    assert verifier.ran[0] == ("k8s-plugin", ["nvidia-smi", "-L"])
+    runtime_missing = verifier.gpu(False, ["service x reserves a GPU"])
+    assert runtime_missing[0].status == FAIL
+    assert runtime_missing[1] == Check(
+        "gpu", "k8s-plugin sees a GPU", SKIP, "no NVIDIA runtime on this host"
+    )
+
+
+def test_monitoring_reads_targets_routes_and_the_hand_started_exporter() -> None:
+    verifier = FakeVerifier(["prometheus", "nginx", "devcontainer"], {})
+    urls: list[str] = []
+    body = (
+        '{"job":"prometheus","x":1,"health":"up"},{"job":"grafana","health":"down"},'
+        '{"job":"mcp-exporter","health":"down"}'
+    )
+
+    def http(url: str) -> tuple[int, str]:
+        urls.append(url)
+        return 200, body
+
+    checks = {c.name: c for c in verifier.monitoring(http)}
+    assert urls == [
+        "http://127.0.0.1:19090/api/v1/targets",
+        "http://127.0.0.1:180/prometheus/-/healthy",
+    ]
+    assert checks["target prometheus"].status == PASS
+    assert checks["target grafana"].status == FAIL  # grafana is not running: profile runs it
+    exporter = checks["target mcp-exporter"]
+    assert exporter.status == SKIP
+    assert exporter.detail == (
+        "`invoke mcp.exporter --host 0.0.0.0` not running in the dev container"
+    )
+    assert checks["nginx /prometheus/-/healthy"].status == PASS
+    assert checks["nginx /grafana/api/health"].status == FAIL
+    assert FakeVerifier([], {}).monitoring(http) == [
+        Check("monitoring", "prometheus", FAIL, "prometheus is not running (the selected "
+              "profile runs it)")
+    ]  # fmt: skip
+
+
+def test_freethreading_runs_the_shared_probe_in_each_free_threaded_service() -> None:
+    verifier = FakeVerifier(["python-experimental", "devcontainer"], {"printenv": (True, "0")})
+    checks = verifier.freethreading()
+    assert [(c.name, c.status) for c in checks] == [
+        ("python-experimental", PASS),
+        ("devcontainer", PASS),
+    ]
+    probes = [command for _, command in verifier.ran if command[0] == "python3"]
+    assert len(probes) == 2 and probes[0] == probes[1] and "Py_GIL_DISABLED" in probes[0][-1]
+
+
+# ---------------------------------------------------------------- the GPU service
+
+
+def _gpu(service: dict[str, Any]) -> None:
+    device = {"driver": "nvidia", "count": 1, "capabilities": ["gpu"]}
+    service["deploy"] = {"resources": {"reservations": {"devices": [device]}}}
+
+
+def test_the_gpu_service_is_the_one_that_reserves_a_gpu(tmp_path: Path) -> None:
+    assert load_stack(REPO).compose.gpu_service == "k8s-plugin"
+    mini = MiniStack(tmp_path)
+    assert load_stack(mini.root).compose.gpu_service is None
+    mini.edit_yaml(COMPOSE, lambda d: d["services"]["devcontainer"].update(gpus="all"))
+    assert load_stack(mini.root).compose.gpu_service == "devcontainer"
+    mini.edit_yaml(COMPOSE, lambda d: _gpu(d["services"]["db"]))
+    stack = load_stack(mini.root)
+    assert stack.compose.gpu_service == "db"
+    hits = run_rules(stack, {"CMP008"})
+    assert [h.message for h in hits] == ["service devcontainer reserves a GPU (gpus:)"]
+    assert "reserve GPUs only for db" in hits[0].fix
+
+
+# ---------------------------------------------------------------- phase 5 and the docs table
+
+
+def test_phase_5_lists_the_stdio_servers_of_the_manifests() -> None:
+    names = [m.name for m in stdio_servers(REPO)]
+    manifests = load_stack(REPO).manifests.values()
+    assert names == sorted(m.name for m in manifests if m.transport == "stdio")
+    assert "python-experimental" not in names
+    steps = build_phases(REPO)[5].steps
+    keys = next(s for s in steps if isinstance(s, JsonKeys) and s.path == ".mcp.json").set_keys
+    assert keys == tuple(("mcpServers", name) for name in names)
+
+
+def test_the_docs_table_is_generated_from_the_manifests() -> None:
+    stack = load_stack(REPO)
+    found = blocks(stack)
+    assert [b.doc.path.name for b in found] == ["mcp-servers-reference.md"]
+    block = found[0]
+    assert block.current == block.wanted
+    rows = list(block.wanted[2:])
+    assert len(rows) == len([m for m in stack.manifests.values() if m.transport == "stdio"])
+    github = next(r for r in rows if r.startswith("| [github](../../mcp/github/README.md)"))
+    assert "`GITHUB_PERSONAL_ACCESS_TOKEN`" in github and "`mcp-github:latest`" in github
+    assert table([], block.doc.path) == block.wanted[:2]
+
+
+def test_mcp_config_writes_the_docs_table(mini: MiniStack) -> None:
+    readme = mini.folder / "docs/README.md"
+    text = readme.read_text()
+    mini.put("docs/README.md", text.split(BEGIN)[0] + f"{BEGIN} -->\n| stale |\n{END}\nafter\n")
+    assert invoke("mcp.config", "--dry-run", "--root", str(mini.root)).returncode == 1
+    assert invoke("mcp.config", "--root", str(mini.root)).returncode == 0
+    assert readme.read_text() == text.rstrip("\n") + "\nafter\n"
+
+
+# ---------------------------------------------------------------- a sixth server: one folder
+
+TIME_MANIFEST = """\
+# MCP server manifest: the single source of this server's client configuration.
+name: time
+description: Current time and time-zone conversions
+image: mcp-time:latest
+build:
+  context: ..
+  dockerfile: Dockerfile
+  args:
+    BASE_IMAGE: ${PYTHON_BASE_IMAGE:-python:3.13-slim-trixie}
+transport: stdio
+network: none
+labels:
+  dev.mcp-cluster.server: time
+probe: {tool: get_current_time, arguments: {timezone: UTC}, expect: UTC}
+"""
+
+
+def _copy_repo(root: Path) -> None:
+    """What `invoke check` and `invoke mcp.config` read: `.devcontainer/` (no local `.env`)
+    and the two client configs at the root."""
+    shutil.copytree(
+        REPO / ".devcontainer", root / ".devcontainer", ignore=shutil.ignore_patterns(".env")
+    )
+    for name in (".vscode/mcp.json", ".mcp.json"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / name, root / name)
+
+
+def test_a_sixth_server_is_one_folder_and_mcp_config(tmp_path: Path) -> None:
+    _copy_repo(tmp_path)
+    fetch = tmp_path / ".devcontainer/mcp/fetch"
+    server = tmp_path / ".devcontainer/mcp/time"
+    (server / "config").mkdir(parents=True)
+    for name in ("Dockerfile", "README.md"):
+        text = (fetch / name).read_text().replace("fetch", "time").replace("FETCH", "TIME")
+        (server / name).write_text(text)
+    (server / "config/time.yml").write_text(TIME_MANIFEST)
+
+    code, data = invoke_json("check", "--root", str(tmp_path))
+    assert code == 1
+    assert {"MCP009", "MCP010", "DOC004"} <= {f["rule"] for f in data["findings"]}
+
+    result = invoke("mcp.config", "--root", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    code, data = invoke_json("check", "--root", str(tmp_path))
+    assert code == 0, data["findings"]
+    assert [f for f in data["findings"] if f["severity"] != "info"] == []
+
+    stack = load_stack(tmp_path)
+    assert "time" in stack.devcontainer.servers
+    for name, key in ((".vscode/mcp.json", "servers"), (".mcp.json", "mcpServers")):
+        servers = json.loads((tmp_path / name).read_text())[key]
+        assert "mcp-time:latest" in json.dumps(servers.pop("time"))
+    docs = (tmp_path / ".devcontainer/docs/services/mcp-servers-reference.md").read_text()
+    assert "| [time](../../mcp/time/README.md) | Current time and time-zone conversions |" in docs
+
+    specs, skipped = probe_specs(stack, ("time",), tmp_path, "http://127.0.0.1:1/", 5)
+    assert skipped == [] and len(specs) == 1
+    spec = specs[0]
+    assert spec.command == "docker" and "mcp-time:latest" in spec.args
+    assert spec.call is not None and spec.call.tool == "get_current_time"
+    assert spec.call.arguments == {"timezone": "UTC"} and spec.call.expect == "UTC"
+
+    phase5 = build_phases(tmp_path)[5].steps
+    copied = next(s for s in phase5 if isinstance(s, CopyFiles))
+    assert ".devcontainer/mcp/time/" in copied.prefixes
+    assert all(
+        ("customizations", "vscode", "mcp", "servers", "time") in s.set_keys
+        for s in phase5
+        if isinstance(s, JsonKeys) and s.path.endswith("devcontainer.json")
+    )
+
+
+def test_a_probe_launches_the_server_with_its_manifests_probe_only_arguments() -> None:
+    stack = load_stack(REPO)
+    specs, _ = probe_specs(stack, ("fetch", "memory"), REPO, "http://127.0.0.1:1/p", 5)
+    by_name = {s.name: s for s in specs}
+    fetch, memory = list(by_name["fetch"].args), list(by_name["memory"].args)
+    image = fetch.index("mcp-fetch:latest")
+    assert fetch[image - 2 : image] == ["--network", "host"] and fetch[-1] == "--allow-private-ips"
+    assert by_name["fetch"].call is not None
+    assert by_name["fetch"].call.arguments == {"url": "http://127.0.0.1:1/p"}
+    assert len(memory) == len(stack.devcontainer.servers["memory"].args)
+    assert "host" not in memory and "--allow-private-ips" not in memory
