@@ -215,8 +215,10 @@ MATRIX, MATRIX_ERROR = _images()
 @nox.parametrize("profile", ["online", "offline"])
 @nox.parametrize("image", [name for name, _ in MATRIX])
 def stack(session: nox.Session, image: str, profile: str) -> None:
-    """Build one image of the stack with one profile through the build tasks."""
-    from tasks.model.stack import active_profile
+    """Build one image of the stack with one profile through the build tasks (skipped, with the
+    reason, where the profile cannot provide the image)."""
+    from tasks.images.plan import build_plan
+    from tasks.model.stack import active_profile, load_stack
 
     if MATRIX_ERROR:
         session.error(f"the stack cannot be read: {MATRIX_ERROR}")
@@ -226,6 +228,10 @@ def stack(session: nox.Session, image: str, profile: str) -> None:
             f".devcontainer/.env selects profile {selected}: run `invoke env.init --profile "
             f"{profile}` to build this one"
         )
+    unavailable = build_plan(load_stack(ROOT, profile), profile).unavailable
+    reason = next((u.reason for u in unavailable if u.name == image), "")
+    if reason:
+        session.skip(f"{image} cannot be built with profile {profile}: {reason}")
     group = dict(MATRIX)[image]
     session.run(
         sys.executable,

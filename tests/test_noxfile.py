@@ -31,3 +31,14 @@ def test_nox_lists_sessions_and_the_build_matrix() -> None:
         assert session in result.stdout, session
     # mutation testing takes hours: listed, but not run by a plain `nox`
     assert "\n- mutants -> " in result.stdout and "\n* mutants" not in result.stdout
+
+
+def test_an_image_the_profile_cannot_provide_is_skipped_with_the_reason() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "nox", "-s", "stack(image='runner', profile='offline')"],
+        cwd=REPO, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    said = " ".join(result.stderr.split())
+    assert "skipped:" in said and "successful" not in said
+    assert "runner cannot be built with profile offline" in said or "selects profile" in said
