@@ -376,6 +376,30 @@ CASES: list[tuple[str, str, Mutation]] = [
             "containers/db/Dockerfile", "FROM postgres:17\nENTRYPOINT buildkitd --debug\n"
         ),
     ),
+    (
+        "CMP001",
+        "healthcheck in the image",
+        _all(
+            _svc("db", lambda s: s.pop("healthcheck")),
+            _append("containers/db/Dockerfile", "HEALTHCHECK CMD pg_isready\n"),
+        ),
+    ),
+    (
+        "CMP001",
+        "image healthcheck switched off",
+        _all(
+            _svc("db", lambda s: s.pop("healthcheck")),
+            _append("containers/db/Dockerfile", "HEALTHCHECK none\n"),
+        ),
+    ),
+    ("CMP002", "restart: always", _svc("db", lambda s: s.update(restart="always"))),
+    ("CMP014", "EPHEMERAL=No in the env file", _append("devcontainer.env", "EPHEMERAL=No\n")),
+    ("CMP014", "another variable set to no", _append("devcontainer.env", "FEATURE=no\n")),
+    (
+        "MCP003",
+        "GITHUB_TOKEN next to the token it reads",
+        _manifest("github", lambda d: d["secrets"].append({"name": "GITHUB_TOKEN"})),
+    ),
 ]
 
 EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
@@ -689,6 +713,36 @@ EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
         ),
     ],
     "DF004-buildkitd in shell form on another image": [],
+    "CMP001-healthcheck in the image": [],
+    "CMP001-image healthcheck switched off": [
+        (
+            E,
+            ".devcontainer/docker-compose.mcp.yml",
+            3,
+            "service db has no healthcheck",
+            "add healthcheck: {test: [...], interval, timeout, retries, start_period}",
+        ),
+    ],
+    "CMP002-restart: always": [
+        (
+            W,
+            ".devcontainer/docker-compose.mcp.yml",
+            9,
+            "service db uses restart: always",
+            "use restart: unless-stopped",
+        ),
+    ],
+    "CMP014-EPHEMERAL=No in the env file": [
+        (
+            E,
+            ".devcontainer/devcontainer.env",
+            4,
+            "EPHEMERAL=No still turns ephemeral mode on",
+            "leave EPHEMERAL unset to disable it; set EPHEMERAL=1 to enable it",
+        ),
+    ],
+    "CMP014-another variable set to no": [],
+    "MCP003-GITHUB_TOKEN next to the token it reads": [],
 }
 
 

@@ -178,7 +178,9 @@ def test_verify_all_passes_and_names_what_it_cannot_exercise(
         "free-threading",
         "logs",
         "client",
+        "stack",
     }
+    assert checks[("stack", "every service stayed up")]["status"] == "pass"
     for name in ("fetch", "filesystem", "git", "memory"):
         assert checks[("client", name)]["status"] == "pass", checks[("client", name)]
         assert checks[("client", name)]["detail"].startswith("as vscode in devcontainer")
