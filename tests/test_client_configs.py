@@ -86,6 +86,7 @@ def test_a_client_config_of_the_wrong_shape(mini: MiniStack) -> None:
     path.write_text("[]")
     with pytest.raises(StackError) as refused:
         load_client_config(path, "vscode")
+    assert refused.value.path == path
     assert (refused.value.problem, refused.value.fix) == (
         "[] is not of type 'object' (schema: mcp-clients.schema)",
         'write {"servers": {NAME: {"type": "stdio", "command": ..., "args": [...]}}}',

@@ -345,6 +345,13 @@ SERVICE = "services:\n  s:\n    image: x\n"
             "define H in devcontainer.env or the shell, or give a default ${H:-value}",
         ),
         (
+            "services:\n  db:\n    image: x\n    x-verify: {port: 80, routes: {/x: nope}}\n",
+            4,
+            "services.db.x-verify.routes./x",
+            "route /x leads to 'nope', which is not a service of this file",
+            "name one of: db",
+        ),
+        (
             "services: {}\n",
             None,
             "services",

@@ -14,6 +14,8 @@ from rich.console import Console
 from tasks.engine.client import EngineError
 from tasks.model.errors import StackError
 from tasks.report import (
+    LOG_WIDTH,
+    _console,
     bad_input_exits,
     emit_json,
     engine_failure_exits,
@@ -127,7 +129,11 @@ def test_text_report_ends_with_the_verdict_line(
     lines = capsys.readouterr().out.splitlines()
     assert lines[-1] == verdict
     # the table (title, header, one row each) only when there is something to show
-    assert (len(lines) > 1) is bool(severities)
+    if severities:
+        assert lines[0].strip() == "t"
+        assert sum("X001" in line for line in lines) == len(severities)
+    else:
+        assert lines == [verdict]
 
 
 def test_json_report_carries_extra_keys_summary_and_findings(
@@ -160,7 +166,7 @@ def test_a_caller_decides_what_fails(capsys: pytest.CaptureFixture[str]) -> None
     assert json.loads(capsys.readouterr().out)["ok"] is True
 
 
-LONG = "a problem described in more words than one terminal line holds " * 3
+LONG = "a problem described in more words than one terminal line holds " * 5
 
 
 def test_long_errors_stay_on_one_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -186,3 +192,13 @@ def test_findings_table_is_compact() -> None:
         ["warning", "│", "Y002"],
     ]
     assert max(len(line.rstrip()) for line in lines) < 80
+
+
+def test_consoles_for_logs_are_wide_and_plain(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    out, err = _console(stderr=False), _console(stderr=True)
+    assert (out.stderr, err.stderr) == (False, True)
+    assert not out.is_terminal and out.width == err.width == LOG_WIDTH
+    assert out._highlight is False and err._highlight is False
+    monkeypatch.setenv("COLUMNS", "123")
+    assert _console(stderr=False).width == 123

@@ -16,6 +16,37 @@ from tests.clirun import REPO
 
 ROWS: list[tuple[str, str, str, str, str, int | None, str | None, str]] = [
     (
+        "a described value of the wrong type is not explained",
+        "compose.yml",
+        "vendor/compose-spec.json",
+        "",
+        "services:\n  a:\n    image: x\n    container_name: 5\n",
+        4,
+        "services.a.container_name",
+        "5 is not of type 'string' (schema: compose-spec)",
+    ),
+    (
+        "a described pattern is explained without its full stop",
+        "compose.yml",
+        "vendor/compose-spec.json",
+        "",
+        "services:\n  a:\n    image: x\n    container_name: '-x'\n",
+        4,
+        "services.a.container_name",
+        "'-x' does not match '[a-zA-Z0-9][a-zA-Z0-9_.-]+' (Specify a custom container name, "
+        "rather than a generated default name) (schema: compose-spec)",
+    ),
+    (
+        "compose extension key before an unknown key",
+        "compose.yml",
+        "vendor/compose-spec.json",
+        "",
+        "services:\n  a:\n    image: x\n    x-foo: 1\n    imag: y\n",
+        5,
+        "services.a.imag",
+        "key 'imag' is unknown or not allowed with the other keys here (schema: compose-spec)",
+    ),
+    (
         "compose unknown service key",
         "compose.yml",
         "vendor/compose-spec.json",

@@ -171,3 +171,16 @@ def test_a_stack_without_an_env_file_or_example(mini: MiniStack) -> None:
     stack = load_stack(mini.root)
     assert stack.env.entries == () and stack.env.path == mini.folder / "devcontainer.env"
     assert stack.secret_names == frozenset()
+
+
+def test_an_env_file_given_as_a_mapping(mini: MiniStack) -> None:
+    mini.edit_yaml(
+        "docker-compose.mcp.yml",
+        lambda d: d["services"]["devcontainer"].update(
+            env_file=[{"path": "devcontainer.env", "required": True}]
+        ),
+    )
+    stack = load_stack(mini.root)
+    ref = next(r for r in stack.references if r.kind == "env_file")
+    assert (ref.declared, ref.resolved) == ("devcontainer.env", mini.folder / "devcontainer.env")
+    assert stack.compose.services["devcontainer"].env_files == (mini.folder / "devcontainer.env",)

@@ -129,7 +129,15 @@ def test_unreadable_versions_files(tmp_path: Path) -> None:
     with pytest.raises(StackError) as comma:
         load_versions(path)
     assert (comma.value.line, comma.value.problem, comma.value.fix) == (
-        3,
+        decoding.value.lineno,  # the comma's line (3.13+) or the brace's (3.11)
         f"not valid JSON ({decoding.value.msg})",
         "fix the JSON syntax",
     )
+
+
+def test_a_versions_file_that_is_not_text(tmp_path: Path) -> None:
+    path = tmp_path / "versions.json"
+    path.write_bytes(b"\xff\xfe")
+    with pytest.raises(StackError) as refused:
+        load_versions(path)
+    assert refused.value.problem.startswith("cannot read versions file: ")
