@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import tomllib
 from pathlib import Path
 
 import nox
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
@@ -122,7 +122,7 @@ def _dependencies(exclude: set[str], extra: str = "") -> list[str]:
     `exclude`."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     specs = project["optional-dependencies"][extra] if extra else project["dependencies"]
-    return [spec for spec in specs if re.split(r"[<>=!~\[ ]", spec, maxsplit=1)[0] not in exclude]
+    return [spec for spec in specs if Requirement(spec).name not in exclude]
 
 
 def _gil_baseline() -> str | None:

@@ -148,7 +148,8 @@ def build(
                 _seed_offline(client, stack.folder, json)
         names_in_order = [t.name for t in plan.targets]
         definition = plan.bake_definition(bundle)
-        live = Live(console=console, refresh_per_second=4) if console.is_terminal else None
+        drawn = console.is_terminal and not json
+        live = Live(console=console, refresh_per_second=4) if drawn else None
         listener: Callable[[BuildLog], None]
         if json:
             listener = lambda log: None  # noqa: E731
@@ -156,7 +157,7 @@ def build(
             listener = Announcer(lambda line: console.print(escape(line), soft_wrap=True))
         else:
             listener = lambda log: live.update(_progress_table(log, names_in_order))  # noqa: E731
-        with live if live is not None and not json else nullcontext():
+        with live if live is not None else nullcontext():
             results = run_builds(
                 client,
                 plan,

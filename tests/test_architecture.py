@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
-import re
 import shutil
 import subprocess
 import sys
 import tomllib
 import zipfile
 from pathlib import Path
+
+from packaging.requirements import Requirement
 
 from tests.clirun import REPO, invoke
 
@@ -67,16 +68,12 @@ def test_installing_the_project_installs_its_dependencies_only(tmp_path: Path) -
         metadata = wheel.read(next(n for n in names if n.endswith("METADATA"))).decode()
     assert [n for n in names if ".dist-info/" not in n] == []
     required = {
-        _project_name(line.removeprefix("Requires-Dist:"))
+        Requirement(line.removeprefix("Requires-Dist:")).name
         for line in metadata.splitlines()
         if line.startswith("Requires-Dist:")
     }
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
-    assert {_project_name(d) for d in declared} <= required
-
-
-def _project_name(requirement: str) -> str:
-    return re.split(r"[<>=!~;\[ ]", requirement.strip(), maxsplit=1)[0]
+    assert {Requirement(d).name for d in declared} <= required
 
 
 def test_nox_and_pytest_find_the_tasks_from_a_subfolder() -> None:
