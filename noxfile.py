@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 import nox
@@ -39,13 +38,6 @@ UNIT = "not integration and not e2e"
 # Test modules that import the MCP SDK, which has no free-threaded 3.13 wheels: the freethreaded
 # session leaves them out by name (it reports them), the other tiers run them.
 NEEDS_SDK = ("tests/test_metrics.py", "tests/integration", "tests/e2e")
-IS_FREE_THREADED = (
-    "import sys, sysconfig; sys.exit(0 if sysconfig.get_config_var('Py_GIL_DISABLED') == 1 else 1)"
-)
-IS_GIL_BUILD = (
-    "import sysconfig, sys; sys.exit(1 if sysconfig.get_config_var('Py_GIL_DISABLED') else 0)"
-)
-GIL_IS = "import sys; sys.exit(0 if sys._is_gil_enabled() is {} else 1)"
 # Packages the stack needs (the library's dependencies and the devcontainer's Python tools),
 # and well-known C-extension packages checked for information.
 NEEDED = [
@@ -100,7 +92,7 @@ def mutants(session: nox.Session) -> None:
     kills under 90% (tests/mutants-equivalent.txt lists the survivors no test can kill). Pick
     groups after --: rules, model, report, jsonc_edit, phases; `-- --sample 300 rules` runs 300
     of a group's mutants for an estimate. On 2 shared cores a full run of every group takes
-    over ten hours (rules and model 3-6 s a mutant); report, jsonc_edit and phases minutes.
+    about six hours (rules ~5 s a mutant, model ~2 s; report, jsonc_edit and phases minutes).
     """
     from tests.mutants import GROUPS
 
@@ -120,15 +112,18 @@ def mutants(session: nox.Session) -> None:
 def _dependencies(exclude: set[str], extra: str = "") -> list[str]:
     """The project's requirements from pyproject.toml (runtime, or the optional `extra`), minus
     `exclude`."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    project = nox.project.load_toml(ROOT / "pyproject.toml")["project"]
     specs = project["optional-dependencies"][extra] if extra else project["dependencies"]
     return [spec for spec in specs if Requirement(spec).name not in exclude]
 
 
 def _gil_baseline() -> str | None:
     """A GIL-enabled CPython to compare thread scaling with: the one running nox, else python3."""
+    from tasks.pybuild.probe import inspect
+
     for path in (sys.executable, shutil.which("python3")):
-        if path and subprocess.run([path, "-c", IS_GIL_BUILD], check=False).returncode == 0:
+        facts = inspect(path) if path else None
+        if facts is not None and not facts.free_threaded_build:
             return path
     return None
 
@@ -136,9 +131,10 @@ def _gil_baseline() -> str | None:
 @nox.session(python=FREE_THREADED)
 def freethreaded(session: nox.Session) -> None:
     """Prove the interpreter is free-threaded, run the unit tests on it, measure thread scaling."""
-    session.run("python", "-c", IS_FREE_THREADED)
-    session.run("python", "-c", GIL_IS.format(False), env={"PYTHON_GIL": "0"})
-    session.run("python", "-c", GIL_IS.format(True), env={"PYTHON_GIL": "1"})
+    from tasks.pybuild.probe import CHECK_PYTHON
+
+    session.run("python", str(CHECK_PYTHON), "--gil", "off", env={"PYTHON_GIL": "0"})
+    session.run("python", str(CHECK_PYTHON), "--gil", "on", env={"PYTHON_GIL": "1"})
     # The MCP SDK needs pydantic>=2.12 and matplotlib needs a C build: neither has cp313t wheels
     # here, so the unit tests run without them (the report's chart test skips).
     session.install("-e", ".", "--no-deps")
@@ -260,7 +256,7 @@ def images(session: nox.Session, image: str) -> None:
     bench = ROOT / "benchmarks" / "thread_scaling.py"
     run = ["docker", "run", "--rm", "--user", "root", "-e", "PYTHON_GIL=0"]
     session.run(
-        *run, "--entrypoint", "sh", tag, "-c", 'check-python.sh "$PYTHON_VERSION"', external=True
+        *run, "--entrypoint", "sh", tag, "-c", 'check-python "$PYTHON_VERSION"', external=True
     )
     output = session.run(
         *run,

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from invoke.context import Context
-from invoke.exceptions import Exit
-from invoke.tasks import task
+
+from tasks.contract import Outcome, UsageError, present, table, task
 
 if TYPE_CHECKING:
     from python_on_whales import DockerClient
@@ -33,69 +33,49 @@ OPTIONS_HELP = {
 
 
 def _progress_table(log: BuildLog, names: list[str]) -> Table:
-    from rich.table import Table
-
-    table = Table(title="building", title_justify="left")
-    for column in ("image", "status", "steps", "seconds"):
-        table.add_column(column)
+    rows = []
     for name in names:
         image = log.image(name) if name in log.images else None
         if image is None:
-            table.add_row(name, "queued", "", "")
+            rows.append((name, "queued", "", ""))
             continue
         steps = f"{image.finished_steps}/{image.total_steps}" if image.total_steps else ""
-        table.add_row(name, image.status, steps, f"{image.seconds:.0f}")
-    return table
+        rows.append((name, image.status, steps, f"{image.seconds:.0f}"))
+    return table("building", ("image", "status", "steps", "seconds"), rows)
 
 
 def _summary(results: list[ImageResult], plan: BuildPlan, seconds: float) -> Table:
     from rich.markup import escape
-    from rich.table import Table
 
-    table = Table(title=f"build summary ({seconds:.1f} s)", title_justify="left")
-    for column in ("image", "status", "seconds", "cached/total steps", "size"):
-        table.add_column(column)
+    rows = []
     for result in results:
         style = {"failed": "red", "cached": "cyan", "built": "green"}.get(result.status, "yellow")
         size = f"{result.size_bytes / 1e6:.0f} MB" if result.size_bytes else ""
-        table.add_row(
-            result.tag,
-            f"[{style}]{result.status}[/]",
-            f"{result.seconds:.1f}",
-            f"{result.cached_steps}/{result.total_steps}",
-            size,
+        rows.append(
+            (
+                result.tag,
+                f"[{style}]{result.status}[/]",
+                f"{result.seconds:.1f}",
+                f"{result.cached_steps}/{result.total_steps}",
+                size,
+            )
         )
-    for item in plan.unavailable:
-        table.add_row(item.name, "[yellow]not buildable here[/]", "", "", escape(item.reason))
-    return table
+    rows += [
+        (item.name, "[yellow]not buildable here[/]", "", "", escape(item.reason))
+        for item in plan.unavailable
+    ]
+    columns = ("image", "status", "seconds", "cached/total steps", "size")
+    return table(f"build summary ({seconds:.1f} s)", columns, rows)
 
 
-def _seed_offline(client: DockerClient, folder: Path, quiet: bool) -> list[ImageResult]:
-    from tasks.engine.bake import run_builds
-    from tasks.engine.seed import label_states, refuse_foreign, seed_root, stand_in_plan, stand_ins
-    from tasks.images.plan import detect_ca_bundle
-    from tasks.model.stack import PROFILES_DIR
+def _seed_offline(client: DockerClient, folder: Path, quiet: bool) -> None:
+    """Make the offline profile's missing stand-ins before its images build on them."""
+    from tasks.engine.seed import seed_stand_ins
     from tasks.report import console
 
-    items = stand_ins(folder, folder / PROFILES_DIR / "offline.env")
-    refuse_foreign(client, [item.tag for item in items])
-    base = next(item for item in items if item.folder is None)
+    seeded = seed_stand_ins(client, folder)
     if not quiet:
-        console.print(f"stand-in {base.tag}: {seed_root(client, base.tag, 'debian:trixie-slim')}")
-    else:
-        seed_root(client, base.tag, "debian:trixie-slim")
-    states = label_states(client, [i.tag for i in items])
-    missing = [i for i in items if i.folder is not None and states[i.tag] == "missing"]
-    plan = stand_in_plan(missing)
-    if not plan.targets:
-        return []
-    return run_builds(
-        client,
-        plan,
-        plan.bake_definition(detect_ca_bundle()),
-        parallel=True,
-        listener=lambda log: None,
-    )
+        console.print(f"stand-in {seeded.root}: {seeded.root_state}")
 
 
 def build(
@@ -119,76 +99,58 @@ def build(
     from tasks.images.announce import Announcer
     from tasks.images.plan import build_plan, detect_ca_bundle
     from tasks.model.stack import load_stack
-    from tasks.report import (
-        EXIT_BAD_INPUT,
-        EXIT_FINDINGS,
-        REPO_ROOT,
-        bad_input_exits,
-        console,
-        emit_json,
-        engine_failure_exits,
-        errors,
-    )
+    from tasks.report import REPO_ROOT, console
 
-    with bad_input_exits(json):
-        stack = load_stack(Path(root) if root else REPO_ROOT, profile or None)
+    stack = load_stack(Path(root) if root else REPO_ROOT, profile or None)
     profile = stack.profile or ""
     try:
         plan = build_plan(stack, stack.profile).select(group, names)
         bundle = detect_ca_bundle(ca_bundle)
     except (ValueError, FileNotFoundError) as error:
-        errors.print(f"[red]error:[/] {escape(str(error))}")
-        raise Exit(code=EXIT_BAD_INPUT) from None
+        raise UsageError(str(error)) from None
     client = docker_client()
     started = time.monotonic()
-    with engine_failure_exits(json):
-        require_engine(client)
-        if profile == "offline":
-            with engine_errors("seeding the offline stand-ins"):
-                _seed_offline(client, stack.folder, json)
-        names_in_order = [t.name for t in plan.targets]
-        definition = plan.bake_definition(bundle)
-        drawn = console.is_terminal and not json
-        live = Live(console=console, refresh_per_second=4) if drawn else None
-        listener: Callable[[BuildLog], None]
-        if json:
-            listener = lambda log: None  # noqa: E731
-        elif live is None:
-            listener = Announcer(lambda line: console.print(escape(line), soft_wrap=True))
-        else:
-            listener = lambda log: live.update(_progress_table(log, names_in_order))  # noqa: E731
-        with live if live is not None else nullcontext():
-            results = run_builds(
-                client,
-                plan,
-                definition,
-                parallel=parallel,
-                no_cache=no_cache,
-                pull=pull,
-                listener=listener,
-            )
+    require_engine(client)
+    if profile == "offline":
+        with engine_errors("seeding the offline stand-ins"):
+            _seed_offline(client, stack.folder, json)
+    names_in_order = [t.name for t in plan.targets]
+    definition = plan.bake_definition(bundle)
+    drawn = console.is_terminal and not json
+    live = Live(console=console, refresh_per_second=4) if drawn else None
+    listener: Callable[[BuildLog], None]
+    if json:
+        listener = lambda log: None  # noqa: E731
+    elif live is None:
+        listener = Announcer(lambda line: console.print(escape(line), soft_wrap=True))
+    else:
+        listener = lambda log: live.update(_progress_table(log, names_in_order))  # noqa: E731
+    with live if live is not None else nullcontext():
+        results = run_builds(
+            client,
+            plan,
+            definition,
+            parallel=parallel,
+            no_cache=no_cache,
+            pull=pull,
+            listener=listener,
+        )
     seconds = time.monotonic() - started
     failed = [r for r in results if r.status == "failed"]
-    if json:
-        emit_json(
-            {
-                "profile": profile or "online",
-                "parallel": parallel,
-                "seconds": round(seconds, 2),
-                "ca_bundle": str(bundle) if bundle else None,
-                "ok": not failed,
-                "images": [r.to_json() for r in results],
-                "not_buildable": [u.__dict__ for u in plan.unavailable],
-            }
-        )
-    else:
-        console.print(_summary(results, plan, seconds))
-        for result in failed:
-            console.print(f"[red]{result.tag} failed:[/] {escape(result.error or '')}")
-            for line in result.log_tail[-12:]:
-                console.print(f"  {escape(line)}", soft_wrap=True)
-    if failed:
-        raise Exit(code=EXIT_FINDINGS)
+    views: list[object] = [_summary(results, plan, seconds)]
+    for result in failed:
+        views.append(f"[red]{result.tag} failed:[/] {escape(result.error or '')}")
+        views += [f"  {escape(line)}" for line in result.log_tail[-12:]]
+    data = {
+        "profile": profile or "online",
+        "parallel": parallel,
+        "seconds": round(seconds, 2),
+        "ca_bundle": str(bundle) if bundle else None,
+        "ok": not failed,
+        "images": [r.to_json() for r in results],
+        "not_buildable": [u.__dict__ for u in plan.unavailable],
+    }
+    present(Outcome(data, views, ok=not failed), json)
 
 
 def _group_task(group: str | None, name: str, doc: str) -> Any:
@@ -245,83 +207,53 @@ def build_seed(c: Context, refresh: bool = False, json: bool = False) -> None:
     Stand-ins are labelled dev.mcp-cluster.stand-in=true; an image of the same tag that lacks
     the label (pulled from a registry) is never overwritten.
     """
-    from tasks.engine.bake import run_builds
     from tasks.engine.client import docker_client, require_engine
-    from tasks.engine.seed import label_state, refuse_foreign, seed_root, stand_in_plan, stand_ins
-    from tasks.images.plan import detect_ca_bundle
-    from tasks.model.stack import PROFILES_DIR
-    from tasks.report import EXIT_FINDINGS, REPO_ROOT, console, emit_json, engine_failure_exits
+    from tasks.engine.seed import seed_stand_ins
+    from tasks.report import REPO_ROOT
 
     client = docker_client()
-    with engine_failure_exits(json):
-        require_engine(client)
-        folder = REPO_ROOT / ".devcontainer"
-        items = stand_ins(folder, folder / PROFILES_DIR / "offline.env")
-        refuse_foreign(client, [i.tag for i in items])
-        root = next(i for i in items if i.folder is None)
-        root_state = seed_root(client, root.tag, "debian:trixie-slim", refresh=refresh)
-        todo = [
-            i
-            for i in items
-            if i.folder is not None and (refresh or label_state(client, i.tag) == "missing")
-        ]
-        plan = stand_in_plan(todo)
-        results = run_builds(
-            client,
-            plan,
-            plan.bake_definition(detect_ca_bundle()),
-            parallel=True,
-            no_cache=refresh,
-            listener=lambda log: None,
-        )
-    present = [i.tag for i in items if i.folder is not None and i not in todo]
-    if json:
-        emit_json(
-            {
-                "root": {root.tag: root_state},
-                "present": present,
-                "images": [r.to_json() for r in results],
-            }
-        )
-    else:
-        console.print(f"{root.tag}: {root_state}; already present: {', '.join(present) or 'none'}")
-        if results:
-            console.print(_summary(results, plan, sum(r.seconds for r in results)))
-    if any(r.status == "failed" for r in results):
-        raise Exit(code=EXIT_FINDINGS)
+    require_engine(client)
+    seeded = seed_stand_ins(client, REPO_ROOT / ".devcontainer", refresh=refresh)
+    results = seeded.results
+    views: list[object] = [
+        f"{seeded.root}: {seeded.root_state}; already present: "
+        f"{', '.join(seeded.present) or 'none'}"
+    ]
+    if results:
+        views.append(_summary(results, seeded.plan, sum(r.seconds for r in results)))
+    data = {
+        "root": {seeded.root: seeded.root_state},
+        "present": seeded.present,
+        "images": [r.to_json() for r in results],
+    }
+    present(Outcome(data, views, ok=not any(r.status == "failed" for r in results)), json)
 
 
 @task(name="cache", help={"prune": "remove all build cache", "json": "print JSON"})
 def build_cache(c: Context, prune: bool = False, json: bool = False) -> None:
     """Show BuildKit's build-cache use (`docker buildx du`), and prune it on request."""
-    from rich.table import Table
-
     from tasks.engine.cache import cache_usage, prune_cache
     from tasks.engine.client import docker_client, require_engine
-    from tasks.report import console, emit_json, engine_failure_exits
 
     client = docker_client()
-    with engine_failure_exits(json):
-        require_engine(client)
-        before = cache_usage(client)
-        if prune:
-            prune_cache(client)
-        after = cache_usage(client) if prune else before
-    if json:
-        emit_json({"before": before.__dict__, "after": after.__dict__, "pruned": prune})
-        return
-    table = Table(title="build cache", title_justify="left")
-    for column in ("", "records", "size", "reclaimable"):
-        table.add_column(column)
-    rows = [("before", before), ("after", after)] if prune else [("now", before)]
-    for label, usage in rows:
-        table.add_row(
+    require_engine(client)
+    before = cache_usage(client)
+    if prune:
+        prune_cache(client)
+    after = cache_usage(client) if prune else before
+    usages = [("before", before), ("after", after)] if prune else [("now", before)]
+    rows = [
+        (
             label,
             str(usage.records),
             f"{usage.bytes / 1e6:.1f} MB",
             f"{usage.reclaimable_bytes / 1e6:.1f} MB",
         )
-    console.print(table)
+        for label, usage in usages
+    ]
+    data = {"before": before.__dict__, "after": after.__dict__, "pruned": prune}
+    view = table("build cache", ("", "records", "size", "reclaimable"), rows)
+    present(Outcome(data, [view]), json)
 
 
 @task(name="bake-file", help={"profile": "image profile, e.g. offline"})
@@ -329,8 +261,7 @@ def build_bake_file(c: Context, profile: str = "") -> None:
     """Print the bake definition generated from the stack (what build.all --parallel runs)."""
     from tasks.images.plan import build_plan, detect_ca_bundle
     from tasks.model.stack import load_stack
-    from tasks.report import REPO_ROOT, bad_input_exits, emit_json
+    from tasks.report import REPO_ROOT, emit_json
 
-    with bad_input_exits(False):
-        stack = load_stack(REPO_ROOT, profile or None)
+    stack = load_stack(REPO_ROOT, profile or None)
     emit_json(build_plan(stack, stack.profile).bake_definition(detect_ca_bundle()))

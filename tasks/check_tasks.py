@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from invoke.context import Context
-from invoke.tasks import task
+
+from tasks.contract import task
 
 
 @task(
@@ -21,13 +22,12 @@ def check(c: Context, root: str = "", json: bool = False, profile: str = "") -> 
     Exit 0 when clean, 1 on errors, 2 on unreadable input.
     """
     from tasks.model.stack import load_stack
-    from tasks.report import REPO_ROOT, bad_input_exits, report_findings
+    from tasks.report import REPO_ROOT, report_findings
     from tasks.rules.registry import RULES, run_rules
 
     target = Path(root) if root else REPO_ROOT
-    with bad_input_exits(json):
-        stack = load_stack(target, profile or None)
-        findings = run_rules(stack)
+    stack = load_stack(target, profile or None)
+    findings = run_rules(stack)
     report_findings(
         f"check {stack.root}",
         findings,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from invoke.context import Context
-from invoke.tasks import task
+
+from tasks.contract import task
 
 
 @task(
@@ -18,12 +19,11 @@ def docs_check(c: Context, root: str = "", json: bool = False) -> None:
     Any finding (not just errors) fails.
     """
     from tasks.model.stack import load_stack
-    from tasks.report import REPO_ROOT, bad_input_exits, report_findings
+    from tasks.report import REPO_ROOT, report_findings
     from tasks.rules.registry import Severity, run_rules
 
-    with bad_input_exits(json):
-        stack = load_stack(Path(root) if root else REPO_ROOT)
-        findings = run_rules(stack, {"DOC"})
+    stack = load_stack(Path(root) if root else REPO_ROOT)
+    findings = run_rules(stack, {"DOC"})
     report_findings(
         "docs.check",
         findings,

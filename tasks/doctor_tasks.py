@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from invoke.context import Context
-from invoke.exceptions import Exit
-from invoke.tasks import task
+
+from tasks.contract import Outcome, present, table, task
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 
@@ -15,25 +15,21 @@ def doctor(c: Context, json: bool = False) -> None:
 
     Exit 1 when a required one (engine, buildx, compose, disk) fails; warnings do not fail.
     """
-    from rich.table import Table
+    from rich.markup import escape
 
     from tasks.engine.client import docker_client
     from tasks.engine.doctor import evaluate, gather_facts
-    from tasks.report import EXIT_FINDINGS, console, emit_json
 
     facts = gather_facts(docker_client())
     rows = evaluate(facts)
-    failed = any(row.status == "fail" for row in rows)
-    if json:
-        emit_json(
-            {"ok": not failed, "checks": [row.__dict__ for row in rows], "facts": facts.to_json()}
-        )
-    else:
-        table = Table(title="doctor", title_justify="left")
-        for column in ("check", "status", "detail", "fix"):
-            table.add_column(column, overflow="fold")
-        for row in rows:
-            table.add_row(row.check, f"[{_STYLE[row.status]}]{row.status}[/]", row.detail, row.fix)
-        console.print(table)
-    if failed:
-        raise Exit(code=EXIT_FINDINGS)
+    ok = not any(row.status == "fail" for row in rows)
+    view = table(
+        "doctor",
+        ("check", "status", "detail", "fix"),
+        [
+            (r.check, f"[{_STYLE[r.status]}]{r.status}[/]", escape(r.detail), escape(r.fix))
+            for r in rows
+        ],
+    )
+    data = {"ok": ok, "checks": [row.__dict__ for row in rows], "facts": facts.to_json()}
+    present(Outcome(data, [view], ok=ok), json)

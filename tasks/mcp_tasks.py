@@ -10,7 +10,8 @@ from typing import Any
 
 from invoke.context import Context
 from invoke.exceptions import Exit
-from invoke.tasks import task
+
+from tasks.contract import Outcome, UsageError, present, table, task
 
 
 @task(
@@ -29,12 +30,11 @@ def mcp_config(c: Context, dry_run: bool = False, root: str = "") -> None:
     from rich.markup import escape
 
     from tasks.model.stack import load_stack
-    from tasks.report import EXIT_FINDINGS, REPO_ROOT, bad_input_exits, console
+    from tasks.report import EXIT_FINDINGS, REPO_ROOT, console
     from tasks.servers.configfiles import rendered_files
 
-    with bad_input_exits(False):
-        stack = load_stack(Path(root) if root else REPO_ROOT)
-        files = rendered_files(stack)
+    stack = load_stack(Path(root) if root else REPO_ROOT)
+    files = rendered_files(stack)
     changed = []
     for path, text in files.items():
         old = path.read_text(encoding="utf-8") if path.is_file() else ""
@@ -58,14 +58,11 @@ def mcp_config(c: Context, dry_run: bool = False, root: str = "") -> None:
 @task(name="list", help={"json": "print JSON", "root": "repository; default: this repository"})
 def mcp_list(c: Context, json: bool = False, root: str = "") -> None:
     """List the MCP servers: image, network, mounts, secrets, and the command VS Code runs."""
-    from rich.table import Table
-
     from tasks.model.stack import load_stack
-    from tasks.report import REPO_ROOT, bad_input_exits, console, emit_json
+    from tasks.report import REPO_ROOT
     from tasks.servers.generate import docker_args, stdio_manifests
 
-    with bad_input_exits(json):
-        stack = load_stack(Path(root) if root else REPO_ROOT)
+    stack = load_stack(Path(root) if root else REPO_ROOT)
     rows: list[dict[str, Any]] = [
         {
             "name": m.name,
@@ -77,21 +74,15 @@ def mcp_list(c: Context, json: bool = False, root: str = "") -> None:
         }
         for m in stdio_manifests(stack.manifests.values())
     ]
-    if json:
-        emit_json({"servers": rows})
-        return
-    table = Table(title="MCP stdio servers", title_justify="left")
-    for column in ("server", "image", "network", "mounts", "secrets"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(
-            row["name"],
-            row["image"],
-            row["network"],
-            "\n".join(row["mounts"]),
-            ", ".join(row["secrets"]),
-        )
-    console.print(table)
+    view = table(
+        "MCP stdio servers",
+        ("server", "image", "network", "mounts", "secrets"),
+        [
+            (r["name"], r["image"], r["network"], "\n".join(r["mounts"]), ", ".join(r["secrets"]))
+            for r in rows
+        ],
+    )
+    present(Outcome({"servers": rows}, [view]), json)
 
 
 @task(
@@ -118,82 +109,50 @@ def mcp_probe(
     name and version, protocol, tool count, cold start and warm p50/p95. Exit 1 on any failure.
     """
     from rich.markup import escape
-    from rich.table import Table
 
     from tasks.model.stack import load_stack
-    from tasks.report import (
-        EXIT_BAD_INPUT,
-        EXIT_FINDINGS,
-        REPO_ROOT,
-        bad_input_exits,
-        console,
-        emit_json,
-        errors,
-    )
+    from tasks.report import REPO_ROOT
     from tasks.servers.page import probe_page
     from tasks.servers.probe import run_probes
     from tasks.servers.specs import probe_specs
 
     if repeat < 1 or concurrency < 1 or repeat * concurrency > 1000:
-        errors.print(
-            "[red]error:[/] --repeat and --concurrency must be >= 1 and their product at most 1000"
-        )
-        raise Exit(code=EXIT_BAD_INPUT)
-    with bad_input_exits(json):
-        stack = load_stack(REPO_ROOT)
+        raise UsageError("--repeat and --concurrency must be >= 1 and their product at most 1000")
+    stack = load_stack(REPO_ROOT)
     names = (name,) if name else ()
     if name and name not in stack.manifests:
-        errors.print(
-            f"[red]error:[/] no MCP server {name!r}; choose one of "
-            f"{', '.join(sorted(stack.manifests))}"
+        raise UsageError(
+            f"no MCP server {name!r}; choose one of {', '.join(sorted(stack.manifests))}"
         )
-        raise Exit(code=EXIT_BAD_INPUT)
     with probe_page() as url:
         specs, skipped = probe_specs(stack, names, stack.root, url, float(timeout))
         results = run_probes(specs, repeat, concurrency)
     failed = [r for r in results if not r.ok] + [s for s in skipped if name]
-    if json:
-        emit_json(
-            {
-                "ok": not failed,
-                "repeat": repeat,
-                "concurrency": concurrency,
-                "servers": [r.to_json() for r in results],
-                "not_exercised": [s.__dict__ for s in skipped],
-            }
+    rows = [
+        (
+            r.name,
+            "[green]yes[/]" if r.ok else "[red]no[/]",
+            escape(f"{r.server} {r.version}"),
+            r.protocol,
+            str(r.tools),
+            f"{r.cold_start_ms:.0f}",
+            f"{r.p50_ms:.0f}",
+            f"{r.p95_ms:.0f}",
         )
-    else:
-        table = Table(title=f"MCP probe ({concurrency} x {repeat} requests)", title_justify="left")
-        for column in (
-            "server",
-            "ok",
-            "name/version",
-            "protocol",
-            "tools",
-            "cold ms",
-            "p50 ms",
-            "p95 ms",
-        ):
-            table.add_column(column)
-        for r in results:
-            table.add_row(
-                r.name,
-                "[green]yes[/]" if r.ok else "[red]no[/]",
-                escape(f"{r.server} {r.version}"),
-                r.protocol,
-                str(r.tools),
-                f"{r.cold_start_ms:.0f}",
-                f"{r.p50_ms:.0f}",
-                f"{r.p95_ms:.0f}",
-            )
-        console.print(table)
-        for r in results:
-            if r.error:
-                console.print(f"[red]{r.name}:[/] {escape(r.error)}", soft_wrap=True)
-        for s in skipped:
-            console.print(f"[yellow]not exercised:[/] {s.name}: {escape(s.reason)}")
-    if failed:
-        raise Exit(code=EXIT_FINDINGS)
+        for r in results
+    ]
+    columns = ("server", "ok", "name/version", "protocol", "tools", "cold ms", "p50 ms", "p95 ms")
+    views: list[object] = [table(f"MCP probe ({concurrency} x {repeat} requests)", columns, rows)]
+    views += [f"[red]{r.name}:[/] {escape(r.error)}" for r in results if r.error]
+    views += [f"[yellow]not exercised:[/] {s.name}: {escape(s.reason)}" for s in skipped]
+    data = {
+        "ok": not failed,
+        "repeat": repeat,
+        "concurrency": concurrency,
+        "servers": [r.to_json() for r in results],
+        "not_exercised": [s.__dict__ for s in skipped],
+    }
+    present(Outcome(data, views, ok=not failed), json)
 
 
 @task(
@@ -212,17 +171,15 @@ def mcp_exporter(
     from http.server import ThreadingHTTPServer
 
     from tasks.model.stack import load_stack
-    from tasks.report import EXIT_BAD_INPUT, REPO_ROOT, bad_input_exits, console, errors
+    from tasks.report import REPO_ROOT, console
     from tasks.servers.metrics import MetricsHandler, render
     from tasks.servers.page import probe_page
     from tasks.servers.probe import run_probes
     from tasks.servers.specs import probe_specs
 
     if interval < 5:
-        errors.print("[red]error:[/] --interval must be at least 5 seconds")
-        raise Exit(code=EXIT_BAD_INPUT)
-    with bad_input_exits(False):
-        stack = load_stack(REPO_ROOT)
+        raise UsageError("--interval must be at least 5 seconds")
+    stack = load_stack(REPO_ROOT)
     with probe_page() as url:
         specs, _ = probe_specs(stack, (), stack.root, url, 60.0)
         MetricsHandler.text = render(run_probes(specs, 3, 1))
@@ -249,13 +206,8 @@ def mcp_clean(c: Context, json: bool = False) -> None:
     """Remove leaked stdio MCP server containers (found by label) and list what was removed."""
     from tasks.engine.client import docker_client
     from tasks.engine.reaper import reap
-    from tasks.report import console, emit_json, engine_failure_exits
 
-    with engine_failure_exits(json):
-        removed = reap(docker_client())
-    if json:
-        emit_json({"removed": [r.__dict__ for r in removed]})
-        return
-    for item in removed:
-        console.print(f"removed {item.name} ({item.id}, server {item.server}, {item.status})")
-    console.print(f"{len(removed)} container(s) removed")
+    removed = reap(docker_client())
+    views = [f"removed {i.name} ({i.id}, server {i.server}, {i.status})" for i in removed]
+    views.append(f"{len(removed)} container(s) removed")
+    present(Outcome({"removed": [r.__dict__ for r in removed]}, views), json)

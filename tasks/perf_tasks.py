@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from invoke.context import Context
-from invoke.tasks import task
+
+from tasks.contract import task
 
 PERF_HELP = {
     "profile": "as for build.all and stack.up (e.g. offline)",

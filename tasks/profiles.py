@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from invoke.exceptions import Exit
-from rich.markup import escape
-
+from tasks.contract import UsageError
 from tasks.engine.stack import compose_client
 from tasks.engine.verify import Verifier
 from tasks.images.services import select_services
 from tasks.model.stack import PROFILES_DIR, Stack, find_folder, load_stack
-from tasks.report import EXIT_BAD_INPUT, REPO_ROOT, bad_input_exits, errors
+from tasks.report import REPO_ROOT
 
 NETWORK_KEY = "mcp-cluster"
 
@@ -32,19 +30,15 @@ def network_name(stack: Stack) -> str:
     return network.name if network else next(iter(stack.compose.networks.values())).name
 
 
-def load_profiled(
-    profile: str, json: bool, root: str = ""
-) -> tuple[Stack, str | None, tuple[str, ...]]:
+def load_profiled(profile: str, root: str = "") -> tuple[Stack, str | None, tuple[str, ...]]:
     """The stack loaded with its image profile, and the compose profiles `--profile` names."""
     base = Path(root) if root else REPO_ROOT
-    with bad_input_exits(json):
-        try:
-            image_profile, compose_profiles = split_profiles(find_folder(base)[1], profile)
-        except ValueError as error:
-            errors.print(f"[red]error:[/] {escape(str(error))}")
-            raise Exit(code=EXIT_BAD_INPUT) from None
-        stack = load_stack(base, image_profile)
-        return stack, stack.profile, compose_profiles
+    try:
+        image_profile, compose_profiles = split_profiles(find_folder(base)[1], profile)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    stack = load_stack(base, image_profile)
+    return stack, stack.profile, compose_profiles
 
 
 def verifier_for(

@@ -6,9 +6,8 @@ import os
 from typing import TYPE_CHECKING
 
 from invoke.context import Context
-from invoke.exceptions import Exit
-from invoke.tasks import task
 
+from tasks.contract import Failure, Outcome, UsageError, present, task
 from tasks.helpflag import show_help_if_asked
 
 if TYPE_CHECKING:
@@ -45,41 +44,40 @@ def freethreaded(
 
     from tasks.pybuild.builder import BuildFailed, build, cache_root, prefix_for
     from tasks.pybuild.sources import default_version, resolve_source
-    from tasks.report import EXIT_BAD_INPUT, EXIT_FINDINGS, console, emit_json, errors
+    from tasks.report import console
 
     try:
         source = resolve_source(version or default_version(profile or None), tarball, sha256)
     except ValueError as error:
-        errors.print(f"[red]error:[/] {escape(str(error))}")
-        raise Exit(code=EXIT_BAD_INPUT) from None
+        raise UsageError(str(error)) from None
     root = cache_root()
     say = (lambda _: None) if json else (lambda text: console.print(f"[dim]{escape(text)}[/]"))
     try:
         python = build(source, root, jobs or os.cpu_count() or 1, say)
     except (BuildFailed, OSError) as error:
-        errors.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)
-        raise Exit(code=EXIT_FINDINGS) from None
+        raise Failure(str(error)) from None
     bin_dir = prefix_for(source, root) / "bin"
-    if json:
-        emit_json(
-            {
-                "python": str(python),
-                "bin": str(bin_dir),
-                "version": source.version,
-                "sha256": source.sha256,
-                "origin": source.origin,
-            }
-        )
-        return
-    console.print(f"free-threaded Python {source.version}: {python}")
-    console.print(f'put it on PATH:  export PATH="{bin_dir}:$PATH"')
+    data = {
+        "python": str(python),
+        "bin": str(bin_dir),
+        "version": source.version,
+        "sha256": source.sha256,
+        "origin": source.origin,
+    }
+    views = [
+        f"free-threaded Python {source.version}: {python}",
+        f'put it on PATH:  export PATH="{bin_dir}:$PATH"',
+    ]
+    present(Outcome(data, views), json)
 
 
 def _regenerate(versions: Versions, json: bool) -> None:
     """Write every file derived from versions.json and report the pins and what changed."""
+    from rich.markup import escape
+
     from tasks.model.stack import load_stack
     from tasks.pybuild.pinfiles import render_views, write_views
-    from tasks.report import REPO_ROOT, console, emit_json
+    from tasks.report import REPO_ROOT
 
     stack = load_stack(REPO_ROOT)
     changed = write_views(render_views(stack.folder, versions, stack.compose.path))
@@ -87,16 +85,16 @@ def _regenerate(versions: Versions, json: bool) -> None:
         name: {profile: pin.to_json() for profile, pin in item.pins.items()}
         for name, item in versions.images.items()
     }
-    if json:
-        emit_json({"pins": rows, "changed": [str(p.relative_to(REPO_ROOT)) for p in changed]})
-        return
-    for name, pins in rows.items():
-        for profile, value in pins.items():
-            console.print(f"{name} [{profile}]: CPython {value['version']}  {value['url']}")
-    for path in changed:
-        console.print(f"regenerated {path.relative_to(REPO_ROOT)}")
+    views = [
+        escape(f"{name} [{profile}]: CPython {value['version']}  {value['url']}")
+        for name, pins in rows.items()
+        for profile, value in pins.items()
+    ]
+    views += [f"regenerated {path.relative_to(REPO_ROOT)}" for path in changed]
     if not changed:
-        console.print("every generated file already agrees with versions.json")
+        views.append("every generated file already agrees with versions.json")
+    data = {"pins": rows, "changed": [str(p.relative_to(REPO_ROOT)) for p in changed]}
+    present(Outcome(data, views), json)
 
 
 @task(
@@ -126,30 +124,25 @@ def pin(
     `invoke check` (VER001) fails when they drift. A malformed version or checksum changes
     nothing. Then `invoke env.init --profile NAME` refreshes .devcontainer/.env.
     """
-    from rich.markup import escape
-
     from tasks.model.versions import VERSIONS_FILE, load_versions
     from tasks.pybuild.pinfiles import image_for_version, pin_image
-    from tasks.report import EXIT_BAD_INPUT, REPO_ROOT, bad_input_exits, errors
+    from tasks.report import REPO_ROOT
 
     show_help_if_asked(version, "python.pin")
     path = REPO_ROOT / ".devcontainer" / VERSIONS_FILE
-    with bad_input_exits(json):
-        versions = load_versions(path)
-        try:
-            target = image or image_for_version(versions, version)
-            versions = pin_image(path, target, profile, version, sha256, url)
-        except ValueError as error:
-            errors.print(f"[red]error:[/] {escape(str(error))}")
-            raise Exit(code=EXIT_BAD_INPUT) from None
-        _regenerate(versions, json)
+    versions = load_versions(path)
+    try:
+        target = image or image_for_version(versions, version)
+        versions = pin_image(path, target, profile, version, sha256, url)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    _regenerate(versions, json)
 
 
 @task(name="sync", help={"json": "print JSON"})
 def sync(c: Context, json: bool = False) -> None:
     """Regenerate the files derived from .devcontainer/versions.json (after editing it by hand)."""
     from tasks.model.versions import VERSIONS_FILE, load_versions
-    from tasks.report import REPO_ROOT, bad_input_exits
+    from tasks.report import REPO_ROOT
 
-    with bad_input_exits(json):
-        _regenerate(load_versions(REPO_ROOT / ".devcontainer" / VERSIONS_FILE), json)
+    _regenerate(load_versions(REPO_ROOT / ".devcontainer" / VERSIONS_FILE), json)

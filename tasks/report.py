@@ -16,7 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tasks.engine.client import EngineError
+from tasks.contract import Failure, UsageError
+from tasks.engine.errors import EngineError
 from tasks.model.errors import StackError
 from tasks.rules.registry import Finding, Severity
 
@@ -50,9 +51,16 @@ def emit_json(data: Any) -> None:
 
 @contextmanager
 def bad_input_exits(as_json: bool) -> Iterator[None]:
-    """Turn a `StackError` into one clear message and exit code 2."""
+    """Turn a `StackError` (an unreadable file) or a `UsageError` (a bad option value) into one
+    clear message and exit code 2."""
     try:
         yield
+    except UsageError as error:
+        if as_json:
+            emit_json({"error": {"problem": str(error)}})
+        else:
+            errors.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)
+        raise Exit(code=EXIT_BAD_INPUT) from None
     except StackError as error:
         if as_json:
             emit_json(
@@ -73,8 +81,8 @@ def bad_input_exits(as_json: bool) -> Iterator[None]:
 
 @contextmanager
 def engine_failure_exits(as_json: bool) -> Iterator[None]:
-    """Turn an `EngineError` (engine down, a docker call refused) into one message, as JSON
-    under --json, and exit code 1."""
+    """Turn an `EngineError` (engine down, a docker call refused) or a `Failure` (the task
+    could not go on) into one message, as JSON under --json, and exit code 1."""
     try:
         yield
     except EngineError as error:
@@ -82,6 +90,12 @@ def engine_failure_exits(as_json: bool) -> Iterator[None]:
             emit_json({"ok": False, "error": {"problem": error.problem, "fix": error.fix}})
         else:
             errors.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)
+        raise Exit(code=EXIT_FINDINGS) from None
+    except Failure as failure:
+        if as_json:
+            emit_json({"ok": False, "error": {"problem": str(failure)}})
+        else:
+            errors.print(f"[red]error:[/] {escape(str(failure))}", soft_wrap=True)
         raise Exit(code=EXIT_FINDINGS) from None
 
 

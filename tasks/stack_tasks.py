@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from invoke.context import Context
 from invoke.exceptions import Exit
-from invoke.tasks import task
 
+from tasks.contract import Outcome, UsageError, present, table, task
 from tasks.helpflag import show_help_if_asked
 from tasks.images.tiers import MAX_TIER
 
@@ -23,45 +23,47 @@ if TYPE_CHECKING:
 
 def _table(stack: Stack, rows: dict[str, ServiceStatus], title: str) -> Table:
     """Services tier by tier: state, health, address, ports and seconds to healthy."""
-    from rich.table import Table
-
     from tasks.images.services import tier_of
 
-    table = Table(title=title, title_justify="left")
-    for column in ("tier", "service", "state", "health", "IP", "ports", "s to healthy"):
-        table.add_column(column)
+    lines = []
     for row in sorted(rows.values(), key=lambda r: (tier_of(stack, r.service), r.service)):
         style = "green" if row.ready else "red" if row.failed else "yellow"
         seconds = f"{row.seconds_to_healthy:.1f}" if row.seconds_to_healthy is not None else ""
-        table.add_row(
-            str(tier_of(stack, row.service)),
-            row.service,
-            row.state,
-            f"[{style}]{row.health}[/]",
-            row.ip,
-            row.ports,
-            seconds,
+        lines.append(
+            (
+                str(tier_of(stack, row.service)),
+                row.service,
+                row.state,
+                f"[{style}]{row.health}[/]",
+                row.ip,
+                row.ports,
+                seconds,
+            )
         )
-    return table
+    columns = ("tier", "service", "state", "health", "IP", "ports", "s to healthy")
+    return table(title, columns, lines)
 
 
 def _select(
     stack: Stack, image_profile: str | None, compose: tuple[str, ...], tier: int
 ) -> Selection:
-    from rich.markup import escape
-
     from tasks.images.services import select_services
-    from tasks.report import EXIT_BAD_INPUT, errors
 
     try:
         return select_services(stack, image_profile, compose, tier)
     except ValueError as error:
-        errors.print(f"[red]error:[/] {escape(str(error))}")
-        raise Exit(code=EXIT_BAD_INPUT) from None
+        raise UsageError(str(error)) from None
+
+
+def _service(stack: Stack, service: str) -> None:
+    """Refuse a name that is not a service of the compose file."""
+    if service not in stack.compose.services:
+        raise UsageError(
+            f"no service {service!r}; choose one of {', '.join(stack.compose.services)}"
+        )
 
 
 def _require_secrets(stack: Stack, selection: Selection) -> None:
-    from tasks.report import EXIT_BAD_INPUT, errors
     from tasks.stacksecrets import secret_status
 
     wanted = {s for name in selection.services for s in stack.compose.services[name].secrets}
@@ -71,11 +73,10 @@ def _require_secrets(stack: Stack, selection: Selection) -> None:
         if name in wanted and not item["provided"]
     ]
     if missing:
-        errors.print(
-            f"[red]error:[/] secrets not provided: {', '.join(missing)}. Fix: export them, "
+        raise UsageError(
+            f"secrets not provided: {', '.join(missing)}. Fix: export them, "
             "or run `invoke env.init` to write random ones to .devcontainer/.env"
         )
-        raise Exit(code=EXIT_BAD_INPUT)
 
 
 @task(
@@ -106,68 +107,57 @@ def stack_up(
     from rich.live import Live
     from rich.markup import escape
 
-    from tasks.engine.client import require_engine
     from tasks.engine.stack import compose_client, health_output, last_logs, up_and_wait
     from tasks.profiles import load_profiled, network_name
-    from tasks.report import EXIT_FINDINGS, console, emit_json, engine_failure_exits
+    from tasks.report import console
 
-    stack, image_profile, compose_profiles = load_profiled(profile, json, root)
+    stack, image_profile, compose_profiles = load_profiled(profile, root)
     selection = _select(stack, image_profile, compose_profiles, tier)
     _require_secrets(stack, selection)
     client = compose_client(stack, image_profile, compose_profiles)
     network = network_name(stack)
     started = time.monotonic()
-    with engine_failure_exits(json):
-        require_engine(client)
-        if json or not console.is_terminal:
-            result, up_error = up_and_wait(
-                client, list(selection.services), network, timeout, lambda rows: None
-            )
-        else:
-            with Live(console=console, refresh_per_second=2) as live:
-                result, up_error = up_and_wait(
-                    client,
-                    list(selection.services),
-                    network,
-                    timeout,
-                    lambda rows: live.update(_table(stack, rows, "starting")),
-                )
-    bad = [s for s in result.values() if not s.ready]
-    failed = bool(bad or up_error)
-    logs = {s.service: last_logs(client, s.service) for s in bad}
-    checks = {s.service: health_output(client, s.container) for s in bad if s.container}
-    if json:
-        emit_json(
-            {
-                "ok": not bad and not up_error,
-                "error": up_error,
-                "seconds": round(time.monotonic() - started, 2),
-                "services": [s.__dict__ for s in result.values()],
-                "not_exercised": selection.not_exercised,
-                "logs": logs,
-                "healthchecks": checks,
-            }
+    # No separate engine check: the first poll names a missing engine (EngineError, exit 1).
+    if json or not console.is_terminal:
+        result, up_error = up_and_wait(
+            client, list(selection.services), network, timeout, lambda rows: None
         )
     else:
-        console.print(_table(stack, result, f"stack ({time.monotonic() - started:.1f} s)"))
-        for name, reason in selection.not_exercised.items():
-            console.print(f"[yellow]not exercised:[/] {name}: {escape(reason)}")
-        if up_error:
-            console.print(f"[red]{escape(up_error)}[/]", soft_wrap=True)
-        for status in bad:
-            check = checks.get(status.service, "")
-            if check:
-                console.print(
-                    f"[red]{status.service} is {status.health}:[/] {escape(check)}",
-                    soft_wrap=True,
-                )
-            console.print(
-                f"[red]{status.service} is {status.health or status.state}[/]; last logs:"
+        with Live(console=console, refresh_per_second=2) as live:
+            result, up_error = up_and_wait(
+                client,
+                list(selection.services),
+                network,
+                timeout,
+                lambda rows: live.update(_table(stack, rows, "starting")),
             )
-            for line in logs[status.service]:
-                console.print(f"  {escape(line)}", soft_wrap=True)
-    if failed:
-        raise Exit(code=EXIT_FINDINGS)
+    seconds = time.monotonic() - started
+    bad = [s for s in result.values() if not s.ready]
+    logs = {s.service: last_logs(client, s.service) for s in bad}
+    checks = {s.service: health_output(client, s.container) for s in bad if s.container}
+    views: list[object] = [_table(stack, result, f"stack ({seconds:.1f} s)")]
+    views += [
+        f"[yellow]not exercised:[/] {name}: {escape(reason)}"
+        for name, reason in selection.not_exercised.items()
+    ]
+    if up_error:
+        views.append(f"[red]{escape(up_error)}[/]")
+    for status in bad:
+        check = checks.get(status.service, "")
+        if check:
+            views.append(f"[red]{status.service} is {status.health}:[/] {escape(check)}")
+        views.append(f"[red]{status.service} is {status.health or status.state}[/]; last logs:")
+        views += [f"  {escape(line)}" for line in logs[status.service]]
+    data = {
+        "ok": not bad and not up_error,
+        "error": up_error,
+        "seconds": round(seconds, 2),
+        "services": [s.__dict__ for s in result.values()],
+        "not_exercised": selection.not_exercised,
+        "logs": logs,
+        "healthchecks": checks,
+    }
+    present(Outcome(data, views, ok=bool(data["ok"])), json)
 
 
 @task(
@@ -185,16 +175,13 @@ def stack_down(
     """Stop and remove the stack's containers and network; `--volumes` deletes data too."""
     from tasks.engine.stack import compose_client, down
     from tasks.profiles import load_profiled
-    from tasks.report import EXIT_BAD_INPUT, EXIT_FINDINGS, console, engine_failure_exits, errors
+    from tasks.report import EXIT_FINDINGS, console
 
-    stack, image_profile, compose_profiles = load_profiled(profile, False, root)
+    stack, image_profile, compose_profiles = load_profiled(profile, root)
     if volumes and not yes:
         names = ", ".join(sorted(v.name for v in stack.compose.volumes.values()))
         if not sys.stdin.isatty():
-            errors.print(
-                "[red]error:[/] --volumes deletes data; confirm with --yes (no terminal to ask on)"
-            )
-            raise Exit(code=EXIT_BAD_INPUT)
+            raise UsageError("--volumes deletes data; confirm with --yes (no terminal to ask on)")
         answer = input(
             f"Delete volumes {names}? Back them up first (invoke volumes.backup). "
             "Type 'yes' to delete: "
@@ -203,53 +190,35 @@ def stack_down(
             console.print("nothing deleted")
             raise Exit(code=EXIT_FINDINGS)
     all_profiles = tuple({p for s in stack.compose.services.values() for p in s.profiles})
-    with engine_failure_exits(False):
-        down(compose_client(stack, image_profile, all_profiles or compose_profiles), volumes)
+    down(compose_client(stack, image_profile, all_profiles or compose_profiles), volumes)
     console.print("stack removed" + (" with its volumes" if volumes else ""))
 
 
-def _current(profile: str, json: bool) -> tuple[Stack, dict[str, ServiceStatus]]:
+def _current(profile: str) -> tuple[Stack, dict[str, ServiceStatus]]:
     from tasks.engine.stack import compose_client, statuses
     from tasks.profiles import load_profiled, network_name
-    from tasks.report import engine_failure_exits
 
-    stack, image_profile, compose_profiles = load_profiled(profile, json)
+    stack, image_profile, compose_profiles = load_profiled(profile)
     client = compose_client(stack, image_profile, compose_profiles)
-    with engine_failure_exits(json):
-        return stack, statuses(client, network_name(stack))
+    return stack, statuses(client, network_name(stack))
 
 
 @task(name="ps", help={"json": "print JSON", "profile": "as for stack.up"})
 def stack_ps(c: Context, json: bool = False, profile: str = "") -> None:
     """Show every container of the stack, tier by tier: state, health, IP and ports."""
-    from tasks.report import console, emit_json
-
-    stack, rows = _current(profile, json)
-    if json:
-        emit_json({"services": [r.__dict__ for r in rows.values()]})
-    else:
-        console.print(_table(stack, rows, "stack"))
+    stack, rows = _current(profile)
+    services = [r.__dict__ for r in rows.values()]
+    present(Outcome({"services": services}, [_table(stack, rows, "stack")]), json)
 
 
 @task(name="health", help={"json": "print JSON", "profile": "as for stack.up"})
 def stack_health(c: Context, json: bool = False, profile: str = "") -> None:
     """Exit 0 only when every running service of the stack is healthy."""
-    from tasks.report import EXIT_FINDINGS, console, emit_json
-
-    stack, rows = _current(profile, json)
+    stack, rows = _current(profile)
     bad = [r.service for r in rows.values() if not r.ready]
-    if json:
-        emit_json(
-            {
-                "ok": bool(rows) and not bad,
-                "unhealthy": bad,
-                "services": [r.__dict__ for r in rows.values()],
-            }
-        )
-    else:
-        console.print(_table(stack, rows, "health"))
-    if bad or not rows:
-        raise Exit(code=EXIT_FINDINGS)
+    ok = bool(rows) and not bad
+    data = {"ok": ok, "unhealthy": bad, "services": [r.__dict__ for r in rows.values()]}
+    present(Outcome(data, [_table(stack, rows, "health")], ok=ok), json)
 
 
 @task(
@@ -267,18 +236,13 @@ def stack_logs(c: Context, service: str = "", tail: int = 50, profile: str = "")
     from tasks.engine.client import require_engine
     from tasks.engine.stack import compose_client, last_logs
     from tasks.profiles import load_profiled
-    from tasks.report import EXIT_BAD_INPUT, console, engine_failure_exits, errors
+    from tasks.report import console
 
-    stack, image_profile, compose_profiles = load_profiled(profile, False)
-    if service and service not in stack.compose.services:
-        errors.print(
-            f"[red]error:[/] no service {service!r}; choose one of "
-            f"{', '.join(stack.compose.services)}"
-        )
-        raise Exit(code=EXIT_BAD_INPUT)
+    stack, image_profile, compose_profiles = load_profiled(profile)
+    if service:
+        _service(stack, service)
     client = compose_client(stack, image_profile, compose_profiles)
-    with engine_failure_exits(False):
-        require_engine(client)
+    require_engine(client)
     for name in [service] if service else list(stack.compose.services):
         for line in last_logs(client, name, tail):
             console.print(escape(line), soft_wrap=True)
@@ -289,23 +253,14 @@ def stack_restart(c: Context, service: str, profile: str = "") -> None:
     """Restart one service and wait until it is healthy again."""
     from tasks.engine.stack import compose_client, restart, wait_healthy
     from tasks.profiles import load_profiled, network_name
-    from tasks.report import EXIT_BAD_INPUT, EXIT_FINDINGS, console, engine_failure_exits, errors
 
     show_help_if_asked(service, "stack.restart")
-    stack, image_profile, compose_profiles = load_profiled(profile, False)
-    if service not in stack.compose.services:
-        errors.print(
-            f"[red]error:[/] no service {service!r}; choose one of "
-            f"{', '.join(stack.compose.services)}"
-        )
-        raise Exit(code=EXIT_BAD_INPUT)
+    stack, image_profile, compose_profiles = load_profiled(profile)
+    _service(stack, service)
     client = compose_client(stack, image_profile, compose_profiles)
     started = time.monotonic()
-    with engine_failure_exits(False):
-        restart(client, service)
-        result = wait_healthy(
-            client, [service], network_name(stack), 120, lambda rows: None, started
-        )
-    console.print(_table(stack, result, f"restart {service}"))
-    if not result[service].ready:
-        raise Exit(code=EXIT_FINDINGS)
+    restart(client, service)
+    result = wait_healthy(client, [service], network_name(stack), 120, lambda rows: None, started)
+    views = [_table(stack, result, f"restart {service}")]
+    data = {"services": [r.__dict__ for r in result.values()]}
+    present(Outcome(data, views, ok=result[service].ready), False)

@@ -7,8 +7,8 @@ import sys
 import time
 
 from invoke.context import Context
-from invoke.exceptions import Exit
-from invoke.tasks import task
+
+from tasks.contract import Outcome, present, table, task
 
 STEPS: tuple[tuple[str, ...], ...] = (
     ("check",),
@@ -43,9 +43,7 @@ def up(c: Context, profile: str = "", json: bool = False) -> None:
     starts every MCP server inside the dev container as VS Code does) and mcp.probe, stopping
     at the first step that fails. Idempotent: a second run rebuilds nothing and restarts nothing.
     """
-    from rich.table import Table
-
-    from tasks.report import EXIT_FINDINGS, REPO_ROOT, console, emit_json
+    from tasks.report import EXIT_FINDINGS, REPO_ROOT, console
 
     rows: list[dict[str, object]] = []
     for command in plan(profile):
@@ -70,17 +68,17 @@ def up(c: Context, profile: str = "", json: bool = False) -> None:
             break
     failed = [r for r in rows if not r["ok"]]
     skipped = [" ".join(cmd) for cmd in plan(profile)[len(rows) :]]
-    if json:
-        emit_json({"ok": not failed, "steps": rows, "not_run": skipped})
-    else:
-        table = Table(title="invoke up", title_justify="left")
-        for column in ("step", "result", "seconds"):
-            table.add_column(column)
-        for row in rows:
-            result_text = "[green]ok[/]" if row["ok"] else f"[red]failed (exit {row['exit']})[/]"
-            table.add_row(str(row["step"]), result_text, f"{row['seconds']:.1f}")
-        for step in skipped:
-            table.add_row(step, "[yellow]not run (an earlier step failed)[/]", "")
-        console.print(table)
-    if failed:
-        raise Exit(code=int(str(failed[0]["exit"])) or EXIT_FINDINGS)
+    lines = [
+        (
+            str(row["step"]),
+            "[green]ok[/]" if row["ok"] else f"[red]failed (exit {row['exit']})[/]",
+            f"{row['seconds']:.1f}",
+        )
+        for row in rows
+    ]
+    lines += [(step, "[yellow]not run (an earlier step failed)[/]", "") for step in skipped]
+    view = table("invoke up", ("step", "result", "seconds"), lines)
+    # A failed step's own exit code (2 for bad input) is up's.
+    code = (int(str(failed[0]["exit"])) or EXIT_FINDINGS) if failed else 0
+    data = {"ok": not failed, "steps": rows, "not_run": skipped}
+    present(Outcome(data, [view], ok=not failed, code=code), json)

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from invoke.context import Context
-from invoke.exceptions import Exit
-from invoke.tasks import task
+
+from tasks.contract import Outcome, present, table, task
 
 if TYPE_CHECKING:
     from tasks.engine.verify import Check, Verifier
@@ -42,41 +42,29 @@ def run_sections(names: list[str], profile: str, json: bool) -> None:
     """Run the named sections and report; exit 1 on any failed check. Several sections end
     with a check that every service which ran at the start still runs."""
     from rich.markup import escape
-    from rich.table import Table
 
     from tasks.engine.verify import FAIL, PASS
     from tasks.profiles import load_profiled, verifier_for
-    from tasks.report import EXIT_FINDINGS, console, emit_json, engine_failure_exits
 
-    stack, image_profile, compose_profiles = load_profiled(profile, json)
-    with engine_failure_exits(json):
-        verifier = verifier_for(stack, image_profile, compose_profiles)
-        run = sections()
-        checks = [check for name in names for check in run[name](verifier)]
-        if len(names) > 1:
-            checks.append(verifier.stayed_up())
+    stack, image_profile, compose_profiles = load_profiled(profile)
+    verifier = verifier_for(stack, image_profile, compose_profiles)
+    run = sections()
+    checks = [check for name in names for check in run[name](verifier)]
+    if len(names) > 1:
+        checks.append(verifier.stayed_up())
     failed = [c for c in checks if c.status == FAIL]
     counts = {s: sum(1 for c in checks if c.status == s) for s in (PASS, FAIL, "not exercised")}
-    if json:
-        emit_json({"ok": not failed, "summary": counts, "checks": [c.__dict__ for c in checks]})
-    else:
-        style_of = {PASS: "green", FAIL: "bold red"}
-        table = Table(title="verify", title_justify="left")
-        for column in ("section", "check", "result", "detail"):
-            table.add_column(column, overflow="fold")
-        for c in checks:
-            table.add_row(
-                c.section,
-                c.name,
-                f"[{style_of.get(c.status, 'yellow')}]{c.status}[/]",
-                escape(c.detail),
-            )
-        console.print(table)
-        console.print(
-            f"{counts[PASS]} passed, {counts[FAIL]} failed, {counts['not exercised']} not exercised"
-        )
-    if failed:
-        raise Exit(code=EXIT_FINDINGS)
+    style_of = {PASS: "green", FAIL: "bold red"}
+    rows = [
+        (c.section, c.name, f"[{style_of.get(c.status, 'yellow')}]{c.status}[/]", escape(c.detail))
+        for c in checks
+    ]
+    views = [
+        table("verify", ("section", "check", "result", "detail"), rows),
+        f"{counts[PASS]} passed, {counts[FAIL]} failed, {counts['not exercised']} not exercised",
+    ]
+    data = {"ok": not failed, "summary": counts, "checks": [c.__dict__ for c in checks]}
+    present(Outcome(data, views, ok=not failed), json)
 
 
 def _section(name: str, doc: str) -> Callable[..., None]:

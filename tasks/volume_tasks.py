@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from invoke.context import Context
-from invoke.tasks import task
 
+from tasks.contract import Outcome, present, table, task
 from tasks.helpflag import show_help_if_asked
 
 if TYPE_CHECKING:
@@ -22,32 +22,21 @@ def stack_volumes(stack: Stack) -> list[str]:
 
 def _names(volume: list[str]) -> list[str]:
     from tasks.model.stack import load_stack
-    from tasks.report import REPO_ROOT, bad_input_exits
+    from tasks.report import REPO_ROOT
 
-    with bad_input_exits(False):
-        return volume or stack_volumes(load_stack(REPO_ROOT))
+    return volume or stack_volumes(load_stack(REPO_ROOT))
 
 
 @task(name="list", help={"json": "print JSON"})
 def volumes_list(c: Context, json: bool = False) -> None:
     """List the stack's named volumes: present or not, and the containers using them."""
-    from rich.table import Table
-
     from tasks.engine.client import docker_client
     from tasks.engine.volumes import describe
-    from tasks.report import console, emit_json, engine_failure_exits
 
-    with engine_failure_exits(json):
-        infos = describe(docker_client(), _names([]))
-    if json:
-        emit_json({"volumes": [i.__dict__ for i in infos]})
-        return
-    table = Table(title="volumes", title_justify="left")
-    for column in ("volume", "exists", "used by"):
-        table.add_column(column)
-    for info in infos:
-        table.add_row(info.name, "yes" if info.exists else "no", ", ".join(info.used_by))
-    console.print(table)
+    infos = describe(docker_client(), _names([]))
+    rows = [(i.name, "yes" if i.exists else "no", ", ".join(i.used_by)) for i in infos]
+    view = table("volumes", ("volume", "exists", "used by"), rows)
+    present(Outcome({"volumes": [i.__dict__ for i in infos]}, [view]), json)
 
 
 @task(
@@ -69,24 +58,20 @@ def volumes_backup(
     """
     from tasks.engine.client import docker_client
     from tasks.engine.volumes import backup
-    from tasks.report import REPO_ROOT, console, emit_json, engine_failure_exits
+    from tasks.report import REPO_ROOT
 
     target = (
         Path(dest)
         if dest
         else REPO_ROOT / "backups" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     )
-    with engine_failure_exits(json):
-        manifest = backup(docker_client(), _names(volume or []), target.resolve())
-    if json:
-        emit_json({"dest": str(target), **manifest})
-        return
-    for name, entry in manifest["volumes"].items():
-        console.print(
-            f"{name}: {entry['bytes'] / 1e6:.1f} MB sha256 {entry['sha256'][:12]}, "
-            f"{entry['method']}"
-        )
-    console.print(f"backup written to {target}")
+    manifest = backup(docker_client(), _names(volume or []), target.resolve())
+    views: list[object] = [
+        f"{name}: {entry['bytes'] / 1e6:.1f} MB sha256 {entry['sha256'][:12]}, {entry['method']}"
+        for name, entry in manifest["volumes"].items()
+    ]
+    views.append(f"backup written to {target}")
+    present(Outcome({"dest": str(target), **manifest}, views), json)
 
 
 @task(
@@ -107,9 +92,7 @@ def volumes_restore(
     """
     from tasks.engine.client import docker_client
     from tasks.engine.volumes import restore
-    from tasks.report import console, engine_failure_exits
 
     show_help_if_asked(src, "volumes.restore")
-    with engine_failure_exits(False):
-        restored = restore(docker_client(), Path(src), volume or [], force)
-    console.print(f"restored {', '.join(restored)} from {src}")
+    restored = restore(docker_client(), Path(src), volume or [], force)
+    present(Outcome({"restored": restored}, [f"restored {', '.join(restored)} from {src}"]), False)

@@ -10,6 +10,10 @@ each function of the mutated modules into a trampoline and runs, for each mutant
 that called that function in-process. It leaves decorated functions alone; here the decorators
 that only register a function or wrap it without keeping state (`@rule(...)`, `@property`,
 `@cached_property`, `@contextmanager`) are kept on the trampoline, so the rules are mutated too.
+A test that took MAX_TEST_SECONDS or more while mutmut recorded what each test calls drives the
+CLI in a subprocess; it is not run against mutants (each run would take seconds). Code that runs
+only at import time (module constants, rule registration) is not mutation-tested: the modules
+are imported once, unmutated, before the mutants run.
 
 A mutant that no test could kill because no behaviour differs is listed, with the reason, in
 tests/mutants-equivalent.txt; the report leaves those out of the score.
@@ -208,8 +212,9 @@ class Score:
     def line(self, name: str) -> str:
         """`name  killed/counted  percent` plus the equivalent and not run counts."""
         sample = f", {self.unchecked} not run (a sample)" if self.unchecked else ""
+        percent = f"{self.percent:6.1f}%" if self.counted else "    - "
         return (
-            f"{name:<38} {self.killed:>5}/{self.counted:<5} {self.percent:6.1f}%"
+            f"{name:<38} {self.killed:>5}/{self.counted:<5} {percent}"
             f"  ({self.equivalent} equivalent{sample})"
         )
 

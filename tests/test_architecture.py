@@ -37,6 +37,24 @@ def test_no_task_module_imports_another() -> None:
         assert not others, f"{path.name} imports {sorted(others)}: move the shared code out"
 
 
+def test_every_task_keeps_the_one_contract() -> None:
+    """Tasks are declared through tasks.contract (exits mapped in one place) and hand their
+    results to its renderer: no task module builds rich tables, catches engine or input
+    errors itself, or declares tasks with invoke's bare decorator."""
+    for path in sorted(TASKS.glob("*_tasks.py")):
+        imported = _imports(path)
+        assert "tasks.contract.task" in imported, f"{path.name}: use tasks.contract.task"
+        banned = {
+            "invoke.tasks",
+            "tasks.report.bad_input_exits",
+            "tasks.report.engine_failure_exits",
+        }
+        assert not imported & banned, f"{path.name} imports {sorted(imported & banned)}"
+        text = path.read_text(encoding="utf-8")
+        for made_here in ("Table(", "except EngineError", "except StackError", "errors.print("):
+            assert made_here not in text, f"{path.name}: {made_here} belongs in tasks.contract"
+
+
 def test_the_model_never_reaches_docker() -> None:
     for path in sorted((TASKS / "model").glob("*.py")):
         reached = {

@@ -133,7 +133,7 @@ def test_env_show_masks_secrets_and_names_sources(mini: MiniStack) -> None:
 
 def test_env_show_unknown_service(mini: MiniStack) -> None:
     result = invoke("env.show", "--root", str(mini.root), "--service", "nope")
-    assert result.returncode == 2 and "no service 'nope'" in result.stdout
+    assert result.returncode == 2 and "no service 'nope'" in result.stderr
 
 
 def test_env_check_reports_secret_status(mini: MiniStack, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -197,7 +198,20 @@ def test_state_survives_and_tracks_an_unfinished_phase(tmp_path: Path) -> None:
     assert again.written == {"a": "1"} and again.begin(4) == 3
     again.finish()
     assert PhaseState.load(tmp_path).in_progress == {}
-    assert state.path.read_text().endswith("}\n")
+    assert state.path.read_text() == (
+        '{\n  "duplicates": {},\n  "in_progress": {},\n  "verified": {},\n'
+        '  "written": {\n    "a": "1"\n  }\n}\n'
+    )
+
+
+def test_state_records_when_a_phase_started(tmp_path: Path) -> None:
+    state = PhaseState.load(tmp_path / "nested" / ".git")
+    state.begin(2)
+    assert state.path.is_file()
+    started = json.loads(state.path.read_text())["in_progress"]
+    assert list(started) == ["phase", "started"] and started["phase"] == 2
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", started["started"])
+    assert PhaseState.load(tmp_path / "nested" / ".git").in_progress == started
 
 
 def test_workspace_files_and_the_template(ws: Workspace, template: Path) -> None:
@@ -301,6 +315,15 @@ def test_move_service(ws: Workspace) -> None:
     ]
 
 
+def test_move_service_skips_a_recorded_duplicate(ws: Workspace) -> None:
+    readme = ".github/services/memory/README.md"
+    ws.remember_duplicate(readme, blob_id((ws.root / readme).read_bytes()))
+    assert [a.description.split()[1] for a in MoveService("memory").actions(ws)] == [
+        "mv",
+        "mv",
+    ]
+
+
 def test_move_service_refuses_a_different_file_at_the_target(ws: Workspace) -> None:
     write(ws.root, ".devcontainer/mcp/git/Dockerfile", "FROM other\n")
     with pytest.raises(StackError) as refused:
@@ -339,6 +362,31 @@ def test_copy_files(ws: Workspace) -> None:
     assert refused.value.problem == (
         "has changes that are not committed, and phase 3 would overwrite them"
     )
+
+
+def test_copy_files_skips_equal_files_and_shows_binary_ones(ws: Workspace, template: Path) -> None:
+    (ws.root / ".devcontainer/devcontainer.env").write_bytes(
+        (template / ".devcontainer/devcontainer.env").read_bytes()
+    )
+    (template / ".devcontainer/scripts/blob").write_bytes(b"\xff\x00\n")
+    git(template, "add", ".devcontainer/scripts/blob")
+    git(template, "commit", "--quiet", "-m", "blob")
+    step = CopyFiles("copy", (".devcontainer/devcontainer.env", ".devcontainer/scripts/"))
+    fresh = Workspace.open(ws.root, template)
+    actions = step.actions(fresh)
+    assert [a.description for a in actions] == [
+        "create .devcontainer/scripts/blob",
+        "create .devcontainer/scripts/run.sh",
+    ]
+    assert "+\ufffd\x00\n" in actions[0].diff
+
+
+def test_compose_file_created_when_missing(ws: Workspace) -> None:
+    git(ws.root, "rm", "--quiet", ".devcontainer/docker-compose.mcp.yml")
+    step = ComposeFile("rewrite", (".devcontainer/docker-compose.mcp.yml",))
+    assert [a.description for a in step.actions(ws)] == [
+        "create .devcontainer/docker-compose.mcp.yml"
+    ]
 
 
 def test_compose_file_keeps_services_the_plan_does_not_know(ws: Workspace) -> None:
@@ -395,6 +443,7 @@ def test_json_keys_create_a_missing_file_and_refuse_a_broken_one(ws: Workspace) 
     step = JsonKeys("keys", ".vscode/mcp.json", (("servers",),))
     actions = step.actions(ws)
     assert [a.description for a in actions] == ["create .vscode/mcp.json"]
+    assert actions[0].diff == diff(".vscode/mcp.json", "", TEMPLATE[".vscode/mcp.json"])
     _run(actions)
     assert (ws.root / ".vscode/mcp.json").read_text() == TEMPLATE[".vscode/mcp.json"]
     (ws.root / ".vscode/mcp.json").write_text('{"servers": ')
@@ -405,6 +454,15 @@ def test_json_keys_create_a_missing_file_and_refuse_a_broken_one(ws: Workspace) 
         ws.root / ".vscode/mcp.json",
         "fix the syntax",
     )
+
+
+def test_json_keys_leave_an_equal_value_as_written(ws: Workspace, template: Path) -> None:
+    (template / ".vscode/mcp.json").write_text('{"servers": {"a": {"command": "x"}}}\n')
+    git(template, "commit", "--quiet", "-am", "a server")
+    (ws.root / ".vscode").mkdir()
+    (ws.root / ".vscode/mcp.json").write_text('{"servers": {"a":{"command":"x"}}}\n')
+    step = JsonKeys("keys", ".vscode/mcp.json", (("servers", "a"),))
+    assert step.actions(Workspace.open(ws.root, template)) == []
 
 
 def test_lookup() -> None:
@@ -438,6 +496,27 @@ def test_env_file_moves_secrets_out_of_the_committed_file(ws: Workspace) -> None
     assert step.actions(ws) == []
 
 
+def test_env_file_moves_several_secrets_to_a_new_file(ws: Workspace) -> None:
+    path = ".devcontainer/devcontainer.env"
+    (ws.root / path).write_text("GITHUB_TOKEN=t\nPOSTGRES_PASSWORD=p\nB=2\n")
+    actions = EnvFile(path, ".devcontainer/.env", removed=()).actions(ws)
+    assert actions[0].description == (
+        "move GITHUB_TOKEN, POSTGRES_PASSWORD to .devcontainer/.env (gitignored)"
+    )
+    assert actions[1].diff.startswith(f"--- a/{path}\n+++ b/{path}\n")
+    assert "\n-GITHUB_TOKEN=t\n-POSTGRES_PASSWORD=p\n" in actions[1].diff
+    _run(actions)
+    assert (ws.root / ".devcontainer/.env").read_text() == "GITHUB_TOKEN=t\nPOSTGRES_PASSWORD=p\n"
+
+
+def test_env_file_names_a_bad_line(ws: Workspace) -> None:
+    path = ".devcontainer/devcontainer.env"
+    (ws.root / path).write_text("not a variable\n")
+    with pytest.raises(StackError) as refused:
+        EnvFile(path, ".devcontainer/.env", removed=()).actions(ws)
+    assert (refused.value.path, refused.value.line) == (ws.root / path, 1)
+
+
 def test_env_file_secret_already_moved_and_uncommitted(ws: Workspace) -> None:
     path = ".devcontainer/devcontainer.env"
     (ws.root / path).write_text("GITHUB_TOKEN=x\nB=2\n")
@@ -446,6 +525,20 @@ def test_env_file_secret_already_moved_and_uncommitted(ws: Workspace) -> None:
     assert actions[0].description == "move GITHUB_TOKEN to .devcontainer/.env (gitignored)"
     _run(actions)
     assert (ws.root / ".devcontainer/.env").read_text() == "GITHUB_TOKEN=x\n"
+
+
+def test_env_merge_edges(tmp_path: Path) -> None:
+    from tasks.phases.envmerge import merge_env
+
+    # leading blank lines and the last value are the user's; values may hold "="
+    merged = merge_env("\nA=1\nZ=XX\n", "# S\nURL=a=b\nK=1\n", (), (), tmp_path)
+    assert merged.text == "\nA=1\nZ=XX\n\n# S\nURL=a=b\nK=1\n"
+    # a variable before any section comment still gets its own paragraph
+    merged = merge_env("A=1\n", "A=1\nB=2\n# S\nC=3\n", (), (), tmp_path)
+    assert merged.text == "A=1\n\nB=2\n\n# S\nC=3\n"
+    with pytest.raises(StackError) as refused:
+        merge_env("A=1\n", "bad line\n", (), (), tmp_path / "t.env")
+    assert (refused.value.path, refused.value.line) == (tmp_path / "t.env", 1)
 
 
 def test_template_sections() -> None:
@@ -503,6 +596,7 @@ def test_verify_moves_then_remove_the_sources(ws: Workspace) -> None:
     )
     with pytest.raises(StackError) as unverified:
         RemoveMovedSources().actions(ws)
+    assert unverified.value.path == ws.root / ".github/services/fetch/Dockerfile"
     assert (
         unverified.value.problem == "changed since phase 10 verified it (or phase 10 has not run)"
     )
@@ -528,9 +622,23 @@ def test_verify_moves_then_remove_the_sources(ws: Workspace) -> None:
 
 def test_remove_moved_sources_prunes_folders_left_empty(ws: Workspace) -> None:
     (ws.root / ".devcontainer/mcp/memory/README.md").unlink()
-    (ws.root / ".github/services/empty/deeper").mkdir(parents=True)
+    (ws.root / ".github/services/empty/deeper/deepest").mkdir(parents=True)
+    (ws.root / ".github/services/a").mkdir()
     actions = [a for a in RemoveMovedSources().actions(ws) if not a.description.startswith("git")]
     assert [a.description for a in actions] == ["remove empty folders in .github/services/"]
+    _run(actions)
+    assert not (ws.root / ".github/services/empty").exists()
+    assert not (ws.root / ".github/services/a").exists()
+    assert (ws.root / ".github/services/git/Dockerfile").is_file()
+
+
+def test_remove_old_files_keeps_a_hand_edit(ws: Workspace) -> None:
+    (ws.root / legacy.OLD_FILES[0]).write_text("mine\n")
+    with pytest.raises(StackError) as refused:
+        RemoveOldFiles().actions(ws)
+    assert refused.value.problem == (
+        "has changes that are not committed, and phase 11 would overwrite them"
+    )
 
 
 def test_remove_old_files(ws: Workspace) -> None:
@@ -695,6 +803,7 @@ def test_a_run_resumes_and_stops_at_a_blocked_step(ws: Workspace) -> None:
     ("service", "names"),
     [
         ({"volumes": ["data:/d", "./conf:/c", "/abs:/a", "~/h:/h", "${V}:/v", "anon"]}, {"data"}),
+        ({"volumes": ["data:/d:ro"]}, {"data"}),
         (
             {
                 "volumes": [
@@ -720,3 +829,128 @@ def test_no_backup_when_no_volume_changes(tmp_path: Path) -> None:
     assert back_up_if_running(None, compose, compose.read_bytes(), tmp_path) is None  # type: ignore[arg-type]
     compose.write_text("")
     assert back_up_if_running(None, compose, b"", tmp_path) is None  # type: ignore[arg-type]
+
+
+# --- the engine seen through fakes (the unit tier has none) ---------------------------------
+
+
+class _Engine:
+    def __init__(self, running: list[str]) -> None:
+        self.running = running
+        self.asked: list[str] = []
+        self.saved: list[tuple[object, list[str], Path]] = []
+
+
+def _fake_engine(monkeypatch: pytest.MonkeyPatch, module: object, running: list[str]) -> _Engine:
+    engine = _Engine(running)
+
+    def running_containers(client: object, project: str) -> list[str]:
+        engine.asked.append(project)
+        return engine.running
+
+    monkeypatch.setattr(module, "running_containers", running_containers)
+    return engine
+
+
+def test_backup_of_the_volumes_a_phase_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.phases import backup
+
+    engine = _fake_engine(monkeypatch, backup, ["c1"])
+    monkeypatch.setattr(
+        backup, "backup", lambda client, names, dest: engine.saved.append((client, names, dest))
+    )
+    compose = tmp_path / ".devcontainer" / "c.yml"
+    compose.parent.mkdir()
+    compose.write_text("name: Proj\nservices:\n  a:\n    volumes: [data:/d]\nvolumes: {data: {}}\n")
+    client = object()
+    saved = back_up_if_running(client, compose, b"services: {}\n", tmp_path)  # type: ignore[arg-type]
+    assert saved is not None and saved.parent == tmp_path / "backups"
+    assert re.fullmatch(r"phase-6-\d{8}T\d{6}", saved.name)
+    assert engine.asked == ["proj"] and engine.saved == [(client, ["proj_data"], saved)]
+    engine.running = []
+    assert back_up_if_running(client, compose, b"services: {}\n", tmp_path) is None  # type: ignore[arg-type]
+    assert len(engine.saved) == 1
+
+
+def test_a_phase_notes_its_backup(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tasks.phases import runner
+
+    seen: list[Path] = []
+
+    def back_up(client: object, compose: Path, new: bytes, root: Path) -> Path:
+        seen.append(root)
+        return root / "backups" / "phase-6-x"
+
+    monkeypatch.setattr(runner, "back_up_if_running", back_up)
+    said: list[str] = []
+    phase = Phase(6, "six", None, (_Fixed([]),), backs_up_volumes=True)
+    outcome = run_phase(ws, phase, dry_run=False, commit=False, say=said.append)
+    assert outcome.notes == ["volumes backed up to backups/phase-6-x"]
+    assert said == ["backed up the volumes of the changed services to backups/phase-6-x"]
+    assert seen == [ws.root] and outcome.phase == 6
+
+
+def test_commit_options(ws: Workspace) -> None:
+    (ws.root / "staged.txt").write_text("x\n")
+    git(ws.root, "add", "staged.txt")
+    step = CopyFiles("copy", (".devcontainer/scripts/",))
+    # a dry run never checks what is staged, and never commits
+    run_phase(ws, _phase(7, step), dry_run=True, commit=True, say=print)
+    # without --commit, or without a message, nothing is checked or committed
+    head = git(ws.root, "rev-parse", "HEAD")
+    no_commit = run_phase(ws, _phase(7, step), dry_run=False, commit=False, say=print)
+    assert no_commit.commit is None and git(ws.root, "rev-parse", "HEAD") == head
+    silent = run_phase(
+        ws, _phase(7, _Fixed([]), message=None), dry_run=False, commit=True, say=print
+    )
+    assert silent.commit is None and git(ws.root, "rev-parse", "HEAD") == head
+    with pytest.raises(StackError):
+        run_phase(ws, _phase(7, _Fixed([])), dry_run=False, commit=True, say=print)
+
+
+def test_the_stack_check_with_an_engine(
+    mini_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.engine.verify import FAIL, PASS, Check
+    from tasks.phases import checks
+
+    engine = _fake_engine(monkeypatch, checks, [])
+    assert VerifyStack().status(mini_ws) == StepStatus(
+        NOT_EXERCISED, "stack mini is not running: `invoke stack.up`, then run phase 10 again"
+    )
+    assert engine.asked == ["mini"]
+    engine.running = ["c1"]
+    asked: list[tuple[object, ...]] = []
+
+    class Verifier:
+        def health(self) -> list[Check]:
+            return [Check("health", "db", PASS, "ok"), Check("health", "db", FAIL, "down")]
+
+    def verifier_for(stack: object, profile: object, profiles: object) -> Verifier:
+        asked.append((stack.compose.project, profile, profiles))  # type: ignore[attr-defined]
+        return Verifier()
+
+    monkeypatch.setattr(checks, "verifier_for", verifier_for)
+    assert VerifyStack().status(mini_ws) == StepStatus(BLOCKED, "db: down")
+    assert asked == [("mini", None, ())]
+
+
+def test_git_paths_that_look_like_options(ws: Workspace) -> None:
+    write(ws.root, "-dash/file.txt", "x\n")
+    git(ws.root, "add", "--", "-dash/file.txt")
+    git(ws.root, "commit", "--quiet", "-m", "dash")
+    assert ws.git.tracked_many(("-dash",)) == ["-dash/file.txt"]
+    assert ws.git.known("-dash") == ["-dash/file.txt"]
+    ws.git.move("-dash/file.txt", "-dash/moved.txt")
+    assert ws.git.staged() == ["-dash/file.txt", "-dash/moved.txt"]
+    (ws.root / "-dash/new.txt").write_text("y\n")
+    assert ws.git.commit(["-dash/moved.txt", "-dash/file.txt", "-dash/new.txt"], "m") is not None
+    assert git(ws.root, "ls-files", "--", "-dash") == "-dash/moved.txt\n-dash/new.txt\n"
+
+
+def test_a_commit_stages_a_deleted_file(ws: Workspace) -> None:
+    (ws.root / "README.md").unlink()
+    assert ws.git.commit(["README.md"], "drop the readme") is not None
+    assert "README.md" not in git(ws.root, "ls-files").split()

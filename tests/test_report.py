@@ -11,7 +11,7 @@ import pytest
 from invoke.exceptions import Exit
 from rich.console import Console
 
-from tasks.engine.client import EngineError
+from tasks.engine.errors import EngineError
 from tasks.model.errors import StackError
 from tasks.report import (
     LOG_WIDTH,

@@ -400,6 +400,31 @@ CASES: list[tuple[str, str, Mutation]] = [
         "GITHUB_TOKEN next to the token it reads",
         _manifest("github", lambda d: d["secrets"].append({"name": "GITHUB_TOKEN"})),
     ),
+    ("SEC001", "a password of Xs", _append("containers/db/Dockerfile", 'ARG DB_PASSWORD="XX"\n')),
+    (
+        "DF005",
+        "a source that is excluded",
+        lambda m: m.put("containers/db/.dockerignore", "config\n"),
+    ),
+    (
+        "DF005",
+        "an excluded folder with its file let back in",
+        lambda m: m.put("containers/db/.dockerignore", "*\n!config/postgresql.conf\n"),
+    ),
+    (
+        "DF005",
+        "a missing source, in JSON form, next to stage and URL sources",
+        _append(
+            "containers/db/Dockerfile",
+            'COPY ["config/missing.conf", "/etc/x"]\nCOPY --from=busybox /bin/sh /bin/sh\n'
+            "ADD https://example.org/x.tgz /tmp/\nCOPY config/*.conf /etc/postgresql/\n",
+        ),
+    ),
+    (
+        "DF005",
+        "a wildcard that matches nothing sent",
+        _append("containers/db/Dockerfile", "COPY config/*.toml /etc/\n"),
+    ),
 ]
 
 EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
@@ -743,6 +768,46 @@ EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
     ],
     "CMP014-another variable set to no": [],
     "MCP003-GITHUB_TOKEN next to the token it reads": [],
+    "SEC001-a password of Xs": [
+        (
+            E,
+            ".devcontainer/containers/db/Dockerfile",
+            4,
+            "ARG DB_PASSWORD bakes a secret into the image",
+            "pass it at run time, or as a BuildKit secret while building",
+        ),
+    ],
+    "DF005-a source that is excluded": [
+        (
+            E,
+            ".devcontainer/containers/db/Dockerfile",
+            3,
+            "COPY source config/postgresql.conf is excluded by .dockerignore in the build context "
+            ".devcontainer/containers/db",
+            "fix the path, or add a `!config/postgresql.conf` line to that context's .dockerignore",
+        ),
+    ],
+    "DF005-an excluded folder with its file let back in": [],
+    "DF005-a missing source, in JSON form, next to stage and URL sources": [
+        (
+            E,
+            ".devcontainer/containers/db/Dockerfile",
+            4,
+            "COPY source config/missing.conf does not exist in the build context "
+            ".devcontainer/containers/db",
+            "fix the path, or add a `!config/missing.conf` line to that context's .dockerignore",
+        ),
+    ],
+    "DF005-a wildcard that matches nothing sent": [
+        (
+            E,
+            ".devcontainer/containers/db/Dockerfile",
+            4,
+            "COPY source config/*.toml matches no file sent to the build in the build context "
+            ".devcontainer/containers/db",
+            "fix the path, or add a `!config/*.toml` line to that context's .dockerignore",
+        ),
+    ],
 }
 
 

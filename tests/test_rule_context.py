@@ -213,6 +213,24 @@ def test_the_registry() -> None:
     assert RULES["CMP002"] is entry
 
 
+def test_a_rule_registers_under_its_id_and_group() -> None:
+    def found(stack: object) -> list[Hit]:
+        return []
+
+    assert rule("ZZZ902", "a title", Severity.INFO)(found) is found
+    try:
+        entry = RULES["ZZZ902"]
+        assert (entry.id, entry.title, entry.severity, entry.group, entry.function) == (
+            "ZZZ902",
+            "a title",
+            Severity.INFO,
+            "ZZZ",
+            found,
+        )
+    finally:
+        del RULES["ZZZ902"]
+
+
 def test_run_rules_filters_dedupes_and_sorts(mini: MiniStack) -> None:
     from tasks.rules import registry
 

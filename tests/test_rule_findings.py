@@ -641,6 +641,16 @@ EXPECTED: dict[str, list[Expected]] = {
             "drop the directive; the engine's built-in frontend is used",
         ),
     ],
+    "DF005-COPY source excluded by .dockerignore": [
+        (
+            E,
+            ".devcontainer/containers/db/Dockerfile",
+            3,
+            "COPY source config/postgresql.conf is excluded by .dockerignore in the build context "
+            ".devcontainer/containers/db",
+            "fix the path, or add a `!config/postgresql.conf` line to that context's .dockerignore",
+        ),
+    ],
     "VOL001-database without volume": [
         (
             E,

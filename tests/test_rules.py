@@ -371,6 +371,11 @@ CASES: list[tuple[str, str, Mutation]] = [
             "# syntax=docker/dockerfile:1\n" + (m.folder / "containers/db/Dockerfile").read_text(),
         ),
     ),
+    (
+        "DF005",
+        "COPY source excluded by .dockerignore",
+        lambda m: m.put("containers/db/.dockerignore", "*\n"),
+    ),
     ("VOL001", "database without volume", _svc("db", lambda s: s.pop("volumes"))),
     ("VOL001", "memory without MEMORY_FILE_PATH", _manifest("memory", lambda d: d.pop("env"))),
     (

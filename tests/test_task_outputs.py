@@ -69,6 +69,17 @@ def test_engine_failures_are_one_json_error(args: tuple[str, ...]) -> None:
     assert error["fix"]
 
 
+def test_stack_up_names_a_missing_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """stack.up asks the engine nothing before starting: its first poll names a dead one."""
+    monkeypatch.setenv("POSTGRES_PASSWORD", "unit-tier")
+    monkeypatch.setenv("MARIADB_ROOT_PASSWORD", "unit-tier")
+    result = invoke("stack.up", "--json", "--timeout", "30")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    error = json.loads(result.stdout)["error"]
+    assert "docker compose ps failed" in error["problem"] and error["fix"]
+
+
 def test_stack_logs_and_restart_fail_cleanly_without_an_engine() -> None:
     for args in (("stack.logs", "--service", "postgres-db"), ("stack.restart", "postgres-db")):
         result = invoke(*args)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tasks.engine import stack
+from tasks.engine.errors import EngineError
 from tasks.engine.stack import ServiceStatus, wait_healthy
 
 
@@ -52,3 +53,39 @@ def test_a_failure_after_compose_has_started_everything_settles_the_wait(
 ) -> None:
     _script(monkeypatch, [{"db": ServiceStatus("db", "exited", "unhealthy")}])
     assert _wait([])["db"].failed
+
+
+def test_the_wait_ends_when_compose_returns_not_at_the_next_poll(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Compose decides (`up --wait`); the last poll follows its return at once."""
+    done: list[bool] = []
+
+    def up(client: object, services: list[str], timeout: float) -> None:
+        time.sleep(0.2)
+        done.append(True)
+
+    def statuses(client: object, network: str) -> dict[str, ServiceStatus]:
+        health = "healthy" if done else "starting"
+        return {"db": ServiceStatus("db", "running", health)}
+
+    monkeypatch.setattr(stack, "up", up)
+    monkeypatch.setattr(stack, "statuses", statuses)
+    monkeypatch.setattr(stack, "POLL_SECONDS", 60.0)
+    began = time.monotonic()
+    result, error = stack.up_and_wait(None, ["db"], "net", 120, lambda rows: None)  # type: ignore[arg-type]
+    assert result["db"].ready and error == ""
+    assert time.monotonic() - began < 30, "waited for a poll interval after compose returned"
+
+
+def test_a_failed_up_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    def up(client: object, services: list[str], timeout: float) -> None:
+        raise EngineError("docker compose up failed: container db is unhealthy", "fix")
+
+    monkeypatch.setattr(stack, "up", up)
+    monkeypatch.setattr(
+        stack, "statuses", lambda c, n: {"db": ServiceStatus("db", "running", "unhealthy")}
+    )
+    monkeypatch.setattr(stack, "POLL_SECONDS", 0.0)
+    result, error = stack.up_and_wait(None, ["db"], "net", 120, lambda rows: None)  # type: ignore[arg-type]
+    assert result["db"].failed and "container db is unhealthy" in error

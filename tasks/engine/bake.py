@@ -11,9 +11,9 @@ from typing import Any
 
 from python_on_whales import DockerClient
 from python_on_whales.components.buildx.cli_wrapper import stream_buildx_logs
-from python_on_whales.exceptions import DockerException, NoSuchImage
+from python_on_whales.exceptions import DockerException
 
-from tasks.engine.client import engine_errors
+from tasks.engine.client import engine_errors, inspect_all
 from tasks.images.plan import BuildPlan
 from tasks.images.progress import BuildLog, ImageProgress
 
@@ -153,19 +153,11 @@ def _blame_unknown(log: BuildLog, remaining: list[str]) -> None:
 
 
 def _sizes(client: DockerClient, tags: list[str]) -> dict[str, int]:
-    """Image sizes in one inspect call (tag by tag only when one of them is missing)."""
-    if not tags:
-        return {}
-    try:
-        images = client.image.inspect(tags)
-    except (NoSuchImage, DockerException):
-        images = []
-        for tag in tags:
-            try:
-                images.append(client.image.inspect(tag))
-            except (NoSuchImage, DockerException):
-                continue
-    return {tag: int(image.size) for image in images for tag in image.repo_tags or []}
+    """Image sizes in one inspect call (a missing image is left out)."""
+    images = inspect_all(client, "image", tags)
+    return {
+        tag: int(image.get("Size") or 0) for image in images for tag in image.get("RepoTags") or []
+    }
 
 
 def _result(image: ImageProgress, tag: str, sizes: dict[str, int]) -> ImageResult:

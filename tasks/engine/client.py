@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
+from python_on_whales.utils import run
 
-ENGINE_FIX = "start the engine: scripts/provision-engine.sh (or `invoke doctor` for details)"
-
-
-class EngineError(RuntimeError):
-    """Docker is unreachable or refused an operation."""
-
-    def __init__(self, problem: str, fix: str = ENGINE_FIX) -> None:
-        self.problem = problem
-        self.fix = fix
-        super().__init__(f"{problem}. Fix: {fix}")
+from tasks.engine.errors import ENGINE_FIX, EngineError
 
 
 def docker_client(**options: object) -> DockerClient:
@@ -40,4 +34,24 @@ def engine_errors(action: str, fix: str = ENGINE_FIX) -> Iterator[None]:
 def require_engine(client: DockerClient) -> str:
     """The engine's version, or an `EngineError` when the daemon does not answer."""
     with engine_errors("contacting the Docker engine"):
-        return str(client.system.info().server_version)
+        server = client.version().server
+    if server is None:
+        raise EngineError("contacting the Docker engine failed: no server answered")
+    return str(server.version)
+
+
+def inspect_all(client: DockerClient, kind: str, names: list[str]) -> list[dict[str, Any]]:
+    """`docker <kind> inspect` of every name in one engine call, as its raw JSON objects. Names
+    that do not exist are left out (docker prints the others and fails on those); any other
+    failure, such as no engine, is an `EngineError`."""
+    if not names:
+        return []
+    with engine_errors(f"docker {kind} inspect"):
+        try:
+            output = str(run([*client.client_config.docker_cmd, kind, "inspect", *names]))
+        except DockerException as error:
+            if "No such" not in str(error.stderr or ""):
+                raise
+            output = str(error.stdout or "[]")
+    found: list[dict[str, Any]] = json.loads(output or "[]")
+    return found

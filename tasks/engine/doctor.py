@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import shutil
-import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,9 +93,10 @@ def _overlaps(client: DockerClient) -> list[str]:
 
 
 def _gil_disabled(python: str) -> bool:
-    code = "import sys,sysconfig; sys.exit(0 if sysconfig.get_config_var('Py_GIL_DISABLED') else 1)"
-    env = {**os.environ, "PYTHON_GIL": "0"}
-    return subprocess.run([python, "-c", code], env=env, check=False, timeout=30).returncode == 0
+    from tasks.pybuild.probe import inspect
+
+    facts = inspect(python, {"PYTHON_GIL": "0"})
+    return facts is not None and facts.free_threaded_build
 
 
 def evaluate(facts: Facts) -> list[Row]:

@@ -14,18 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from python_on_whales import DockerClient
-from python_on_whales.exceptions import NoSuchImage
 
-from tasks.engine.client import EngineError, engine_errors
-from tasks.images.plan import STAND_IN_PREFIX, BuildPlan, ImageTarget
+from tasks.engine.bake import ImageResult, run_builds
+from tasks.engine.client import engine_errors, inspect_all
+from tasks.engine.errors import EngineError
+from tasks.images.plan import STAND_IN_PREFIX, BuildPlan, ImageTarget, detect_ca_bundle
 from tasks.model.compose import Build
 from tasks.model.envfile import load_env_file
+from tasks.model.stack import PROFILES_DIR
 
 STAND_IN_LABEL = "dev.mcp-cluster.stand-in"
 STAND_IN_FOR = "dev.mcp-cluster.stand-in.for"
 OFFLINE_DIR = "offline"
 ROOT_SUITE = "trixie"
 MIRROR = "http://deb.debian.org/debian"
+ROOT_UPSTREAM = "debian:trixie-slim"
 
 
 @dataclass(frozen=True)
@@ -55,32 +58,18 @@ def stand_ins(devcontainer: Path, profile_file: Path) -> list[StandIn]:
 
 def label_states(client: DockerClient, tags: list[str]) -> dict[str, str]:
     """Per tag: `missing`, `stand-in` (ours) or `foreign` (same tag, not ours: never overwrite)."""
-    try:
-        images = client.image.inspect(tags) if tags else []
-    except NoSuchImage:
-        images = []
-        for tag in tags:
-            try:
-                images.append(client.image.inspect(tag))
-            except NoSuchImage:
-                continue
     states = dict.fromkeys(tags, "missing")
-    for image in images:
-        ours = (image.config.labels or {}).get(STAND_IN_LABEL) == "true"
-        for tag in image.repo_tags or []:
+    for image in inspect_all(client, "image", tags):
+        ours = ((image.get("Config") or {}).get("Labels") or {}).get(STAND_IN_LABEL) == "true"
+        for tag in image.get("RepoTags") or []:
             if tag in states:
                 states[tag] = "stand-in" if ours else "foreign"
     return states
 
 
-def label_state(client: DockerClient, tag: str) -> str:
-    """`missing`, `stand-in` or `foreign` for one tag."""
-    return label_states(client, [tag])[tag]
-
-
-def refuse_foreign(client: DockerClient, tags: list[str]) -> None:
-    """Stop before replacing any image that is not one of our stand-ins."""
-    for tag, state in label_states(client, tags).items():
+def refuse_foreign(states: dict[str, str]) -> None:
+    """Stop before replacing any image that is not one of our stand-ins (`label_states`)."""
+    for tag, state in states.items():
         if state == "foreign":
             raise EngineError(
                 f"{tag} exists and is not a stand-in (it came from a registry or elsewhere)",
@@ -88,12 +77,14 @@ def refuse_foreign(client: DockerClient, tags: list[str]) -> None:
             )
 
 
-def seed_root(client: DockerClient, tag: str, upstream: str, *, refresh: bool = False) -> str:
-    """Create the root Debian image with mmdebstrap + import; returns what was done."""
-    state = label_state(client, tag)
+def seed_root(
+    client: DockerClient, tag: str, upstream: str, state: str, *, refresh: bool = False
+) -> str:
+    """Create the root Debian image with mmdebstrap + import (its current `state` from
+    `label_states`); returns what was done."""
     if state == "stand-in" and not refresh:
         return "present"
-    refuse_foreign(client, [tag])
+    refuse_foreign({tag: state})
     if shutil.which("mmdebstrap") is None:
         raise EngineError("mmdebstrap is not installed", "apt-get install -y mmdebstrap")
     with tempfile.TemporaryDirectory(prefix="mcp-seed-") as folder:
@@ -137,3 +128,41 @@ def stand_in_plan(items: list[StandIn]) -> BuildPlan:
         if item.folder is not None
     )
     return BuildPlan("offline", targets)
+
+
+@dataclass
+class Seeded:
+    """What `seed_stand_ins` did: the root's tag and state, the stand-ins already present, and
+    the build of the missing ones."""
+
+    root: str
+    root_state: str
+    present: list[str]
+    plan: BuildPlan
+    results: list[ImageResult]
+
+
+def seed_stand_ins(client: DockerClient, folder: Path, *, refresh: bool = False) -> Seeded:
+    """Make every stand-in the offline profile names that is missing (all with `refresh`): the
+    root first, then the rest in one parallel bake. Image states come from one inspect."""
+    items = stand_ins(folder, folder / PROFILES_DIR / "offline.env")
+    states = label_states(client, [item.tag for item in items])
+    refuse_foreign(states)
+    root = next(item for item in items if item.folder is None)
+    root_state = seed_root(client, root.tag, ROOT_UPSTREAM, states[root.tag], refresh=refresh)
+    todo = [i for i in items if i.folder is not None and (refresh or states[i.tag] == "missing")]
+    plan = stand_in_plan(todo)
+    results = (
+        run_builds(
+            client,
+            plan,
+            plan.bake_definition(detect_ca_bundle()),
+            parallel=True,
+            no_cache=refresh,
+            listener=lambda log: None,
+        )
+        if plan.targets
+        else []
+    )
+    present = [i.tag for i in items if i.folder is not None and i not in todo]
+    return Seeded(root.tag, root_state, present, plan, results)

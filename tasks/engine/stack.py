@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -12,9 +12,9 @@ from typing import Any
 
 from python_on_whales import Container, DockerClient
 from python_on_whales.exceptions import DockerException
-from python_on_whales.utils import run
 
-from tasks.engine.client import EngineError, engine_errors
+from tasks.engine.client import engine_errors, inspect_all
+from tasks.engine.errors import EngineError
 from tasks.model.stack import ENV_FILE, PROFILES_DIR, Stack
 
 POLL_SECONDS = 0.5
@@ -89,14 +89,8 @@ def statuses(client: DockerClient, network: str) -> dict[str, ServiceStatus]:
     it) is left out of this round."""
     with engine_errors("docker compose ps"):
         ids = [container.id for container in client.compose.ps(all=True)]
-        if not ids:
-            return {}
-        try:
-            output = str(run([*client.client_config.docker_cmd, "inspect", *ids]))
-        except DockerException as error:
-            output = str(error.stdout or "[]")
-        inspected: list[dict[str, Any]] = json.loads(output)
-        return {status.service: status for status in (_status(d, network) for d in inspected)}
+    inspected = inspect_all(client, "container", ids)
+    return {status.service: status for status in (_status(d, network) for d in inspected)}
 
 
 def running_containers(client: DockerClient, project: str) -> list[Container]:
@@ -105,10 +99,14 @@ def running_containers(client: DockerClient, project: str) -> list[Container]:
         return client.container.list(filters=[("label", f"com.docker.compose.project={project}")])
 
 
-def up(client: DockerClient, services: list[str]) -> None:
-    """Create and start the services; compose itself waits for health-conditioned dependencies."""
+def up(client: DockerClient, services: list[str], timeout: float) -> None:
+    """Create and start the services and return once every one is healthy (or running, when it
+    has no healthcheck), as `docker compose up --wait` does; compose raises when one fails or
+    `timeout` passes."""
     with engine_errors("docker compose up", "read the failing services' logs below"):
-        client.compose.up(services, detach=True, quiet=True)
+        client.compose.up(
+            services, detach=True, quiet=True, wait=True, wait_timeout=max(1, math.ceil(timeout))
+        )
 
 
 def up_and_wait(
@@ -121,14 +119,14 @@ def up_and_wait(
     """Start the services and poll while compose brings them up tier by tier.
 
     Returns each service's status with its seconds to healthy (from the start of `up`) and the
-    error compose reported, if any. Stops at all-ready, at `timeout`, or when `up` failed and
-    nothing changes any more.
+    error compose reported, if any. Compose decides when the stack is up (`--wait`); the polls
+    only show progress, and the last one is taken as soon as compose returns.
     """
     failure: list[str] = []
 
     def start() -> None:
         try:
-            up(client, services)
+            up(client, services, timeout)
         except EngineError as error:
             failure.append(str(error))
 
@@ -144,6 +142,7 @@ def up_and_wait(
         started,
         until=lambda: not worker.is_alive() and bool(failure),
         starting=worker.is_alive,
+        pause=lambda: worker.join(POLL_SECONDS),
     )
     worker.join(timeout=max(0.0, timeout - (time.monotonic() - started)))
     return result, failure[0] if failure else ""
@@ -158,10 +157,12 @@ def wait_healthy(
     started: float,
     until: Callable[[], bool] = lambda: False,
     starting: Callable[[], bool] = lambda: False,
+    pause: Callable[[], object] = lambda: time.sleep(POLL_SECONDS),
 ) -> dict[str, ServiceStatus]:
     """Poll until every service is ready or has failed (unhealthy, exited), `until()` holds, or
-    `timeout` passes. While `starting()` holds nothing counts as settled: a container stopped
-    before `up` still shows its old state until compose starts it again."""
+    `timeout` passes, calling `pause()` between polls. While `starting()` holds nothing counts
+    as settled: a container stopped before `up` still shows its old state until compose starts
+    it again."""
     ready_at: dict[str, float] = {}
     while True:
         now = time.monotonic()
@@ -175,7 +176,7 @@ def wait_healthy(
         settled = not starting() and all(s.ready or s.failed for s in result.values())
         if settled or now - started > timeout or until():
             return result
-        time.sleep(POLL_SECONDS)
+        pause()
 
 
 def restart(client: DockerClient, service: str) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import NoSuchVolume
 
-from tasks.engine.client import EngineError, engine_errors
+from tasks.engine.client import engine_errors
+from tasks.engine.errors import EngineError
 from tasks.files import write_atomic
 from tasks.pybuild.builder import sha256_of
 

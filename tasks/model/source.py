@@ -46,17 +46,46 @@ def read_text(path: Path, what: str) -> str:
         ) from None
 
 
+# libyaml's parser when PyYAML has it (several times faster on the compose file). A document it
+# refuses is parsed again by the pure-Python parser, whose message and line are reported, so
+# errors read the same whichever parser is installed.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(path: Path, what: str = "YAML file") -> Document:
     """Parse one YAML document with key lines; syntax errors name the line."""
     text = read_text(path, what)
     try:
-        loader = yaml.SafeLoader(text)
+        yaml.reader.Reader(text)
     except yaml.YAMLError as error:
         raise StackError(
             path,
             f"invalid YAML: {str(error).splitlines()[0]}",
             "remove control characters; YAML files are printable UTF-8",
         ) from None
+    try:
+        node, data = _parse(text, path, _FAST_LOADER)
+    except yaml.YAMLError:
+        try:
+            node, data = _parse(text, path, yaml.SafeLoader)
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+            raise StackError(
+                path,
+                f"invalid YAML: {problem}",
+                "fix the YAML syntax (indentation, quotes, colons)",
+                line=mark.line + 1 if mark else None,
+            ) from None
+    lines: dict[KeyPath, int] = {}
+    if node is not None:
+        _walk_yaml(node, (), lines)
+    return Document(path, data, lines, text)
+
+
+def _parse(text: str, path: Path, loader_class: Any) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree and its data, refusing alias bombs and duplicate keys."""
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
         if node is not None:
@@ -67,22 +96,9 @@ def load_yaml(path: Path, what: str = "YAML file") -> Document:
                     "write the values out instead of nesting aliases (an alias bomb?)",
                 )
             _refuse_duplicates(node, (), path, set())
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise StackError(
-            path,
-            f"invalid YAML: {problem}",
-            "fix the YAML syntax (indentation, quotes, colons)",
-            line=mark.line + 1 if mark else None,
-        ) from None
+        return node, loader.construct_document(node) if node is not None else None
     finally:
         loader.dispose()
-    lines: dict[KeyPath, int] = {}
-    if node is not None:
-        _walk_yaml(node, (), lines)
-    return Document(path, data, lines, text)
 
 
 MAX_EXPANDED_NODES = 100_000

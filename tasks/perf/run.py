@@ -6,30 +6,30 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from invoke.exceptions import Exit
 from rich.markup import escape
 from rich.table import Table
 
+from tasks.contract import Failure, Outcome, present, table
 from tasks.perf.figures import Figure, rounded
 from tasks.perf.measure import builds, mcp_latency, resources, startup
 from tasks.perf.report import REPORT_DIR, machine, write_report
-from tasks.report import EXIT_FINDINGS, REPO_ROOT, console, emit_json, errors
+from tasks.report import REPO_ROOT, console
 
 
 def _table(figures: list[Figure]) -> Table:
-    table = Table(title="phase 12: figures against the plan's targets", title_justify="left")
-    for column in ("figure", "measured", "target", "verdict", "note"):
-        table.add_column(column, overflow="fold")
     style = {"meets": "green", "misses": "bold red", "not measured": "yellow", "no target": ""}
-    for f in figures:
-        table.add_row(
+    rows = [
+        (
             escape(f.name),
             rounded(f.value, f.unit),
             "-" if f.target is None else f"<= {rounded(f.target, f.unit)}",
             f"[{style[f.verdict]}]{f.verdict}[/]" if style[f.verdict] else f.verdict,
             escape(f.why),
         )
-    return table
+        for f in figures
+    ]
+    columns = ("figure", "measured", "target", "verdict", "note")
+    return table("phase 12: figures against the plan's targets", columns, rows)
 
 
 def run_perf(profile: str, cold: bool, repeat: int, out: str, json: bool) -> None:
@@ -51,23 +51,17 @@ def run_perf(profile: str, cold: bool, repeat: int, out: str, json: bool) -> Non
         say("reading CPU, RAM and disk")
         figures += resources()
     except (RuntimeError, subprocess.CalledProcessError, FileNotFoundError) as error:
-        errors.print(f"[red]error:[/] measuring failed: {escape(str(error))}")
-        raise Exit(code=EXIT_FINDINGS) from None
+        raise Failure(f"measuring failed: {error}") from None
     folder = Path(out) if out else REPO_ROOT / REPORT_DIR
     paths = write_report(figures, machine(), folder)
     missed = [f for f in figures if f.verdict == "misses"]
-    if json:
-        emit_json(
-            {
-                "ok": not missed,
-                "report": {k: str(v) for k, v in paths.items()},
-                "figures": [{**f.__dict__, "verdict": f.verdict} for f in figures],
-            }
-        )
-    else:
-        console.print(_table(figures))
-        console.print(
-            f"report: {paths['markdown']} (+ {paths['json'].name}, {paths['chart'].name})"
-        )
-    if missed:
-        raise Exit(code=EXIT_FINDINGS)
+    data = {
+        "ok": not missed,
+        "report": {k: str(v) for k, v in paths.items()},
+        "figures": [{**f.__dict__, "verdict": f.verdict} for f in figures],
+    }
+    views = [
+        _table(figures),
+        f"report: {paths['markdown']} (+ {paths['json'].name}, {paths['chart'].name})",
+    ]
+    present(Outcome(data, views, ok=not missed), json)

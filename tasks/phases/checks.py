@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from tasks.engine.client import EngineError, docker_client
+from tasks.engine.client import docker_client
+from tasks.engine.errors import EngineError
 from tasks.engine.stack import running_containers
 from tasks.engine.verify import FAIL, Check
 from tasks.model.errors import StackError

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tasks.engine.client import EngineError, docker_client
+from tasks.engine.client import docker_client
+from tasks.engine.errors import EngineError
 from tasks.model.errors import StackError
 from tasks.phases.backup import back_up_if_running
 from tasks.phases.catalog import COMPOSE, Phase

@@ -12,14 +12,10 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from tasks.pybuild.probe import CHECK_PYTHON
 from tasks.pybuild.sources import Source
 
 MARKER = ".freethreaded-complete"
-VERIFY = (
-    "import sys, sysconfig; "
-    "sys.exit(0 if sysconfig.get_config_var('Py_GIL_DISABLED') == 1 "
-    "and not sys._is_gil_enabled() else 1)"
-)
 
 Say = Callable[[str], None]
 
@@ -136,17 +132,22 @@ def build(source: Source, root: Path, jobs: int, say: Say) -> Path:
         _run(["make", "install", f"DESTDIR={partial}"], tree, log, say)
     staged = partial / str(prefix).lstrip("/")
     python = staged / "bin" / f"python{source.line}t"
+    home = {**os.environ, "PYTHONHOME": str(staged)}
     check = subprocess.run(
-        [str(python), "-c", VERIFY], check=False, env={**os.environ, "PYTHONHOME": str(staged)}
+        [str(python), str(CHECK_PYTHON), source.version],
+        check=False,
+        capture_output=True,
+        text=True,
+        env={**home, "PYTHON_GIL": "0"},
     )
     if check.returncode != 0:
-        raise BuildFailed(f"{python} is not free-threaded (Py_GIL_DISABLED != 1 or GIL on)")
+        raise BuildFailed(check.stderr.strip() or f"{python} failed {CHECK_PYTHON.name}")
     modules = subprocess.run(
         [str(python), "-c", "import ssl, zlib, ctypes, sqlite3, bz2, lzma"],
         check=False,
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONHOME": str(staged)},
+        env=home,
     )
     if modules.returncode != 0:
         missing = (modules.stderr.strip().splitlines() or ["a module"])[-1]

@@ -1,13 +1,15 @@
-"""Dockerfiles: cache mounts, installs as root, base image tags, frontends."""
+"""Dockerfiles: cache mounts, installs as root, base image tags, frontends, COPY sources."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from tasks.model.buildcontext import BuildContext
 from tasks.model.stack import Stack
-from tasks.rules.context import image_family, image_tag, service_images
+from tasks.rules.context import image_family, image_tag, service_dockerfile, service_images
 from tasks.rules.registry import Hit, Severity, rule
 
 _INSTALL = re.compile(
@@ -150,3 +152,47 @@ def frontends(stack: Stack) -> Iterator[Hit]:
                     "ENTRYPOINT buildkitd replaces the image's entrypoint",
                     "keep the image's ENTRYPOINT; pass flags with CMD/command",
                 )
+
+
+def _copy_sources(value: str) -> list[str]:
+    """The source operands of a COPY/ADD (shell or JSON form), the destination left out."""
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            operands = [str(item) for item in json.loads(text)]
+        except ValueError:
+            return []
+    else:
+        operands = text.split()
+    return operands[:-1]
+
+
+@rule("DF005", "COPY source that the build context does not send", Severity.ERROR)
+def copy_sources(stack: Stack) -> Iterator[Hit]:
+    """A COPY/ADD source must exist in the service's build context and not be excluded by the
+    context's .dockerignore; otherwise every `docker compose build` fails at that line."""
+    seen: set[tuple[Path, Path]] = set()
+    for service in stack.compose.services.values():
+        dockerfile = service_dockerfile(stack, service)
+        if dockerfile is None or service.build is None:
+            continue
+        if (dockerfile.path, service.build.context) in seen:
+            continue
+        seen.add((dockerfile.path, service.build.context))
+        context = BuildContext(service.build.context)
+        for ins in dockerfile.instructions():
+            if ins.keyword not in ("COPY", "ADD") or any(n == "from" for n, _ in ins.flags):
+                continue
+            for source in _copy_sources(ins.value):
+                if "://" in source or source.startswith("$"):
+                    continue
+                reason = context.missing(source)
+                if reason:
+                    yield Hit(
+                        dockerfile.path,
+                        ins.line,
+                        f"{ins.keyword} source {source} {reason} in the build context "
+                        f"{stack.rel(service.build.context)}",
+                        "fix the path, or add a `!" + source + "` line to that context's "
+                        ".dockerignore",
+                    )

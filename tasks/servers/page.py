@@ -30,7 +30,8 @@ class _Page(BaseHTTPRequestHandler):
 def probe_page() -> Iterator[str]:
     """Serve the fetch probe's page on 127.0.0.1 for the duration; yields its URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # A short poll interval: shutdown() waits for the loop to notice, up to one interval.
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:

@@ -104,7 +104,7 @@ def test_up_opens_the_container_as_the_remote_user(clone: dict[str, Any]) -> Non
         "sh",
         "-c",
         "id -un; id -G; docker version --format '{{.Server.Version}}'; "
-        'echo "$LOCAL_WORKSPACE_FOLDER"; check-python.sh "$PYTHON_VERSION"',
+        'echo "$LOCAL_WORKSPACE_FOLDER"; check-python "$PYTHON_VERSION"',
     )
     lines = result.stdout.strip().splitlines()
     assert result.returncode == 0, result.stderr

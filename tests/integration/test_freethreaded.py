@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tasks.pybuild.probe import CHECK_PYTHON, Interpreter, inspect
 from tests.clirun import REPO, invoke, invoke_json
 
 pytestmark = pytest.mark.integration
@@ -27,9 +28,19 @@ def freethreaded_bin() -> Path:
 
 def test_interpreter_is_free_threaded(freethreaded_bin: Path) -> None:
     python = freethreaded_bin / "python3.13t"
-    check = "import sys, sysconfig; print(sysconfig.get_config_var('Py_GIL_DISABLED'), sys._is_gil_enabled())"
-    out = subprocess.run([str(python), "-c", check], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["1", "False"]
+    assert inspect(python) == Interpreter("3.13.15", True, False)
+
+    def check(*args: str, gil: str = "0") -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PYTHON_GIL": gil}
+        command = [str(python), str(CHECK_PYTHON), *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+
+    exact = check("3.13.15")
+    assert exact.returncode == 0 and "free-threaded CPython 3.13.15, GIL off" in exact.stdout
+    other = check("3.14.6")
+    assert other.returncode == 1 and "is 3.13.15, but PYTHON_VERSION says 3.14.6" in other.stderr
+    assert check(gil="1").returncode == 1
+    assert check("--gil", "on", gil="1").returncode == 0
     again = invoke("python.freethreaded", "--version", "3.13.15")
     assert again.returncode == 0 and "free-threaded Python 3.13.15" in again.stdout
 

@@ -2,8 +2,7 @@
 # Builds a free-threaded CPython (--disable-gil) into /usr/local from a pinned source tarball.
 # Usage: build-cpython.sh URL SHA256 VERSION   (values from .devcontainer/versions.json)
 # The tarball is downloaded and checked before anything runs (fetch-verified.sh); the result
-# must report Py_GIL_DISABLED == 1, the GIL off and exactly VERSION, checked with explicit exits
-# (not assert, which optimisation would strip).
+# must be a free-threaded build with the GIL off and exactly VERSION (check-python).
 set -eu
 url=$1
 sha256=$2
@@ -22,4 +21,4 @@ ln -sf "python${line}t" /usr/local/bin/python
 ln -sf "pip${line}t" /usr/local/bin/pip3 2>/dev/null || true
 cd /
 rm -rf /tmp/cpython
-check-python.sh "$version"
+check-python "$version"

@@ -1,0 +1,63 @@
+"""The one free-threading probe, `check-python`, as the images and the task library run it."""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+from tasks.pybuild.probe import CHECK_PYTHON, Interpreter, inspect
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, python: str = sys.executable) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [python, str(CHECK_PYTHON), *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_a_gil_build_fails_and_says_why() -> None:
+    result = run()
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"check-python: {sys.executable} is not a free-threaded build (Py_GIL_DISABLED != 1)"
+    )
+
+
+def test_json_prints_the_facts_and_exits_zero() -> None:
+    result = run("--json")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == {
+        "version": platform.python_version(),
+        "free_threaded_build": False,
+        "gil_enabled": True,
+    }
+
+
+def test_the_host_reads_the_facts_or_none() -> None:
+    assert inspect(sys.executable) == Interpreter(platform.python_version(), False, True)
+    assert inspect("/nonexistent/python3") is None
+    assert inspect("/bin/false") is None
+
+
+def test_bad_arguments_exit_2() -> None:
+    assert run("--gil", "sideways").returncode == 2
+
+
+def test_it_is_the_probe_everywhere() -> None:
+    """The images install it, build with it and check their health with it; no other copy of
+    the free-threading test is left in the stack's files."""
+    dc = REPO / ".devcontainer"
+    for dockerfile in (dc / "Dockerfile", dc / "mcp/python-experimental/Dockerfile"):
+        text = dockerfile.read_text()
+        assert "check-python /usr/local/bin/" in text
+        assert 'RUN check-python "${PYTHON_VERSION}"' in text
+    assert (
+        'check-python "$version"' in (dc / "mcp/python-experimental/build-cpython.sh").read_text()
+    )
+    for path in [dc / "devcontainer.json", dc / "docker-compose.mcp.yml", REPO / "noxfile.py"]:
+        assert "_is_gil_enabled" not in path.read_text(), path
+    assert CHECK_PYTHON.stat().st_mode & 0o111, "executable, for PATH and the healthcheck"
