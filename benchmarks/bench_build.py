@@ -9,30 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
 
 from common import ROOT, invoke_json
 
+from tasks.perf.measure import raw_bake
+
 TARGETS = {"cold build (s)": 300.0, "cached build (s)": 10.0, "build.all / raw bake": 1.3}
-
-
-def raw_bake(definition: Path) -> float:
-    """Wall time of `docker buildx bake` on the generated file."""
-    started = time.perf_counter()
-    subprocess.run(
-        ["docker", "buildx", "bake", "-f", str(definition), "--progress", "plain"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-        env={**os.environ, "BUILDX_BAKE_ENTITLEMENTS_FS": "0"},
-    )
-    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -52,17 +35,7 @@ def main() -> None:
     invoke_json("build.all", "--parallel", *profile)
     cached = [invoke_json("build.all", "--parallel", *profile)[0] for _ in range(options.repeat)]
     figures["cached build (s)"] = statistics.median(cached)
-    definition = subprocess.run(
-        [sys.executable, "-m", "invoke", "build.bake-file", *profile],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        handle.write(definition)
-    raw = [raw_bake(Path(handle.name)) for _ in range(options.repeat)]
-    Path(handle.name).unlink()
+    raw = [raw_bake(ROOT, profile) for _ in range(options.repeat)]
     figures["raw bake, cached (s)"] = statistics.median(raw)
     figures["build.all / raw bake"] = figures["cached build (s)"] / figures["raw bake, cached (s)"]
     if "cold sequential build (s)" in figures:

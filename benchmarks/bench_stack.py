@@ -13,13 +13,10 @@ import json
 import statistics
 import subprocess
 import sys
-import time
 
 from common import ROOT, invoke_json
 
-from tasks.perf.measure import container_usage
-
-FOLDER = ROOT / ".devcontainer"
+from tasks.perf.measure import container_usage, raw_compose_up
 
 
 def down(profile: list[str]) -> None:
@@ -30,32 +27,6 @@ def down(profile: list[str]) -> None:
         capture_output=True,
         check=True,
     )
-
-
-def raw_compose_up(profile: str, services: list[str]) -> float:
-    """Seconds for `docker compose up -d --wait` of the same services."""
-    files = ["--env-file", str(FOLDER / "devcontainer.env")]
-    if profile:
-        files += ["--env-file", str(FOLDER / "profiles" / f"{profile}.env")]
-    if (FOLDER / ".env").is_file():
-        files += ["--env-file", str(FOLDER / ".env")]
-    started = time.perf_counter()
-    subprocess.run(
-        [
-            "docker",
-            "compose",
-            "-f",
-            str(FOLDER / "docker-compose.mcp.yml"),
-            *files,
-            "up",
-            "-d",
-            "--wait",
-            *services,
-        ],
-        capture_output=True,
-        check=True,
-    )
-    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -75,7 +46,7 @@ def main() -> None:
         per_service = {s["service"]: s["seconds_to_healthy"] for s in up["services"]}
         memory = {name: used for name, (_, used) in container_usage().items()}
         down(profile)
-        raws.append(raw_compose_up(options.profile, services))
+        raws.append(raw_compose_up(ROOT, options.profile, services))
     if not options.keep:
         down(profile)
     wall, raw = statistics.median(walls), statistics.median(raws)

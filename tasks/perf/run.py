@@ -45,7 +45,7 @@ def run_perf(profile: str, cold: bool, repeat: int, out: str, json: bool) -> Non
         say("timing builds")
         figures += builds(REPO_ROOT, flags, cold, repeat)
         say("timing the stack's start")
-        figures += startup(REPO_ROOT, flags)
+        figures += startup(REPO_ROOT, profile)
         say("probing the MCP servers over stdio")
         figures += mcp_latency(REPO_ROOT)
         say("reading CPU, RAM and disk")

@@ -212,6 +212,8 @@ def test_phase_12_measures_and_writes_the_report(
     assert result.returncode == (0 if data["ok"] else 1), result.stderr
     figures = {f["name"]: f for f in data["figures"]}
     assert figures["cached build"]["value"] > 0
+    for ratio in ("cached build / raw bake", "stack start / compose up --wait"):
+        assert figures[ratio]["value"] > 0 and "goal" in figures[ratio]["why"], figures[ratio]
     assert figures["cold build, parallel"]["verdict"] == "not measured"
     assert "--cold" in figures["cold build, parallel"]["why"]
     assert figures["start postgres-db"]["value"] > 0
