@@ -13,6 +13,7 @@ import pytest
 from tasks.model.compose import project_name
 from tasks.model.errors import StackError
 from tasks.perf.figures import Figure, to_bytes
+from tasks.perf.measure import baseline
 from tasks.perf.report import write_report
 from tasks.phases.backup import volumes_to_back_up
 from tasks.phases.envmerge import merge_env
@@ -106,6 +107,13 @@ def test_figures_compare_with_their_targets() -> None:
     assert Figure("cpu", "%", 3.0).verdict == "no target"
     assert Figure("start", "s", 15, 30).ratio == 0.5
     assert to_bytes("1.5GiB") == 1610612736 and to_bytes("12kB") == 12000 and to_bytes("?") == 0
+
+
+def test_a_baseline_is_its_seconds_and_our_ratio_beside_the_goal() -> None:
+    assert baseline("cached build / raw bake", 2.6, "raw docker buildx bake", 2.0) == [
+        Figure("raw docker buildx bake", "s", 2.0),
+        Figure("cached build / raw bake", "x", 1.3, why="the library's goal: <= 1.3"),
+    ]
 
 
 def test_report_writes_markdown_json_and_a_png_chart(tmp_path: Path) -> None:
