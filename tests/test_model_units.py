@@ -513,3 +513,25 @@ def test_profile_block_is_replaced_and_shadowing_lines_dropped() -> None:
     assert block_values(written) == {"MCP_PROFILE": "offline", "PY": "3.13", "URL": "a=b"}
     assert apply_profile("", "p", {}) == f"{BEGIN}\nMCP_PROFILE=p\n{END}\n"
     assert block_values("A=1\n") == {}
+
+
+@pytest.mark.parametrize(("load", "what"), [(load_doc, "Markdown file"), (load_yaml, "YAML file")])
+def test_a_missing_file_is_named_by_its_kind(tmp_path: Path, load: object, what: str) -> None:
+    with pytest.raises(StackError) as refused:
+        load(tmp_path / "gone")  # type: ignore[operator]
+    assert refused.value.problem == f"{what} not found"
+
+
+def test_keys_a_pattern_allows_are_not_unexpected() -> None:
+    from jsonschema import Draft202012Validator
+
+    from tasks.model.schemas import _unexpected_keys
+
+    schema = {
+        "type": "object",
+        "properties": {"name": {}},
+        "patternProperties": {"^x-": {}},
+        "additionalProperties": False,
+    }
+    [error] = Draft202012Validator(schema).iter_errors({"name": 1, "x-extra": 2, "bogus": 3})
+    assert _unexpected_keys(error) == ["bogus"]
