@@ -6,6 +6,7 @@ import json
 import platform
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 from tasks.pybuild.probe import CHECK_PYTHON, Interpreter, inspect
@@ -19,26 +20,39 @@ def run(*args: str, python: str = sys.executable) -> subprocess.CompletedProcess
     )
 
 
-def test_a_gil_build_fails_and_says_why() -> None:
+# The interpreter running the tests: a GIL build in the main tiers, a free-threaded one (GIL
+# off) in `nox -s freethreaded`; the probe must tell them apart either way.
+FREE_THREADED = sysconfig.get_config_var("Py_GIL_DISABLED") == 1
+GIL_ENABLED = bool(getattr(sys, "_is_gil_enabled", lambda: True)())
+FACTS = Interpreter(platform.python_version(), FREE_THREADED, GIL_ENABLED)
+
+
+def test_the_verdict_follows_the_interpreter() -> None:
     result = run()
-    assert result.returncode == 1
-    assert result.stderr.strip() == (
-        f"check-python: {sys.executable} is not a free-threaded build (Py_GIL_DISABLED != 1)"
-    )
+    if not FREE_THREADED:
+        assert result.returncode == 1
+        assert result.stderr.strip() == (
+            f"check-python: {sys.executable} is not a free-threaded build (Py_GIL_DISABLED != 1)"
+        )
+    elif GIL_ENABLED:
+        assert result.returncode == 1 and "runs with the GIL on" in result.stderr
+    else:
+        assert result.returncode == 0
+        assert f"is free-threaded CPython {FACTS.version}, GIL off" in result.stdout
 
 
 def test_json_prints_the_facts_and_exits_zero() -> None:
     result = run("--json")
     assert result.returncode == 0
     assert json.loads(result.stdout) == {
-        "version": platform.python_version(),
-        "free_threaded_build": False,
-        "gil_enabled": True,
+        "version": FACTS.version,
+        "free_threaded_build": FACTS.free_threaded_build,
+        "gil_enabled": FACTS.gil_enabled,
     }
 
 
 def test_the_host_reads_the_facts_or_none() -> None:
-    assert inspect(sys.executable) == Interpreter(platform.python_version(), False, True)
+    assert inspect(sys.executable) == FACTS
     assert inspect("/nonexistent/python3") is None
     assert inspect("/bin/false") is None
 
