@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from invoke.context import Context
 
-from tasks.contract import Outcome, UsageError, present, table, task
+from tasks.contract import Failure, Outcome, UsageError, present, table, task
 
 if TYPE_CHECKING:
     from python_on_whales import DockerClient
@@ -74,6 +74,13 @@ def _seed_offline(client: DockerClient, folder: Path, quiet: bool) -> None:
     from tasks.report import console
 
     seeded = seed_stand_ins(client, folder)
+    failed = [r for r in seeded.results if r.status == "failed"]
+    if failed:
+        names = ", ".join(f"{r.tag} ({r.error})" for r in failed)
+        raise Failure(
+            f"stand-in base images failed to build: {names}. Fix: `invoke build.seed` shows "
+            "their logs"
+        )
     if not quiet:
         console.print(f"stand-in {seeded.root}: {seeded.root_state}")
 

@@ -1,10 +1,11 @@
 """The contract every task keeps, in one place.
 
 - Exits: unreadable input and bad option values exit 2; an engine failure (Docker down, a call
-  refused) or a task that cannot go on exits 1; each as one message naming the fix (a JSON
-  object under `--json`). `task` applies this to every task body.
+  refused) or a task that cannot go on exits 1; each as one message that says what to do (a
+  JSON object with `"ok": false` under `--json`). `task` applies this to every task body.
 - Output: a task builds an `Outcome` and hands it to `present`, which prints the JSON data
-  under `--json`, otherwise the views (tables, lines) for people; a failed outcome exits 1.
+  under `--json`, otherwise the views (tables, lines) for people; a failed outcome exits with
+  its code (1 unless the task passes on another, as `up` does with a failed step's).
 
 This module imports only invoke, so that `invoke --list` stays fast; rich and the report
 helpers load when a task runs.

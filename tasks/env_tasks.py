@@ -88,7 +88,8 @@ def env_check(
     try:
         report_findings("env.check", findings, json, extra={"secrets": status})
     finally:
-        if require_secrets and missing:
+        # Under --json the findings' "secrets" already say which are missing.
+        if require_secrets and missing and not json:
             console.print(
                 f"[red]missing secrets:[/] {', '.join(missing)}: set them in the shell "
                 "or in .devcontainer/.env (see .env.example)",

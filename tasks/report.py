@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from invoke.exceptions import Exit
 from rich.console import Console
@@ -49,6 +49,16 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
+def _stop(as_json: bool, code: int, message: str, error: dict[str, Any]) -> NoReturn:
+    """Report one error, as `message` for people or `{"ok": false, "error": ...}` under --json,
+    and exit with `code`."""
+    if as_json:
+        emit_json({"ok": False, "error": error})
+    else:
+        errors.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    raise Exit(code=code)
+
+
 @contextmanager
 def bad_input_exits(as_json: bool) -> Iterator[None]:
     """Turn a `StackError` (an unreadable file) or a `UsageError` (a bad option value) into one
@@ -56,27 +66,15 @@ def bad_input_exits(as_json: bool) -> Iterator[None]:
     try:
         yield
     except UsageError as error:
-        if as_json:
-            emit_json({"error": {"problem": str(error)}})
-        else:
-            errors.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)
-        raise Exit(code=EXIT_BAD_INPUT) from None
+        _stop(as_json, EXIT_BAD_INPUT, str(error), {"problem": str(error)})
     except StackError as error:
-        if as_json:
-            emit_json(
-                {
-                    "error": {
-                        "file": str(error.path),
-                        "line": error.line,
-                        "key": error.key,
-                        "problem": error.problem,
-                        "fix": error.fix,
-                    }
-                }
-            )
-        else:
-            errors.print(f"[bold red]error:[/] {escape(error.render())}", soft_wrap=True)
-        raise Exit(code=EXIT_BAD_INPUT) from None
+        details = {"file": str(error.path), "line": error.line, "key": error.key}
+        _stop(
+            as_json,
+            EXIT_BAD_INPUT,
+            error.render(),
+            {**details, "problem": error.problem, "fix": error.fix},
+        )
 
 
 @contextmanager
@@ -86,17 +84,9 @@ def engine_failure_exits(as_json: bool) -> Iterator[None]:
     try:
         yield
     except EngineError as error:
-        if as_json:
-            emit_json({"ok": False, "error": {"problem": error.problem, "fix": error.fix}})
-        else:
-            errors.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)
-        raise Exit(code=EXIT_FINDINGS) from None
+        _stop(as_json, EXIT_FINDINGS, str(error), {"problem": error.problem, "fix": error.fix})
     except Failure as failure:
-        if as_json:
-            emit_json({"ok": False, "error": {"problem": str(failure)}})
-        else:
-            errors.print(f"[red]error:[/] {escape(str(failure))}", soft_wrap=True)
-        raise Exit(code=EXIT_FINDINGS) from None
+        _stop(as_json, EXIT_FINDINGS, str(failure), {"problem": str(failure)})
 
 
 def summarize(findings: Iterable[Finding]) -> dict[str, int]:

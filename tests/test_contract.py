@@ -26,11 +26,18 @@ def _task(error: Exception | None) -> object:
 
 
 CASES = [
-    (UsageError("--repeat must be >= 1"), 2, {"error": {"problem": "--repeat must be >= 1"}}),
+    (
+        UsageError("--repeat must be >= 1"),
+        2,
+        {"ok": False, "error": {"problem": "--repeat must be >= 1"}},
+    ),
     (
         StackError(Path("x.yml"), "broken", "fix it", line=3),
         2,
-        {"error": {"file": "x.yml", "line": 3, "key": None, "problem": "broken", "fix": "fix it"}},
+        {
+            "ok": False,
+            "error": {"file": "x.yml", "line": 3, "key": None, "problem": "broken", "fix": "fix it"},
+        },
     ),
     (
         EngineError("docker does not answer", "start it"),

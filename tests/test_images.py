@@ -250,3 +250,20 @@ def test_bake_may_read_only_what_its_targets_name(tmp_path: Path) -> None:
         "/src/a",
         "/src/a/Dockerfile",
     ]
+
+
+def test_a_stand_in_that_failed_stops_the_offline_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The images built on a stand-in would only fail later, on a missing base image."""
+    from tasks import build_tasks
+    from tasks.contract import Failure
+    from tasks.engine import seed
+    from tasks.engine.bake import ImageResult
+    from tasks.images.plan import BuildPlan
+
+    failed = ImageResult("stand-in-node", "mcp-offline/node:22", "failed", 1.0, 0, 3, None,
+                         "apt-get failed", ())  # fmt: skip
+    seeded = seed.Seeded("mcp-offline/debian:trixie", "present", [], BuildPlan("offline", ()),
+                         [failed])  # fmt: skip
+    monkeypatch.setattr(seed, "seed_stand_ins", lambda client, folder: seeded)
+    with pytest.raises(Failure, match=r"mcp-offline/node:22 \(apt-get failed\)"):
+        build_tasks._seed_offline(None, Path("."), quiet=True)  # type: ignore[arg-type]

@@ -784,7 +784,7 @@ EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
             3,
             "COPY source config/postgresql.conf is excluded by .dockerignore in the build context "
             ".devcontainer/containers/db",
-            "fix the path, or add a `!config/postgresql.conf` line to that context's .dockerignore",
+            "add a `!config/postgresql.conf` line to that context's .dockerignore",
         ),
     ],
     "DF005-an excluded folder with its file let back in": [],
@@ -795,7 +795,7 @@ EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
             4,
             "COPY source config/missing.conf does not exist in the build context "
             ".devcontainer/containers/db",
-            "fix the path, or add a `!config/missing.conf` line to that context's .dockerignore",
+            "fix the path (it is relative to the build context)",
         ),
     ],
     "DF005-a wildcard that matches nothing sent": [
@@ -805,7 +805,7 @@ EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
             4,
             "COPY source config/*.toml matches no file sent to the build in the build context "
             ".devcontainer/containers/db",
-            "fix the path, or add a `!config/*.toml` line to that context's .dockerignore",
+            "fix the path (it is relative to the build context)",
         ),
     ],
 }

@@ -648,7 +648,7 @@ EXPECTED: dict[str, list[Expected]] = {
             3,
             "COPY source config/postgresql.conf is excluded by .dockerignore in the build context "
             ".devcontainer/containers/db",
-            "fix the path, or add a `!config/postgresql.conf` line to that context's .dockerignore",
+            "add a `!config/postgresql.conf` line to that context's .dockerignore",
         ),
     ],
     "VOL001-database without volume": [

@@ -89,3 +89,20 @@ def test_a_failed_up_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stack, "POLL_SECONDS", 0.0)
     result, error = stack.up_and_wait(None, ["db"], "net", 120, lambda rows: None)  # type: ignore[arg-type]
     assert result["db"].failed and "container db is unhealthy" in error
+
+
+def test_compose_that_never_returns_is_reported_at_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def up(client: object, services: list[str], timeout: float) -> None:
+        time.sleep(3)
+
+    monkeypatch.setattr(stack, "up", up)
+    monkeypatch.setattr(
+        stack, "statuses", lambda c, n: {"db": ServiceStatus("db", "running", "starting")}
+    )
+    monkeypatch.setattr(stack, "POLL_SECONDS", 0.05)
+    monkeypatch.setattr(stack, "GRACE_SECONDS", 0.2)
+    result, error = stack.up_and_wait(None, ["db"], "net", 0.3, lambda rows: None)  # type: ignore[arg-type]
+    assert not result["db"].ready
+    assert error == "docker compose up --wait had not returned after 0 s"

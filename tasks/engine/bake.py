@@ -14,6 +14,7 @@ from python_on_whales.components.buildx.cli_wrapper import stream_buildx_logs
 from python_on_whales.exceptions import DockerException
 
 from tasks.engine.client import engine_errors, inspect_all
+from tasks.engine.errors import EngineError
 from tasks.images.plan import BuildPlan
 from tasks.images.progress import BuildLog, ImageProgress
 
@@ -153,8 +154,12 @@ def _blame_unknown(log: BuildLog, remaining: list[str]) -> None:
 
 
 def _sizes(client: DockerClient, tags: list[str]) -> dict[str, int]:
-    """Image sizes in one inspect call (a missing image is left out)."""
-    images = inspect_all(client, "image", tags)
+    """Image sizes in one inspect call (a missing image is left out; none when the engine
+    cannot say, so a finished build still reports its results)."""
+    try:
+        images = inspect_all(client, "image", tags)
+    except EngineError:
+        return {}
     return {
         tag: int(image.get("Size") or 0) for image in images for tag in image.get("RepoTags") or []
     }

@@ -18,6 +18,7 @@ from tasks.engine.errors import EngineError
 from tasks.model.stack import ENV_FILE, PROFILES_DIR, Stack
 
 POLL_SECONDS = 0.5
+GRACE_SECONDS = 15.0
 
 
 @dataclass
@@ -133,18 +134,23 @@ def up_and_wait(
     worker = threading.Thread(target=start, daemon=True)
     started = time.monotonic()
     worker.start()
+    # Compose's own deadline starts once the containers exist: give it a grace period to
+    # report before ours ends.
+    deadline = timeout + GRACE_SECONDS
     result = wait_healthy(
         client,
         services,
         network,
-        timeout,
+        deadline,
         on_tick,
         started,
         until=lambda: not worker.is_alive() and bool(failure),
         starting=worker.is_alive,
         pause=lambda: worker.join(POLL_SECONDS),
     )
-    worker.join(timeout=max(0.0, timeout - (time.monotonic() - started)))
+    worker.join(timeout=max(0.0, deadline - (time.monotonic() - started)))
+    if worker.is_alive() and not failure:
+        failure.append(f"docker compose up --wait had not returned after {deadline:.0f} s")
     return result, failure[0] if failure else ""
 
 

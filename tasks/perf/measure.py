@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -90,19 +89,26 @@ def builds(root: Path, profile: list[str], cold: bool, repeat: int) -> list[Figu
 def raw_bake(root: Path, profile: list[str]) -> float:
     """Seconds of a raw `docker buildx bake` of the definition `build.bake-file` prints: the
     baseline of `build.all --parallel`."""
+    from tasks.engine.bake import read_paths
+
     definition = run_task(root, "build.bake-file", *profile)
     with tempfile.TemporaryDirectory(prefix="mcp-bake-") as folder:
         path = Path(folder) / "bake.json"
         path.write_text(definition, encoding="utf-8")
+        allow = [f"--allow=fs.read={p}" for p in read_paths(path)]
         started = time.perf_counter()
-        subprocess.run(
-            ["docker", "buildx", "bake", "-f", str(path), "--progress", "plain"],
-            cwd=root,
-            capture_output=True,
-            check=True,
-            env={**os.environ, "BUILDX_BAKE_ENTITLEMENTS_FS": "0"},
+        _measured(
+            ["docker", "buildx", "bake", "-f", str(path), *allow, "--progress", "plain"], root
         )
         return time.perf_counter() - started
+
+
+def _measured(command: list[str], cwd: Path) -> None:
+    """Run a baseline command; RuntimeError with the tail of its output when it fails."""
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        tail = (result.stderr.strip() or result.stdout.strip())[-500:]
+        raise RuntimeError(f"{' '.join(command[:3])} failed: {tail}")
 
 
 def raw_compose_up(root: Path, profile: str, services: list[str]) -> float:
@@ -116,7 +122,7 @@ def raw_compose_up(root: Path, profile: str, services: list[str]) -> float:
         stack, image_profile, compose_profiles
     ).client_config.docker_compose_cmd
     started = time.perf_counter()
-    subprocess.run([*command, "up", "-d", "--wait", *services], capture_output=True, check=True)
+    _measured([*command, "up", "-d", "--wait", *services], root)
     return time.perf_counter() - started
 
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from tasks.model.buildcontext import BuildContext
+from tasks.model.buildcontext import EXCLUDED, BuildContext
 from tasks.model.stack import Stack
 from tasks.rules.context import image_family, image_tag, service_dockerfile, service_images
 from tasks.rules.registry import Hit, Severity, rule
@@ -179,7 +179,7 @@ def copy_sources(stack: Stack) -> Iterator[Hit]:
         if (dockerfile.path, service.build.context) in seen:
             continue
         seen.add((dockerfile.path, service.build.context))
-        context = BuildContext(service.build.context)
+        context = BuildContext(service.build.context, dockerfile.path)
         for ins in dockerfile.instructions():
             if ins.keyword not in ("COPY", "ADD") or any(n == "from" for n, _ in ins.flags):
                 continue
@@ -193,6 +193,7 @@ def copy_sources(stack: Stack) -> Iterator[Hit]:
                         ins.line,
                         f"{ins.keyword} source {source} {reason} in the build context "
                         f"{stack.rel(service.build.context)}",
-                        "fix the path, or add a `!" + source + "` line to that context's "
-                        ".dockerignore",
+                        f"add a `!{source}` line to that context's .dockerignore"
+                        if reason == EXCLUDED
+                        else "fix the path (it is relative to the build context)",
                     )
