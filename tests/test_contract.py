@@ -36,7 +36,13 @@ CASES = [
         2,
         {
             "ok": False,
-            "error": {"file": "x.yml", "line": 3, "key": None, "problem": "broken", "fix": "fix it"},
+            "error": {
+                "file": "x.yml",
+                "line": 3,
+                "key": None,
+                "problem": "broken",
+                "fix": "fix it",
+            },
         },
     ),
     (
