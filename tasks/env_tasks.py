@@ -7,7 +7,7 @@ from pathlib import Path
 from invoke.context import Context
 from invoke.exceptions import Exit
 
-from tasks.contract import Outcome, UsageError, present, table, task
+from tasks.contract import Outcome, present, table, task
 
 
 @task(
@@ -29,18 +29,15 @@ def env_show(
     from rich.markup import escape
 
     from tasks.envinit import service_environment
+    from tasks.images.services import require_service
     from tasks.model.stack import load_stack
     from tasks.report import REPO_ROOT
     from tasks.stacksecrets import secret_status
 
     stack = load_stack(Path(root) if root else REPO_ROOT, profile or None)
+    if service:
+        require_service(stack, service)
     names = [service] if service else sorted(stack.compose.services)
-    unknown = [n for n in names if n not in stack.compose.services]
-    if unknown:
-        raise UsageError(
-            f"no service {unknown[0]!r} in {stack.rel(stack.compose.path)}; choose one of "
-            f"{', '.join(sorted(stack.compose.services))}"
-        )
     data = {name: service_environment(stack, name) for name in names}
     views = [
         table(

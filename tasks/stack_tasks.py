@@ -55,14 +55,6 @@ def _select(
         raise UsageError(str(error)) from None
 
 
-def _service(stack: Stack, service: str) -> None:
-    """Refuse a name that is not a service of the compose file."""
-    if service not in stack.compose.services:
-        raise UsageError(
-            f"no service {service!r}; choose one of {', '.join(stack.compose.services)}"
-        )
-
-
 def _require_secrets(stack: Stack, selection: Selection) -> None:
     from tasks.stacksecrets import secret_status
 
@@ -235,12 +227,13 @@ def stack_logs(c: Context, service: str = "", tail: int = 50, profile: str = "")
 
     from tasks.engine.client import require_engine
     from tasks.engine.stack import compose_client, last_logs
+    from tasks.images.services import require_service
     from tasks.profiles import load_profiled
     from tasks.report import console
 
     stack, image_profile, compose_profiles = load_profiled(profile)
     if service:
-        _service(stack, service)
+        require_service(stack, service)
     client = compose_client(stack, image_profile, compose_profiles)
     require_engine(client)
     for name in [service] if service else list(stack.compose.services):
@@ -252,11 +245,12 @@ def stack_logs(c: Context, service: str = "", tail: int = 50, profile: str = "")
 def stack_restart(c: Context, service: str, profile: str = "") -> None:
     """Restart one service and wait until it is healthy again."""
     from tasks.engine.stack import compose_client, restart, wait_healthy
+    from tasks.images.services import require_service
     from tasks.profiles import load_profiled, network_name
 
     show_help_if_asked(service, "stack.restart")
     stack, image_profile, compose_profiles = load_profiled(profile)
-    _service(stack, service)
+    require_service(stack, service)
     client = compose_client(stack, image_profile, compose_profiles)
     started = time.monotonic()
     restart(client, service)

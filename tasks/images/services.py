@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tasks.contract import UsageError
 from tasks.images.plan import build_plan
 from tasks.images.tiers import MAX_TIER, TIER_LABEL
 from tasks.model.stack import Stack
@@ -56,3 +57,13 @@ def select_services(
                 changed = True
     chosen = tuple(name for name in services if name not in skipped)
     return Selection(chosen, tuple(compose_profiles), skipped)
+
+
+def require_service(stack: Stack, name: str) -> None:
+    """Refuse (exit 2) a name that is not a service of the compose file, listing the ones that
+    are."""
+    if name not in stack.compose.services:
+        raise UsageError(
+            f"no service {name!r} in {stack.rel(stack.compose.path)}; choose one of "
+            f"{', '.join(sorted(stack.compose.services))}"
+        )

@@ -35,7 +35,7 @@ class Instruction:
         return found
 
     def exec_form(self) -> list[str] | None:
-        """The JSON array of an exec-form CMD/ENTRYPOINT/HEALTHCHECK, else None."""
+        """The JSON array of an exec-form instruction (CMD, ENTRYPOINT, COPY ...), else None."""
         text = self.value.strip()
         if not text.startswith("["):
             return None
@@ -44,6 +44,13 @@ class Instruction:
         except ValueError:
             return None
         return [str(item) for item in parsed] if isinstance(parsed, list) else None
+
+    def context_sources(self) -> list[str]:
+        """The source operands of a COPY or ADD that reads the build context (shell or JSON
+        form, the destination left out); none for other instructions and `--from` copies."""
+        if self.keyword not in ("COPY", "ADD") or any(name == "from" for name, _ in self.flags):
+            return []
+        return (self.exec_form() or self.value.split())[:-1]
 
 
 @dataclass(frozen=True)

@@ -82,9 +82,7 @@ def copied_scripts(dockerfile: Dockerfile) -> str:
     """Text of the shell scripts the Dockerfile COPYs from its build folder."""
     texts = []
     for ins in dockerfile.instructions():
-        if ins.keyword != "COPY" or any(name == "from" for name, _ in ins.flags):
-            continue
-        for source in ins.value.split()[:-1]:
+        for source in ins.context_sources() if ins.keyword == "COPY" else []:
             path = dockerfile.path.parent / source
             if path.suffix == ".sh" and path.is_file():
                 texts.append(path.read_text(encoding="utf-8", errors="replace"))

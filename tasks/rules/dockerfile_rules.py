@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,19 +153,6 @@ def frontends(stack: Stack) -> Iterator[Hit]:
                 )
 
 
-def _copy_sources(value: str) -> list[str]:
-    """The source operands of a COPY/ADD (shell or JSON form), the destination left out."""
-    text = value.strip()
-    if text.startswith("["):
-        try:
-            operands = [str(item) for item in json.loads(text)]
-        except ValueError:
-            return []
-    else:
-        operands = text.split()
-    return operands[:-1]
-
-
 @rule("DF005", "COPY source that the build context does not send", Severity.ERROR)
 def copy_sources(stack: Stack) -> Iterator[Hit]:
     """A COPY/ADD source must exist in the service's build context and not be excluded by the
@@ -181,9 +167,7 @@ def copy_sources(stack: Stack) -> Iterator[Hit]:
         seen.add((dockerfile.path, service.build.context))
         context = BuildContext(service.build.context, dockerfile.path)
         for ins in dockerfile.instructions():
-            if ins.keyword not in ("COPY", "ADD") or any(n == "from" for n, _ in ins.flags):
-                continue
-            for source in _copy_sources(ins.value):
+            for source in ins.context_sources():
                 if "://" in source or source.startswith("$"):
                     continue
                 reason = context.missing(source)
