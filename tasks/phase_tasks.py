@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import json as jsonlib
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from invoke.context import Context
 
 from tasks.contract import Outcome, UsageError, present, table, task
 from tasks.helpflag import show_help_if_asked
 
-if TYPE_CHECKING:
-    from tasks.phases.steps import StepStatus
-    from tasks.phases.workspace import Workspace
-
 ROOT_HELP = "repository to migrate; default: this repository"
-
-
-def _workspace(root: str) -> Workspace:
-    from tasks.phases.workspace import Workspace
-    from tasks.report import REPO_ROOT
-
-    return Workspace.open(Path(root).resolve() if root else REPO_ROOT, REPO_ROOT)
 
 
 @task(
@@ -58,6 +45,7 @@ def phase_run(
     from tasks.perf.run import run_perf
     from tasks.phases.catalog import REPORT_PHASE, build_phases
     from tasks.phases.runner import require_earlier, run_phase
+    from tasks.phases.workspace import Workspace
     from tasks.report import REPO_ROOT, console
 
     show_help_if_asked(number, "phase")
@@ -72,7 +60,7 @@ def phase_run(
             raise UsageError("phase 12 measures the stack of this repository; drop --root")
         run_perf(profile, cold=False, repeat=3, out="", json=json)
         return
-    ws = _workspace(root)
+    ws = Workspace.for_option(root, REPO_ROOT)
     require_earlier(ws, phases, int(number))
     phase = phases[int(number)]
     say = (lambda _: None) if json else (lambda text: console.print(f"  {escape(text)}"))
@@ -92,15 +80,17 @@ def phase_status(c: Context, root: str = "", json: bool = False) -> None:
     """Show each phase and step as done, pending, blocked or not exercised, and why."""
     from rich.markup import escape
 
-    from tasks.phases.catalog import REPORT_PHASE, build_phases
+    from tasks.phases.catalog import REPORT_PHASE, build_phases, report_status
     from tasks.phases.runner import is_done, step_statuses
     from tasks.phases.steps import BLOCKED, DONE, NOT_EXERCISED, PENDING
+    from tasks.phases.workspace import Workspace
+    from tasks.report import REPO_ROOT
 
     style_of = {DONE: "green", PENDING: "yellow", BLOCKED: "bold red", NOT_EXERCISED: "cyan"}
-    ws = _workspace(root)
+    ws = Workspace.for_option(root, REPO_ROOT)
     phases = build_phases(ws.template)
     rows = {number: step_statuses(ws, phase) for number, phase in phases.items()}
-    report = _report_status()
+    report = report_status(REPO_ROOT)
     data = {
         str(n): {
             "done": is_done(s),
@@ -129,16 +119,3 @@ def phase_status(c: Context, root: str = "", json: bool = False) -> None:
     )
     view = table(f"phases of {ws.root}", ("phase", "step", "state", "why"), lines)
     present(Outcome(data, [view]), json)
-
-
-def _report_status() -> StepStatus:
-    """Phase 12 is done once `invoke perf` has written its report."""
-    from tasks.perf.report import REPORT_DIR
-    from tasks.phases.steps import DONE, PENDING, StepStatus
-    from tasks.report import REPO_ROOT
-
-    report = REPO_ROOT / REPORT_DIR / "report.json"
-    if not report.is_file():
-        return StepStatus(PENDING, "no report yet: run `invoke phase 12`")
-    measured = jsonlib.loads(report.read_text(encoding="utf-8"))["machine"]["measured_at"]
-    return StepStatus(DONE, f"{report.relative_to(REPO_ROOT)}, measured {measured}")

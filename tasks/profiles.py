@@ -1,14 +1,15 @@
 """The stack as the selected profiles run it: `--profile` split into the image profile and
-compose profiles, the stack loaded with it, and a verifier of its compose project."""
+compose profiles, the stack loaded with it, the services they select, the state of its compose
+project and a verifier of it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from tasks.contract import UsageError
-from tasks.engine.stack import compose_client
+from tasks.engine.stack import ServiceStatus, compose_client, statuses
 from tasks.engine.verify import Verifier
-from tasks.images.services import select_services
+from tasks.images.services import Selection, select_services
 from tasks.model.stack import PROFILES_DIR, Stack, find_folder, load_stack
 from tasks.report import REPO_ROOT
 
@@ -48,3 +49,20 @@ def verifier_for(
     selection = select_services(stack, image_profile, compose_profiles)
     client = compose_client(stack, image_profile, compose_profiles)
     return Verifier(stack, client, network_name(stack), selection.not_exercised)
+
+
+def selection_for(
+    stack: Stack, image_profile: str | None, compose_profiles: tuple[str, ...], tier: int
+) -> Selection:
+    """The services to start up to `tier`; an unknown compose profile is a `UsageError`."""
+    try:
+        return select_services(stack, image_profile, compose_profiles, tier)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def current_statuses(profile: str) -> tuple[Stack, dict[str, ServiceStatus]]:
+    """The stack of `--profile` and the state of each of its containers."""
+    stack, image_profile, compose_profiles = load_profiled(profile)
+    client = compose_client(stack, image_profile, compose_profiles)
+    return stack, statuses(client, network_name(stack))

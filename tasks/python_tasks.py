@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
 from invoke.context import Context
 
 from tasks.contract import Failure, Outcome, UsageError, present, task
 from tasks.helpflag import show_help_if_asked
-
-if TYPE_CHECKING:
-    from tasks.model.versions import Versions
 
 
 @task(
@@ -71,32 +67,6 @@ def freethreaded(
     present(Outcome(data, views), json)
 
 
-def _regenerate(versions: Versions, json: bool) -> None:
-    """Write every file derived from versions.json and report the pins and what changed."""
-    from rich.markup import escape
-
-    from tasks.model.stack import load_stack
-    from tasks.pybuild.pinfiles import render_views, write_views
-    from tasks.report import REPO_ROOT
-
-    stack = load_stack(REPO_ROOT)
-    changed = write_views(render_views(stack.folder, versions, stack.compose.path))
-    rows = {
-        name: {profile: pin.to_json() for profile, pin in item.pins.items()}
-        for name, item in versions.images.items()
-    }
-    views = [
-        escape(f"{name} [{profile}]: CPython {value['version']}  {value['url']}")
-        for name, pins in rows.items()
-        for profile, value in pins.items()
-    ]
-    views += [f"regenerated {path.relative_to(REPO_ROOT)}" for path in changed]
-    if not changed:
-        views.append("every generated file already agrees with versions.json")
-    data = {"pins": rows, "changed": [str(p.relative_to(REPO_ROOT)) for p in changed]}
-    present(Outcome(data, views), json)
-
-
 @task(
     name="pin",
     positional=["version"],
@@ -125,7 +95,7 @@ def pin(
     nothing. Then `invoke env.init --profile NAME` refreshes .devcontainer/.env.
     """
     from tasks.model.versions import VERSIONS_FILE, load_versions
-    from tasks.pybuild.pinfiles import image_for_version, pin_image
+    from tasks.pybuild.pinfiles import image_for_version, pin_image, regenerate
     from tasks.report import REPO_ROOT
 
     show_help_if_asked(version, "python.pin")
@@ -136,13 +106,15 @@ def pin(
         versions = pin_image(path, target, profile, version, sha256, url)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    _regenerate(versions, json)
+    present(regenerate(REPO_ROOT, versions), json)
 
 
 @task(name="sync", help={"json": "print JSON"})
 def sync(c: Context, json: bool = False) -> None:
     """Regenerate the files derived from .devcontainer/versions.json (after editing it by hand)."""
     from tasks.model.versions import VERSIONS_FILE, load_versions
+    from tasks.pybuild.pinfiles import regenerate
     from tasks.report import REPO_ROOT
 
-    _regenerate(load_versions(REPO_ROOT / ".devcontainer" / VERSIONS_FILE), json)
+    versions = load_versions(REPO_ROOT / ".devcontainer" / VERSIONS_FILE)
+    present(regenerate(REPO_ROOT, versions), json)

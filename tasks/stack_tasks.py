@@ -4,71 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TYPE_CHECKING
 
 from invoke.context import Context
 from invoke.exceptions import Exit
 
-from tasks.contract import Outcome, UsageError, present, table, task
+from tasks.contract import Outcome, UsageError, present, task
 from tasks.helpflag import show_help_if_asked
 from tasks.images.tiers import MAX_TIER
-
-if TYPE_CHECKING:
-    from rich.table import Table
-
-    from tasks.engine.stack import ServiceStatus
-    from tasks.images.services import Selection
-    from tasks.model.stack import Stack
-
-
-def _table(stack: Stack, rows: dict[str, ServiceStatus], title: str) -> Table:
-    """Services tier by tier: state, health, address, ports and seconds to healthy."""
-    from tasks.images.services import tier_of
-
-    lines = []
-    for row in sorted(rows.values(), key=lambda r: (tier_of(stack, r.service), r.service)):
-        style = "green" if row.ready else "red" if row.failed else "yellow"
-        seconds = f"{row.seconds_to_healthy:.1f}" if row.seconds_to_healthy is not None else ""
-        lines.append(
-            (
-                str(tier_of(stack, row.service)),
-                row.service,
-                row.state,
-                f"[{style}]{row.health}[/]",
-                row.ip,
-                row.ports,
-                seconds,
-            )
-        )
-    columns = ("tier", "service", "state", "health", "IP", "ports", "s to healthy")
-    return table(title, columns, lines)
-
-
-def _select(
-    stack: Stack, image_profile: str | None, compose: tuple[str, ...], tier: int
-) -> Selection:
-    from tasks.images.services import select_services
-
-    try:
-        return select_services(stack, image_profile, compose, tier)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-
-
-def _require_secrets(stack: Stack, selection: Selection) -> None:
-    from tasks.stacksecrets import secret_status
-
-    wanted = {s for name in selection.services for s in stack.compose.services[name].secrets}
-    missing = [
-        item["variable"]
-        for name, item in secret_status(stack).items()
-        if name in wanted and not item["provided"]
-    ]
-    if missing:
-        raise UsageError(
-            f"secrets not provided: {', '.join(missing)}. Fix: export them, "
-            "or run `invoke env.init` to write random ones to .devcontainer/.env"
-        )
 
 
 @task(
@@ -100,12 +42,14 @@ def stack_up(
     from rich.markup import escape
 
     from tasks.engine.stack import compose_client, health_output, last_logs, up_and_wait
-    from tasks.profiles import load_profiled, network_name
+    from tasks.images.views import services_table
+    from tasks.profiles import load_profiled, network_name, selection_for
     from tasks.report import console
+    from tasks.stacksecrets import require_secrets
 
     stack, image_profile, compose_profiles = load_profiled(profile, root)
-    selection = _select(stack, image_profile, compose_profiles, tier)
-    _require_secrets(stack, selection)
+    selection = selection_for(stack, image_profile, compose_profiles, tier)
+    require_secrets(stack, list(selection.services))
     client = compose_client(stack, image_profile, compose_profiles)
     network = network_name(stack)
     started = time.monotonic()
@@ -121,13 +65,13 @@ def stack_up(
                 list(selection.services),
                 network,
                 timeout,
-                lambda rows: live.update(_table(stack, rows, "starting")),
+                lambda rows: live.update(services_table(stack, rows, "starting")),
             )
     seconds = time.monotonic() - started
     bad = [s for s in result.values() if not s.ready]
     logs = {s.service: last_logs(client, s.service) for s in bad}
     checks = {s.service: health_output(client, s.container) for s in bad if s.container}
-    views: list[object] = [_table(stack, result, f"stack ({seconds:.1f} s)")]
+    views: list[object] = [services_table(stack, result, f"stack ({seconds:.1f} s)")]
     views += [
         f"[yellow]not exercised:[/] {name}: {escape(reason)}"
         for name, reason in selection.not_exercised.items()
@@ -186,31 +130,28 @@ def stack_down(
     console.print("stack removed" + (" with its volumes" if volumes else ""))
 
 
-def _current(profile: str) -> tuple[Stack, dict[str, ServiceStatus]]:
-    from tasks.engine.stack import compose_client, statuses
-    from tasks.profiles import load_profiled, network_name
-
-    stack, image_profile, compose_profiles = load_profiled(profile)
-    client = compose_client(stack, image_profile, compose_profiles)
-    return stack, statuses(client, network_name(stack))
-
-
 @task(name="ps", help={"json": "print JSON", "profile": "as for stack.up"})
 def stack_ps(c: Context, json: bool = False, profile: str = "") -> None:
     """Show every container of the stack, tier by tier: state, health, IP and ports."""
-    stack, rows = _current(profile)
+    from tasks.images.views import services_table
+    from tasks.profiles import current_statuses
+
+    stack, rows = current_statuses(profile)
     services = [r.__dict__ for r in rows.values()]
-    present(Outcome({"services": services}, [_table(stack, rows, "stack")]), json)
+    present(Outcome({"services": services}, [services_table(stack, rows, "stack")]), json)
 
 
 @task(name="health", help={"json": "print JSON", "profile": "as for stack.up"})
 def stack_health(c: Context, json: bool = False, profile: str = "") -> None:
     """Exit 0 only when every running service of the stack is healthy."""
-    stack, rows = _current(profile)
+    from tasks.images.views import services_table
+    from tasks.profiles import current_statuses
+
+    stack, rows = current_statuses(profile)
     bad = [r.service for r in rows.values() if not r.ready]
     ok = bool(rows) and not bad
     data = {"ok": ok, "unhealthy": bad, "services": [r.__dict__ for r in rows.values()]}
-    present(Outcome(data, [_table(stack, rows, "health")], ok=ok), json)
+    present(Outcome(data, [services_table(stack, rows, "health")], ok=ok), json)
 
 
 @task(
@@ -246,6 +187,7 @@ def stack_restart(c: Context, service: str, profile: str = "") -> None:
     """Restart one service and wait until it is healthy again."""
     from tasks.engine.stack import compose_client, restart, wait_healthy
     from tasks.images.services import require_service
+    from tasks.images.views import services_table
     from tasks.profiles import load_profiled, network_name
 
     show_help_if_asked(service, "stack.restart")
@@ -255,6 +197,6 @@ def stack_restart(c: Context, service: str, profile: str = "") -> None:
     started = time.monotonic()
     restart(client, service)
     result = wait_healthy(client, [service], network_name(stack), 120, lambda rows: None, started)
-    views = [_table(stack, result, f"restart {service}")]
+    views = [services_table(stack, result, f"restart {service}")]
     data = {"services": [r.__dict__ for r in result.values()]}
     present(Outcome(data, views, ok=result[service].ready), False)

@@ -7,6 +7,7 @@ import os
 import re
 from typing import Any
 
+from tasks.contract import UsageError
 from tasks.model.envfile import load_env_file
 from tasks.model.stack import LOCAL_ENV, Stack
 from tasks.rules.context import is_secret_name
@@ -61,3 +62,18 @@ def data_volumes_of(stack: Stack, variable: str) -> list[str]:
                 if mount.type == "volume" and volume is not None:
                     names.append(volume.name)
     return names
+
+
+def require_secrets(stack: Stack, services: list[str]) -> None:
+    """A `UsageError` naming every secret the services need that nothing provides."""
+    wanted = {s for name in services for s in stack.compose.services[name].secrets}
+    missing = [
+        item["variable"]
+        for name, item in secret_status(stack).items()
+        if name in wanted and not item["provided"]
+    ]
+    if missing:
+        raise UsageError(
+            f"secrets not provided: {', '.join(missing)}. Fix: export them, "
+            "or run `invoke env.init` to write random ones to .devcontainer/.env"
+        )

@@ -20,15 +20,6 @@ STEPS: tuple[tuple[str, ...], ...] = (
 )
 
 
-def plan(profile: str) -> list[list[str]]:
-    """The task command lines `up` runs, in order (the profile goes to env.init only: from
-    there on .devcontainer/.env selects it for every step, as for VS Code and compose)."""
-    return [
-        [*step, "--profile", profile] if step[0] == "env.init" and profile else list(step)
-        for step in STEPS
-    ]
-
-
 @task(
     name="up",
     help={
@@ -46,7 +37,13 @@ def up(c: Context, profile: str = "", json: bool = False) -> None:
     from tasks.report import EXIT_FINDINGS, REPO_ROOT, console
 
     rows: list[dict[str, object]] = []
-    for command in plan(profile):
+    # The profile goes to env.init only: from there on .devcontainer/.env selects it for every
+    # step, as for VS Code and compose.
+    commands = [
+        [*step, "--profile", profile] if step[0] == "env.init" and profile else list(step)
+        for step in STEPS
+    ]
+    for command in commands:
         if not json:
             console.rule(f"invoke {' '.join(command)}")
         started = time.monotonic()
@@ -67,7 +64,7 @@ def up(c: Context, profile: str = "", json: bool = False) -> None:
         if result.returncode != 0:
             break
     failed = [r for r in rows if not r["ok"]]
-    skipped = [" ".join(cmd) for cmd in plan(profile)[len(rows) :]]
+    skipped = [" ".join(cmd) for cmd in commands[len(rows) :]]
     lines = [
         (
             str(row["step"]),

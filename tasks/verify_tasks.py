@@ -3,73 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from invoke.context import Context
 
-from tasks.contract import Outcome, present, table, task
-
-if TYPE_CHECKING:
-    from tasks.engine.verify import Check, Verifier
+from tasks.contract import present, task
 
 HELP = {"profile": "as for stack.up (e.g. offline)", "json": "print JSON"}
 
 
-def sections() -> dict[str, Callable[[Verifier], list[Check]]]:
-    """Each section's checks by name, in the order verify.all runs them."""
-    from tasks.engine.client import docker_client
-    from tasks.engine.doctor import gather_facts
-    from tasks.engine.verify import Verifier, http_get
-    from tasks.rules.registry import run_rules
-    from tasks.servers.inside import client_checks
-
-    return {
-        "health": Verifier.health,
-        "logs": Verifier.logs,
-        "network": Verifier.network_checks,
-        "volumes": Verifier.persistence,
-        "gpu": lambda v: v.gpu(
-            "nvidia" in gather_facts(docker_client()).runtimes,
-            [f.message for f in run_rules(v.stack, {"CMP008"})],
-        ),
-        "monitoring": lambda v: v.monitoring(http_get),
-        "freethreading": Verifier.freethreading,
-        "client": client_checks,
-    }
-
-
-def run_sections(names: list[str], profile: str, json: bool) -> None:
-    """Run the named sections and report; exit 1 on any failed check. Several sections end
-    with a check that every service which ran at the start still runs."""
-    from rich.markup import escape
-
-    from tasks.engine.verify import FAIL, PASS
-    from tasks.profiles import load_profiled, verifier_for
-
-    stack, image_profile, compose_profiles = load_profiled(profile)
-    verifier = verifier_for(stack, image_profile, compose_profiles)
-    run = sections()
-    checks = [check for name in names for check in run[name](verifier)]
-    if len(names) > 1:
-        checks.append(verifier.stayed_up())
-    failed = [c for c in checks if c.status == FAIL]
-    counts = {s: sum(1 for c in checks if c.status == s) for s in (PASS, FAIL, "not exercised")}
-    style_of = {PASS: "green", FAIL: "bold red"}
-    rows = [
-        (c.section, c.name, f"[{style_of.get(c.status, 'yellow')}]{c.status}[/]", escape(c.detail))
-        for c in checks
-    ]
-    views = [
-        table("verify", ("section", "check", "result", "detail"), rows),
-        f"{counts[PASS]} passed, {counts[FAIL]} failed, {counts['not exercised']} not exercised",
-    ]
-    data = {"ok": not failed, "summary": counts, "checks": [c.__dict__ for c in checks]}
-    present(Outcome(data, views, ok=not failed), json)
-
-
 def _section(name: str, doc: str) -> Callable[..., None]:
     def run(c: Context, profile: str = "", json: bool = False) -> None:
-        run_sections([name], profile, json)
+        from tasks.verification import verify
+
+        present(verify([name], profile), json)
 
     run.__doc__ = doc
     run.__name__ = f"verify_{name}"
@@ -104,4 +50,6 @@ def verify_all(c: Context, profile: str = "", json: bool = False) -> None:
 
     Exit 1 when any check fails.
     """
-    run_sections(list(sections()), profile, json)
+    from tasks.verification import sections, verify
+
+    present(verify(list(sections()), profile), json)

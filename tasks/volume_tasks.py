@@ -4,27 +4,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from invoke.context import Context
 
 from tasks.contract import Outcome, present, table, task
 from tasks.helpflag import show_help_if_asked
-
-if TYPE_CHECKING:
-    from tasks.model.stack import Stack
-
-
-def stack_volumes(stack: Stack) -> list[str]:
-    """Names of the compose file's volumes (the memory server's included)."""
-    return sorted(volume.name for volume in stack.compose.volumes.values() if not volume.external)
-
-
-def _names(volume: list[str]) -> list[str]:
-    from tasks.model.stack import load_stack
-    from tasks.report import REPO_ROOT
-
-    return volume or stack_volumes(load_stack(REPO_ROOT))
 
 
 @task(name="list", help={"json": "print JSON"})
@@ -32,8 +16,10 @@ def volumes_list(c: Context, json: bool = False) -> None:
     """List the stack's named volumes: present or not, and the containers using them."""
     from tasks.engine.client import docker_client
     from tasks.engine.volumes import describe
+    from tasks.model.stack import load_stack
+    from tasks.report import REPO_ROOT
 
-    infos = describe(docker_client(), _names([]))
+    infos = describe(docker_client(), load_stack(REPO_ROOT).compose.volume_names())
     rows = [(i.name, "yes" if i.exists else "no", ", ".join(i.used_by)) for i in infos]
     view = table("volumes", ("volume", "exists", "used by"), rows)
     present(Outcome({"volumes": [i.__dict__ for i in infos]}, [view]), json)
@@ -58,6 +44,7 @@ def volumes_backup(
     """
     from tasks.engine.client import docker_client
     from tasks.engine.volumes import backup
+    from tasks.model.stack import load_stack
     from tasks.report import REPO_ROOT
 
     target = (
@@ -65,7 +52,8 @@ def volumes_backup(
         if dest
         else REPO_ROOT / "backups" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     )
-    manifest = backup(docker_client(), _names(volume or []), target.resolve())
+    names = volume or load_stack(REPO_ROOT).compose.volume_names()
+    manifest = backup(docker_client(), names, target.resolve())
     views: list[object] = [
         f"{name}: {entry['bytes'] / 1e6:.1f} MB sha256 {entry['sha256'][:12]}, {entry['method']}"
         for name, entry in manifest["volumes"].items()

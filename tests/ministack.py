@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ import yaml
 from tasks.model.manifest import load_manifest
 from tasks.servers.docstable import BEGIN, END, table
 from tasks.servers.generate import portable_document, servers, vscode_document
+
+REPO = Path(__file__).resolve().parent.parent
 
 FREE_THREADED_DOCKERFILE = """\
 ARG BASE_IMAGE=debian:trixie-slim
@@ -220,3 +223,16 @@ class MiniStack:
     def service(self, data: dict[str, Any], name: str) -> dict[str, Any]:
         """A service mapping inside loaded compose data."""
         return data["services"][name]  # type: ignore[no-any-return]
+
+
+def copy_repo(root: Path) -> Path:
+    """The repository's stack under `root`: what `invoke check` and `invoke mcp.config` read,
+    `.devcontainer/` (without the local `.env`, so the default profile applies) and the two
+    client configs."""
+    shutil.copytree(
+        REPO / ".devcontainer", root / ".devcontainer", ignore=shutil.ignore_patterns(".env")
+    )
+    for name in (".vscode/mcp.json", ".mcp.json"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / name, root / name)
+    return root

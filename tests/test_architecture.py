@@ -37,6 +37,24 @@ def test_no_task_module_imports_another() -> None:
         assert not others, f"{path.name} imports {sorted(others)}: move the shared code out"
 
 
+def _calls_task(node: ast.AST) -> bool:
+    target = node.func if isinstance(node, ast.Call) else node
+    return isinstance(target, ast.Name) and target.id == "task"
+
+
+def test_task_modules_hold_only_tasks() -> None:
+    """Every function of a task module declares a task: decorated with `task`, or a factory
+    that makes tasks (`build.all`, `verify.<section>`). Helpers live in the layers."""
+    for path in sorted(TASKS.glob("*_tasks.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            declared = any(_calls_task(d) for d in node.decorator_list)
+            factory = any(isinstance(n, ast.Call) and _calls_task(n) for n in ast.walk(node))
+            assert declared or factory, f"{path.name}: {node.name} is a helper; move it out"
+
+
 def test_every_task_keeps_the_one_contract() -> None:
     """Tasks are declared through tasks.contract (exits mapped in one place) and hand their
     results to its renderer: no task module builds rich tables, catches engine or input

@@ -131,6 +131,9 @@ CORPUS: list[tuple[str, Mutation, int, str, str]] = [
      "cpython.devcontainer.pins"),
     ("pin is a string", _versions(lambda d: PINS(d).__setitem__("online", "3.14.6")), 2,
      "versions.json", "cpython.devcontainer.pins.online"),
+    ("two images own one Dockerfile's ARG defaults", _versions(lambda d: d["cpython"][
+     "python-experimental"].__setitem__("dockerfile", "Dockerfile")), 2, "versions.json",
+     "cpython.python-experimental.dockerfile"),
 ]  # fmt: skip
 
 

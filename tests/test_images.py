@@ -12,7 +12,7 @@ from tasks.images.announce import Announcer
 from tasks.images.plan import build_plan, detect_ca_bundle
 from tasks.images.progress import BuildLog
 from tasks.model.stack import load_stack
-from tests.ministack import MiniStack
+from tests.ministack import MiniStack, copy_repo
 
 # Plain progress of one bake where target b fails and target a is canceled.
 FAILING_BAKE = """\
@@ -254,10 +254,9 @@ def test_bake_may_read_only_what_its_targets_name(tmp_path: Path) -> None:
 
 def test_a_stand_in_that_failed_stops_the_offline_build(monkeypatch: pytest.MonkeyPatch) -> None:
     """The images built on a stand-in would only fail later, on a missing base image."""
-    from tasks import build_tasks
-    from tasks.contract import Failure
     from tasks.engine import seed
     from tasks.engine.bake import ImageResult
+    from tasks.engine.errors import EngineError
     from tasks.images.plan import BuildPlan
 
     failed = ImageResult("stand-in-node", "mcp-offline/node:22", "failed", 1.0, 0, 3, None,
@@ -265,5 +264,18 @@ def test_a_stand_in_that_failed_stops_the_offline_build(monkeypatch: pytest.Monk
     seeded = seed.Seeded("mcp-offline/debian:trixie", "present", [], BuildPlan("offline", ()),
                          [failed])  # fmt: skip
     monkeypatch.setattr(seed, "seed_stand_ins", lambda client, folder: seeded)
-    with pytest.raises(Failure, match=r"mcp-offline/node:22 \(apt-get failed\)"):
-        build_tasks._seed_offline(None, Path("."), quiet=True)  # type: ignore[arg-type]
+    with pytest.raises(EngineError, match=r"mcp-offline/node:22 \(apt-get failed\)\. Fix: "):
+        seed.seed_for_build(None, Path("."))  # type: ignore[arg-type]
+
+
+def test_both_free_threaded_images_build_one_cpython_stage(tmp_path: Path) -> None:
+    """The dev container and python-experimental are two targets of one Dockerfile. Offline,
+    where both pin the same CPython, their `cpython` stage gets the same arguments, so a build
+    compiles CPython once; online each gets its own pin."""
+    repo = copy_repo(tmp_path)
+    for profile, same in (("offline", True), ("online", False)):
+        targets = build_plan(load_stack(repo, profile), profile).bake_definition(None)["target"]
+        dev, lab = targets["devcontainer"], targets["python-experimental"]
+        assert (dev["dockerfile"], dev["context"]) == (lab["dockerfile"], lab["context"])
+        assert (dev["target"], lab["target"]) == ("devcontainer", "python-experimental")
+        assert (dev["args"] == lab["args"]) is same, (profile, dev["args"], lab["args"])

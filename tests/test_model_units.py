@@ -231,6 +231,27 @@ def test_stages_lineage_users_and_env() -> None:
     assert len(parsed.instructions()) == 8
 
 
+def test_a_build_target_sees_the_stages_it_reaches() -> None:
+    parsed = parse_dockerfile_text(
+        "ARG SRC=late\nFROM x AS Tool\nRUN a\nFROM tool AS one\nENV A=1\n"
+        "COPY --from=${SRC} / /\nFROM x AS two\nCOPY --from=0 / /\nFROM x AS lone\n"
+        "FROM x AS mounted\nRUN --mount=type=bind,from=lone,target=/l b\nFROM x AS late\n",
+        Path("Dockerfile"),
+    )
+    tool, one, two, lone, mounted, late = parsed.stages
+    default = parsed.for_target(None)
+    assert default is not None and default.stages == (late,)
+    assert [view.final for view in parsed.images()] == [tool, one, two, lone, mounted, late]
+    target = parsed.for_target("one")
+    assert target is not None and target.stages == (tool, late, one) and target.final is one
+    assert target.lineage() == [one, tool] and target.text_of_lineage() == "A=1\n/ /\na"
+    by_number = parsed.for_target("TWO")
+    assert by_number is not None and by_number.stages == (tool, two)
+    by_mount = parsed.for_target("mounted")
+    assert by_mount is not None and by_mount.stages == (lone, mounted)
+    assert [parsed.for_target(n) for n in ("three", "9")] == [None, None]
+
+
 def test_a_stage_cycle_ends_the_lineage() -> None:
     parsed = parse_dockerfile_text("FROM b AS a\nFROM a AS b\nRUN x\n", Path("Dockerfile"))
     assert [s.name for s in parsed.lineage()] == ["b", "a"]

@@ -364,6 +364,25 @@ def test_copy_files(ws: Workspace) -> None:
     )
 
 
+def test_copy_files_removes_what_the_template_retired(ws: Workspace) -> None:
+    """A retired file goes, unless it holds an uncommitted edit; the phase commits the removal."""
+    old = ".devcontainer/old/Dockerfile"
+    write(ws.root, old, "FROM x\n")
+    git(ws.root, "add", old)
+    git(ws.root, "commit", "--quiet", "-m", "old")
+    step = CopyFiles("copy", (".devcontainer/scripts/",), retired=(old,))
+    step.phase = 4
+    assert step.paths(ws) == [".devcontainer/scripts/run.sh", old]
+    fresh = Workspace.open(ws.root, ws.template)
+    (ws.root / old).write_text("FROM mine\n")
+    with pytest.raises(StackError, match="phase 4 would overwrite them"):
+        step.actions(fresh)
+    assert (ws.root / old).read_text() == "FROM mine\n"
+    git(ws.root, "checkout", "--", old)
+    assert _run(step.actions(fresh)) == [f"remove {old}", "create .devcontainer/scripts/run.sh"]
+    assert not (ws.root / old).exists() and step.actions(fresh) == []
+
+
 def test_copy_files_skips_equal_files_and_shows_binary_ones(ws: Workspace, template: Path) -> None:
     (ws.root / ".devcontainer/devcontainer.env").write_bytes(
         (template / ".devcontainer/devcontainer.env").read_bytes()

@@ -123,6 +123,10 @@ def test_the_tree_is_the_target_layout(migrated: Path) -> None:
     ]
     for old in legacy.OLD_FILES:
         assert not (migrated / old).exists()
+    dockerfiles = {str(p.relative_to(migrated)) for p in migrated.rglob("Dockerfile")}
+    legacy_left = {p for p in dockerfiles if p.startswith(".github/")}
+    assert dockerfiles - legacy_left <= set(template), "a Dockerfile the target layout lacks"
+    assert ".devcontainer/mcp/python-experimental/Dockerfile" not in git(migrated, "ls-files")
     compose = yaml.safe_load((migrated / ".devcontainer/docker-compose.mcp.yml").read_text())
     assert not {m.name for m in stdio_servers(REPO)} & set(compose["services"])
 

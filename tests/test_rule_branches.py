@@ -425,6 +425,25 @@ CASES: list[tuple[str, str, Mutation]] = [
         "a wildcard that matches nothing sent",
         _append("containers/db/Dockerfile", "COPY config/*.toml /etc/\n"),
     ),
+    (
+        "PY002",
+        "in a stage that is a target but not the last one",
+        lambda m: m.replace(
+            "Dockerfile",
+            "FROM ${BASE_IMAGE}\nCOPY --from=cpython",
+            "FROM ${BASE_IMAGE} AS lab\nENV PYTHONOPTIMIZE=2\nFROM ${BASE_IMAGE}\nCOPY --from=cpython",
+        ),
+    ),
+    (
+        "DF006",
+        "a target that names a stage",
+        _svc("devcontainer", lambda s: s["build"].update(target="cpython")),
+    ),
+    (
+        "DF006",
+        "a target in a Dockerfile without named stages",
+        _svc("db", lambda s: s["build"].update(target="db")),
+    ),
 ]
 
 EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
@@ -806,6 +825,26 @@ EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
             "COPY source config/*.toml matches no file sent to the build in the build context "
             ".devcontainer/containers/db",
             "fix the path (it is relative to the build context)",
+        ),
+    ],
+    "PY002-in a stage that is a target but not the last one": [
+        (
+            E,
+            ".devcontainer/Dockerfile",
+            6,
+            "PYTHONOPTIMIZE=2 in .devcontainer/Dockerfile: asserts vanish and tools reading "
+            "__doc__ break",
+            "remove PYTHONOPTIMIZE from development images",
+        ),
+    ],
+    "DF006-a target that names a stage": [],
+    "DF006-a target in a Dockerfile without named stages": [
+        (
+            E,
+            ".devcontainer/docker-compose.mcp.yml",
+            9,
+            "service db: build target 'db' is not a stage of .devcontainer/containers/db/Dockerfile",
+            "remove build.target, or name a stage in the Dockerfile (`FROM ... AS NAME`)",
         ),
     ],
 }

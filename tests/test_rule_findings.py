@@ -651,6 +651,15 @@ EXPECTED: dict[str, list[Expected]] = {
             "add a `!config/postgresql.conf` line to that context's .dockerignore",
         ),
     ],
+    "DF006-build target no stage has": [
+        (
+            E,
+            ".devcontainer/docker-compose.mcp.yml",
+            35,
+            "service devcontainer: build target 'dev' is not a stage of .devcontainer/Dockerfile",
+            "name one of its stages: cpython",
+        ),
+    ],
     "VOL001-database without volume": [
         (
             E,

@@ -376,6 +376,11 @@ CASES: list[tuple[str, str, Mutation]] = [
         "COPY source excluded by .dockerignore",
         lambda m: m.put("containers/db/.dockerignore", "*\n"),
     ),
+    (
+        "DF006",
+        "build target no stage has",
+        _svc("devcontainer", lambda s: s["build"].update(target="dev")),
+    ),
     ("VOL001", "database without volume", _svc("db", lambda s: s.pop("volumes"))),
     ("VOL001", "memory without MEMORY_FILE_PATH", _manifest("memory", lambda d: d.pop("env"))),
     (
@@ -471,7 +476,7 @@ def test_every_rule_has_a_tripping_case() -> None:
     from tasks.rules import catalog  # noqa: F401
 
     # The VER rules need the real versions.json and Dockerfiles: tests/test_versions.py.
-    elsewhere = {"CMP006", "VER001", "VER002", "VER003"}
+    elsewhere = {"CMP006", "VER001", "VER002", "VER003", "VER004"}
     tested = {rule_id for rule_id, _, _ in CASES} | elsewhere
     assert set(RULES) == tested
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +26,7 @@ from tasks.rules.registry import run_rules
 from tasks.servers.docstable import BEGIN, END, blocks, table
 from tasks.servers.specs import probe_specs
 from tests.clirun import REPO, invoke, invoke_json
-from tests.ministack import MiniStack
+from tests.ministack import MiniStack, copy_repo
 
 COMPOSE = "docker-compose.mcp.yml"
 
@@ -346,19 +345,8 @@ probe: {tool: get_current_time, arguments: {timezone: UTC}, expect: UTC}
 """
 
 
-def _copy_repo(root: Path) -> None:
-    """What `invoke check` and `invoke mcp.config` read: `.devcontainer/` (no local `.env`)
-    and the two client configs at the root."""
-    shutil.copytree(
-        REPO / ".devcontainer", root / ".devcontainer", ignore=shutil.ignore_patterns(".env")
-    )
-    for name in (".vscode/mcp.json", ".mcp.json"):
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(REPO / name, root / name)
-
-
 def test_a_sixth_server_is_one_folder_and_mcp_config(tmp_path: Path) -> None:
-    _copy_repo(tmp_path)
+    copy_repo(tmp_path)
     fetch = tmp_path / ".devcontainer/mcp/fetch"
     server = tmp_path / ".devcontainer/mcp/time"
     (server / "config").mkdir(parents=True)

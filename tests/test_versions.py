@@ -4,7 +4,6 @@ switch in .devcontainer/.env, and `invoke python.pin`'s refusals."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,18 +16,9 @@ from tasks.pybuild.pinfiles import pin_image, python_org_url, render_views
 from tasks.pybuild.sources import pinned_sources
 from tasks.rules.registry import run_rules
 from tests.clirun import REPO, invoke
+from tests.ministack import copy_repo
 
 FOLDER = REPO / ".devcontainer"
-
-
-def _copy(tmp_path: Path) -> Path:
-    target = tmp_path / "repo"
-    (target / ".devcontainer").mkdir(parents=True)
-    shutil.copytree(FOLDER, target / ".devcontainer", dirs_exist_ok=True)
-    (target / ".devcontainer" / ".env").unlink(missing_ok=True)
-    shutil.copytree(REPO / ".vscode", target / ".vscode")
-    shutil.copy(REPO / ".mcp.json", target / ".mcp.json")
-    return target
 
 
 def test_every_version_fact_agrees_with_the_versions_file() -> None:
@@ -46,22 +36,59 @@ def test_every_version_fact_agrees_with_the_versions_file() -> None:
 
 
 def test_drift_is_an_error_naming_file_and_line(tmp_path: Path) -> None:
-    repo = _copy(tmp_path)
-    dockerfile = repo / ".devcontainer/mcp/python-experimental/Dockerfile"
+    repo = copy_repo(tmp_path / "repo")
+    dockerfile = repo / ".devcontainer/Dockerfile"
     dockerfile.write_text(
-        dockerfile.read_text().replace(
-            "ARG PYTHON_VERSION=3.15.0b3", "ARG PYTHON_VERSION=3.15.2", 1
-        )
+        dockerfile.read_text().replace("ARG PYTHON_VERSION=3.14.6", "ARG PYTHON_VERSION=3.14.9", 1)
     )
     findings = [f for f in run_rules(load_stack(repo), {"VER"}) if f.rule == "VER001"]
     assert len(findings) == 1 and findings[0].severity == "error"
-    assert findings[0].path.endswith("python-experimental/Dockerfile") and findings[0].line
-    assert "3.15.2" in findings[0].message and "python.sync" in findings[0].fix
+    assert findings[0].path.endswith(".devcontainer/Dockerfile") and findings[0].line
+    assert "3.14.9" in findings[0].message and "python.sync" in findings[0].fix
     assert invoke("check", "--root", str(repo)).returncode == 1
 
 
+def test_an_image_whose_build_misses_its_pin_is_flagged(tmp_path: Path) -> None:
+    """python-experimental shares the dev container's Dockerfile: without its own build args
+    it would build the dev container's CPython under its name."""
+    repo = copy_repo(tmp_path / "repo")
+    compose = repo / ".devcontainer/docker-compose.mcp.yml"
+    text = compose.read_text()
+    arg = "        PYTHON_VERSION: ${PYTHON_EXPERIMENTAL_VERSION:-3.15.0b3}\n"
+    assert arg in text
+    compose.write_text(text.replace(arg, "", 1))
+    findings = run_rules(load_stack(repo), {"VER004"})
+    assert [(f.path, f.message) for f in findings] == [
+        (
+            ".devcontainer/docker-compose.mcp.yml",
+            "service python-experimental builds with PYTHON_VERSION=None, not its online pin "
+            "'3.15.0b3'",
+        )
+    ]
+    assert findings[0].line and "${PYTHON_EXPERIMENTAL_VERSION:-...}" in findings[0].fix
+    # A misnamed variable: its default is regenerated from the other image's pin (VER001).
+    compose.write_text(text.replace("${PYTHON_EXPERIMENTAL_URL:-", "${PYTHON_URL:-", 1))
+    drift = run_rules(load_stack(repo), {"VER001"})
+    assert [f.path for f in drift] == [".devcontainer/docker-compose.mcp.yml"]
+    assert "Python-3.14.6.tar.xz" in drift[0].message
+
+
+def test_a_versions_entry_without_its_service_is_flagged(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path / "repo")
+    path = repo / ".devcontainer/versions.json"
+    data = json.loads(path.read_text())
+    data["cpython"]["lab"] = data["cpython"].pop("python-experimental")
+    path.write_text(json.dumps(data, indent=2))
+    findings = run_rules(load_stack(repo), {"VER004"})
+    assert [(f.path, f.message) for f in findings] == [
+        (".devcontainer/versions.json", "cpython.lab names no compose service that builds an image")
+    ]
+    assert findings[0].line
+    assert run_rules(load_stack(REPO), {"VER004"}) == []
+
+
 def test_a_tarball_that_is_not_its_version_is_flagged(tmp_path: Path) -> None:
-    repo = _copy(tmp_path)
+    repo = copy_repo(tmp_path / "repo")
     path = repo / ".devcontainer/versions.json"
     data = json.loads(path.read_text())
     data["cpython"]["devcontainer"]["pins"]["offline"]["version"] = "3.14.2"
@@ -91,7 +118,7 @@ def test_malformed_pins_name_the_key(tmp_path: Path, field: str, value: str, key
 
 
 def test_pin_rewrites_the_file_and_every_view(tmp_path: Path) -> None:
-    repo = _copy(tmp_path)
+    repo = copy_repo(tmp_path / "repo")
     path = repo / ".devcontainer/versions.json"
     sha = "ab" * 32
     versions = pin_image(path, "devcontainer", "online", "3.14.7", sha, "")
@@ -144,7 +171,7 @@ def test_profile_block_replaces_itself_and_keeps_secrets() -> None:
 
 
 def test_tasks_follow_the_profile_in_env_and_refuse_another(tmp_path: Path) -> None:
-    repo = _copy(tmp_path)
+    repo = copy_repo(tmp_path / "repo")
     folder = repo / ".devcontainer"
     assert resolve_profile(folder, None) is None
     result = invoke("env.init", "--profile", "offline", "--root", str(repo))
@@ -168,7 +195,7 @@ def test_tasks_follow_the_profile_in_env_and_refuse_another(tmp_path: Path) -> N
 
 
 def test_a_stale_profile_block_is_a_warning(tmp_path: Path) -> None:
-    repo = _copy(tmp_path)
+    repo = copy_repo(tmp_path / "repo")
     env = repo / ".devcontainer/.env"
     env.write_text(apply_profile("", "offline", {"PYTHON_VERSION": "3.13.1"}))
     found = run_rules(load_stack(repo), {"VER003"})
@@ -181,7 +208,7 @@ def test_online_builds_need_no_variables(tmp_path: Path) -> None:
     """A clone with no .env builds python.org's pinned tarballs: nothing to set by hand."""
     from tasks.images.plan import build_plan
 
-    stack = load_stack(_copy(tmp_path))
+    stack = load_stack(copy_repo(tmp_path / "repo"))
     assert stack.profile is None
     targets = {t.name: t for t in build_plan(stack, None).targets}
     for name, version in (("devcontainer", "3.14.6"), ("python-experimental", "3.15.0b3")):

@@ -166,3 +166,17 @@ def seed_stand_ins(client: DockerClient, folder: Path, *, refresh: bool = False)
     )
     present = [i.tag for i in items if i.folder is not None and i not in todo]
     return Seeded(root.tag, root_state, present, plan, results)
+
+
+def seed_for_build(client: DockerClient, folder: Path) -> Seeded:
+    """Make the offline profile's missing stand-ins before its images build on them; an
+    `EngineError` names every stand-in that failed (the images on it would only fail later)."""
+    with engine_errors("seeding the offline stand-ins"):
+        seeded = seed_stand_ins(client, folder)
+    failed = [r for r in seeded.results if r.status == "failed"]
+    if failed:
+        names = ", ".join(f"{r.tag} ({r.error})" for r in failed)
+        raise EngineError(
+            f"stand-in base images failed to build: {names}", "`invoke build.seed` shows their logs"
+        )
+    return seeded

@@ -105,19 +105,19 @@ def _group(stack: Stack, context: Path) -> str:
 
 
 def _bases(stack: Stack, build: Build) -> tuple[str, ...]:
-    dockerfile = stack.dockerfile_for(build.dockerfile)
+    whole = stack.dockerfile_for(build.dockerfile)
+    dockerfile = whole.for_target(build.target) if whole else None
     if dockerfile is None:
         return ()
-    stage = dockerfile.stage_named(build.target) if build.target else None
     names = {s.name for s in dockerfile.stages if s.name}
     bases = []
-    for item in dockerfile.lineage(stage):
+    for item in dockerfile.lineage():
         image = dockerfile.resolve(item.base, build.args)
         if image not in names:
             bases.append(image)
     copy_sources = [
         value
-        for item in dockerfile.lineage(stage)
+        for item in dockerfile.lineage()
         for ins in item.of("COPY")
         for name, value in ins.flags
         if name == "from" and value not in names

@@ -181,6 +181,10 @@ class ComposeFile:
         """Line of a key path in the file."""
         return self.doc.line_of(*keys)
 
+    def volume_names(self) -> list[str]:
+        """Docker's names of the volumes the stack owns (external ones left out), sorted."""
+        return sorted(volume.name for volume in self.volumes.values() if not volume.external)
+
     def network_names(self) -> set[str]:
         """Names `docker run --network` can use once the stack is up."""
         return {network.name for network in self.networks.values()}

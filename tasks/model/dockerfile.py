@@ -6,7 +6,7 @@ import io
 import json
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dockerfile_parse import DockerfileParser
@@ -98,8 +98,53 @@ class Dockerfile:
         return self.stages[-1]
 
     def stage_named(self, name: str) -> Stage | None:
-        """The stage called `name` (from `FROM ... AS name`)."""
-        return next((s for s in self.stages if s.name == name), None)
+        """The stage called `name` (from `FROM ... AS name`; any case, as BuildKit matches)."""
+        wanted = name.lower()
+        return next((s for s in self.stages if s.name and s.name.lower() == wanted), None)
+
+    def for_target(self, target: str | None) -> Dockerfile | None:
+        """The Dockerfile as a build of stage `target` (None: the last stage) sees it: see
+        `reached_from`. None when no stage has that name."""
+        if target is None:
+            return self.reached_from(len(self.stages) - 1)
+        stage = self.stage_named(target)
+        return None if stage is None else self.reached_from(self.stages.index(stage))
+
+    def images(self) -> list[Dockerfile]:
+        """One view per image the file can build: each named stage as a target, and the last
+        stage (the default target)."""
+        last = len(self.stages) - 1
+        return [
+            self.reached_from(i) for i, stage in enumerate(self.stages) if stage.name or i == last
+        ]
+
+    def reached_from(self, start: int) -> Dockerfile:
+        """The stages a build of stage number `start` runs: its FROM chain, `COPY --from` and
+        `RUN --mount from=` sources, transitively, in file order with that stage last (so
+        `final` is it). Stages it never reaches are left out, as BuildKit skips them."""
+        reached, todo = {start}, [start]
+        while todo:
+            stage = self.stages[todo.pop()]
+            names = [stage.base] + [
+                value
+                for ins in stage.instructions
+                for value in [v for k, v in ins.flags if k == "from"]
+                + [m["from"] for m in ins.mounts() if "from" in m]
+            ]
+            for name in names:
+                index = self._stage_index(self.resolve(name))
+                if index is not None and index not in reached:
+                    reached.add(index)
+                    todo.append(index)
+        order = [i for i in range(len(self.stages)) if i in reached and i != start] + [start]
+        return replace(self, stages=tuple(self.stages[i] for i in order))
+
+    def _stage_index(self, name: str) -> int | None:
+        """The index of the stage `name` refers to, by name or (in `--from`) by number."""
+        if name.isdigit():
+            return int(name) if int(name) < len(self.stages) else None
+        stage = self.stage_named(name)
+        return None if stage is None else self.stages.index(stage)
 
     def instructions(self) -> list[Instruction]:
         """Every instruction of every stage."""
@@ -135,7 +180,8 @@ class Dockerfile:
         stages = self.lineage()
         for ins in self.final.of("COPY"):
             for name, value in ins.flags:
-                source = self.stage_named(value) if name == "from" else None
+                index = self._stage_index(self.resolve(value)) if name == "from" else None
+                source = None if index is None else self.stages[index]
                 if source is not None:
                     stages.extend(s for s in self.lineage(source) if s not in stages)
         return "\n".join(ins.value for stage in stages for ins in stage.instructions)

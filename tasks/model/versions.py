@@ -6,6 +6,7 @@ each tarball is the release it is pinned as."""
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,12 +49,13 @@ class Pin:
 
 @dataclass(frozen=True)
 class ImagePython:
-    """The CPython of one image: its build-arg prefix, Dockerfile and pins per profile."""
+    """The CPython of one image: its build-arg prefix, pins per profile, and the Dockerfile whose
+    ARG defaults carry its online pin (None for an image that only compose passes a pin)."""
 
     image: str
     variables: str
-    dockerfile: str
     pins: dict[str, Pin]
+    dockerfile: str | None = None
 
     def variable(self, suffix: str) -> str:
         """`PYTHON_VERSION` for prefix `PYTHON` and suffix `VERSION`."""
@@ -76,6 +78,11 @@ class Versions:
     path: Path
     images: dict[str, ImagePython]
     raw: dict[str, Any]
+    doc: Document | None = None
+
+    def line(self, *keys: str) -> int | None:
+        """Line of a key path in the file (None when unknown)."""
+        return self.doc.line_of(*keys) if self.doc else None
 
     def profile_values(self, profile: str) -> dict[str, str]:
         """Every image's variables for `profile`, in file order."""
@@ -138,9 +145,23 @@ def load_versions(path: Path) -> Versions:
         name: ImagePython(
             name,
             entry["variables"],
-            entry["dockerfile"],
             {profile: _pin(entry["pins"][profile]) for profile in PROFILES},
+            entry.get("dockerfile"),
         )
         for name, entry in raw["cpython"].items()
     }
-    return Versions(path, images, raw)
+    owners: dict[str, str] = {}
+    for image in images.values():
+        if image.dockerfile is None:
+            continue
+        owner = owners.setdefault(posixpath.normpath(image.dockerfile), image.image)
+        if owner != image.image:
+            raise StackError(
+                path,
+                f"images {owner} and {image.image} both name {image.dockerfile}, whose ARG "
+                "defaults can carry one pin",
+                'remove "dockerfile" from one of them (compose passes its pin)',
+                line=doc.line_of("cpython", image.image, "dockerfile"),
+                key=f"cpython.{image.image}.dockerfile",
+            )
+    return Versions(path, images, raw, doc)

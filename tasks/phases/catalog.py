@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,13 +17,35 @@ from tasks.phases.checks import (
     VerifyMoves,
     VerifyStack,
 )
-from tasks.phases.steps import ComposeFile, CopyFiles, EnvFile, Folders, JsonKeys, MoveService, Step
+from tasks.phases.steps import (
+    DONE,
+    PENDING,
+    ComposeFile,
+    CopyFiles,
+    EnvFile,
+    Folders,
+    JsonKeys,
+    MoveService,
+    Step,
+    StepStatus,
+)
 from tasks.servers.generate import stdio_manifests
 
 DC = ".devcontainer"
 DEVCONTAINER_JSON = f"{DC}/devcontainer.json"
 COMPOSE = f"{DC}/docker-compose.mcp.yml"
 REPORT_PHASE = 12
+
+
+def report_status(repo: Path) -> StepStatus:
+    """Phase 12 is done once `invoke perf` has written its report in `repo`."""
+    from tasks.perf.report import REPORT_DIR
+
+    report = repo / REPORT_DIR / "report.json"
+    if not report.is_file():
+        return StepStatus(PENDING, "no report yet: run `invoke phase 12`")
+    measured = json.loads(report.read_text(encoding="utf-8"))["machine"]["measured_at"]
+    return StepStatus(DONE, f"{report.relative_to(repo)}, measured {measured}")
 
 
 @dataclass(frozen=True)
@@ -90,6 +113,8 @@ def build_phases(template: Path) -> dict[int, Phase]:
                         f"{DC}/scripts/devcontainer-entrypoint.sh",
                         f"{DC}/mcp/python-experimental/",
                     ),
+                    # python-experimental is now a target of the dev container's Dockerfile.
+                    retired=(f"{DC}/mcp/python-experimental/Dockerfile",),
                 ),
                 JsonKeys(
                     "point devcontainer.json at the compose service",

@@ -120,23 +120,32 @@ class MoveService(Step):
 
 @dataclass
 class CopyFiles(Step):
-    """Make files equal to the template's, never overwriting an uncommitted hand edit."""
+    """Make files equal to the template's, never overwriting an uncommitted hand edit; files the
+    template replaces (`retired`) are removed, under the same guard."""
 
     title: str
     prefixes: tuple[str, ...]
     excluded: tuple[str, ...] = ()
+    retired: tuple[str, ...] = ()
 
     def paths(self, ws: Workspace) -> list[str]:  # noqa: D102
-        return [
+        copied = [
             f for f in ws.template_files if f.startswith(self.prefixes) and f not in self.excluded
         ]
+        return copied + list(self.retired)
 
     def guard(self, ws: Workspace, path: str) -> None:
         """Raise StackError when replacing `path` would drop something the user needs."""
 
     def actions(self, ws: Workspace) -> list[Action]:  # noqa: D102
         found = []
+        for path in self.retired:
+            if ws.read(path) is not None:
+                ws.ensure_replaceable(path, self.phase)
+                found.append(Action(f"remove {path}", partial(ws.delete, path)))
         for path in self.paths(ws):
+            if path in self.retired:
+                continue
             wanted = ws.template_bytes(path)
             current = ws.read(path)
             if current == wanted:

@@ -40,6 +40,12 @@ class Workspace:
         git = GitRepo(root)
         return cls(root, template, git, PhaseState.load(git.git_dir))
 
+    @classmethod
+    def for_option(cls, root: str, repo: Path) -> Workspace:
+        """The workspace a task's `--root` names (default: `repo`), with `repo`, this
+        repository, as the template of the target layout."""
+        return cls.open(Path(root).resolve() if root else repo, repo)
+
     @cached_property
     def template_files(self) -> list[str]:
         """Every file of the target layout, as tracked in the template repository."""
@@ -77,6 +83,12 @@ class Workspace:
             f"has changes that are not committed, and phase {phase} would overwrite them",
             "commit them (they stay in history) or move them aside, then run the phase again",
         )
+
+    def delete(self, path: str) -> None:
+        """Remove a file the phases replace (the phase's commit records the deletion)."""
+        (self.root / path).unlink(missing_ok=True)
+        self.state.written.pop(path, None)
+        self.state.save()
 
     def write(self, path: str, data: bytes, mode_of: Path | None = None) -> None:
         """Write atomically and remember the content as the phases' own."""

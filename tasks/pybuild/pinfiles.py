@@ -1,5 +1,6 @@
 """The files generated from versions.json: Dockerfile ARG defaults, compose defaults and the
-image profiles' env files. `render_views` gives the text each should have; drift is a finding."""
+image profiles' env files. `render_views` gives the text each should have (drift is a finding),
+`regenerate` writes them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+from tasks.contract import Outcome
 from tasks.files import write_atomic
 from tasks.model.stack import PROFILES_DIR
 from tasks.model.versions import PROFILES, Pin, Versions, check_pin, load_versions
@@ -48,8 +50,8 @@ def render_views(folder: Path, versions: Versions, compose: Path) -> dict[Path, 
     """Path -> the text it should have; only files that exist or a profile needs."""
     views: dict[Path, str] = {}
     for image in versions.images.values():
-        path = folder / image.dockerfile
-        if path.is_file():
+        path = folder / image.dockerfile if image.dockerfile else None
+        if path is not None and path.is_file():
             text = views.get(path, path.read_text(encoding="utf-8"))
             views[path] = _dockerfile(text, image.pins["online"])
     if compose.is_file():
@@ -113,3 +115,28 @@ def image_for_version(versions: Versions, version: str) -> str:
             f"no single image tracks Python {line} ({', '.join(found) or 'none'}); pass --image"
         )
     return found[0]
+
+
+def regenerate(repo: Path, versions: Versions) -> Outcome:
+    """Write every file of `repo` derived from versions.json; the outcome lists the pins and
+    what changed."""
+    from rich.markup import escape
+
+    from tasks.model.stack import load_stack
+
+    stack = load_stack(repo)
+    changed = write_views(render_views(stack.folder, versions, stack.compose.path))
+    rows = {
+        name: {profile: pin.to_json() for profile, pin in item.pins.items()}
+        for name, item in versions.images.items()
+    }
+    views = [
+        escape(f"{name} [{profile}]: CPython {value['version']}  {value['url']}")
+        for name, pins in rows.items()
+        for profile, value in pins.items()
+    ]
+    views += [f"regenerated {path.relative_to(repo)}" for path in changed]
+    if not changed:
+        views.append("every generated file already agrees with versions.json")
+    data = {"pins": rows, "changed": [str(p.relative_to(repo)) for p in changed]}
+    return Outcome(data, views)

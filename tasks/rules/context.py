@@ -5,6 +5,7 @@ each MCP server is started.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,8 +49,19 @@ def image_tag(ref: str) -> str:
 
 
 def service_dockerfile(stack: Stack, service: Service) -> Dockerfile | None:
-    """The Dockerfile a service builds from, when it builds and the file exists."""
-    return stack.dockerfile_for(service.build.dockerfile) if service.build else None
+    """The Dockerfile a service builds from, as its build target sees it, when it builds and
+    the file and the target exist (DF006 reports a missing target)."""
+    if service.build is None:
+        return None
+    dockerfile = stack.dockerfile_for(service.build.dockerfile)
+    return dockerfile.for_target(service.build.target) if dockerfile else None
+
+
+def image_views(stack: Stack) -> Iterator[Dockerfile]:
+    """Every image the stack's Dockerfiles can build, each as its build sees the file (a
+    Dockerfile with several targets gives several)."""
+    for dockerfile in stack.dockerfiles.values():
+        yield from dockerfile.images()
 
 
 def service_images(stack: Stack, service: Service) -> list[str]:

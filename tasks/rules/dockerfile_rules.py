@@ -1,4 +1,5 @@
-"""Dockerfiles: cache mounts, installs as root, base image tags, frontends, COPY sources."""
+"""Dockerfiles: cache mounts, installs as root, base image tags, frontends, COPY sources and
+build targets."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from pathlib import Path
 
 from tasks.model.buildcontext import EXCLUDED, BuildContext
 from tasks.model.stack import Stack
-from tasks.rules.context import image_family, image_tag, service_dockerfile, service_images
+from tasks.rules.context import (
+    image_family,
+    image_tag,
+    image_views,
+    service_dockerfile,
+    service_images,
+)
 from tasks.rules.registry import Hit, Severity, rule
 
 _INSTALL = re.compile(
@@ -42,7 +49,7 @@ def non_root_installs(stack: Stack) -> Iterator[Hit]:
     """After `USER vscode`, pip installs into ~/.local, npm -g hits EACCES, and sudoers is moot
     without sudo.
     """
-    for dockerfile in stack.dockerfiles.values():
+    for dockerfile in image_views(stack):
         text = "\n".join(ins.value for ins in dockerfile.instructions())
         for stage in dockerfile.stages:
             for ins in stage.of("RUN"):
@@ -141,12 +148,13 @@ def frontends(stack: Stack) -> Iterator[Hit]:
                 "# syntax= needs the frontend image from a registry",
                 "drop the directive; the engine's built-in frontend is used",
             )
-        bases = {image_family(ref) for ref, _ in dockerfile.external_bases()}
-        for ins in dockerfile.final.of("ENTRYPOINT"):
+    for image in image_views(stack):
+        bases = {image_family(ref) for ref, _ in image.external_bases()}
+        for ins in image.final.of("ENTRYPOINT"):
             form = ins.exec_form() or ins.value.split()
             if "buildkit" in bases and form[:1] == ["buildkitd"]:
                 yield Hit(
-                    dockerfile.path,
+                    image.path,
                     ins.line,
                     "ENTRYPOINT buildkitd replaces the image's entrypoint",
                     "keep the image's ENTRYPOINT; pass flags with CMD/command",
@@ -157,20 +165,19 @@ def frontends(stack: Stack) -> Iterator[Hit]:
 def copy_sources(stack: Stack) -> Iterator[Hit]:
     """A COPY/ADD source must exist in the service's build context and not be excluded by the
     context's .dockerignore; otherwise every `docker compose build` fails at that line."""
-    seen: set[tuple[Path, Path]] = set()
+    seen: set[tuple[Path, Path, int, str]] = set()
     for service in stack.compose.services.values():
         dockerfile = service_dockerfile(stack, service)
         if dockerfile is None or service.build is None:
             continue
-        if (dockerfile.path, service.build.context) in seen:
-            continue
-        seen.add((dockerfile.path, service.build.context))
         context = BuildContext(service.build.context, dockerfile.path)
         for ins in dockerfile.instructions():
             for source in ins.context_sources():
                 if "://" in source or source.startswith("$"):
                     continue
-                reason = context.missing(source)
+                key = (service.build.context, dockerfile.path, ins.line, source)
+                reason = None if key in seen else context.missing(source)
+                seen.add(key)
                 if reason:
                     yield Hit(
                         dockerfile.path,
@@ -181,3 +188,24 @@ def copy_sources(stack: Stack) -> Iterator[Hit]:
                         if reason == EXCLUDED
                         else "fix the path (it is relative to the build context)",
                     )
+
+
+@rule("DF006", "build target that is not a stage of its Dockerfile", Severity.ERROR)
+def build_targets(stack: Stack) -> Iterator[Hit]:
+    """A compose `build.target` must name a stage (`FROM ... AS name`) of the Dockerfile, or
+    the build stops before it starts."""
+    for service in stack.compose.services.values():
+        build = service.build
+        dockerfile = stack.dockerfile_for(build.dockerfile) if build else None
+        if build is None or dockerfile is None or dockerfile.for_target(build.target):
+            continue
+        stages = sorted(s.name for s in dockerfile.stages if s.name)
+        yield Hit(
+            stack.compose.path,
+            stack.compose.line("services", service.name, "build", "target"),
+            f"service {service.name}: build target {build.target!r} is not a stage of "
+            f"{stack.rel(dockerfile.path)}",
+            f"name one of its stages: {', '.join(stages)}"
+            if stages
+            else "remove build.target, or name a stage in the Dockerfile (`FROM ... AS NAME`)",
+        )

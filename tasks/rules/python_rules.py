@@ -10,6 +10,7 @@ from tasks.model.stack import Stack
 from tasks.rules.context import (
     dockerfile_env,
     effective_env,
+    image_views,
     is_free_threaded,
     service_dockerfile,
 )
@@ -24,9 +25,9 @@ _GIL_FIX = (
 @rule("PY001", "PYTHON_GIL=0 on a Python built with the GIL", Severity.ERROR)
 def gil_on_gil_build(stack: Stack) -> Iterator[Hit]:
     """PYTHON_GIL=0 reaching an image whose interpreter was not built free-threaded."""
-    for dockerfile in stack.dockerfiles.values():
-        setting = dockerfile_env(dockerfile).get("PYTHON_GIL")
-        if setting and setting.value == "0" and not is_free_threaded(dockerfile):
+    for image in image_views(stack):
+        setting = dockerfile_env(image).get("PYTHON_GIL")
+        if setting and setting.value == "0" and not is_free_threaded(image):
             yield Hit(
                 setting.path,
                 setting.line,
@@ -49,10 +50,10 @@ def gil_on_gil_build(stack: Stack) -> Iterator[Hit]:
 
 def _env_settings(stack: Stack, name: str) -> Iterator[tuple[str, Path, int | None, str]]:
     """Every place `name` is set: Dockerfile ENV, env files, compose environment, manifests."""
-    for dockerfile in stack.dockerfiles.values():
-        setting = dockerfile_env(dockerfile).get(name)
+    for image in image_views(stack):
+        setting = dockerfile_env(image).get(name)
         if setting:
-            yield str(setting.value), setting.path, setting.line, stack.rel(dockerfile.path)
+            yield str(setting.value), setting.path, setting.line, stack.rel(image.path)
     for path, env_file in {stack.env.path: stack.env, **stack.env_files}.items():
         for entry in env_file.entries:
             if entry.key == name:

@@ -75,3 +75,36 @@ def local_profile(stack: Stack) -> Iterator[Hit]:
             f"profiles/{name}.env): VS Code and compose would build other versions",
             fix,
         )
+
+
+@rule("VER004", "a free-threaded image's build does not get its pin", Severity.ERROR)
+def pin_reaches_build(stack: Stack) -> Iterator[Hit]:
+    """Each versions.json image is a compose service whose build passes its pin as
+    PYTHON_VERSION, PYTHON_URL and PYTHON_SHA256; otherwise the build falls back to the
+    Dockerfile's ARG defaults, another image's pin."""
+    if stack.versions is None:
+        return
+    profile = stack.profile or "online"
+    for name, image in stack.versions.images.items():
+        service = stack.compose.services.get(name)
+        if service is None or service.build is None:
+            yield Hit(
+                stack.versions.path,
+                stack.versions.line("cpython", name),
+                f"cpython.{name} names no compose service that builds an image",
+                "name the entry after the service that builds it",
+            )
+            continue
+        for suffix, value in image.pins[profile].to_json().items():
+            arg = f"PYTHON_{suffix.upper()}"
+            given = service.build.args.get(arg)
+            if given != value:
+                variable = image.variable(suffix.upper())
+                yield Hit(
+                    stack.compose.path,
+                    stack.compose.line("services", name, "build", "args", arg)
+                    or stack.compose.line("services", name, "build"),
+                    f"service {name} builds with {arg}={given!r}, not its {profile} pin {value!r}",
+                    f"pass `{arg}: ${{{variable}:-...}}` in its build args, then run "
+                    "`invoke python.sync`",
+                )
