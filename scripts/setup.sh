@@ -3,9 +3,9 @@
 #   scripts/setup.sh            Python venv (.venv) with the task library and its dev tools
 #   scripts/setup.sh --engine   ... plus a Docker engine, buildx and compose v2 (needs root)
 #   scripts/setup.sh --host     ... plus the engine, the packages `invoke python.freethreaded`
-#                               compiles CPython with, Node.js when missing, and the clients the
-#                               tests drive (Dev Containers CLI, MCP Inspector CLI) in
-#                               .venv/node-tools (needs root; Debian)
+#                               compiles CPython with, Debian's docker-registry, Node.js when
+#                               missing, and the clients the tests drive (Dev Containers CLI,
+#                               MCP Inspector CLI) in .venv/node-tools (needs root; Debian)
 # Idempotent: re-running only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +35,7 @@ fi
 
 if [ "$build_deps" = 1 ]; then
   deps=(build-essential pkg-config libssl-dev zlib1g-dev libffi-dev libbz2-dev liblzma-dev
-        libsqlite3-dev libreadline-dev libncurses-dev uuid-dev libgdbm-dev)
+        libsqlite3-dev libreadline-dev libncurses-dev uuid-dev libgdbm-dev docker-registry)
   missing=()
   for dep in "${deps[@]}"; do
     dpkg-query -W -f='${Status}' "$dep" 2>/dev/null | grep -q "ok installed" || missing+=("$dep")
@@ -44,6 +44,11 @@ if [ "$build_deps" = 1 ]; then
     echo "[setup] installing CPython build dependencies: ${missing[*]}"
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  # docker-registry is for the registry tests, which start it on 127.0.0.1 themselves: the
+  # package's own service (all interfaces, port 5000) stays off.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled docker-registry >/dev/null 2>&1; then
+    systemctl disable --now docker-registry >/dev/null 2>&1 || true
   fi
 fi
 

@@ -24,6 +24,10 @@ OPTIONS_HELP = {
     "(default: detected from SSL_CERT_FILE etc. or the system bundle)",
     "json": "print the summary as JSON",
     "root": "repository whose stack to build; default: this repository",
+    "registry": "registry prefix to share images and cache through, e.g. ghcr.io/acme/mcp "
+    "(default: $MCP_REGISTRY, else MCP_REGISTRY in .devcontainer/.env; none: local only)",
+    "push": "push every built image, with its build cache, to the registry",
+    "builder": "buildx builder to build on (default: the current one)",
 }
 
 
@@ -41,15 +45,21 @@ def _group_task(group: str | None, name: str, doc: str) -> Any:
         ca_bundle: str = "",
         json: bool = False,
         root: str = "",
+        registry: str = "",
+        push: bool = False,
+        builder: str = "",
     ) -> None:
         from rich.live import Live
         from rich.markup import escape
 
         from tasks.engine.bake import run_builds
         from tasks.engine.client import docker_client, require_engine
+        from tasks.engine.registry import builder_driver, present_refs
+        from tasks.engine.registry import push as push_images
         from tasks.engine.seed import seed_for_build
         from tasks.images.announce import Announcer
         from tasks.images.plan import build_plan, detect_ca_bundle
+        from tasks.images.registry import Sharing, cache_note, loaded, registry_setting
         from tasks.images.views import build_progress, build_summary, failed_builds
         from tasks.model.stack import load_stack
         from tasks.report import REPO_ROOT, console
@@ -58,13 +68,29 @@ def _group_task(group: str | None, name: str, doc: str) -> Any:
         try:
             plan = build_plan(stack, stack.profile).select(group, (name,) if name else ())
             bundle = detect_ca_bundle(ca_bundle)
+            prefix = registry_setting(stack.folder, registry)
         except (ValueError, FileNotFoundError) as error:
             raise UsageError(str(error)) from None
+        if push and prefix is None:
+            raise UsageError(
+                "--push needs a registry: pass --registry PREFIX or set MCP_REGISTRY (in the "
+                "shell or .devcontainer/.env)"
+            )
         client = docker_client()
         started = time.monotonic()
         require_engine(client)
+        driver = builder_driver(client, builder) if builder or prefix else "docker"
+        sharing = None
+        if prefix is not None:
+            sharing = Sharing(prefix, push, driver)
+            wanted = [ref for t in plan.targets for ref in sharing.cache_sources(t.tag)]
+            sharing = Sharing(prefix, push, driver, present_refs(client, wanted))
+        definition = loaded(plan.bake_definition(bundle), driver)
+        if sharing is not None:
+            definition = sharing.definition(definition)
         if stack.profile == "offline":
-            seeded = seed_for_build(client, stack.folder)
+            bases = frozenset(base for target in plan.targets for base in target.bases)
+            seeded = seed_for_build(client, stack.folder, bases)
             if not json:
                 console.print(f"stand-in {seeded.root}: {seeded.root_state}")
         names = [t.name for t in plan.targets]
@@ -81,14 +107,19 @@ def _group_task(group: str | None, name: str, doc: str) -> Any:
             results = run_builds(
                 client,
                 plan,
-                plan.bake_definition(bundle),
+                definition,
                 parallel=parallel,
                 no_cache=no_cache,
                 pull=pull,
                 listener=listener,
+                builder=builder,
             )
-        seconds = time.monotonic() - started
         ok = all(r.status != "failed" for r in results)
+        pushed = sharing.pushes([r.tag for r in results if r.status != "failed"]) if sharing else []
+        if pushed and not json:
+            console.print(f"pushing {len(pushed)} image(s) to {prefix}")
+        push_images(client, pushed)
+        seconds = time.monotonic() - started
         data = {
             "profile": stack.profile or "online",
             "parallel": parallel,
@@ -97,8 +128,14 @@ def _group_task(group: str | None, name: str, doc: str) -> Any:
             "ok": ok,
             "images": [r.to_json() for r in results],
             "not_buildable": [u.__dict__ for u in plan.unavailable],
+            "registry": prefix,
+            "builder": {"name": builder or None, "driver": driver},
+            "pushed": pushed,
         }
         views = [build_summary(results, plan.unavailable, seconds), *failed_builds(results)]
+        views += [f"pushed {ref}" for ref in pushed]
+        note = cache_note(sharing) if sharing else None
+        views += [f"[cyan]note:[/] {note}"] if note else []
         present(Outcome(data, views, ok=ok), json)
 
     run.__doc__ = doc

@@ -4,10 +4,12 @@ from invoke.collection import Collection
 
 from tasks import (
     build_tasks,
+    buildkit_tasks,
     check_tasks,
     docs_tasks,
     doctor_tasks,
     env_tasks,
+    images_tasks,
     mcp_tasks,
     perf_tasks,
     phase_tasks,
@@ -24,6 +26,8 @@ namespace.add_task(doctor_tasks.doctor)
 namespace.add_task(perf_tasks.perf)
 namespace.add_task(up_tasks.up)
 namespace.add_collection(Collection("docs", docs_tasks.docs_check))
+namespace.add_collection(Collection("images", images_tasks.images_lock))
+namespace.add_collection(Collection("buildkit", buildkit_tasks.buildkit_certs))
 namespace.add_collection(
     Collection("env", env_tasks.env_show, env_tasks.env_check, env_tasks.env_init)
 )

@@ -6,9 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from python_on_whales import DockerClient
+
 from tasks.contract import UsageError
+from tasks.engine.registry import pull_as
 from tasks.engine.stack import ServiceStatus, compose_client, statuses
 from tasks.engine.verify import Verifier
+from tasks.images.plan import build_plan
+from tasks.images.registry import registry_ref, registry_setting
 from tasks.images.services import Selection, select_services
 from tasks.model.stack import PROFILES_DIR, Stack, find_folder, load_stack
 from tasks.report import REPO_ROOT
@@ -66,3 +71,40 @@ def current_statuses(profile: str) -> tuple[Stack, dict[str, ServiceStatus]]:
     stack, image_profile, compose_profiles = load_profiled(profile)
     client = compose_client(stack, image_profile, compose_profiles)
     return stack, statuses(client, network_name(stack))
+
+
+def pull_images(
+    client: DockerClient, stack: Stack, selection: Selection, registry: str
+) -> list[str]:
+    """Pull every image the stack builds that the selected services or the MCP servers run,
+    under its local name: the digest images.lock.json pins, else the registry's tag. The
+    references pulled."""
+    try:
+        prefix = registry_setting(stack.folder, registry)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    prefix = prefix or (stack.lock.registry if stack.lock else None)
+    if prefix is None:
+        raise UsageError(
+            "--pull needs a registry: pass --registry PREFIX, set MCP_REGISTRY, or pin the "
+            "images with `invoke images.lock`"
+        )
+    refs = {}
+    for target in build_plan(stack, stack.profile).targets:
+        if target.name in selection.services or target.source != stack.compose.path:
+            locked = stack.lock.images.get(target.name) if stack.lock else None
+            refs[target.tag] = locked[1] if locked else registry_ref(prefix, target.tag)
+    for tag, ref in refs.items():
+        pull_as(client, ref, tag)
+    return list(refs.values())
+
+
+def require_generated(stack: Stack, services: list[str]) -> None:
+    """A `UsageError` naming each path the services mount (`x-generated`) that its task has not
+    made yet, with the command that makes it."""
+    for name in services:
+        for path, command in stack.compose.services[name].generated.items():
+            if not (stack.compose.folder / path).exists():
+                raise UsageError(
+                    f"service {name} mounts {path}, which does not exist yet. Fix: run `{command}`"
+                )

@@ -23,6 +23,10 @@ from tasks.images.tiers import MAX_TIER
         "timeout": "seconds to wait for every service to be healthy",
         "json": "print JSON",
         "root": "repository whose stack to start; default: this repository",
+        "pull": "pull the images from the registry instead of building them (pushed with "
+        "`invoke build.all --push`)",
+        "registry": "registry prefix for --pull (default: $MCP_REGISTRY, else MCP_REGISTRY in "
+        ".devcontainer/.env)",
     },
 )
 def stack_up(
@@ -32,25 +36,38 @@ def stack_up(
     timeout: int = 180,
     json: bool = False,
     root: str = "",
+    pull: bool = False,
+    registry: str = "",
 ) -> None:
     """Start the stack tier by tier and wait until every service is healthy.
 
     Prints service, state, health, IP, ports and seconds to healthy; on failure names each
-    unhealthy service with its last log lines and exits 1.
+    unhealthy service with its last log lines and exits 1. With --pull, the images the stack
+    builds (its services' and the MCP servers') come from the registry under their local names.
     """
     from rich.live import Live
     from rich.markup import escape
 
     from tasks.engine.stack import compose_client, health_output, last_logs, up_and_wait
     from tasks.images.views import services_table
-    from tasks.profiles import load_profiled, network_name, selection_for
+    from tasks.profiles import (
+        load_profiled,
+        network_name,
+        pull_images,
+        require_generated,
+        selection_for,
+    )
     from tasks.report import console
     from tasks.stacksecrets import require_secrets
 
     stack, image_profile, compose_profiles = load_profiled(profile, root)
     selection = selection_for(stack, image_profile, compose_profiles, tier)
     require_secrets(stack, list(selection.services))
+    require_generated(stack, list(selection.services))
     client = compose_client(stack, image_profile, compose_profiles)
+    pulled = pull_images(client, stack, selection, registry) if pull else []
+    if pulled and not json:
+        console.print(f"pulled {len(pulled)} image(s) from the registry")
     network = network_name(stack)
     started = time.monotonic()
     # No separate engine check: the first poll names a missing engine (EngineError, exit 1).
@@ -90,6 +107,7 @@ def stack_up(
         "seconds": round(seconds, 2),
         "services": [s.__dict__ for s in result.values()],
         "not_exercised": selection.not_exercised,
+        "pulled": pulled,
         "logs": logs,
         "healthchecks": checks,
     }

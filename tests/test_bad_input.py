@@ -83,6 +83,8 @@ CORPUS: list[tuple[str, Mutation, int, str, str]] = [
      "services.db.healthcheck.test"),
     ("depends_on is a string", _service("db", "depends_on", "devcontainer"), 2, COMPOSE,
      "services.db.depends_on"),
+    ("x-generated is a list", _service("db", "x-generated", ["./certs"]), 2, COMPOSE,
+     "services.db.x-generated"),
     ("env entry is a list", _service("db", "environment", {"A": [1, 2]}), 2, COMPOSE,
      "services.db.environment.A"),
     ("IP out of range", lambda m: m.replace(COMPOSE, "172.20.0.20", "172.20.0.999"), 2, COMPOSE,

@@ -263,9 +263,9 @@ def test_a_stand_in_that_failed_stops_the_offline_build(monkeypatch: pytest.Monk
                          "apt-get failed", ())  # fmt: skip
     seeded = seed.Seeded("mcp-offline/debian:trixie", "present", [], BuildPlan("offline", ()),
                          [failed])  # fmt: skip
-    monkeypatch.setattr(seed, "seed_stand_ins", lambda client, folder: seeded)
+    monkeypatch.setattr(seed, "seed_stand_ins", lambda client, folder, only: seeded)
     with pytest.raises(EngineError, match=r"mcp-offline/node:22 \(apt-get failed\)\. Fix: "):
-        seed.seed_for_build(None, Path("."))  # type: ignore[arg-type]
+        seed.seed_for_build(None, Path("."), frozenset())  # type: ignore[arg-type]
 
 
 def test_both_free_threaded_images_build_one_cpython_stage(tmp_path: Path) -> None:

@@ -651,6 +651,16 @@ EXPECTED: dict[str, list[Expected]] = {
             "add a `!config/postgresql.conf` line to that context's .dockerignore",
         ),
     ],
+    "CMP016-BuildKit on TCP with a certificate but no CA": [
+        (
+            E,
+            ".devcontainer/docker-compose.mcp.yml",
+            30,
+            "service db listens on TCP without --tlscacert, --tlskey",
+            "pass --tlscacert, --tlscert and --tlskey (`invoke buildkit.certs` makes them), "
+            "or listen on a unix socket only",
+        ),
+    ],
     "DF006-build target no stage has": [
         (
             E,

@@ -381,6 +381,11 @@ CASES: list[tuple[str, str, Mutation]] = [
         "build target no stage has",
         _svc("devcontainer", lambda s: s["build"].update(target="dev")),
     ),
+    (
+        "CMP016",
+        "BuildKit on TCP with a certificate but no CA",
+        _svc("db", lambda s: s.update(command=["--addr", "tcp://0.0.0.0:1234", "--tlscert=/c"])),
+    ),
     ("VOL001", "database without volume", _svc("db", lambda s: s.pop("volumes"))),
     ("VOL001", "memory without MEMORY_FILE_PATH", _manifest("memory", lambda d: d.pop("env"))),
     (

@@ -7,11 +7,13 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tasks.model.stack import load_stack
 from tests.clirun import REPO, invoke, invoke_json
+from tests.ministack import copy_repo
 
 
 def test_mcp_list_shows_each_server_with_its_hardened_launch() -> None:
@@ -78,6 +80,22 @@ def test_stack_up_names_a_missing_engine(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "Traceback" not in result.stderr
     error = json.loads(result.stdout)["error"]
     assert "docker compose ps failed" in error["problem"] and error["fix"]
+
+
+def test_stack_up_asks_for_a_mount_a_task_makes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The BuildKit service mounts certificates `invoke buildkit.certs` makes (gitignored):
+    without them, stack.up names the command before starting anything."""
+    monkeypatch.setenv("POSTGRES_PASSWORD", "unit-tier")
+    monkeypatch.setenv("MARIADB_ROOT_PASSWORD", "unit-tier")
+    root = copy_repo(tmp_path)
+    result = invoke("stack.up", "--root", str(root), "--profile", "buildkit", "--json")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert json.loads(result.stdout)["error"]["problem"] == (
+        "service buildkit mounts ./containers/buildx/certs/server, which does not exist yet. "
+        "Fix: run `invoke buildkit.certs`"
+    )
 
 
 def test_stack_logs_and_restart_fail_cleanly_without_an_engine() -> None:

@@ -6,6 +6,7 @@ import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -49,13 +50,16 @@ def bake_once(
     *,
     no_cache: bool = False,
     pull: bool = False,
+    builder: str = "",
 ) -> bool:
-    """One `docker buildx bake` of `targets`, streaming progress into `log`; False on failure."""
+    """One `docker buildx bake` of `targets` (on `builder`, else the current one), streaming
+    progress into `log`; False on failure."""
     log.new_round(tuple(targets))
     command = [
         *client.buildx.docker_cmd,
         "buildx",
         "bake",
+        *(["--builder", builder] if builder else []),
         "--progress",
         "plain",
         "--file",
@@ -107,6 +111,7 @@ def run_builds(
     no_cache: bool = False,
     pull: bool = False,
     log: BuildLog | None = None,
+    builder: str = "",
 ) -> list[ImageResult]:
     """Build every target of `plan`; a failing image never stops the others.
 
@@ -121,12 +126,11 @@ def run_builds(
     with tempfile.TemporaryDirectory(prefix="mcp-bake-") as folder:
         bake_file = Path(folder) / "docker-bake.json"
         bake_file.write_text(json.dumps(definition, indent=2), encoding="utf-8")
+        bake = partial(bake_once, client, bake_file, no_cache=no_cache, pull=pull, builder=builder)
         with engine_errors("docker buildx bake"):
             if parallel:
                 remaining = list(names)
-                while remaining and not bake_once(
-                    client, bake_file, remaining, log, listener, no_cache=no_cache, pull=pull
-                ):
+                while remaining and not bake(remaining, log, listener):
                     failed = [n for n in remaining if log.image(n).failed]
                     if not failed:
                         _blame_unknown(log, remaining)
@@ -134,12 +138,7 @@ def run_builds(
                     remaining = [n for n in remaining if n not in failed]
             else:
                 for name in names:
-                    if (
-                        not bake_once(
-                            client, bake_file, [name], log, listener, no_cache=no_cache, pull=pull
-                        )
-                        and not log.image(name).failed
-                    ):
+                    if not bake([name], log, listener) and not log.image(name).failed:
                         log.image(name).error = log.failure or "bake failed before building"
     built = [t.tag for t in plan.targets if not log.image(t.name).failed]
     sizes = _sizes(client, built)

@@ -142,10 +142,19 @@ class Seeded:
     results: list[ImageResult]
 
 
-def seed_stand_ins(client: DockerClient, folder: Path, *, refresh: bool = False) -> Seeded:
-    """Make every stand-in the offline profile names that is missing (all with `refresh`): the
-    root first, then the rest in one parallel bake. Image states come from one inspect."""
+def seed_stand_ins(
+    client: DockerClient,
+    folder: Path,
+    *,
+    refresh: bool = False,
+    only: frozenset[str] | None = None,
+) -> Seeded:
+    """Make every stand-in the offline profile names that is missing (all with `refresh`; of
+    those, only the tags in `only` when given): the root first, then the rest in one parallel
+    bake. Image states come from one inspect."""
     items = stand_ins(folder, folder / PROFILES_DIR / "offline.env")
+    if only is not None:
+        items = [i for i in items if i.folder is None or i.tag in only]
     states = label_states(client, [item.tag for item in items])
     refuse_foreign(states)
     root = next(item for item in items if item.folder is None)
@@ -168,11 +177,12 @@ def seed_stand_ins(client: DockerClient, folder: Path, *, refresh: bool = False)
     return Seeded(root.tag, root_state, present, plan, results)
 
 
-def seed_for_build(client: DockerClient, folder: Path) -> Seeded:
-    """Make the offline profile's missing stand-ins before its images build on them; an
-    `EngineError` names every stand-in that failed (the images on it would only fail later)."""
+def seed_for_build(client: DockerClient, folder: Path, bases: frozenset[str]) -> Seeded:
+    """Make the missing stand-ins among `bases` (the base images of the images to build) before
+    the images build on them; an `EngineError` names every stand-in that failed (the images on
+    it would only fail later)."""
     with engine_errors("seeding the offline stand-ins"):
-        seeded = seed_stand_ins(client, folder)
+        seeded = seed_stand_ins(client, folder, only=bases)
     failed = [r for r in seeded.results if r.status == "failed"]
     if failed:
         names = ", ".join(f"{r.tag} ({r.error})" for r in failed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,6 +114,7 @@ class Service:
     user: str | None
     raw: dict[str, Any] = field(repr=False)
     verify: Verify = field(default_factory=Verify)
+    generated: dict[str, str] = field(default_factory=dict)
 
     @property
     def gpu_devices(self) -> list[dict[str, Any]]:
@@ -348,6 +349,7 @@ def _service(name: str, spec: dict[str, Any], folder: Path, doc: Document) -> Se
         labels=_labels(spec.get("labels")),
         secrets=tuple(s if isinstance(s, str) else s["source"] for s in spec.get("secrets") or []),
         security={str(k): str(v) for k, v in (spec.get("x-security") or {}).items()},
+        generated=_generated(spec.get("x-generated"), fail),
         command=tuple(command.split() if isinstance(command, str) else map(str, command)),
         user=str(spec["user"]) if spec.get("user") is not None else None,
         raw=spec,
@@ -485,3 +487,17 @@ def _labels(raw: Any) -> dict[str, str]:
     if isinstance(raw, list):
         return dict(str(item).partition("=")[::2] for item in raw)
     return {str(k): str(v) for k, v in (raw or {}).items()}
+
+
+def _generated(raw: Any, fail: Callable[[str, str, str], StackError]) -> dict[str, str]:
+    """`x-generated`: bind-mount sources a task makes (gitignored), each with the command that
+    makes it."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise fail(
+            "x-generated",
+            "is not a mapping of paths to the commands that make them",
+            "write `./path: invoke TASK`, one line per path",
+        )
+    return {str(path): command for path, command in raw.items()}

@@ -74,15 +74,27 @@ class McpManifest:
     service: str | None
     probe: ProbeCall | None = None
     hardening_exceptions: dict[str, str] = field(default_factory=dict)
+    pinned: str | None = None
+
+    @property
+    def run_image(self) -> str:
+        """The image clients start: its pinned registry digest (images.lock.json), else the
+        local image the stack builds."""
+        return self.pinned or self.image
 
     def hardening_args(self) -> list[str]:
-        """The launch options of every hardening measure this server does not opt out of."""
-        return [
+        """The launch options of every hardening measure this server does not opt out of. A
+        server pinned to a registry digest may pull it when missing: a digest names exactly one
+        image, where a pulled name could be anything."""
+        words = [
             word
-            for name, words in HARDENING.items()
+            for name, options in HARDENING.items()
             if name not in self.hardening_exceptions
-            for word in words
+            for word in options
         ]
+        if self.pinned and "pull_never" not in self.hardening_exceptions:
+            words[words.index("never")] = "missing"
+        return words
 
     @property
     def folder_name(self) -> str:

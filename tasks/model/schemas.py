@@ -27,6 +27,7 @@ DEVCONTAINER = "devcontainer.schema.json"
 MANIFEST = "mcp-manifest.schema.json"
 CLIENTS = "mcp-clients.schema.json"
 VERSIONS = "versions.schema.json"
+IMAGES_LOCK = "images-lock.schema.json"
 
 
 @cache

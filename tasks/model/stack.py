@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tasks.model.clients import ClientConfig, load_client_config
@@ -11,6 +11,7 @@ from tasks.model.dockerfile import Dockerfile, load_dockerfile
 from tasks.model.docs import DocFile, load_doc
 from tasks.model.envfile import EnvFile, load_env_file, parse_env_text
 from tasks.model.errors import StackError
+from tasks.model.imagelock import LOCK_FILE, ImageLock, load_lock
 from tasks.model.localenv import PROFILE_KEY, block_values
 from tasks.model.manifest import McpManifest, load_manifests
 from tasks.model.versions import VERSIONS_FILE, Versions, load_versions
@@ -62,6 +63,7 @@ class Stack:
     references: tuple[Reference, ...] = field(default=())
     versions: Versions | None = None
     profile: str | None = None
+    lock: ImageLock | None = None
 
     @property
     def dev_service(self) -> str:
@@ -156,6 +158,9 @@ def load_stack(root: Path, profile: str | None = None) -> Stack:
     compose = load_compose(compose_path, variables)
     references += _compose_references(compose)
     manifests = load_manifests(folder, variables)
+    lock = load_lock(folder / LOCK_FILE) if (folder / LOCK_FILE).is_file() else None
+    if lock is not None:
+        manifests = {name: replace(m, pinned=lock.pinned(m.image)) for name, m in manifests.items()}
     for manifest in manifests.values():
         if manifest.build is not None:
             references.append(
@@ -212,6 +217,7 @@ def load_stack(root: Path, profile: str | None = None) -> Stack:
         if (folder / VERSIONS_FILE).is_file()
         else None,
         profile=profile,
+        lock=lock,
     )
 
 
@@ -296,6 +302,8 @@ def _compose_references(compose: ComposeFile) -> list[Reference]:
                 )
             )
         for index, mount in enumerate(service.mounts):
+            if mount.source in service.generated:
+                continue  # made by a task; `stack.up` asks for it (profiles.require_generated)
             if mount.type == "bind" and mount.source.startswith("."):
                 refs.append(
                     Reference(

@@ -537,3 +537,24 @@ def dependency_cycles(stack: Stack) -> Iterator[Hit]:
             f"depends_on cycle: {' -> '.join(cycle)}; compose cannot start any of them",
             "remove one dependency of the cycle (a tier waits only on lower tiers)",
         )
+
+
+_TLS_FLAGS = ("--tlscacert", "--tlscert", "--tlskey")
+
+
+@rule("CMP016", "BuildKit on TCP without mutual TLS", Severity.ERROR)
+def buildkit_tls(stack: Stack) -> Iterator[Hit]:
+    """A BuildKit daemon that listens on TCP runs builds (as root, with the daemon's rights) for
+    whoever reaches the port: it may only listen with a CA, a certificate and a key."""
+    for service in stack.compose.services.values():
+        words = list(service.command)
+        tcp = any(word.startswith("tcp://") or word.startswith("--addr=tcp://") for word in words)
+        missing = [flag for flag in _TLS_FLAGS if not any(w.split("=")[0] == flag for w in words)]
+        if tcp and missing:
+            yield Hit(
+                stack.compose.path,
+                _where(stack, service, "command"),
+                f"service {service.name} listens on TCP without {', '.join(missing)}",
+                "pass --tlscacert, --tlscert and --tlskey (`invoke buildkit.certs` makes them), "
+                "or listen on a unix socket only",
+            )

@@ -280,7 +280,10 @@ def _hardened(run: DockerRun, measure: str) -> bool:
         "cap_drop": lambda: "ALL" in (v.upper() for v in run.values("--cap-drop")),
         "read_only": lambda: "--read-only" in run.flags,
         "limits": lambda: all(run.values(o) for o in ("--memory", "--cpus", "--pids-limit")),
-        "pull_never": lambda: "never" in run.values("--pull"),
+        "pull_never": lambda: (
+            "never" in run.values("--pull")
+            or ("@sha256:" in run.image and "missing" in run.values("--pull"))
+        ),
     }
     return checks[measure]()
 
@@ -288,7 +291,8 @@ def _hardened(run: DockerRun, measure: str) -> bool:
 @rule("MCP011", "stdio server launched without the hardening defaults", Severity.ERROR)
 def hardening(stack: Stack) -> Iterator[Hit]:
     """Every client launch carries --init, no-new-privileges, --cap-drop ALL, --read-only,
-    memory/CPU/pids limits and --pull never, unless the manifest declares why it cannot."""
+    memory/CPU/pids limits and --pull never (--pull missing for an image pinned by digest),
+    unless the manifest declares why it cannot."""
     for run in server_runs(stack):
         manifest = stack.manifests.get(run.name)
         if run.run is None or manifest is None:

@@ -48,7 +48,7 @@ def docker_args(manifest: McpManifest, kind: str) -> list[str]:
         args += ["-v", f"{source}:{mount.target}{':ro' if mount.read_only else ''}"]
     if manifest.network != "bridge":
         args += ["--network", manifest.network]
-    return [*args, manifest.image, *manifest.args]
+    return [*args, manifest.run_image, *manifest.args]
 
 
 def _secret_value(kind: str, name: str, input_id: str | None) -> str:

@@ -1,0 +1,93 @@
+"""The engine's side of registry sharing: the builder's driver, pushing and pulling the stack's
+images, and the digest a registry holds for a tag. Credentials are the engine's (`docker
+login`)."""
+
+from __future__ import annotations
+
+import re
+
+from python_on_whales import DockerClient
+from python_on_whales.exceptions import DockerException
+from python_on_whales.utils import run
+
+from tasks.engine.client import engine_errors
+from tasks.engine.errors import EngineError
+from tasks.images.registry import pinned_ref, registry_ref
+
+_DIGEST = re.compile(r"^Digest:\s+(sha256:[0-9a-f]{64})\s*$", re.M)
+LOGIN_FIX = "start the registry, or check `docker login HOST` holds credentials that may push"
+
+
+def builder_driver(client: DockerClient, builder: str) -> str:
+    """The driver of buildx builder `builder` (the current one when empty)."""
+    with engine_errors(
+        f"inspecting the builder {builder or '(current)'}",
+        "list the builders with `docker buildx ls`, or create one with `docker buildx create`",
+    ):
+        return str(client.buildx.inspect(builder or None).driver)
+
+
+def push(client: DockerClient, refs: list[str]) -> None:
+    """Push each registry reference from the engine's image store; the first refusal is an
+    `EngineError` naming the reference."""
+    for ref in refs:
+        with engine_errors(f"pushing {ref}", LOGIN_FIX):
+            client.image.push(ref, quiet=True)
+
+
+def pull_as(client: DockerClient, ref: str, tag: str) -> None:
+    """Pull `ref` and give it the local name `tag` the stack runs."""
+    fix = (
+        "the digest comes from .devcontainer/images.lock.json: push the images "
+        "(`invoke build.all --push`) and run `invoke images.lock` again"
+        if "@sha256:" in ref
+        else f"push it first (`invoke build.all --push`), or {LOGIN_FIX}"
+    )
+    with engine_errors(f"pulling {ref}", fix):
+        client.image.pull(ref, quiet=True)
+        client.image.tag(ref, tag)
+
+
+def remote_digest(client: DockerClient, ref: str) -> str | None:
+    """The manifest digest the registry holds for `ref`; None when it has no such tag. A
+    registry that does not answer is an `EngineError`."""
+    command = [*client.buildx.docker_cmd, "buildx", "imagetools", "inspect", ref]
+    try:
+        output = str(run(command, capture_stderr=True))
+    except DockerException as error:
+        detail = str(error.stderr or "").strip()
+        if "not found" in detail:
+            return None
+        last = detail.splitlines()[-1] if detail else str(error)
+        raise EngineError(f"reading {ref} from its registry failed: {last}", LOGIN_FIX) from None
+    found = _DIGEST.search(output)
+    if found is None:
+        raise EngineError(f"the registry gave no digest for {ref}", LOGIN_FIX)
+    return found.group(1)
+
+
+def pinned_images(
+    client: DockerClient, prefix: str, tags: dict[str, str]
+) -> dict[str, tuple[str, str]]:
+    """Each image (name -> local tag) with its pinned registry reference; an `EngineError`
+    names every image the registry does not hold."""
+    found: dict[str, tuple[str, str]] = {}
+    missing = []
+    for name, tag in tags.items():
+        digest = remote_digest(client, registry_ref(prefix, tag))
+        if digest is None:
+            missing.append(registry_ref(prefix, tag))
+        else:
+            found[name] = (tag, pinned_ref(prefix, tag, digest))
+    if missing:
+        raise EngineError(
+            f"the registry has no {', '.join(missing)}",
+            "push them with `invoke build.all --push` (with the same profile)",
+        )
+    return found
+
+
+def present_refs(client: DockerClient, refs: list[str]) -> frozenset[str]:
+    """The references the registry holds (a registry that does not answer is an
+    `EngineError`)."""
+    return frozenset(ref for ref in refs if remote_digest(client, ref) is not None)

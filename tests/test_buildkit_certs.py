@@ -1,0 +1,95 @@
+"""The BuildKit service's mutual-TLS certificates, made with the real openssl: a chain that
+verifies, a server that accepts only a client holding the client certificate, and nothing
+half-made when a step fails."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tasks import buildkitcerts
+from tasks.buildkitcerts import CERTS_DIR, CertError, make_certs
+from tests.clirun import invoke
+from tests.integration.registryhost import free_port
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    (tmp_path / CERTS_DIR.parent).mkdir(parents=True)
+    return tmp_path
+
+
+def _openssl(*args: str, text: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["openssl", *args], input=text, capture_output=True, text=True,
+                          check=False, timeout=30)  # fmt: skip
+
+
+def test_the_chain_names_and_key_modes(folder: Path) -> None:
+    certs = make_certs(folder, 30, ("build.example.org", "10.0.0.9"))
+    assert certs == folder / CERTS_DIR
+    files = sorted(str(p.relative_to(certs)) for p in certs.rglob("*") if p.is_file())
+    assert files == [
+        "ca/cert.pem", "ca/cert.srl", "ca/key.pem", "client/ca.pem", "client/cert.pem",
+        "client/key.pem", "server/ca.pem", "server/cert.pem", "server/key.pem",
+    ]  # fmt: skip
+    assert {(p.stat().st_mode & 0o777) for p in certs.rglob("key.pem")} == {0o600}
+    ca = str(certs / "ca/cert.pem")
+    for part in ("server", "client"):
+        assert _openssl("verify", "-CAfile", ca, str(certs / part / "cert.pem")).returncode == 0
+    server = _openssl("x509", "-in", str(certs / "server/cert.pem"), "-noout", "-text").stdout
+    for name in ("DNS:buildkit", "IP Address:172.20.0.55", "DNS:build.example.org",
+                 "IP Address:10.0.0.9", "TLS Web Server Authentication"):  # fmt: skip
+        assert name in server, name
+    client = _openssl("x509", "-in", str(certs / "client/cert.pem"), "-noout", "-text").stdout
+    assert "TLS Web Client Authentication" in client and "Server Authentication" not in client
+    with pytest.raises(FileExistsError, match="remove it to make new certificates"):
+        make_certs(folder, 30)
+
+
+def test_the_server_accepts_only_the_client_certificate(folder: Path) -> None:
+    certs = make_certs(folder, 30)
+    port = free_port()
+    server = subprocess.Popen(
+        ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert",
+         str(certs / "server/cert.pem"), "-key", str(certs / "server/key.pem"), "-CAfile",
+         str(certs / "server/ca.pem"), "-Verify", "1", "-verify_return_error", "-naccept", "2"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        time.sleep(0.5)
+        connect = ["s_client", "-connect", f"127.0.0.1:{port}", "-servername", "buildkit",
+                   "-CAfile", str(certs / "client/ca.pem"), "-verify_return_error", "-brief"]  # fmt: skip
+        trusted = _openssl(*connect, "-cert", str(certs / "client/cert.pem"), "-key",
+                           str(certs / "client/key.pem"), text="Q\n")  # fmt: skip
+        assert "Verification: OK" in trusted.stderr, trusted.stderr
+        assert trusted.returncode == 0, trusted.stderr
+        stranger = _openssl(*connect, text="Q\n")
+        assert stranger.returncode != 0 and "alert certificate required" in stranger.stderr
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_a_failed_step_leaves_nothing(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = buildkitcerts._openssl
+
+    def failing(what: str, *args: str) -> None:
+        if "client" in what:
+            raise CertError(f"openssl could not make {what}: refused")
+        real(what, *args)
+
+    monkeypatch.setattr(buildkitcerts, "_openssl", failing)
+    with pytest.raises(CertError, match="the client key"):
+        make_certs(folder, 30)
+    assert list((folder / CERTS_DIR.parent).iterdir()) == []
+
+
+def test_no_openssl_and_bad_days_are_named(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tasks.buildkitcerts.shutil.which", lambda name: None)
+    with pytest.raises(CertError, match=r"openssl is not installed \(apt-get install openssl\)"):
+        make_certs(folder, 30)
+    result = invoke("buildkit.certs", "--days", "0")
+    assert result.returncode == 2 and "--days 0: give a number of days" in result.stderr
