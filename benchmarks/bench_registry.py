@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -28,7 +29,8 @@ def main() -> None:
     parser.add_argument("--name", default="python-experimental")
     options = parser.parse_args()
     build = ["build.containers", "--name", options.name, "--profile", "offline"]
-    registry = Registry(Path(tempfile.mkdtemp(prefix="mcp-bench-registry-")))
+    storage = Path(tempfile.mkdtemp(prefix="mcp-bench-registry-"))
+    registry = Registry(storage)
     prefix = registry.prefix()
     figures: dict[str, float] = {}
     pushed: dict[str, Any] = {}
@@ -38,17 +40,26 @@ def main() -> None:
         second = SecondEngine()
         try:
             second.load("mcp-offline/debian:trixie")
+            engine = os.environ.get("DOCKER_HOST")
             os.environ["DOCKER_HOST"] = second.host
-            figures["second engine, registry cache (s)"], shared = invoke_json(
-                *build, "--registry", prefix
-            )
+            try:
+                figures["second engine, registry cache (s)"], shared = invoke_json(
+                    *build, "--registry", prefix
+                )
+            finally:
+                os.environ.pop("DOCKER_HOST")
+                if engine is not None:
+                    os.environ["DOCKER_HOST"] = engine
         finally:
-            os.environ.pop("DOCKER_HOST")
             second.stop()
     finally:
         registry.stop()
+        shutil.rmtree(storage, ignore_errors=True)
         if pushed.get("pushed"):
             subprocess.run(["docker", "rmi", *pushed["pushed"]], capture_output=True, check=False)
+    for run in (cold, pushed, shared):
+        if not run.get("ok"):
+            raise SystemExit(f"a build failed, so no figure is printed: {run.get('images')}")
     figures["cold / registry cache"] = (
         figures["cold build, no cache (s)"] / figures["second engine, registry cache (s)"]
     )

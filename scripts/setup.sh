@@ -41,14 +41,16 @@ if [ "$build_deps" = 1 ]; then
     dpkg-query -W -f='${Status}' "$dep" 2>/dev/null | grep -q "ok installed" || missing+=("$dep")
   done
   if [ "${#missing[@]}" -gt 0 ]; then
-    echo "[setup] installing CPython build dependencies: ${missing[*]}"
+    echo "[setup] installing CPython build dependencies and docker-registry: ${missing[*]}"
     apt-get update -qq
+    # docker-registry is for the registry tests, which start it on 127.0.0.1 themselves: the
+    # package's own service (all interfaces, port 5000) must not start, under systemd or not.
+    command -v systemctl >/dev/null 2>&1 && systemctl mask docker-registry >/dev/null 2>&1 || true
+    policy=/usr/sbin/policy-rc.d
+    own_policy=0
+    if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && own_policy=1; fi
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
-  # docker-registry is for the registry tests, which start it on 127.0.0.1 themselves: the
-  # package's own service (all interfaces, port 5000) stays off.
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled docker-registry >/dev/null 2>&1; then
-    systemctl disable --now docker-registry >/dev/null 2>&1 || true
+    if [ "$own_policy" = 1 ]; then rm -f "$policy"; fi
   fi
 fi
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from invoke.context import Context
 
 from tasks.contract import Outcome, UsageError, present, table, task
+from tasks.images.registry import REGISTRY_HELP
 
 if TYPE_CHECKING:
     from tasks.images.progress import BuildLog
@@ -24,8 +25,7 @@ OPTIONS_HELP = {
     "(default: detected from SSL_CERT_FILE etc. or the system bundle)",
     "json": "print the summary as JSON",
     "root": "repository whose stack to build; default: this repository",
-    "registry": "registry prefix to share images and cache through, e.g. ghcr.io/acme/mcp "
-    "(default: $MCP_REGISTRY, else MCP_REGISTRY in .devcontainer/.env; none: local only)",
+    "registry": f"{REGISTRY_HELP}; none: images and cache stay local",
     "push": "push every built image, with its build cache, to the registry",
     "builder": "buildx builder to build on (default: the current one)",
 }
@@ -59,7 +59,13 @@ def _group_task(group: str | None, name: str, doc: str) -> Any:
         from tasks.engine.seed import seed_for_build
         from tasks.images.announce import Announcer
         from tasks.images.plan import build_plan, detect_ca_bundle
-        from tasks.images.registry import Sharing, cache_note, loaded, registry_setting
+        from tasks.images.registry import (
+            Sharing,
+            cache_note,
+            loaded,
+            no_registry,
+            registry_setting,
+        )
         from tasks.images.views import build_progress, build_summary, failed_builds
         from tasks.model.stack import load_stack
         from tasks.report import REPO_ROOT, console
@@ -72,25 +78,37 @@ def _group_task(group: str | None, name: str, doc: str) -> Any:
         except (ValueError, FileNotFoundError) as error:
             raise UsageError(str(error)) from None
         if push and prefix is None:
-            raise UsageError(
-                "--push needs a registry: pass --registry PREFIX or set MCP_REGISTRY (in the "
-                "shell or .devcontainer/.env)"
-            )
+            raise UsageError(no_registry("--push"))
         client = docker_client()
         started = time.monotonic()
         require_engine(client)
         driver = builder_driver(client, builder) if builder or prefix else "docker"
-        sharing = None
-        if prefix is not None:
-            sharing = Sharing(prefix, push, driver)
+        if driver != "docker" and stack.profile == "offline":
+            raise UsageError(
+                f"--builder {builder}: a {driver} builder cannot see the offline profile's "
+                "stand-in base images, which live in the engine's image store; build offline "
+                "on the engine's own builder"
+            )
+        sharing = Sharing(prefix, push, driver) if prefix else None
+        if sharing is not None and not no_cache:
             wanted = [ref for t in plan.targets for ref in sharing.cache_sources(t.tag)]
-            sharing = Sharing(prefix, push, driver, present_refs(client, wanted))
+            found = present_refs(client, wanted, required=push)
+            if found is None and not json:
+                console.print(
+                    f"[yellow]note:[/] {prefix} does not answer: building without its cache"
+                )
+            sharing = Sharing(sharing.prefix, push, driver, found or frozenset())
         definition = loaded(plan.bake_definition(bundle), driver)
         if sharing is not None:
             definition = sharing.definition(definition)
         if stack.profile == "offline":
-            bases = frozenset(base for target in plan.targets for base in target.bases)
-            seeded = seed_for_build(client, stack.folder, bases)
+            # The stand-ins the images build on, and (building every image) the ones the
+            # stack's services run as they are.
+            needed = {base for target in plan.targets for base in target.bases}
+            if not name:
+                needed |= {s.image for s in stack.compose.services.values()
+                           if s.build is None and s.image}  # fmt: skip
+            seeded = seed_for_build(client, stack.folder, frozenset(needed))
             if not json:
                 console.print(f"stand-in {seeded.root}: {seeded.root_state}")
         names = [t.name for t in plan.targets]
@@ -218,7 +236,8 @@ def build_cache(c: Context, prune: bool = False, json: bool = False) -> None:
 
 @task(name="bake-file", help={"profile": "image profile, e.g. offline"})
 def build_bake_file(c: Context, profile: str = "") -> None:
-    """Print the bake definition generated from the stack (what build.all --parallel runs)."""
+    """Print the bake definition generated from the stack (what build.all --parallel runs
+    without a registry)."""
     from tasks.images.plan import build_plan, detect_ca_bundle
     from tasks.model.stack import load_stack
     from tasks.report import REPO_ROOT, emit_json

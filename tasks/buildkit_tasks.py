@@ -32,7 +32,7 @@ def buildkit_certs(c: Context, days: int = 365, host: list[str] | None = None,
         raise UsageError(f"--days {days}: give a number of days, 1 or more")
     try:
         folder = make_certs(REPO_ROOT / ".devcontainer", days, tuple(host or ()))
-    except FileExistsError as error:
+    except (FileExistsError, ValueError) as error:
         raise UsageError(str(error)) from None
     except CertError as error:
         raise Failure(str(error)) from None

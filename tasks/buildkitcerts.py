@@ -9,6 +9,7 @@ They live in `.devcontainer/containers/buildx/certs/` (gitignored):
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -17,6 +18,9 @@ from pathlib import Path
 CERTS_DIR = Path("containers") / "buildx" / "certs"
 SERVER_NAMES = ("DNS:buildkit", "DNS:localhost", "IP:127.0.0.1", "IP:172.20.0.55")
 _KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+_HOST = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9-]+)*$|^[0-9.]+$|^[0-9a-fA-F:]+$"
+)
 
 
 class CertError(Exception):
@@ -28,11 +32,15 @@ def make_certs(folder: Path, days: int, hosts: tuple[str, ...] = ()) -> Path:
     days; the server's also for `hosts`, names or IP addresses), all or nothing: they are made
     in a scratch folder and moved in place at the end. Refuses to replace existing ones."""
     target = folder / CERTS_DIR
+    bad = [host for host in hosts if not _HOST.match(host)]
+    if bad:
+        raise ValueError(f"--host {bad[0]!r} is not a host name or IP address")
     if target.exists():
         raise FileExistsError(f"{target} exists; remove it to make new certificates")
     if shutil.which("openssl") is None:
         raise CertError("openssl is not installed (apt-get install openssl)")
     names = [*SERVER_NAMES, *(_san(host) for host in hosts)]
+    target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".certs-", dir=folder / CERTS_DIR.parent) as scratch:
         work = Path(scratch) / "certs"
         for part in ("ca", "server", "client"):

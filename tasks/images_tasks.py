@@ -7,8 +7,7 @@ from pathlib import Path
 from invoke.context import Context
 
 from tasks.contract import Outcome, UsageError, present, table, task
-
-REGISTRY_HELP = "registry prefix (default: $MCP_REGISTRY, else MCP_REGISTRY in .devcontainer/.env)"
+from tasks.images.registry import REGISTRY_HELP
 
 
 @task(
@@ -33,7 +32,7 @@ def images_lock(
     from tasks.engine.registry import pinned_images
     from tasks.files import write_atomic
     from tasks.images.plan import build_plan
-    from tasks.images.registry import registry_setting
+    from tasks.images.registry import no_registry, registry_setting
     from tasks.model.imagelock import LOCK_FILE, lock_document
     from tasks.model.stack import load_stack
     from tasks.report import REPO_ROOT
@@ -44,7 +43,7 @@ def images_lock(
     except ValueError as error:
         raise UsageError(str(error)) from None
     if prefix is None:
-        raise UsageError("images.lock needs a registry: pass --registry PREFIX or set MCP_REGISTRY")
+        raise UsageError(no_registry("images.lock"))
     client = docker_client()
     require_engine(client)
     tags = {t.name: t.tag for t in build_plan(stack, stack.profile).targets}

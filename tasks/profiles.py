@@ -13,7 +13,7 @@ from tasks.engine.registry import pull_as
 from tasks.engine.stack import ServiceStatus, compose_client, statuses
 from tasks.engine.verify import Verifier
 from tasks.images.plan import build_plan
-from tasks.images.registry import registry_ref, registry_setting
+from tasks.images.registry import no_registry, registry_ref, registry_setting
 from tasks.images.services import Selection, select_services
 from tasks.model.stack import PROFILES_DIR, Stack, find_folder, load_stack
 from tasks.report import REPO_ROOT
@@ -85,10 +85,7 @@ def pull_images(
         raise UsageError(str(error)) from None
     prefix = prefix or (stack.lock.registry if stack.lock else None)
     if prefix is None:
-        raise UsageError(
-            "--pull needs a registry: pass --registry PREFIX, set MCP_REGISTRY, or pin the "
-            "images with `invoke images.lock`"
-        )
+        raise UsageError(no_registry("--pull"))
     refs = {}
     for target in build_plan(stack, stack.profile).targets:
         if target.name in selection.services or target.source != stack.compose.path:

@@ -10,6 +10,7 @@ from invoke.exceptions import Exit
 
 from tasks.contract import Outcome, UsageError, present, task
 from tasks.helpflag import show_help_if_asked
+from tasks.images.registry import REGISTRY_HELP
 from tasks.images.tiers import MAX_TIER
 
 
@@ -25,8 +26,7 @@ from tasks.images.tiers import MAX_TIER
         "root": "repository whose stack to start; default: this repository",
         "pull": "pull the images from the registry instead of building them (pushed with "
         "`invoke build.all --push`)",
-        "registry": "registry prefix for --pull (default: $MCP_REGISTRY, else MCP_REGISTRY in "
-        ".devcontainer/.env)",
+        "registry": f"for --pull: {REGISTRY_HELP}",
     },
 )
 def stack_up(

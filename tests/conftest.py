@@ -41,6 +41,12 @@ def no_engine_for_unit_tests(
         monkeypatch.setenv("DOCKER_HOST", DEAD_ENGINE)
 
 
+@pytest.fixture(autouse=True)
+def no_registry_of_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A registry set in the developer's shell never reaches the tests' builds."""
+    monkeypatch.delenv("MCP_REGISTRY", raising=False)
+
+
 @pytest.fixture
 def mini(tmp_path: Path) -> MiniStack:
     """A clean stack in a temporary folder."""

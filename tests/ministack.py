@@ -227,10 +227,12 @@ class MiniStack:
 
 def copy_repo(root: Path) -> Path:
     """The repository's stack under `root`: what `invoke check` and `invoke mcp.config` read,
-    `.devcontainer/` (without the local `.env`, so the default profile applies) and the two
-    client configs."""
+    `.devcontainer/` (without what is local to this checkout: `.env`, so the default profile
+    applies, the BuildKit keys and an image lock) and the two client configs."""
     shutil.copytree(
-        REPO / ".devcontainer", root / ".devcontainer", ignore=shutil.ignore_patterns(".env")
+        REPO / ".devcontainer",
+        root / ".devcontainer",
+        ignore=shutil.ignore_patterns(".env", "certs", ".certs-*", "images.lock.json"),
     )
     for name in (".vscode/mcp.json", ".mcp.json"):
         (root / name).parent.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ half-made when a step fails."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -13,13 +14,28 @@ import pytest
 from tasks import buildkitcerts
 from tasks.buildkitcerts import CERTS_DIR, CertError, make_certs
 from tests.clirun import invoke
-from tests.integration.registryhost import free_port
 
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     (tmp_path / CERTS_DIR.parent).mkdir(parents=True)
     return tmp_path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for_port(port: int) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"openssl s_server did not listen on {port}")
 
 
 def _openssl(*args: str, text: str = "") -> subprocess.CompletedProcess[str]:
@@ -55,18 +71,19 @@ def test_the_server_accepts_only_the_client_certificate(folder: Path) -> None:
     server = subprocess.Popen(
         ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert",
          str(certs / "server/cert.pem"), "-key", str(certs / "server/key.pem"), "-CAfile",
-         str(certs / "server/ca.pem"), "-Verify", "1", "-verify_return_error", "-naccept", "2"],
+         str(certs / "server/ca.pem"), "-Verify", "1", "-verify_return_error"],
         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        time.sleep(0.5)
+        _wait_for_port(port)
         connect = ["s_client", "-connect", f"127.0.0.1:{port}", "-servername", "buildkit",
                    "-CAfile", str(certs / "client/ca.pem"), "-verify_return_error", "-brief"]  # fmt: skip
         trusted = _openssl(*connect, "-cert", str(certs / "client/cert.pem"), "-key",
                            str(certs / "client/key.pem"), text="Q\n")  # fmt: skip
         assert "Verification: OK" in trusted.stderr, trusted.stderr
         assert trusted.returncode == 0, trusted.stderr
-        stranger = _openssl(*connect, text="Q\n")
+        # -ign_eof: wait for the server, whose refusal (TLS 1.3) follows the client's finish.
+        stranger = _openssl(*connect, "-ign_eof", text="hello\n")
         assert stranger.returncode != 0 and "alert certificate required" in stranger.stderr
     finally:
         server.kill()
@@ -93,3 +110,8 @@ def test_no_openssl_and_bad_days_are_named(folder: Path, monkeypatch: pytest.Mon
         make_certs(folder, 30)
     result = invoke("buildkit.certs", "--days", "0")
     assert result.returncode == 2 and "--days 0: give a number of days" in result.stderr
+    monkeypatch.undo()
+    for host in ("a,DNS:evil", "a\nb", "bad host"):
+        with pytest.raises(ValueError, match="is not a host name or IP address"):
+            make_certs(folder, 30, (host,))
+    assert not (folder / CERTS_DIR).exists()

@@ -32,7 +32,7 @@ SEVERITIES = {
     "DOC003": W, "DOC004": E, "ENV001": E, "ENV002": W, "MCP001": E, "MCP002": E, "MCP003": E, "MCP004": E,
     "MCP005": E, "MCP006": E, "MCP007": E, "MCP008": E, "MCP009": E, "MCP010": E, "MCP011": E,
     "PY001": E, "PY002": E, "PY003": E, "PY004": W, "SEC001": E, "SEC002": E, "SEC003": E,
-    "VER001": E, "VER002": E, "VER003": W, "VER004": E, "VOL001": E, "VOL002": E, "VOL003": W,
+    "IMG001": E, "VER001": E, "VER002": E, "VER003": W, "VER004": E, "VOL001": E, "VOL002": E, "VOL003": W,
 }  # fmt: skip
 
 

@@ -6,7 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from python_on_whales import DockerClient
+from python_on_whales.exceptions import DockerException
 
+from tasks.engine import registry as engine_registry
+from tasks.engine.errors import EngineError
 from tasks.images.registry import (
     Sharing,
     cache_note,
@@ -42,7 +46,7 @@ def test_registry_prefixes(value: str) -> None:
         ("https://ghcr.io/acme", "is not a registry prefix"),
         ("ghcr.io/acme/mcp:1.0", "is not a registry prefix"),
         ("ghcr.io/Acme", "is not a registry prefix"),
-        ("ghcr.io/acme@sha256:00", "is not a registry prefix"),
+        ("user:ghp_token@ghcr.io/acme", "is not a registry prefix"),
         ("", "is not a registry prefix"),
         ("acme/mcp", "has no registry host"),
     ],
@@ -50,17 +54,28 @@ def test_registry_prefixes(value: str) -> None:
 def test_bad_registry_prefixes_name_the_source_and_the_fix(value: str, words: str) -> None:
     with pytest.raises(ValueError) as raised:
         parse_registry(value, "--registry")
-    assert str(raised.value).startswith(f"--registry: {value!r} ") and words in str(raised.value)
+    shown = "...@ghcr.io/acme" if "@" in value else value
+    assert str(raised.value).startswith(f"--registry: {shown!r} ") and words in str(raised.value)
     assert "such as ghcr.io/acme/mcp-cluster" in str(raised.value)
+    assert "ghp_token" not in str(raised.value), "a credential in the value is never echoed"
 
 
-def test_where_images_live_in_the_registry() -> None:
-    assert registry_ref("r.io/t", "mcp-git:latest") == "r.io/t/mcp-git:latest"
-    assert registry_ref("127.0.0.1:5000/t", "mcp-git") == "127.0.0.1:5000/t/mcp-git:latest"
-    assert cache_ref("r.io/t", "mcp-git:1") == "r.io/t/mcp-git:buildcache-1"
-    assert (
-        pinned_ref("127.0.0.1:5000/t", "mcp-git:1", DIGEST) == f"127.0.0.1:5000/t/mcp-git@{DIGEST}"
-    )
+@pytest.mark.parametrize(
+    ("tag", "ref", "cache", "pinned"),
+    [
+        ("mcp-git:latest", "p/mcp-git:latest", "p/mcp-git:buildcache-latest", "p/mcp-git"),
+        ("mcp-git", "p/mcp-git:latest", "p/mcp-git:buildcache-latest", "p/mcp-git"),
+        ("localhost:5000/x:1", "p/x:1", "p/x:buildcache-1", "p/x"),
+        ("localhost:5000/x", "p/x:latest", "p/x:buildcache-latest", "p/x"),
+        ("ghcr.io/a/x:1@sha256:00", "p/x:1", "p/x:buildcache-1", "p/x"),
+        ("x@sha256:00", "p/x:latest", "p/x:buildcache-latest", "p/x"),
+    ],
+)
+def test_where_images_live_in_the_registry(tag: str, ref: str, cache: str, pinned: str) -> None:
+    prefix = "127.0.0.1:5000/t"
+    assert registry_ref(prefix, tag) == ref.replace("p/", f"{prefix}/")
+    assert cache_ref(prefix, tag) == cache.replace("p/", f"{prefix}/")
+    assert pinned_ref(prefix, tag, DIGEST) == f"{pinned.replace('p/', f'{prefix}/')}@{DIGEST}"
 
 
 def test_the_setting_comes_from_the_option_then_the_shell_then_dot_env(
@@ -87,6 +102,7 @@ def test_the_engine_builder_pushes_inline_cache_and_reads_only_what_exists() -> 
     assert "output" not in first
     again = Sharing("r.io/t", push=False, driver="docker", present=frozenset({ref}))
     assert again.target(TARGET)["cache-from"] == [f"type=registry,ref={ref}"]
+    assert again.target(TARGET)["tags"] == ["mcp-git:latest"], "no registry tag unless pushed"
     assert "cache-to" not in again.target(TARGET)
     assert again.pushes(["mcp-git:latest"]) == []
     assert Sharing("r.io/t", True, "docker").pushes(["mcp-git:latest"]) == [ref]
@@ -101,10 +117,7 @@ def test_a_container_builder_exports_every_stage_and_loads_into_the_engine() -> 
         driver="docker-container",
         present=frozenset({"r.io/t/mcp-git:buildcache-latest"}),
     )
-    assert sharing.cache_sources("mcp-git:latest") == [
-        "r.io/t/mcp-git:latest",
-        "r.io/t/mcp-git:buildcache-latest",
-    ]
+    assert sharing.cache_sources("mcp-git:latest") == ["r.io/t/mcp-git:buildcache-latest"]
     definition = loaded(sharing.definition({"target": {"git": TARGET}}), "docker-container")
     target = definition["target"]["git"]
     assert target["cache-from"] == ["type=registry,ref=r.io/t/mcp-git:buildcache-latest"]
@@ -181,3 +194,40 @@ def test_a_bad_lock_names_the_key_and_the_fix(
         load_lock(path)
     assert raised.value.key == key and words in raised.value.problem
     assert "invoke images.lock" in raised.value.fix
+
+
+@pytest.mark.parametrize(
+    ("outcome", "expected"),
+    [
+        ("Name: r/x:1\nMediaType: m\nDigest:    " + DIGEST + "\n", DIGEST),
+        (DockerException(["docker"], 1, stderr=b"ERROR: r/x:1: not found"), None),
+        (DockerException(["docker"], 1, stderr=b"ERROR: denied: requested access"), None),
+    ],
+)
+def test_what_the_registry_says_about_a_tag(
+    monkeypatch: pytest.MonkeyPatch, outcome: object, expected: str | None
+) -> None:
+    def answer(command: list[str], capture_stderr: bool) -> str:
+        assert command[-4:] == ["buildx", "imagetools", "inspect", "r/x:1"]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return str(outcome)
+
+    monkeypatch.setattr(engine_registry, "run", answer)
+    assert engine_registry.remote_digest(DockerClient(), "r/x:1") == expected
+
+
+def test_a_registry_that_does_not_answer_is_an_engine_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def down(command: list[str], capture_stderr: bool) -> str:
+        raise DockerException(
+            ["docker"], 1, stderr=b"ERROR: dial tcp 127.0.0.1:9: connection refused"
+        )
+
+    monkeypatch.setattr(engine_registry, "run", down)
+    with pytest.raises(EngineError, match=r"reading r/x:1 from its registry failed: .*refused"):
+        engine_registry.remote_digest(DockerClient(), "r/x:1")
+    assert engine_registry.present_refs(DockerClient(), ["r/x:1"], required=False) is None
+    with pytest.raises(EngineError):
+        engine_registry.present_refs(DockerClient(), ["r/x:1"], required=True)

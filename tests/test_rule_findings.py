@@ -9,6 +9,7 @@ from tests.ministack import MiniStack
 from tests.test_rules import CASES, Mutation, findings
 
 E, W, N = "error", "warning", "info"
+RELOCK = "push the images (`invoke build.all --push`), then run `invoke images.lock` again"
 
 Expected = tuple[str, str, int | None, str, str]
 
@@ -668,6 +669,37 @@ EXPECTED: dict[str, list[Expected]] = {
             35,
             "service devcontainer: build target 'dev' is not a stage of .devcontainer/Dockerfile",
             "name one of its stages: cpython",
+        ),
+    ],
+    "IMG001-a lock from another profile, with a stale name, a foreign registry and an unknown image": [
+        (
+            E,
+            ".devcontainer/images.lock.json",
+            4,
+            "pins images built with the offline profile, but the stack runs online",
+            "push the images (`invoke build.all --push`), then run `invoke images.lock` again "
+            "with the online profile, or switch with `invoke env.init --profile offline`",
+        ),
+        (
+            E,
+            ".devcontainer/images.lock.json",
+            10,
+            f"pins filesystem at evil.io/x@sha256:{'ab' * 32}, which is not in its registry r.io/t",
+            RELOCK,
+        ),
+        (
+            E,
+            ".devcontainer/images.lock.json",
+            14,
+            "pins ghost, which the stack does not build",
+            RELOCK,
+        ),
+        (
+            E,
+            ".devcontainer/images.lock.json",
+            18,
+            "pins memory as mini-memory:old, but the stack builds it as mini-memory:latest",
+            RELOCK,
         ),
     ],
     "VOL001-database without volume": [

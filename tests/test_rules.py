@@ -8,11 +8,14 @@ from typing import Any
 
 import pytest
 
+from tasks.model.imagelock import lock_document
 from tasks.model.stack import load_stack
 from tasks.rules.registry import RULES, Finding, Severity, run_rules
 from tasks.servers.docstable import BEGIN, END
 from tests.clirun import invoke
 from tests.ministack import MiniStack
+
+DIGEST = "sha256:" + "ab" * 32
 
 Mutation = Callable[[MiniStack], object]
 
@@ -385,6 +388,23 @@ CASES: list[tuple[str, str, Mutation]] = [
         "CMP016",
         "BuildKit on TCP with a certificate but no CA",
         _svc("db", lambda s: s.update(command=["--addr", "tcp://0.0.0.0:1234", "--tlscert=/c"])),
+    ),
+    (
+        "IMG001",
+        "a lock from another profile, with a stale name, a foreign registry and an unknown image",
+        lambda m: m.put(
+            "images.lock.json",
+            lock_document(
+                "r.io/t",
+                "offline",
+                {
+                    "memory": ("mini-memory:old", f"r.io/t/mini-memory@{DIGEST}"),
+                    "filesystem": ("mini-filesystem:latest", f"evil.io/x@{DIGEST}"),
+                    "ghost": ("ghost:latest", f"r.io/t/ghost@{DIGEST}"),
+                    "db": ("mini-db:latest", f"r.io/t/mini-db@{DIGEST}"),
+                },
+            ),
+        ),
     ),
     ("VOL001", "database without volume", _svc("db", lambda s: s.pop("volumes"))),
     ("VOL001", "memory without MEMORY_FILE_PATH", _manifest("memory", lambda d: d.pop("env"))),

@@ -5,6 +5,7 @@ login`)."""
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
@@ -15,6 +16,9 @@ from tasks.engine.errors import EngineError
 from tasks.images.registry import pinned_ref, registry_ref
 
 _DIGEST = re.compile(r"^Digest:\s+(sha256:[0-9a-f]{64})\s*$", re.M)
+# A tag the registry does not hold; a repository not created yet may answer "denied" or
+# "unauthorized" (GHCR, Docker Hub) until the first push makes it.
+_ABSENT = re.compile(r"not found|manifest unknown|name unknown|denied|unauthorized", re.I)
 LOGIN_FIX = "start the registry, or check `docker login HOST` holds credentials that may push"
 
 
@@ -56,7 +60,7 @@ def remote_digest(client: DockerClient, ref: str) -> str | None:
         output = str(run(command, capture_stderr=True))
     except DockerException as error:
         detail = str(error.stderr or "").strip()
-        if "not found" in detail:
+        if _ABSENT.search(detail):
             return None
         last = detail.splitlines()[-1] if detail else str(error)
         raise EngineError(f"reading {ref} from its registry failed: {last}", LOGIN_FIX) from None
@@ -87,7 +91,14 @@ def pinned_images(
     return found
 
 
-def present_refs(client: DockerClient, refs: list[str]) -> frozenset[str]:
-    """The references the registry holds (a registry that does not answer is an
-    `EngineError`)."""
-    return frozenset(ref for ref in refs if remote_digest(client, ref) is not None)
+def present_refs(client: DockerClient, refs: list[str], *, required: bool) -> frozenset[str] | None:
+    """The references the registry holds, looked up side by side. A registry that does not
+    answer is an `EngineError` when `required` (a push would fail), else None."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        try:
+            digests = list(pool.map(lambda ref: remote_digest(client, ref), refs))
+        except EngineError:
+            if required:
+                raise
+            return None
+    return frozenset(ref for ref, digest in zip(refs, digests, strict=True) if digest)

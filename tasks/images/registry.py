@@ -1,5 +1,6 @@
 """Sharing images and build cache through an OCI registry: where the stack's images live in it,
-and what a bake needs to push them and to reuse their cache.
+and what a bake needs to push them and to reuse their cache. Light to import: task modules
+read its help text at `invoke --list`.
 
 The registry is a prefix such as `ghcr.io/acme/mcp-cluster` or `127.0.0.1:5000/mcp`: image
 `mcp-devcontainer:latest` becomes `<prefix>/mcp-devcontainer:latest`. Credentials are the
@@ -13,9 +14,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from tasks.model.envfile import load_env_file
-from tasks.model.stack import LOCAL_ENV
 
 REGISTRY_VARIABLE = "MCP_REGISTRY"
 _HOST = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9-]+)*(?::[0-9]+)?)"
@@ -34,30 +32,37 @@ def parse_registry(value: str, source: str) -> str:
     """The registry prefix `value`, checked; `source` names where it came from (an option or a
     file and key) for the error."""
     prefix = value.strip().rstrip("/")
+    # Never echo what precedes an `@`: it may be `user:token`.
+    shown = repr(f"...@{value.rsplit('@', 1)[1]}" if "@" in value else value)
     if "://" in prefix or "@" in prefix or not _PREFIX.match(prefix):
-        raise ValueError(f"{source}: {value!r} is not a registry prefix; {_FIX}")
-    if (
-        "." not in prefix.split("/")[0]
-        and ":" not in prefix
-        and prefix.split("/")[0] != ("localhost")
-    ):
+        raise ValueError(f"{source}: {shown} is not a registry prefix; {_FIX}")
+    host = prefix.split("/")[0]
+    if "." not in host and ":" not in host and host != "localhost":
         raise ValueError(
-            f"{source}: {value!r} has no registry host (Docker would read it as a Docker Hub "
+            f"{source}: {shown} has no registry host (Docker would read it as a Docker Hub "
             f"repository); {_FIX}"
         )
     return prefix
 
 
+def _repository(tag: str) -> tuple[str, str]:
+    """(repository name, tag) of a local image reference: its last path component, without a
+    registry host or digest; the tag after the last `:` of that component (`latest` if none)."""
+    name = tag.split("@", 1)[0].rsplit("/", 1)[-1]
+    repository, _, version = name.partition(":")
+    return repository, version or "latest"
+
+
 def registry_ref(prefix: str, tag: str) -> str:
     """Where local image `tag` (`mcp-git:latest`) lives in the registry."""
-    name, _, version = tag.partition(":")
-    return f"{prefix}/{name}:{version or 'latest'}"
+    repository, version = _repository(tag)
+    return f"{prefix}/{repository}:{version}"
 
 
 def cache_ref(prefix: str, tag: str) -> str:
     """The registry tag of an image's separate build cache (registry-cache drivers only)."""
-    name, _, version = tag.partition(":")
-    return f"{prefix}/{name}:buildcache-{version or 'latest'}"
+    repository, version = _repository(tag)
+    return f"{prefix}/{repository}:buildcache-{version}"
 
 
 @dataclass(frozen=True)
@@ -76,17 +81,17 @@ class Sharing:
         return self.driver in REGISTRY_CACHE_DRIVERS
 
     def target(self, target: dict[str, Any]) -> dict[str, Any]:
-        """A bake target that also tags its image for the registry and imports the registry's
-        cache (the tags in `present`); when pushing, it records its cache (in the image, or
-        every stage's to the registry). The image always lands in the engine's store, which
+        """A bake target that imports the registry's cache (the tags in `present`); when
+        pushing, it also tags its image for the registry and records its cache (in the image,
+        or every stage's to the registry). The image always lands in the engine's store, which
         pushes the registry tag only (`pushes`), never the local name."""
         tag = target["tags"][0]
-        ref = registry_ref(self.prefix, tag)
         sources = [f"type=registry,ref={r}" for r in self.cache_sources(tag) if r in self.present]
-        shared = {**target, "tags": [*target["tags"], ref]}
+        shared = dict(target)
         if sources:
             shared["cache-from"] = sources
         if self.push:
+            shared["tags"] = [*target["tags"], registry_ref(self.prefix, tag)]
             shared["cache-to"] = [
                 f"type=registry,ref={cache_ref(self.prefix, tag)},mode=max"
                 if self.full_cache
@@ -95,10 +100,12 @@ class Sharing:
         return shared
 
     def cache_sources(self, tag: str) -> list[str]:
-        """The registry tags an image's build can take cache from (the engine's BuildKit fails
-        a build on one that does not exist, so only those in `present` are used)."""
-        ref = registry_ref(self.prefix, tag)
-        return [ref, cache_ref(self.prefix, tag)] if self.full_cache else [ref]
+        """The registry tag an image's build takes cache from: the pushed image (inline cache),
+        or the separate cache a registry-cache builder exports. Docker 20.10's BuildKit fails a
+        build on a cache tag that does not exist, so only those in `present` are used."""
+        if self.full_cache:
+            return [cache_ref(self.prefix, tag)]
+        return [registry_ref(self.prefix, tag)]
 
     def pushes(self, tags: list[str]) -> list[str]:
         """The registry references to push for the built local `tags` (none unless pushing)."""
@@ -110,6 +117,20 @@ class Sharing:
         return {**definition, "target": targets}
 
 
+REGISTRY_HELP = (
+    "registry prefix, e.g. ghcr.io/acme/mcp (default: $MCP_REGISTRY, else MCP_REGISTRY in "
+    ".devcontainer/.env)"
+)
+
+
+def no_registry(what: str) -> str:
+    """The message for `what` (an option or task) run without a registry."""
+    return (
+        f"{what} needs a registry: pass --registry PREFIX or set MCP_REGISTRY (in the shell or "
+        ".devcontainer/.env)"
+    )
+
+
 def registry_setting(folder: Path, given: str) -> str | None:
     """The registry prefix to use: `--registry`, else $MCP_REGISTRY, else MCP_REGISTRY in
     `.devcontainer/.env`; None when none is set (images stay local)."""
@@ -117,6 +138,9 @@ def registry_setting(folder: Path, given: str) -> str | None:
         return parse_registry(given, "--registry")
     if os.environ.get(REGISTRY_VARIABLE):
         return parse_registry(os.environ[REGISTRY_VARIABLE], f"${REGISTRY_VARIABLE}")
+    from tasks.model.envfile import load_env_file
+    from tasks.model.stack import LOCAL_ENV
+
     path = folder / LOCAL_ENV
     value = load_env_file(path).as_dict().get(REGISTRY_VARIABLE) if path.is_file() else None
     return parse_registry(value, f"{path} [{REGISTRY_VARIABLE}]") if value else None
@@ -145,4 +169,4 @@ def cache_note(sharing: Sharing) -> str | None:
 
 def pinned_ref(prefix: str, tag: str, digest: str) -> str:
     """Local image `tag` in the registry, pinned to `digest` (`registry/name@sha256:...`)."""
-    return f"{registry_ref(prefix, tag).rpartition(':')[0]}@{digest}"
+    return f"{prefix}/{_repository(tag)[0]}@{digest}"

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tasks.model.errors import StackError
 from tasks.model.schemas import IMAGES_LOCK, validate
-from tasks.model.source import load_jsonc, read_text
+from tasks.model.source import Document, load_json
 
 LOCK_FILE = "images.lock.json"
-_FIX = "rewrite it with `invoke images.lock`, or delete it to use the local images"
+_FIX = (
+    "delete it, then run `invoke images.lock` to pin the pushed images again (or keep it "
+    "deleted to use the local images)"
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,11 @@ class ImageLock:
     registry: str
     profile: str
     images: dict[str, tuple[str, str]]
+    doc: Document | None = None
+
+    def line(self, *keys: str) -> int | None:
+        """Line of a key path in the file (None when unknown)."""
+        return self.doc.line_of(*keys) if self.doc else None
 
     def pinned(self, tag: str) -> str | None:
         """The pinned reference of the image whose local name is `tag`, if it is locked."""
@@ -46,11 +53,7 @@ def lock_document(registry: str, profile: str, images: dict[str, tuple[str, str]
 
 def load_lock(path: Path) -> ImageLock:
     """Read and validate the lock file; every problem is one `StackError` naming the key."""
-    try:
-        json.loads(read_text(path, "image lock"))
-    except json.JSONDecodeError as error:
-        raise StackError(path, f"not valid JSON ({error.msg})", _FIX, line=error.lineno) from None
-    doc = load_jsonc(path, "image lock")
+    doc = load_json(path, "image lock", _FIX)
     validate(doc, doc.data, IMAGES_LOCK, _FIX)
     images = {name: (item["tag"], item["ref"]) for name, item in doc.data["images"].items()}
-    return ImageLock(path, doc.data["registry"], doc.data["profile"], images)
+    return ImageLock(path, doc.data["registry"], doc.data["profile"], images, doc)

@@ -178,6 +178,16 @@ def load_jsonc(path: Path, what: str = "JSONC file") -> Document:
     return Document(path, data, lines, text)
 
 
+def load_json(path: Path, what: str, fix: str) -> Document:
+    """Parse plain JSON (a file the task library rewrites, which would drop comments), with
+    the line of every key; a syntax error names its line and `fix`."""
+    try:
+        json.loads(read_text(path, what))
+    except json.JSONDecodeError as error:
+        raise StackError(path, f"not valid JSON ({error.msg})", fix, line=error.lineno) from None
+    return load_jsonc(path, what)
+
+
 def _walk_json(
     data: Any, path: KeyPath, text_lines: list[str], start: int, lines: dict[KeyPath, int]
 ) -> None:

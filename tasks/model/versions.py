@@ -14,7 +14,7 @@ from typing import Any
 
 from tasks.model.errors import StackError
 from tasks.model.schemas import VERSIONS, load_schema, validate
-from tasks.model.source import Document, load_jsonc, read_text
+from tasks.model.source import Document, load_json
 
 VERSIONS_FILE = "versions.json"
 _DEFS: dict[str, Any] = load_schema(VERSIONS)["$defs"]
@@ -126,13 +126,7 @@ def _read(path: Path) -> Document:
     it, and would drop comments."""
     if not path.is_file():
         raise StackError(path, "versions file not found", "restore it from git")
-    try:
-        json.loads(read_text(path, "versions file"))
-    except json.JSONDecodeError as error:
-        raise StackError(
-            path, f"not valid JSON ({error.msg})", "fix the JSON syntax", line=error.lineno
-        ) from None
-    return load_jsonc(path, "versions file")
+    return load_json(path, "versions file", "fix the JSON syntax")
 
 
 def load_versions(path: Path) -> Versions:

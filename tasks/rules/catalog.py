@@ -5,6 +5,7 @@ from tasks.rules import (  # noqa: F401
     dockerfile_rules,
     docs_rules,
     env_rules,
+    image_rules,
     mcp_rules,
     python_rules,
     secret_rules,

@@ -548,7 +548,15 @@ def buildkit_tls(stack: Stack) -> Iterator[Hit]:
     whoever reaches the port: it may only listen with a CA, a certificate and a key."""
     for service in stack.compose.services.values():
         words = list(service.command)
-        tcp = any(word.startswith("tcp://") or word.startswith("--addr=tcp://") for word in words)
+        tcp = any(
+            word.startswith("--addr=tcp://")
+            or (
+                word == "--addr"
+                and index + 1 < len(words)
+                and words[index + 1].startswith("tcp://")
+            )
+            for index, word in enumerate(words)
+        )
         missing = [flag for flag in _TLS_FLAGS if not any(w.split("=")[0] == flag for w in words)]
         if tcp and missing:
             yield Hit(

@@ -41,7 +41,11 @@ class Registry:
         self.process = subprocess.Popen(
             [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        _wait(lambda: _answers(f"http://127.0.0.1:{self.port}/v2/"), "the registry")
+        try:
+            _wait(lambda: _answers(f"http://127.0.0.1:{self.port}/v2/"), "the registry")
+        except AssertionError:
+            self.stop()
+            raise
 
     def prefix(self, path: str = "mcp") -> str:
         """The registry prefix for images under `path`."""
@@ -64,7 +68,7 @@ class SecondEngine:
         self.bridge = f"mcpe2-{os.getpid() % 100000}"
         for command in (
             ["link", "add", "name", self.bridge, "type", "bridge"],
-            ["addr", "add", "10.213.77.1/24", "dev", self.bridge],
+            ["addr", "add", f"10.213.{os.getpid() % 250}.1/24", "dev", self.bridge],
             ["link", "set", self.bridge, "up"],
         ):
             subprocess.run(["ip", *command], check=True, capture_output=True)
@@ -85,7 +89,11 @@ class SecondEngine:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        _wait(lambda: self.docker("version").returncode == 0, "the second engine")
+        try:
+            _wait(lambda: self.docker("version").returncode == 0, "the second engine")
+        except AssertionError:
+            self.stop()
+            raise
 
     def docker(self, *args: str) -> subprocess.CompletedProcess[str]:
         """`docker ARGS` against this engine."""
