@@ -49,6 +49,8 @@ def _group_task(group: str | None, name: str, doc: str) -> Any:
         push: bool = False,
         builder: str = "",
     ) -> None:
+        from dataclasses import replace
+
         from rich.live import Live
         from rich.markup import escape
 
@@ -63,8 +65,8 @@ def _group_task(group: str | None, name: str, doc: str) -> Any:
             Sharing,
             cache_note,
             loaded,
-            no_registry,
             registry_setting,
+            required_registry,
         )
         from tasks.images.views import build_progress, build_summary, failed_builds
         from tasks.model.stack import load_stack
@@ -74,11 +76,13 @@ def _group_task(group: str | None, name: str, doc: str) -> Any:
         try:
             plan = build_plan(stack, stack.profile).select(group, (name,) if name else ())
             bundle = detect_ca_bundle(ca_bundle)
-            prefix = registry_setting(stack.folder, registry)
+            prefix = (
+                required_registry(stack.folder, registry, "--push")
+                if push
+                else registry_setting(stack.folder, registry)
+            )
         except (ValueError, FileNotFoundError) as error:
             raise UsageError(str(error)) from None
-        if push and prefix is None:
-            raise UsageError(no_registry("--push"))
         client = docker_client()
         started = time.monotonic()
         require_engine(client)
@@ -97,7 +101,7 @@ def _group_task(group: str | None, name: str, doc: str) -> Any:
                 console.print(
                     f"[yellow]note:[/] {prefix} does not answer: building without its cache"
                 )
-            sharing = Sharing(sharing.prefix, push, driver, found or frozenset())
+            sharing = replace(sharing, present=found or frozenset())
         definition = loaded(plan.bake_definition(bundle), driver)
         if sharing is not None:
             definition = sharing.definition(definition)

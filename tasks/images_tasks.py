@@ -32,18 +32,16 @@ def images_lock(
     from tasks.engine.registry import pinned_images
     from tasks.files import write_atomic
     from tasks.images.plan import build_plan
-    from tasks.images.registry import no_registry, registry_setting
+    from tasks.images.registry import required_registry
     from tasks.model.imagelock import LOCK_FILE, lock_document
     from tasks.model.stack import load_stack
     from tasks.report import REPO_ROOT
 
     stack = load_stack(Path(root) if root else REPO_ROOT, profile or None)
     try:
-        prefix = registry_setting(stack.folder, registry)
+        prefix = required_registry(stack.folder, registry, "images.lock")
     except ValueError as error:
         raise UsageError(str(error)) from None
-    if prefix is None:
-        raise UsageError(no_registry("images.lock"))
     client = docker_client()
     require_engine(client)
     tags = {t.name: t.tag for t in build_plan(stack, stack.profile).targets}

@@ -13,7 +13,7 @@ from tasks.engine.registry import pull_as
 from tasks.engine.stack import ServiceStatus, compose_client, statuses
 from tasks.engine.verify import Verifier
 from tasks.images.plan import build_plan
-from tasks.images.registry import no_registry, registry_ref, registry_setting
+from tasks.images.registry import registry_ref, registry_setting, required_registry
 from tasks.images.services import Selection, select_services
 from tasks.model.stack import PROFILES_DIR, Stack, find_folder, load_stack
 from tasks.report import REPO_ROOT
@@ -80,12 +80,13 @@ def pull_images(
     under its local name: the digest images.lock.json pins, else the registry's tag. The
     references pulled."""
     try:
-        prefix = registry_setting(stack.folder, registry)
+        prefix = (
+            registry_setting(stack.folder, registry) or stack.lock.registry
+            if stack.lock
+            else required_registry(stack.folder, registry, "--pull")
+        )
     except ValueError as error:
         raise UsageError(str(error)) from None
-    prefix = prefix or (stack.lock.registry if stack.lock else None)
-    if prefix is None:
-        raise UsageError(no_registry("--pull"))
     refs = {}
     for target in build_plan(stack, stack.profile).targets:
         if target.name in selection.services or target.source != stack.compose.path:

@@ -105,8 +105,7 @@ def _group(stack: Stack, context: Path) -> str:
 
 
 def _bases(stack: Stack, build: Build) -> tuple[str, ...]:
-    whole = stack.dockerfile_for(build.dockerfile)
-    dockerfile = whole.for_target(build.target) if whole else None
+    dockerfile = stack.built_dockerfile(build)
     if dockerfile is None:
         return ()
     names = {s.name for s in dockerfile.stages if s.name}

@@ -123,14 +123,6 @@ REGISTRY_HELP = (
 )
 
 
-def no_registry(what: str) -> str:
-    """The message for `what` (an option or task) run without a registry."""
-    return (
-        f"{what} needs a registry: pass --registry PREFIX or set MCP_REGISTRY (in the shell or "
-        ".devcontainer/.env)"
-    )
-
-
 def registry_setting(folder: Path, given: str) -> str | None:
     """The registry prefix to use: `--registry`, else $MCP_REGISTRY, else MCP_REGISTRY in
     `.devcontainer/.env`; None when none is set (images stay local)."""
@@ -144,6 +136,18 @@ def registry_setting(folder: Path, given: str) -> str | None:
     path = folder / LOCAL_ENV
     value = load_env_file(path).as_dict().get(REGISTRY_VARIABLE) if path.is_file() else None
     return parse_registry(value, f"{path} [{REGISTRY_VARIABLE}]") if value else None
+
+
+def required_registry(folder: Path, given: str, what: str) -> str:
+    """The registry setting, which `what` (an option or task) cannot do without: a
+    `ValueError` saying how to set one when none is set."""
+    prefix = registry_setting(folder, given)
+    if prefix is None:
+        raise ValueError(
+            f"{what} needs a registry: pass --registry PREFIX or set MCP_REGISTRY (in the "
+            "shell or .devcontainer/.env)"
+        )
+    return prefix
 
 
 def loaded(definition: dict[str, Any], driver: str) -> dict[str, Any]:

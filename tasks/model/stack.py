@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tasks.model.clients import ClientConfig, load_client_config
-from tasks.model.compose import ComposeFile, load_compose
+from tasks.model.compose import Build, ComposeFile, load_compose
 from tasks.model.dockerfile import Dockerfile, load_dockerfile
 from tasks.model.docs import DocFile, load_doc
 from tasks.model.envfile import EnvFile, load_env_file, parse_env_text
@@ -74,6 +74,12 @@ class Stack:
     def dockerfile_for(self, path: Path | None) -> Dockerfile | None:
         """The parsed Dockerfile at `path`, if it exists."""
         return self.dockerfiles.get(path.resolve()) if path else None
+
+    def built_dockerfile(self, build: Build | None) -> Dockerfile | None:
+        """The Dockerfile `build` uses, as its target sees it (the stages it reaches); None
+        without a build, a Dockerfile or that target (DF006 reports the last)."""
+        dockerfile = self.dockerfile_for(build.dockerfile) if build else None
+        return dockerfile.for_target(build.target) if dockerfile and build else None
 
     def rel(self, path: Path) -> str:
         """`path` relative to the repo root, for messages."""

@@ -51,10 +51,7 @@ def image_tag(ref: str) -> str:
 def service_dockerfile(stack: Stack, service: Service) -> Dockerfile | None:
     """The Dockerfile a service builds from, as its build target sees it, when it builds and
     the file and the target exist (DF006 reports a missing target)."""
-    if service.build is None:
-        return None
-    dockerfile = stack.dockerfile_for(service.build.dockerfile)
-    return dockerfile.for_target(service.build.target) if dockerfile else None
+    return stack.built_dockerfile(service.build)
 
 
 def image_views(stack: Stack) -> Iterator[Dockerfile]:
