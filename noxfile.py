@@ -35,9 +35,8 @@ for _line in FREE_THREADED:
             file=sys.stderr,
         )
 UNIT = "not integration and not e2e"
-# Test modules that import the MCP SDK, which has no free-threaded 3.13 wheels: the freethreaded
-# session leaves them out by name (it reports them), the other tiers run them.
-NEEDS_SDK = ("tests/test_metrics.py", "tests/integration", "tests/e2e")
+# The engine tiers, which the freethreaded session leaves to the host's interpreter.
+ENGINE_TIERS = ("tests/integration", "tests/e2e")
 # Packages the stack needs (the library's dependencies and the devcontainer's Python tools),
 # and well-known C-extension packages checked for information.
 NEEDED = [
@@ -135,17 +134,16 @@ def freethreaded(session: nox.Session) -> None:
 
     session.run("python", str(CHECK_PYTHON), "--gil", "off", env={"PYTHON_GIL": "0"})
     session.run("python", str(CHECK_PYTHON), "--gil", "on", env={"PYTHON_GIL": "1"})
-    # The MCP SDK needs pydantic>=2.12 and matplotlib needs a C build: neither has cp313t wheels
-    # here, so the unit tests run without them (the report's chart test skips).
+    # matplotlib needs a C build (no cp313t wheel here), so the unit tests run without it (the
+    # report's chart test skips).
     session.install("-e", ".", "--no-deps")
     session.install(
-        *_dependencies(exclude={"mcp", "matplotlib"}),
+        *_dependencies(exclude={"matplotlib"}),
         *_dependencies(exclude={"ruff", "mypy", "types-PyYAML", "types-jsonschema"}, extra="dev"),
         "setuptools>=61",
         env=_constraints(session),
     )
-    session.log(f"left out (they import the MCP SDK): {', '.join(NEEDS_SDK)}")
-    ignored = [f"--ignore={path}" for path in NEEDS_SDK]
+    ignored = [f"--ignore={path}" for path in ENGINE_TIERS]
     session.run(
         "pytest", "-q", "-m", UNIT, *ignored, "-p", "no:cacheprovider", env={"PYTHON_GIL": "0"}
     )

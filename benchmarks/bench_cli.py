@@ -10,21 +10,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from common import ROOT
 
+from tasks.perf.measure import user_env
+
+INVOKE = str(Path(sys.executable).with_name("invoke"))
 INSPECTOR = ROOT / ".venv" / "node-tools" / "node_modules" / ".bin" / "mcp-inspector-cli"
 TARGETS = {"invoke --list (s)": 0.15, "invoke --list / python": None, "mcp.probe / Inspector": 1.5}
 
 
 def timed(command: list[str], repeat: int) -> float:
     """Median wall time of `command` (run from the repository root; it must succeed)."""
-    env = {**os.environ, "MCP_INSPECTOR_SECRET_STORE": "memory"}
+    env = user_env(MCP_INSPECTOR_SECRET_STORE="memory")
     runs = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -43,10 +46,10 @@ def main() -> None:
     figures = {
         "python -c pass (s)": timed([python, "-c", "pass"], repeat),
         "python -c 'import invoke' (s)": timed([python, "-c", "import invoke"], repeat),
-        "invoke --list (s)": timed([python, "-m", "invoke", "--list"], repeat),
+        "invoke --list (s)": timed([INVOKE, "--list"], repeat),
     }
     figures["invoke --list / python"] = figures["invoke --list (s)"] / figures["python -c pass (s)"]
-    probe = [python, "-m", "invoke", "mcp.probe", "-n", options.server, "-r", "1", "--json"]
+    probe = [INVOKE, "mcp.probe", "-n", options.server, "-r", "1", "--json"]
     figures[f"invoke mcp.probe -n {options.server} (s)"] = timed(probe, repeat)
     if INSPECTOR.exists():
         inspector = [str(INSPECTOR), "--cli", "--config", ".mcp.json", "--server", options.server]

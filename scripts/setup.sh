@@ -26,7 +26,9 @@ python=${PYTHON:-python3}
   echo "setup.sh: Python 3.11 or newer is required (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[dev]'
+# The library runs from this checkout, so the install brings its dependencies only; an
+# editable install would add an import hook to every Python start in the venv.
+.venv/bin/python -m pip install --quiet '.[dev]'
 echo "[setup] task library installed: .venv/bin/invoke --list"
 
 if [ "$engine" = 1 ]; then

@@ -79,7 +79,7 @@ def test_stack_up_names_a_missing_engine(monkeypatch: pytest.MonkeyPatch) -> Non
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     error = json.loads(result.stdout)["error"]
-    assert "docker compose ps failed" in error["problem"] and error["fix"]
+    assert "listing the project's containers failed" in error["problem"] and error["fix"]
 
 
 def test_stack_up_asks_for_a_mount_a_task_makes(

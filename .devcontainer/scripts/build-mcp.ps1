@@ -3,7 +3,7 @@
   Build the MCP cluster images (thin wrapper around the Invoke task library).
 .DESCRIPTION
   Maps the original parameters onto `invoke build.*`; run from the repository root after
-  scripts/setup.sh (or `pip install -e .[dev]`). `invoke --list` shows every task.
+  scripts/setup.sh (or `pip install .[dev]`). `invoke --list` shows every task.
 .EXAMPLE
   .devcontainer/scripts/build-mcp.ps1 -All -Parallel
   .devcontainer/scripts/build-mcp.ps1 -ServerName fetch -NoCacheParam

@@ -85,11 +85,16 @@ def _status(inspected: dict[str, Any], network: str) -> ServiceStatus:
 
 
 def statuses(client: DockerClient, network: str) -> dict[str, ServiceStatus]:
-    """Status of every container of the project (stopped ones included): one `compose ps` and
-    one `docker inspect` of all of them. A container removed in between (compose recreating
-    it) is left out of this round."""
-    with engine_errors("docker compose ps"):
-        ids = [container.id for container in client.compose.ps(all=True)]
+    """Status of every container of the project (stopped ones included, `compose run`
+    one-offs left out): one `docker ps` by compose's labels, which unlike `compose ps` does not
+    load the project, and one `docker inspect` of all of them. A container removed in between
+    (compose recreating it) is left out of this round."""
+    project = f"com.docker.compose.project={client.client_config.compose_project_name}"
+    with engine_errors("listing the project's containers"):
+        found = client.container.list(
+            all=True, filters=[("label", project), ("label", "com.docker.compose.oneoff=False")]
+        )
+    ids = [container.id for container in found]
     inspected = inspect_all(client, "container", ids)
     return {status.service: status for status in (_status(d, network) for d in inspected)}
 

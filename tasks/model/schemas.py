@@ -10,16 +10,16 @@ import json
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema.exceptions import ValidationError, best_match
-from jsonschema.protocols import Validator
-from jsonschema.validators import validator_for
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
-
+from tasks.model import validated
 from tasks.model.errors import StackError
 from tasks.model.source import Document
+
+if TYPE_CHECKING:  # the validator is imported only when a document is not known to pass
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
+    from referencing import Registry
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 COMPOSE = "vendor/compose-spec.json"
@@ -41,6 +41,9 @@ def load_schema(name: str) -> dict[str, Any]:
 def _registry() -> Registry[Any]:
     """Every schema file, under its path relative to `tasks/schemas/` (and its `$id`): the only
     documents a `$ref` can reach. Anything else is unresolvable rather than downloaded."""
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
     names = [path.relative_to(SCHEMAS).as_posix() for path in sorted(SCHEMAS.rglob("*.json"))]
     resources = [
         (name, Resource.from_contents(load_schema(name), default_specification=DRAFT202012))
@@ -52,6 +55,8 @@ def _registry() -> Registry[Any]:
 @cache
 def _validator(name: str, definition: str = "") -> Validator:
     """A validator for schema `name` (or its `$defs/definition`), in the draft it declares."""
+    from jsonschema.validators import validator_for
+
     cls = validator_for(load_schema(name))
     target = f"{name}#/$defs/{definition}" if definition else name
     return cls({"$ref": target}, registry=_registry(), format_checker=cls.FORMAT_CHECKER)
@@ -129,6 +134,8 @@ def _most_relevant(errors: list[ValidationError]) -> ValidationError | None:
     """The violation to report: the deepest in the document (inside the best-fitting branch of
     each `oneOf`/`anyOf`), since the field that broke is more useful to name than its parent;
     among equally deep ones, the one that rejects the fewest keys."""
+    from jsonschema.exceptions import best_match
+
     leaves = _causes([leaf for error in errors for leaf in _leaves(error)])
     if not leaves:
         return None
@@ -141,8 +148,12 @@ def _most_relevant(errors: list[ValidationError]) -> ValidationError | None:
 
 def validate(doc: Document, data: Any, schema: str, fix: str, definition: str = "") -> None:
     """Raise a `StackError` for the most relevant violation of `schema` by `data`, if any."""
+    key = validated.digest(SCHEMAS, schema, definition, data)
+    if validated.known(key):
+        return
     error = _most_relevant(list(_validator(schema, definition).iter_errors(data)))
     if error is None:
+        validated.remember(key)
         return
     path: tuple[str | int, ...] = tuple(error.absolute_path)
     message = error.message

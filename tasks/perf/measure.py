@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -37,11 +38,19 @@ def baseline(name: str, ours: float, raw_name: str, raw: float) -> list[Figure]:
 PROJECT_LABEL = "label=com.docker.compose.project=mcp-cluster"
 
 
+def user_env(**extra: str) -> dict[str, str]:
+    """This environment as a user's shell has it: Python keeps its bytecode cache."""
+    env = {**os.environ, **extra}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def run_task(root: Path, *args: str) -> str:
     """Run `invoke ARGS` in `root` as a user would; its stdout, or RuntimeError on failure."""
     result = subprocess.run(
         [sys.executable, "-m", "invoke", *args],
         cwd=root,
+        env=user_env(),
         capture_output=True,
         text=True,
         check=False,

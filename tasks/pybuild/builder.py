@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from tasks.cachedir import cache_home
 from tasks.pybuild.probe import CHECK_PYTHON
 from tasks.pybuild.sources import Source
 
@@ -26,8 +27,7 @@ class BuildFailed(RuntimeError):
 
 def cache_root() -> Path:
     """Where interpreters and downloads are kept (XDG cache, or ~/.cache)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mcp-cluster" / "python"
+    return cache_home() / "python"
 
 
 def prefix_for(source: Source, root: Path) -> Path:

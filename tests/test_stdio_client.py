@@ -1,0 +1,105 @@
+"""The MCP stdio client and the probe built on it, against a scripted server process."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tasks.model.manifest import ProbeCall
+from tasks.servers import probe, stdio
+from tasks.servers.probe import ProbeResult
+from tasks.servers.specs import ProbeSpec
+
+FAKE = str(Path(__file__).with_name("fakemcp.py"))
+
+
+@pytest.fixture(autouse=True)
+def quick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Short waits: retries and the stop of a server that ignores its closed stdin."""
+    monkeypatch.setattr(probe, "BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(stdio, "EXIT_SECONDS", 0.3)
+
+
+def _probe(
+    mode: str, call: ProbeCall | None = None, repeat: int = 1, timeout: float = 20
+) -> ProbeResult:
+    spec = ProbeSpec(mode, sys.executable, (FAKE, mode), {}, call, timeout)
+    return probe.run_probes([spec], repeat, 1)[0]
+
+
+def test_handshake_paged_tools_and_calls() -> None:
+    result = _probe("ok", ProbeCall("echo", {"url": "page-1"}, expect="page-1"), repeat=3)
+    assert result.ok, result.error
+    assert (result.server, result.version, result.protocol) == ("fake", "9.9", "2025-06-18")
+    assert result.tools == 3  # two pages, the second in a batch with a notification
+    assert len(result.latencies_ms) == 3 and result.attempts == 1
+    assert result.cold_start_ms > 0
+
+
+def test_warm_requests_list_tools_without_a_call() -> None:
+    result = _probe("ok", None, repeat=2)
+    assert result.ok and result.tools == 3 and len(result.latencies_ms) == 2
+
+
+def test_concurrent_sessions_pool_their_latencies() -> None:
+    spec = ProbeSpec("ok", sys.executable, (FAKE, "ok"), {}, None, 20)
+    [result] = probe.run_probes([spec], 2, 3)
+    assert result.ok and len(result.latencies_ms) == 6
+
+
+def test_answer_without_expected_text_fails() -> None:
+    result = _probe("ok", ProbeCall("echo", {"url": "page-1"}, expect="elsewhere"))
+    assert not result.ok
+    assert result.error.startswith("ok: tool echo answered without 'elsewhere'")
+
+
+def test_tool_reporting_an_error_fails() -> None:
+    result = _probe("ok", ProbeCall("fail", {"why": "broken"}))
+    assert not result.ok and "tool fail returned an error" in result.error
+    assert "broken" in result.error
+
+
+def test_stdout_that_is_not_json_rpc_is_named_at_once() -> None:
+    result = _probe("garbage")
+    assert not result.ok and result.attempts == 1
+    assert result.error == (
+        "garbage wrote output that is not JSON-RPC to stdout (Server listening on stdio)"
+    )
+
+
+def test_error_reply_is_reported_with_its_code() -> None:
+    result = _probe("error")
+    assert not result.ok and result.attempts == 1
+    assert "tools/list failed: disk on fire (code -32603)" in result.error
+
+
+def test_unknown_protocol_version_is_refused() -> None:
+    result = _probe("old-protocol")
+    assert not result.ok
+    assert "initialize answered protocol version '1999-01-01'" in result.error
+
+
+def test_server_that_exits_is_retried_and_its_stderr_shown() -> None:
+    result = _probe("exit")
+    assert not result.ok and result.attempts == probe.SPAWN_ATTEMPTS
+    assert "ServerExited" in result.error and "(stderr: no config)" in result.error
+
+
+def test_server_that_never_answers_times_out_and_is_stopped(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    env = {"FAKEMCP_PID_FILE": str(pid_file)}
+    spec = ProbeSpec("silent", sys.executable, (FAKE, "silent"), env, None, 1)
+    [result] = probe.run_probes([spec], 1, 1)
+    assert not result.ok and result.attempts == 1
+    assert result.error == "silent did not answer within 1 s"
+    with pytest.raises(ProcessLookupError):  # it ignored its closed stdin, so it was killed
+        os.kill(int(pid_file.read_text()), 0)
+
+
+def test_missing_command_is_reported() -> None:
+    spec = ProbeSpec("nowhere", "/nonexistent/server", (), {}, None, 5)
+    [result] = probe.run_probes([spec], 1, 1)
+    assert not result.ok and "FileNotFoundError" in result.error
