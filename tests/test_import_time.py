@@ -3,9 +3,11 @@ not the machinery the tasks run (each task imports that when it runs)."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.clirun import REPO
 
@@ -55,3 +57,29 @@ def test_importing_the_tasks_costs_little_more_than_importing_invoke() -> None:
         f"`import tasks` takes {ratio:.2f} x its `import invoke` (budget {BUDGET}): import "
         "heavy modules inside the tasks that use them"
     )
+
+
+def _bytecode_written(tmp_path: Path, **env: str) -> list[str]:
+    """The library's modules whose bytecode `invoke --list` writes (under a cache prefix of
+    the test's own)."""
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "--list"],
+        cwd=REPO,
+        env={**base, "PYTHONPYCACHEPREFIX": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return sorted(p.name.partition(".")[0] for p in tmp_path.rglob("tasks/*.pyc"))
+
+
+def test_invoke_keeps_the_librarys_bytecode(tmp_path: Path) -> None:
+    """invoke turns bytecode writing off; the library turns it back on, so the next run does
+    not compile every module again."""
+    assert "namespace" in _bytecode_written(tmp_path / "kept")
+
+
+def test_a_user_who_turned_bytecode_off_gets_none(tmp_path: Path) -> None:
+    assert _bytecode_written(tmp_path / "off", PYTHONDONTWRITEBYTECODE="1") == []
