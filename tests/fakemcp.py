@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -46,6 +47,8 @@ def initialize(request: dict[str, object]) -> None:
         sys.exit("the client did not answer ping")
     if "error" not in ask_client("roots/list"):
         sys.exit("the client answered a request it does not support")
+    if MODE == "bool-id":  # `true` is not the id 1 of initialize
+        send({"id": True, "result": {"protocolVersion": "1999-01-01", "serverInfo": {}}})
     version = "1999-01-01" if MODE == "old-protocol" else "2025-06-18"
     result = {"protocolVersion": version, "serverInfo": {"name": "fake", "version": "9.9"}}
     send({"id": request["id"], "result": {**result, "capabilities": {"tools": {}}}})
@@ -58,6 +61,8 @@ def answer(request: dict[str, object]) -> None:
     assert isinstance(params, dict)
     if request["method"] == "tools/list" and MODE == "error":
         send({"id": request["id"], "error": {"code": -32603, "message": "disk on fire"}})
+    elif request["method"] == "tools/list" and MODE == "null-id":
+        send({"id": None, "error": {"code": -32700, "message": "parse error"}})
     elif request["method"] == "tools/list" and params.get("cursor") == "page-2":
         batch = [
             {"jsonrpc": "2.0", "method": "notifications/tools/list_changed"},
@@ -80,6 +85,9 @@ def main() -> None:
         print("Server listening on stdio", flush=True)
     if MODE == "exit":
         sys.exit("no config")
+    if MODE == "child":  # a child that keeps stdout open after the server exits
+        child = subprocess.Popen(["sleep", "60"])
+        Path(os.environ["FAKEMCP_PID_FILE"]).write_text(str(child.pid))
     if MODE == "silent":
         Path(os.environ["FAKEMCP_PID_FILE"]).write_text(str(os.getpid()))
         time.sleep(60)

@@ -13,7 +13,7 @@ from tests.clirun import REPO
 
 # Loaded by a task when it runs, never by `import tasks`. (yaml is not listed: invoke's own
 # config loader imports it.)
-HEAVY = ("python_on_whales", "rich", "jsonschema", "mcp", "pydantic", "matplotlib", "json5")
+HEAVY = ("python_on_whales", "rich", "jsonschema", "pydantic", "matplotlib", "json5")
 # `import tasks` includes `import invoke`; the task definitions may add this much to it.
 BUDGET = 1.6
 _LINE = re.compile(r"import time:\s+\d+ \|\s+(\d+) \| (.*)$")

@@ -59,20 +59,33 @@ def test_a_known_document_skips_the_validator(monkeypatch: pytest.MonkeyPatch) -
         _versions({**GOOD, "$comment": "changed"})
 
 
-def test_the_digest_tells_schemas_definitions_and_value_types_apart() -> None:
-    day = datetime.date(2026, 1, 2)
+def test_the_digest_tells_schemas_definitions_and_values_apart() -> None:
     keys = {
         validated.digest(SCHEMAS, VERSIONS, "", GOOD),
         validated.digest(SCHEMAS, "mcp-manifest.schema.json", "", GOOD),
         validated.digest(SCHEMAS, VERSIONS, "image", GOOD),
-        validated.digest(SCHEMAS, VERSIONS, "", {"when": day}),
-        validated.digest(SCHEMAS, VERSIONS, "", {"when": str(day)}),
         validated.digest(SCHEMAS, VERSIONS, "", {"n": 1}),
         validated.digest(SCHEMAS, VERSIONS, "", {"n": True}),
         validated.digest(SCHEMAS, VERSIONS, "", {"n": 1.0}),
+        validated.digest(SCHEMAS, VERSIONS, "", {"n": "1"}),
     }
-    assert len(keys) == 8 and None not in keys
-    assert validated.digest(SCHEMAS, VERSIONS, "", {1: "a", "b": 2}) is None
+    assert len(keys) == 7 and None not in keys
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"services": {123: {}}},  # YAML `123:`, which JSON would print as "123"
+        {"on": {True: 1}},  # YAML `yes:`
+        {"x": {None: 1}},  # YAML `~:`
+        {"command": ("a", "b")},  # a tuple, which the validator does not take for an array
+        {"when": datetime.date(2026, 1, 2)},  # a YAML date
+    ],
+)
+def test_data_that_is_not_plain_json_is_never_remembered(data: object, cache: Path) -> None:
+    assert validated.digest(SCHEMAS, VERSIONS, "", data) is None
+    validated.remember(validated.digest(SCHEMAS, VERSIONS, "", data))
+    assert _remembered(cache) == []
 
 
 def test_a_changed_schema_file_forgets_every_pass(tmp_path: Path) -> None:

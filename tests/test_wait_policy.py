@@ -9,7 +9,7 @@ import pytest
 
 from tasks.engine import stack
 from tasks.engine.errors import EngineError
-from tasks.engine.stack import ServiceStatus, wait_healthy
+from tasks.engine.stack import ServiceStatus, per_service, wait_healthy
 
 
 def _script(monkeypatch: pytest.MonkeyPatch, polls: list[dict[str, ServiceStatus]]) -> None:
@@ -106,3 +106,11 @@ def test_compose_that_never_returns_is_reported_at_the_deadline(
     result, error = stack.up_and_wait(None, ["db"], "net", 0.3, lambda rows: None)  # type: ignore[arg-type]
     assert not result["db"].ready
     assert error == "docker compose up --wait had not returned after 0 s"
+
+
+def test_the_newest_container_stands_for_its_service() -> None:
+    recreated = ServiceStatus("db", "created", container="new")
+    renamed = ServiceStatus("db", "running", "healthy", container="old")
+    other = ServiceStatus("web", "running", container="web")
+    found = per_service([recreated, other, renamed])
+    assert found["db"].container == "new" and found["web"].container == "web"

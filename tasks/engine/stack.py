@@ -91,12 +91,18 @@ def statuses(client: DockerClient, network: str) -> dict[str, ServiceStatus]:
     (compose recreating it) is left out of this round."""
     project = f"com.docker.compose.project={client.client_config.compose_project_name}"
     with engine_errors("listing the project's containers"):
-        found = client.container.list(
+        containers = client.container.list(
             all=True, filters=[("label", project), ("label", "com.docker.compose.oneoff=False")]
         )
-    ids = [container.id for container in found]
-    inspected = inspect_all(client, "container", ids)
-    return {status.service: status for status in (_status(d, network) for d in inspected)}
+    inspected = inspect_all(client, "container", [container.id for container in containers])
+    return per_service([_status(d, network) for d in inspected])
+
+
+def per_service(newest_first: list[ServiceStatus]) -> dict[str, ServiceStatus]:
+    """One status per service from `docker ps` order (newest container first): the newest
+    container stands for its service while compose recreates it (the old one renamed) or when
+    the service is scaled."""
+    return {status.service: status for status in reversed(newest_first)}
 
 
 def running_containers(client: DockerClient, project: str) -> list[Container]:

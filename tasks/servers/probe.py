@@ -8,7 +8,7 @@ import statistics
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from tasks.model.manifest import ProbeCall
 from tasks.servers.specs import ProbeSpec
@@ -77,7 +77,7 @@ def explain(stderr: str, error: BaseException, spec: ProbeSpec) -> str:
     return f"{spec.name} failed: {detail}" + (f" (stderr: {tail})" if tail else "")
 
 
-async def _session(spec: ProbeSpec, repeat: int, errlog: Any, result: ProbeResult) -> None:
+async def _session(spec: ProbeSpec, repeat: int, errlog: IO[str], result: ProbeResult) -> None:
     started = time.perf_counter()
     session = await StdioSession.start(spec.command, spec.args, spec.env, errlog)
     try:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -57,9 +58,10 @@ class StdioSession:
 
     @classmethod
     async def start(
-        cls, command: str, args: tuple[str, ...], env: dict[str, str], stderr: IO[str]
+        cls, command: str, args: tuple[str, ...], env: dict[str, str], stderr: IO[Any]
     ) -> StdioSession:
-        """Start `command` with the environment extended by `env`, stderr into `stderr`."""
+        """Start `command` with the environment extended by `env`, stderr into `stderr`, in a
+        process group of its own, so that stopping it stops whatever it started."""
         process = await asyncio.create_subprocess_exec(
             command,
             *args,
@@ -68,6 +70,7 @@ class StdioSession:
             stderr=stderr,
             env={**os.environ, **env},
             limit=LINE_LIMIT,
+            start_new_session=True,
         )
         return cls(process)
 
@@ -113,9 +116,14 @@ class StdioSession:
         await self._send({"jsonrpc": "2.0", "id": ident, "method": method, "params": params})
         while True:
             for message in await self._read():
+                reply_to = message.get("id")
                 if "method" in message:
                     await self._answer(message)
-                elif message.get("id") == ident:
+                elif reply_to is None and "error" in message:
+                    # The server could not tell which request it refuses (JSON-RPC parse error).
+                    error = message["error"] if isinstance(message["error"], dict) else {}
+                    raise ServerError(method, error.get("code"), error.get("message"))
+                elif type(reply_to) is int and reply_to == ident:
                     if "error" in message:
                         error = message["error"] if isinstance(message["error"], dict) else {}
                         raise ServerError(method, error.get("code"), error.get("message"))
@@ -125,31 +133,45 @@ class StdioSession:
                     return result
 
     async def close(self) -> None:
-        """Close stdin and wait for the server to exit, then SIGTERM, then SIGKILL."""
+        """Close stdin and wait for the server to exit and its stdout to close, then SIGTERM,
+        then SIGKILL its process group (a child it started can hold stdout open)."""
         stdin = self.process.stdin
         if stdin is not None and not stdin.is_closing():
             stdin.close()
-        for stop in (None, self.process.terminate, self.process.kill):
-            if self.process.returncode is not None:
-                return
+        for stop in (None, signal.SIGTERM, signal.SIGKILL):
             if stop is not None:
-                try:
-                    stop()
-                except ProcessLookupError:
-                    return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.process.wait(), EXIT_SECONDS)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, stop)
+            try:
+                await asyncio.wait_for(self._finished(), EXIT_SECONDS)
+                return
+            except TimeoutError:
+                continue
+
+    async def _finished(self) -> None:
+        """Until every holder of the server's stdout is gone and the server has exited."""
+        assert self.process.stdout is not None
+        await self.process.stdout.read()
+        await self.process.wait()
 
     async def _send(self, message: dict[str, Any]) -> None:
         assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps(message).encode() + b"\n")
-        await self.process.stdin.drain()
+        try:
+            self.process.stdin.write(json.dumps(message).encode() + b"\n")
+            await self.process.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            raise ServerExited("the server closed stdin before it answered") from None
 
     async def _read(self) -> list[dict[str, Any]]:
         """The messages of the next non-blank stdout line (a batch holds several)."""
         assert self.process.stdout is not None
         while True:
-            line = await self.process.stdout.readline()
+            try:
+                line = await self.process.stdout.readline()
+            except ValueError:  # asyncio's LimitOverrunError, and a line cut at the limit
+                raise ProtocolError(
+                    f"wrote a stdout line longer than {LINE_LIMIT // 2**20} MiB"
+                ) from None
             if not line:
                 raise ServerExited("the server closed stdout before it answered")
             if line.strip():
