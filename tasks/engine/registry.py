@@ -70,35 +70,38 @@ def remote_digest(client: DockerClient, ref: str) -> str | None:
     return found.group(1)
 
 
+def remote_digests(client: DockerClient, refs: list[str]) -> dict[str, str | None]:
+    """`remote_digest` of each reference, looked up side by side."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        digests = pool.map(lambda ref: remote_digest(client, ref), refs)
+        return dict(zip(refs, digests, strict=True))
+
+
 def pinned_images(
     client: DockerClient, prefix: str, tags: dict[str, str]
 ) -> dict[str, tuple[str, str]]:
     """Each image (name -> local tag) with its pinned registry reference; an `EngineError`
     names every image the registry does not hold."""
-    found: dict[str, tuple[str, str]] = {}
-    missing = []
-    for name, tag in tags.items():
-        digest = remote_digest(client, registry_ref(prefix, tag))
-        if digest is None:
-            missing.append(registry_ref(prefix, tag))
-        else:
-            found[name] = (tag, pinned_ref(prefix, tag, digest))
+    refs = {name: registry_ref(prefix, tag) for name, tag in tags.items()}
+    digests = remote_digests(client, list(refs.values()))
+    missing = [ref for ref in refs.values() if digests[ref] is None]
     if missing:
         raise EngineError(
             f"the registry has no {', '.join(missing)}",
             "push them with `invoke build.all --push` (with the same profile)",
         )
-    return found
+    return {
+        name: (tag, pinned_ref(prefix, tag, str(digests[refs[name]]))) for name, tag in tags.items()
+    }
 
 
 def present_refs(client: DockerClient, refs: list[str], *, required: bool) -> frozenset[str] | None:
-    """The references the registry holds, looked up side by side. A registry that does not
-    answer is an `EngineError` when `required` (a push would fail), else None."""
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        try:
-            digests = list(pool.map(lambda ref: remote_digest(client, ref), refs))
-        except EngineError:
-            if required:
-                raise
-            return None
-    return frozenset(ref for ref, digest in zip(refs, digests, strict=True) if digest)
+    """The references the registry holds. A registry that does not answer is an `EngineError`
+    when `required` (a push would fail), else None."""
+    try:
+        digests = remote_digests(client, refs)
+    except EngineError:
+        if required:
+            raise
+        return None
+    return frozenset(ref for ref, digest in digests.items() if digest)

@@ -22,6 +22,9 @@ HARDENING: dict[str, tuple[str, ...]] = {
     "limits": ("--memory", "512m", "--cpus", "1", "--pids-limit", "256"),
     "pull_never": ("--pull", "never"),
 }
+# The pull measure of a server pinned to a registry digest: a digest names exactly one image,
+# where a pulled name could be anything.
+PULL_PINNED = ("--pull", "missing")
 
 
 @dataclass(frozen=True)
@@ -83,18 +86,14 @@ class McpManifest:
         return self.pinned or self.image
 
     def hardening_args(self) -> list[str]:
-        """The launch options of every hardening measure this server does not opt out of. A
-        server pinned to a registry digest may pull it when missing: a digest names exactly one
-        image, where a pulled name could be anything."""
-        words = [
+        """The launch options of every hardening measure this server does not opt out of; a
+        server pinned to a registry digest may pull it when missing (`PULL_PINNED`)."""
+        return [
             word
             for name, options in HARDENING.items()
             if name not in self.hardening_exceptions
-            for word in options
+            for word in (PULL_PINNED if name == "pull_never" and self.pinned else options)
         ]
-        if self.pinned and "pull_never" not in self.hardening_exceptions:
-            words[words.index("never")] = "missing"
-        return words
 
     @property
     def folder_name(self) -> str:
