@@ -20,11 +20,11 @@ from tasks.engine.verify import FAIL, PASS, SKIP, Check, Verifier
 from tasks.model.compose import load_compose
 from tasks.model.errors import StackError
 from tasks.model.stack import load_stack
-from tasks.phases.catalog import build_phases, stdio_servers
+from tasks.phases.catalog import build_phases
 from tasks.phases.steps import CopyFiles, JsonKeys
 from tasks.rules.registry import run_rules
 from tasks.servers.docstable import BEGIN, END, blocks, table
-from tasks.servers.specs import probe_specs
+from tasks.servers.specs import probe_specs, substitute
 from tests.clirun import REPO, invoke, invoke_json
 from tests.ministack import MiniStack, copy_repo
 
@@ -293,11 +293,10 @@ def test_the_gpu_service_is_the_one_that_reserves_a_gpu(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- phase 5 and the docs table
 
 
-def test_phase_5_lists_the_stdio_servers_of_the_manifests() -> None:
-    names = [m.name for m in stdio_servers(REPO)]
+def test_phase_5_lists_the_client_servers_of_the_manifests() -> None:
     manifests = load_stack(REPO).manifests.values()
-    assert names == sorted(m.name for m in manifests if m.transport == "stdio")
-    assert "python-experimental" not in names
+    names = sorted(m.name for m in manifests if m.transport == "stdio" or m.remote)
+    assert "python-experimental" not in names and "bridge" not in names
     steps = build_phases(REPO)[5].steps
     keys = next(s for s in steps if isinstance(s, JsonKeys) and s.path == ".mcp.json").set_keys
     assert keys == tuple(("mcpServers", name) for name in names)
@@ -310,9 +309,14 @@ def test_the_docs_table_is_generated_from_the_manifests() -> None:
     block = found[0]
     assert block.current == block.wanted
     rows = list(block.wanted[2:])
-    assert len(rows) == len([m for m in stack.manifests.values() if m.transport == "stdio"])
+    served = [m.name for m in stack.manifests.values() if m.transport == "stdio" or m.remote]
+    assert [row.split("]")[0].removeprefix("| [") for row in rows] == sorted(served)
     github = next(r for r in rows if r.startswith("| [github](../../mcp/github/README.md)"))
     assert "`GITHUB_PERSONAL_ACCESS_TOKEN`" in github and "`mcp-github:latest`" in github
+    postgres = next(r for r in rows if r.startswith("| [postgres](../../mcp/postgres/README.md)"))
+    assert "| `http://postgres-mcp:8000/sse` | mcp-cluster |" in postgres
+    git = next(r for r in rows if r.startswith("| [git]"))
+    assert "workspace at /workspace (.git/hooks/, .git/config, .vscode/, .devcontainer/ read-only)" in git
     assert table([], block.doc.path) == block.wanted[:2]
 
 
@@ -333,8 +337,8 @@ name: time
 description: Current time and time-zone conversions
 image: mcp-time:latest
 build:
-  context: ..
-  dockerfile: Dockerfile
+  context: ../..
+  dockerfile: time/Dockerfile
   args:
     BASE_IMAGE: ${PYTHON_BASE_IMAGE:-python:3.13-slim-trixie}
 transport: stdio
@@ -376,7 +380,8 @@ def test_a_sixth_server_is_one_folder_and_mcp_config(tmp_path: Path) -> None:
     specs, skipped = probe_specs(stack, ("time",), tmp_path, "http://127.0.0.1:1/", 5)
     assert skipped == [] and len(specs) == 1
     spec = specs[0]
-    assert spec.command == "docker" and "mcp-time:latest" in spec.args
+    assert spec.command == "python3" and "mcp-time:latest" in spec.args
+    assert spec.args[0] == f"{tmp_path}/.devcontainer/mcp/runtime/mcp_launch.py"
     assert spec.call is not None and spec.call.tool == "get_current_time"
     assert spec.call.arguments == {"timezone": "UTC"} and spec.call.expect == "UTC"
 
@@ -395,9 +400,16 @@ def test_a_probe_launches_the_server_with_its_manifests_probe_only_arguments() -
     specs, _ = probe_specs(stack, ("fetch", "memory"), REPO, "http://127.0.0.1:1/p", 5)
     by_name = {s.name: s for s in specs}
     fetch, memory = list(by_name["fetch"].args), list(by_name["memory"].args)
-    image = fetch.index("mcp-fetch:latest")
-    assert fetch[image - 2 : image] == ["--network", "host"] and fetch[-1] == "--allow-private-ips"
+    run = fetch.index("run")
+    container = by_name["fetch"].container
+    assert container.startswith("mcp-probe-fetch-")
+    assert fetch[run + 1 : run + 5] == ["--name", container, "--network", "host"]
+    assert fetch[-2:] == ["mcp-fetch:latest", "--allow-private-ips"]
     assert by_name["fetch"].call is not None
     assert by_name["fetch"].call.arguments == {"url": "http://127.0.0.1:1/p"}
-    assert len(memory) == len(stack.devcontainer.servers["memory"].args)
+    assert by_name["fetch"].env["MCP_ORIGIN"] == "probe"
+    configured = [substitute(a, REPO) for a in stack.devcontainer.servers["memory"].args]
+    at = configured.index("run") + 1
+    assert memory == [*configured[:at], "--name", by_name["memory"].container, *configured[at:]]
+    assert memory[0] == f"{REPO}/.devcontainer/mcp/runtime/mcp_launch.py"
     assert "host" not in memory and "--allow-private-ips" not in memory

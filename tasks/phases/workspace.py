@@ -13,7 +13,7 @@ from tasks.model.errors import StackError
 from tasks.phases.gitrepo import GitRepo, blob_id
 from tasks.phases.state import PhaseState
 
-TEMPLATE_PATHS = (".devcontainer", ".vscode/mcp.json", ".mcp.json")
+TEMPLATE_PATHS = (".devcontainer", ".vscode/mcp.json", ".mcp.json", ".mcpignore")
 """What the target layout consists of, in the template repository."""
 
 
