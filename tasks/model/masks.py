@@ -34,7 +34,9 @@ _ENV_NAME = re.compile(r"(?:^|\.)env(?:\.[^.]+)?$|^\.env")
 _EXAMPLE = re.compile(r"\.(example|sample|template|dist)$")
 _SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY)", re.I)
 _NOT_SECRET = re.compile(r"(_FILE|_PATH|_URL|_ID|_INPUT|_NAME)$", re.I)
-_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S.*)$", re.M)
+_ASSIGNMENT = re.compile(
+    r"^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(\S.*)$", re.M
+)
 _KEY_SUFFIXES = (".pem", ".key", ".p8", ".pk8")
 _KEYSTORES = (".p12", ".pfx", ".jks", ".keystore")
 HEAD_BYTES = 65536

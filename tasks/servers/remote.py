@@ -223,19 +223,27 @@ class SseSession(Session):
 
     @classmethod
     async def start(cls, url: str, opener: Opener) -> SseSession:
-        """Open the event stream and wait for the message endpoint."""
+        """Open the event stream and wait for the message endpoint (nothing is left open when
+        that fails)."""
         session = cls(url, opener)
-        target = Target.of(url)
-        session.stream = await opener(target.host, target.port)
-        reply = await send_request(session.stream, "GET", target, {"Accept": "text/event-stream"})
-        if reply.status != 200:
-            raise _status_error(f"GET {url}", reply, await reply.text())
-        session.pump = asyncio.create_task(session._forward(reply))
-        first = await session.inbox.get()
-        if first is None or first.name != "endpoint":
-            raise ProtocolError(f"{url} sent no endpoint event first")
-        session.endpoint = urljoin(url, first.data.strip())
+        try:
+            await session._connect()
+        except BaseException:
+            await session.close()
+            raise
         return session
+
+    async def _connect(self) -> None:
+        target = Target.of(self.url)
+        self.stream = await self.opener(target.host, target.port)
+        reply = await send_request(self.stream, "GET", target, {"Accept": "text/event-stream"})
+        if reply.status != 200:
+            raise _status_error(f"GET {self.url}", reply, await reply.text())
+        self.pump = asyncio.create_task(self._forward(reply))
+        first = await self.inbox.get()
+        if first is None or first.name != "endpoint":
+            raise ProtocolError(f"{self.url} sent no endpoint event first")
+        self.endpoint = urljoin(self.url, first.data.strip())
 
     async def _forward(self, reply: Reply) -> None:
         try:

@@ -276,4 +276,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    status = main(sys.argv[1:])
+    with contextlib.suppress(OSError):
+        sys.stdout.flush()
+    # Not sys.exit: a thread may still be blocked reading the client's stdin, and interpreter
+    # shutdown would abort on it.
+    os._exit(status)
