@@ -157,11 +157,11 @@ def verified_archives(source: Path, names: list[str]) -> dict[str, Path]:
 def probe(client: DockerClient, name: str) -> VolumeState:
     """Existence, emptiness, running users and leftover restore folders of a volume."""
     users = tuple(running_users(client, name))
-    try:
-        with engine_errors(f"inspecting volume {name}"):
+    with engine_errors(f"inspecting volume {name}"):
+        try:
             client.volume.inspect(name)
-    except NoSuchVolume:
-        return VolumeState(name, False, True, users)
+        except NoSuchVolume:
+            return VolumeState(name, False, True, users)
     listing = run_helper(
         client,
         {name: "/volume:ro"},
