@@ -260,8 +260,9 @@ def _restore_one(client: DockerClient, plan: RestorePlan) -> None:
     try:
         _through(client, plan, staging)
     except BaseException:
-        with suppress(DockerException):  # the restore's own failure is the one to report
-            client.volume.remove(staging)
+        # The restore's own failure is the one to report; a volume it created goes again.
+        with suppress(DockerException):
+            client.volume.remove([staging, name] if plan.create else [staging])
         raise
     with engine_errors(f"removing staging volume {staging}"):
         client.volume.remove(staging)

@@ -39,9 +39,10 @@ class VolumeInfo:
 
 def helper_image(client: DockerClient) -> str:
     """A local image with tar and sh to move volume contents (no pull)."""
-    for image in HELPERS:
-        if client.image.exists(image):
-            return image
+    with engine_errors("looking for a helper image"):
+        found = [image for image in HELPERS if client.image.exists(image)]
+    if found:
+        return found[0]
     raise EngineError(
         "no helper image with tar is available",
         "run `invoke build.seed` (or pull debian:trixie-slim)",

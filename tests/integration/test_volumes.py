@@ -353,3 +353,19 @@ def test_archive_names_a_shell_or_a_path_would_act_on_are_refused(
     assert f"manifest.json [volumes.{volume}]: archive {name!r} of volume {volume}" in message
     assert "is refused" in message and f"expected {volume}.tar" in message
     assert _digest(volume) == before
+
+
+def test_an_archive_tar_cannot_read_changes_nothing(volume: str, tmp_path: Path) -> None:
+    """Its checksum matches, so only the extraction finds it broken: the volume keeps its data,
+    and a volume the restore created for it is removed again."""
+    backup = _backup_folder(tmp_path / "b", volume, b"not a tar archive\n" * 100)
+    before = _digest(volume)
+    result = invoke("volumes.restore", "--src", str(backup), "--volume", volume, "--force")
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 1, message
+    assert f"extracting {volume}.tar into a staging volume failed: tar:" in message
+    assert f"volume {volume} is untouched" in message and "start the engine" not in message
+    assert _digest(volume) == before and _staging_volumes(volume) == []
+    assert _docker("volume", "rm", volume).returncode == 0
+    again = invoke("volumes.restore", "--src", str(backup), "--volume", volume)
+    assert again.returncode == 1 and _docker("volume", "inspect", volume).returncode != 0
