@@ -68,7 +68,9 @@ class Handler(BaseHTTPRequestHandler):
         self.seen.posts.append(data)
         return data
 
-    def _send(self, status: int, body: bytes, kind: str, extra: dict[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes, kind: str, extra: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
@@ -123,8 +125,8 @@ class Handler(BaseHTTPRequestHandler):
                 {"jsonrpc": "2.0", "method": "notifications/message", "params": {}},
                 answer,
             ]
-            body = "".join(f"event: message\ndata: {json.dumps(e)}\n\n" for e in events)
-            self._send(200, body.encode(), "text/event-stream")
+            stream = "".join(f"event: message\ndata: {json.dumps(e)}\n\n" for e in events)
+            self._send(200, stream.encode(), "text/event-stream")
         else:
             self._send(200, json.dumps(answer).encode(), "application/json")
 

@@ -86,9 +86,15 @@ def test_matches_walks_the_workspace_outermost_first(tmp_path: Path) -> None:
         (tmp_path / rel).write_text("x")
     os.symlink(tmp_path / "src/x.key", tmp_path / "link.key")
     patterns = mcpignore.parse(".env\n/backups/\n*.key\n")
-    found = sorted((m.rel, m.is_folder, m.pattern.line) for m in mcpignore.matches(tmp_path, patterns))
+    found = sorted(
+        (m.rel, m.is_folder, m.pattern.line) for m in mcpignore.matches(tmp_path, patterns)
+    )
     # backups/ is hidden whole (nothing inside listed), links are left alone, .git is not entered
-    assert found == [(".devcontainer/.env", False, 1), ("backups", True, 2), ("src/x.key", False, 3)]
+    assert found == [
+        (".devcontainer/.env", False, 1),
+        ("backups", True, 2),
+        ("src/x.key", False, 3),
+    ]
     assert list(mcpignore.matches(tmp_path, [])) == []
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from tasks.phases import legacy
 from tasks.phases.catalog import build_phases, template_manifests
-from tasks.servers.generate import client_manifests
 from tasks.phases.checks import (
     RecognizeLayout,
     RemoveMovedSources,
@@ -15,6 +14,7 @@ from tasks.phases.checks import (
     VerifyStack,
 )
 from tasks.phases.steps import ComposeFile, CopyFiles, EnvFile, Folders, JsonKeys, MoveService
+from tasks.servers.generate import client_manifests
 from tests.clirun import REPO
 
 DC = ".devcontainer"

@@ -45,7 +45,9 @@ async def conversation(args: tuple[str, ...], env: dict[str, str]) -> dict[str, 
 
 
 def records(folder: Path) -> list[dict[str, Any]]:
-    lines = [line for path in sorted(folder.glob("*.jsonl")) for line in path.read_text().splitlines()]
+    lines = [
+        line for path in sorted(folder.glob("*.jsonl")) for line in path.read_text().splitlines()
+    ]
     return [json.loads(line) for line in lines]
 
 
@@ -66,7 +68,9 @@ def test_one_audit_line_per_call_with_keys_never_values(tmp_path: Path) -> None:
     found = records(tmp_path)
     assert all(r["server"] == "fake" and r["session"] == "s-1" for r in found)
     assert all(r["origin"] == "probe" for r in found)
-    calls = [(r["method"], r["tool"], r["arg_keys"], r["outcome"]) for r in found if r["kind"] == "call"]
+    calls = [
+        (r["method"], r["tool"], r["arg_keys"], r["outcome"]) for r in found if r["kind"] == "call"
+    ]
     assert calls == [
         ("initialize", "", ["capabilities", "clientInfo", "protocolVersion"], "ok"),
         ("tools/list", "", [], "ok"),
@@ -95,8 +99,12 @@ def test_a_request_left_unanswered_is_logged_when_the_session_ends(tmp_path: Pat
     subprocess.run(
         [sys.executable, *relayed("silent")],
         input=json.dumps(request) + "\n",
-        env={**os.environ, "MCP_AUDIT_DIR": str(tmp_path), "MCP_RELAY_GRACE": "0.2",
-             "FAKEMCP_PID_FILE": str(tmp_path / "pid")},
+        env={
+            **os.environ,
+            "MCP_AUDIT_DIR": str(tmp_path),
+            "MCP_RELAY_GRACE": "0.2",
+            "FAKEMCP_PID_FILE": str(tmp_path / "pid"),
+        },
         capture_output=True,
         text=True,
         timeout=30,
@@ -118,11 +126,13 @@ def alive(pid: int) -> bool:
 
 def test_a_server_that_ignores_its_closed_stdin_and_sigterm_is_killed(tmp_path: Path) -> None:
     pid_file = tmp_path / "pid"
-    env = {**os.environ, "MCP_AUDIT_DIR": str(tmp_path), "MCP_RELAY_GRACE": "0.3",
-           "FAKEMCP_PID_FILE": str(pid_file)}
-    relay = subprocess.Popen(
-        [sys.executable, *relayed("stubborn")], stdin=subprocess.PIPE, env=env
-    )
+    env = {
+        **os.environ,
+        "MCP_AUDIT_DIR": str(tmp_path),
+        "MCP_RELAY_GRACE": "0.3",
+        "FAKEMCP_PID_FILE": str(pid_file),
+    }
+    relay = subprocess.Popen([sys.executable, *relayed("stubborn")], stdin=subprocess.PIPE, env=env)
     for _ in range(100):
         if pid_file.exists() and pid_file.read_text():
             break
@@ -158,8 +168,12 @@ def test_without_a_writable_audit_folder_the_server_still_runs(tmp_path: Path) -
     if os.geteuid() != 0:  # root writes anywhere
         read_only.chmod(0o555)
         result = subprocess.run(
-            [sys.executable, *relayed("ok")], input="", capture_output=True, text=True,
-            env={**os.environ, "MCP_AUDIT_DIR": str(read_only)}, check=False,
+            [sys.executable, *relayed("ok")],
+            input="",
+            capture_output=True,
+            text=True,
+            env={**os.environ, "MCP_AUDIT_DIR": str(read_only)},
+            check=False,
         )
         assert "audit log off" in result.stderr
 
@@ -174,7 +188,7 @@ def test_names_that_would_leave_the_audit_folder_are_not_used(
     env = {"MCP_AUDIT_DIR": str(tmp_path), "MCP_SESSION": session, "MCP_SERVER_NAME": server}
     asyncio.run(conversation(relayed("ok"), env))
     [path] = tmp_path.glob("*.jsonl")
-    day, server_name, session_id, part, _ = path.name.split(".")
+    _, server_name, session_id, part, _ = path.name.split(".")
     assert server_name == named and part == "0"
     assert (session_id == session) is (session == "ok-1")
 
