@@ -20,7 +20,7 @@ from tests.clirun import REPO
 RUNTIME = ".devcontainer/mcp/runtime"
 FAKE_DOCKER = f"""#!{sys.executable}
 import json, os, sys
-keep = ("MCP_SESSION", "MCP_ORIGIN", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
+keep = ("MCP_SESSION", "MCP_ORIGIN", "USER", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
         "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")
 with open(os.environ["FAKE_DOCKER_OUT"], "w") as out:
     json.dump({{"argv": sys.argv[1:], "env": {{k: os.environ.get(k) for k in keep}}}}, out)
@@ -159,10 +159,11 @@ def test_a_guard_outside_the_workspace_is_refused(workspace: Path) -> None:
 
 def test_the_server_runs_as_the_workspaces_owner(workspace: Path) -> None:
     os.chown(workspace, 4321, 8765)
-    _, docker = launch(workspace, "--workspace", "/w", "--as-owner", *RUN)
+    _, docker = launch(workspace, "--workspace", "/w", "--as-owner", *RUN, env={"USER": "someone"})
     argv = docker["argv"]
     at = argv.index("--user")
-    assert argv[at : at + 4] == ["--user", "4321:8765", "-e", "HOME=/tmp"]
+    assert argv[at : at + 6] == ["--user", "4321:8765", "-e", "HOME=/tmp", "-e", "USER"]
+    assert docker["env"]["USER"] == "someone"
 
 
 def test_the_clients_git_author_passes_by_name(workspace: Path) -> None:

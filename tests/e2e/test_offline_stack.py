@@ -70,6 +70,7 @@ def test_every_buildable_image_builds_offline(offline_stack: dict[str, Any]) -> 
         "filesystem",
         "memory",
         "github",
+        "bridge",
     } <= names
     not_buildable = {u["name"] for u in build["not_buildable"]}
     assert not_buildable == {"buildkit", "runner", "grafana"}
@@ -96,10 +97,12 @@ def test_mcp_servers_answer_over_stdio(offline_stack: dict[str, Any]) -> None:
     code, data = invoke_json("mcp.probe", "--repeat", "3", "--concurrency", "2")
     assert code == 0, data
     servers = {s["name"]: s for s in data["servers"]}
-    assert set(servers) == {"fetch", "filesystem", "git", "memory"}
+    assert set(servers) == {"fetch", "filesystem", "git", "memory", "postgres", "mariadb"}
     for server in servers.values():
         assert server["ok"] and server["tools"] > 0 and server["protocol"]
         assert len(server["latencies_ms"]) == 6
+    # every probe container was stopped by name when its session ended
+    assert docker("ps", "-aq", "--filter", "name=mcp-probe-").stdout.strip() == ""
     assert [s["name"] for s in data["not_exercised"]] == ["github"]
 
 
@@ -181,7 +184,7 @@ def test_verify_all_passes_and_names_what_it_cannot_exercise(
         "stack",
     }
     assert checks[("stack", "every service stayed up")]["status"] == "pass"
-    for name in ("fetch", "filesystem", "git", "memory"):
+    for name in ("fetch", "filesystem", "git", "memory", "postgres", "mariadb"):
         assert checks[("client", name)]["status"] == "pass", checks[("client", name)]
         assert checks[("client", name)]["detail"].startswith("as vscode in devcontainer")
     assert checks[("client", "github")]["status"] == "not exercised"

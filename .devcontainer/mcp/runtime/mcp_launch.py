@@ -12,7 +12,7 @@ replaces itself with `docker` (nothing stays between the client and the server):
   `.mcpignore` names masked (a file by an unreadable empty file, a folder by an unreadable
   empty folder, both created next to this script);
 - with `--as-owner`: the server runs as the user and group that own the workspace, so what it
-  writes (a git commit) belongs to the workspace's owner;
+  writes (a git commit) belongs to the workspace's owner (USER is the client's user name);
 - with `--guard PATH` (repeatable): PATH inside a writable workspace is mounted read-only (git
   hooks, editor and container settings: files that run code on the owner's machine);
 - with `--git-identity`: the client's git author name and e-mail, passed by variable name.
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import getpass
 import io
 import os
 import re
@@ -186,6 +187,10 @@ def plan(arguments: argparse.Namespace, environ: dict[str, str]) -> Launch:
     if arguments.as_owner:
         owner = WORKSPACE.stat()
         launch.options += ["--user", f"{owner.st_uid}:{owner.st_gid}", "-e", "HOME=/tmp"]
+        # The owner's uid may be unknown to the image: tools that ask for a user name (git's
+        # default author) get the client's.
+        launch.options += ["-e", "USER"]
+        launch.env["USER"] = environ.get("USER") or getpass.getuser()
     if arguments.git_identity:
         identity = git_identity()
         for name in sorted(identity):
