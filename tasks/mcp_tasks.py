@@ -232,10 +232,13 @@ def mcp_exporter(
     help={
         "all": "also remove running servers, whose clients are still connected (asks first)",
         "yes": "do not ask",
+        "server": "only this server's containers (its dev.mcp-cluster.server label)",
         "json": "print JSON",
     },
 )
-def mcp_clean(c: Context, all: bool = False, yes: bool = False, json: bool = False) -> None:
+def mcp_clean(
+    c: Context, all: bool = False, yes: bool = False, server: str = "", json: bool = False
+) -> None:
     """Remove the stdio MCP server containers whose client is gone (found by label).
 
     A running server still has its client (the relay in every image ends a server when its
@@ -249,12 +252,12 @@ def mcp_clean(c: Context, all: bool = False, yes: bool = False, json: bool = Fal
 
     client = docker_client()
     if all and not yes:
-        live = [i for i in stdio_containers(client) if i.live]
+        live = [i for i in stdio_containers(client, server) if i.live]
         question = f"Remove {len(live)} running MCP server(s), ending their clients' sessions?"
         if live and not confirmed(question, "--all ends live sessions; confirm with --yes"):
             present(Outcome({"removed": [], "kept": []}, ["nothing removed"], ok=False), json)
             raise Exit(code=EXIT_FINDINGS)
-    removed, kept = reap(client, everything=all)
+    removed, kept = reap(client, everything=all, server=server)
     views = [f"removed {i.name} ({i.id}, server {i.server}, {i.status})" for i in removed]
     views.append(f"{len(removed)} container(s) removed")
     if kept:

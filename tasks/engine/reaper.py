@@ -2,9 +2,10 @@
 name.
 
 Every server image runs behind the relay, which ends the server when the client's stdin
-closes; a running server container therefore still has its client. What is left behind is a
-container that is not running (created but never started, exited without `--rm`, dead): those
-are removed by default, running ones only when asked (`mcp.clean --all`)."""
+closes; a running server container with its stdin open therefore still has its client. What is
+left behind is a container that is not running (created but never started, exited without
+`--rm`, dead) or that runs without stdin (started detached: no client can speak to it): those
+are removed by default, live ones only when asked (`mcp.clean --all`)."""
 
 from __future__ import annotations
 
@@ -31,17 +32,20 @@ class Reaped:
     image: str
     status: str
     session: str = ""
+    stdin: bool = True
 
     @property
     def live(self) -> bool:
-        """Running: its client still holds its stdin."""
-        return self.status in ("running", "restarting")
+        """Running with stdin open: its client still holds it."""
+        return self.stdin and self.status in ("running", "restarting")
 
 
-def stdio_containers(client: DockerClient) -> list[Reaped]:
-    """Every container labelled as a stdio MCP server, running or not."""
+def stdio_containers(client: DockerClient, server: str = "") -> list[Reaped]:
+    """Every container labelled as a stdio MCP server (of `server` only, when given), running
+    or not."""
+    filters = [("label", ROLE_LABEL)] + ([("label", f"{SERVER_LABEL}={server}")] if server else [])
     with engine_errors("listing MCP server containers"):
-        found = client.container.list(all=True, filters=[("label", ROLE_LABEL)])
+        found = client.container.list(all=True, filters=filters)
     return [
         Reaped(
             c.id[:12],
@@ -50,15 +54,18 @@ def stdio_containers(client: DockerClient) -> list[Reaped]:
             str(c.config.image),
             str(c.state.status),
             (c.config.labels or {}).get(SESSION_LABEL, ""),
+            bool(c.config.open_stdin),
         )
         for c in found
     ]
 
 
-def reap(client: DockerClient, everything: bool = False) -> tuple[list[Reaped], list[Reaped]]:
-    """Remove the server containers whose client is gone (`everything`: live ones too);
-    returns (removed, kept)."""
-    found = stdio_containers(client)
+def reap(
+    client: DockerClient, everything: bool = False, server: str = ""
+) -> tuple[list[Reaped], list[Reaped]]:
+    """Remove the server containers whose client is gone (`everything`: live ones too; of
+    `server` only, when given); returns (removed, kept)."""
+    found = stdio_containers(client, server)
     victims = [c for c in found if everything or not c.live]
     if victims:
         with engine_errors("removing MCP server containers"):

@@ -285,12 +285,14 @@ def test_the_git_servers_guarded_paths_refuse_writes(clone: dict[str, Any]) -> N
 
     folder = clone["folder"]
     entry = json.loads((folder / ".mcp.json").read_text())["mcpServers"]["git"]
+    # the committed launcher path is relative to the workspace, where clients start it
+    args = (str(folder / entry["args"][0]), *entry["args"][1:])
     session_id = f"e2e-guard-{os.getpid()}"
 
     async def probe_guards() -> dict[str, str]:
         with tempfile.TemporaryFile(mode="w+") as errors:
             env = {"MCP_SESSION": session_id}
-            session = await StdioSession.start(entry["command"], tuple(entry["args"]), env, errors)
+            session = await StdioSession.start(entry["command"], args, env, errors)
             try:
                 await session.initialize()
                 found = docker(
