@@ -43,9 +43,9 @@ class Reaped:
 def stdio_containers(client: DockerClient, server: str = "") -> list[Reaped]:
     """Every container labelled as a stdio MCP server (of `server` only, when given), running
     or not."""
-    filters = [("label", ROLE_LABEL)] + ([("label", f"{SERVER_LABEL}={server}")] if server else [])
+    labels = [ROLE_LABEL] + ([f"{SERVER_LABEL}={server}"] if server else [])
     with engine_errors("listing MCP server containers"):
-        found = client.container.list(all=True, filters=filters)
+        found = client.container.list(all=True, filters=[("label", label) for label in labels])
     return [
         Reaped(
             c.id[:12],

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,7 +92,7 @@ def test_a_live_session_survives_mcp_clean(image: str, session_label: str) -> No
     detached = docker("run", "-d", "--label", ROLE, "--label", session_label, image, "silent")
     assert leftover.returncode == 0 and detached.returncode == 0
 
-    async def live() -> tuple[dict[str, object], list[str]]:
+    async def live() -> tuple[dict[str, Any], list[str]]:
         with tempfile.TemporaryFile(mode="w+") as errors:
             server = await StdioSession.start(
                 sys.executable, launch_args(image, session), {}, errors
