@@ -77,6 +77,7 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+    session.run("mypy", "tasks.py")
 
 
 # mutmut, pinned: tests/mutants.py patches two of its internals (see its docstring).

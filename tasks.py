@@ -1,5 +1,11 @@
-"""Task library for the MCP cluster dev environment: `invoke --list` shows every task."""
+"""Task library for the MCP cluster dev environment: `invoke --list` shows every task.
 
+Invoke loads this file as the module `tasks`; the library itself is the package `tasks/`, which
+this file loads under the same name (so that every tool, invoke, pytest, mypy and a static
+import reader alike, sees one package) and whose namespace it hands to invoke.
+"""
+
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -9,10 +15,15 @@ from pathlib import Path
 if not sys.flags.dont_write_bytecode:
     sys.dont_write_bytecode = False
 
-# `tasks.py` and the `tasks/` folder are one package: invoke, pytest and mypy all import this
-# module as `tasks`, and its submodules live in `tasks/`.
-__path__ = [str(Path(__file__).resolve().with_name("tasks"))]
+_FOLDER = Path(__file__).resolve().with_name("tasks")
+_SPEC = importlib.util.spec_from_file_location(
+    "tasks", _FOLDER / "__init__.py", submodule_search_locations=[str(_FOLDER)]
+)
+assert _SPEC is not None and _SPEC.loader is not None
+_PACKAGE = importlib.util.module_from_spec(_SPEC)
+sys.modules["tasks"] = _PACKAGE
+_SPEC.loader.exec_module(_PACKAGE)
 
-from tasks.namespace import namespace as ns
+ns = _PACKAGE.ns
 
 __all__ = ["ns"]

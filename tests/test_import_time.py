@@ -20,10 +20,13 @@ _LINE = re.compile(r"import time:\s+\d+ \|\s+(\d+) \| (.*)$")
 
 
 def _import_tasks() -> tuple[dict[str, int], list[str]]:
-    """`import tasks` in a fresh interpreter, the repository first on sys.path as invoke puts
-    it: the cumulative import time (microseconds) of each module by name, and every module
-    then loaded."""
-    code = f"import sys; sys.path.insert(0, {str(REPO)!r}); import tasks; print(*sys.modules)"
+    """`import tasks` and its namespace in a fresh interpreter, the repository first on
+    sys.path as invoke puts it: the cumulative import time (microseconds) of each module by
+    name, and every module then loaded."""
+    code = (
+        f"import sys; sys.path.insert(0, {str(REPO)!r}); import tasks; tasks.ns; "
+        "print(*sys.modules)"
+    )
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code],
         cwd=REPO,
@@ -47,10 +50,10 @@ def test_importing_the_tasks_loads_none_of_their_machinery() -> None:
 def test_importing_the_tasks_costs_little_more_than_importing_invoke() -> None:
     # Both figures come from one interpreter, so a busy machine slows both alike; of five
     # runs, the fastest is the one least disturbed.
-    best = min((_import_tasks()[0] for _ in range(5)), key=lambda times: times["tasks"])
-    ratio = best["tasks"] / best["invoke"]
+    best = min((_import_tasks()[0] for _ in range(5)), key=lambda t: t["tasks.namespace"])
+    ratio = best["tasks.namespace"] / best["invoke"]
     print(
-        f"\nimport tasks: {best['tasks'] / 1000:.1f} ms, of which import invoke: "
+        f"\nthe tasks: {best['tasks.namespace'] / 1000:.1f} ms, of which import invoke: "
         f"{best['invoke'] / 1000:.1f} ms; ratio {ratio:.2f} (budget {BUDGET})"
     )
     assert ratio <= BUDGET, (
