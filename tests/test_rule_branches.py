@@ -568,7 +568,7 @@ EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
             E,
             ".devcontainer/docker-compose.mcp.yml",
             31,
-            "depends_on cycle: db -> devcontainer -> db; compose cannot start any of them",
+            "dependency cycle: db -> devcontainer -> db; compose cannot start any of them",
             "remove one dependency of the cycle (a tier waits only on lower tiers)",
         ),
     ],
