@@ -4,6 +4,7 @@ the author's own line."""
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import sys
 import time
@@ -125,3 +126,45 @@ def test_a_pathological_document_is_refused_at_once() -> None:
         check=False,
     )
     assert result.stdout == "line 1: unterminated /* comment\n", result.stderr
+
+
+def test_the_line_of_every_key_and_array_item() -> None:
+    text = '{\n  "a": [\n    1,\n    {"b": "x"},\n  ],\n  "c\\"d": {"e": [[2]]}, // note\n}\n'
+    assert jsonc.parse(text).lines == {
+        (): 1,
+        ("a",): 2,
+        ("a", 0): 3,
+        ("a", 1): 4,
+        ("a", 1, "b"): 4,
+        ('c"d',): 6,
+        ('c"d', "e"): 6,
+        ('c"d', "e", 0): 6,
+        ('c"d', "e", 0, 0): 6,
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        (
+            '{\n "a": 1,\n "b": {"a": 2},\n "a": 3\n}',
+            4,
+            "duplicate key 'a' (first at line 2); only the last would count",
+        ),
+        ("[" * 65 + "]" * 65, 1, "nested more than 64 levels deep"),
+        ('{"a":\n' * 65 + "1" + "}" * 65, 65, "nested more than 64 levels deep"),
+        ("[1,\n/* open", 2, "unterminated /* comment"),
+    ],
+)
+def test_structure_problems_are_refused_before_parsing(text: str, line: int, problem: str) -> None:
+    with pytest.raises(jsonc.JsoncError) as refused:
+        jsonc.parse(text)
+    assert (refused.value.line, refused.value.problem) == (line, problem)
+    assert refused.value.fix
+
+
+def test_nesting_up_to_the_limit_and_trailing_commas_after_comments() -> None:
+    deepest = "[" * 64 + "]" * 64
+    assert jsonc.loads(deepest) == json.loads(deepest)
+    assert jsonc.loads("[1, // one\n /* two */ ]") == [1]
+    assert jsonc.loads('{"a": {"b": 1,},}') == {"a": {"b": 1}}

@@ -177,7 +177,7 @@ class _Scanner:
             return self.text
         pieces: list[str] = []
         done = 0
-        for start, end in self.blanks:
+        for start, end in sorted(self.blanks):  # a trailing comma is found after later comments
             pieces.append(self.text[done:start])
             segment = self.text[start:end]
             pieces.append(re.sub(r"[^\n]", " ", segment))
