@@ -18,7 +18,7 @@ from tasks.phases.catalog import build_phases
 from tasks.phases.runner import run_phase
 from tasks.phases.template import listed_files
 from tasks.phases.workspace import TEMPLATE_PATHS, Workspace
-from tests.clirun import REPO, invoke
+from tests.clirun import REPO
 from tests.legacy_fixture import build_legacy_repo, git
 
 DEVCONTAINER = ".devcontainer/devcontainer.json"
@@ -96,15 +96,20 @@ def test_phase_5_names_what_check_rejects(
     assert error["key"] == key, error
 
 
-def test_the_template_of_a_copy_is_what_git_would_list(tmp_path: Path) -> None:
-    copy = tmp_path / "library"
+def _copy_of_the_library(folder: Path) -> Path:
+    """The template part of the task library, copied without its git folder."""
     for name in (".gitignore", *TEMPLATE_PATHS):
-        source, target = REPO / name, copy / name
+        source, target = REPO / name, folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
             shutil.copytree(source, target, ignore=shutil.ignore_patterns(".env", "certs"))
         else:
             shutil.copy(source, target)
+    return folder
+
+
+def test_the_template_of_a_copy_is_what_git_would_list(tmp_path: Path) -> None:
+    copy = _copy_of_the_library(tmp_path / "library")
     local = {
         ".devcontainer/.env": "DB_PASSWORD=x\n",
         ".devcontainer/.versions.json.3f2a.partial": "{}",
@@ -119,16 +124,10 @@ def test_the_template_of_a_copy_is_what_git_would_list(tmp_path: Path) -> None:
 
 
 def test_phases_run_from_a_copy_of_the_library_that_is_not_a_clone(tmp_path: Path) -> None:
-    copy = tmp_path / "library"
-    shutil.copytree(
-        REPO,
-        copy,
-        ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", ".env", "certs", "reports"),
-    )
+    copy = _copy_of_the_library(tmp_path / "library")
     legacy = build_legacy_repo(tmp_path / "repo")
-    for number in ("1", "2"):
-        done = invoke("phase", number, "--root", str(legacy), "--commit", cwd=copy)
-        assert done.returncode == 0, done.stdout + done.stderr
-    shown = invoke("phase", "3", "--root", str(legacy), "--dry-run", cwd=copy)
-    assert shown.returncode == 0, shown.stdout + shown.stderr
-    assert "+++ b/.devcontainer/containers/buildx/Dockerfile" in shown.stdout
+    phases = build_phases(copy)
+    for number in (1, 2):
+        run_phase(Workspace.open(legacy, copy), phases[number], False, True, lambda _: None)
+    shown = run_phase(Workspace.open(legacy, copy), phases[3], True, False, lambda _: None)
+    assert "+++ b/.devcontainer/containers/buildx/Dockerfile" in "".join(shown.diffs)
