@@ -59,28 +59,43 @@ def mcp_config(c: Context, dry_run: bool = False, root: str = "") -> None:
 
 @task(name="list", help={"json": "print JSON", "root": "repository; default: this repository"})
 def mcp_list(c: Context, json: bool = False, root: str = "") -> None:
-    """List the MCP servers: image, network, mounts, secrets, and the command VS Code runs."""
+    """List the MCP servers: transport, image or URL, network, mounts, secrets, and what VS
+    Code in the dev container runs (or connects to)."""
     from tasks.model.stack import load_stack
     from tasks.report import REPO_ROOT
-    from tasks.servers.generate import docker_args, stdio_manifests
+    from tasks.servers.generate import client_manifests, servers
 
     stack = load_stack(Path(root) if root else REPO_ROOT)
+    configured = servers(stack.manifests.values(), "devcontainer")
     rows: list[dict[str, Any]] = [
         {
             "name": m.name,
-            "image": m.image,
-            "network": m.network,
-            "mounts": [f"{x.source or 'workspace'}:{x.target}" for x in m.mounts],
+            "transport": m.transport,
+            "image": m.url or m.image,
+            "network": "mcp-cluster (service " + m.url.split("/")[2] + ")"
+            if m.remote
+            else m.network,
+            "mounts": [
+                f"{x.source or 'workspace'}:{x.target}{':ro' if x.read_only else ''}"
+                for x in m.mounts
+            ],
             "secrets": [s.name for s in m.secrets],
-            "command": ["docker", *docker_args(m, "devcontainer")],
+            "devcontainer": configured[m.name],
         }
-        for m in stdio_manifests(stack.manifests.values())
+        for m in client_manifests(stack.manifests.values())
     ]
     view = table(
-        "MCP stdio servers",
-        ("server", "image", "network", "mounts", "secrets"),
+        "MCP servers",
+        ("server", "transport", "image / URL", "network", "mounts", "secrets"),
         [
-            (r["name"], r["image"], r["network"], "\n".join(r["mounts"]), ", ".join(r["secrets"]))
+            (
+                r["name"],
+                r["transport"],
+                r["image"],
+                r["network"],
+                "\n".join(r["mounts"]),
+                ", ".join(r["secrets"]),
+            )
             for r in rows
         ],
     )
@@ -105,13 +120,16 @@ def mcp_probe(
     timeout: int = 60,
     json: bool = False,
 ) -> None:
-    """Speak MCP over stdio to each server exactly as VS Code starts it.
+    """Speak MCP to each server exactly as VS Code in the dev container reaches it: stdio
+    servers by the command devcontainer.json runs, SSE/HTTP servers by their URL from inside the
+    dev container.
 
     initialize, initialized, tools/list, then one harmless call per server; reports server
-    name and version, protocol, tool count, cold start and warm p50/p95. Exit 1 on any failure.
+    name and version, protocol, tool count, cold start and warm p50/p95. Exit 1 on any failure,
+    and for a launch outside the allow-list (it is not started).
     """
-
     from tasks.model.stack import load_stack
+    from tasks.probing import reachable
     from tasks.report import REPO_ROOT
     from tasks.servers.page import probe_page
     from tasks.servers.probe import run_probes
@@ -128,12 +146,19 @@ def mcp_probe(
         )
     with probe_page() as url:
         specs, skipped = probe_specs(stack, names, stack.root, url, float(timeout))
-        results = run_probes(specs, repeat, concurrency)
-    failed = [r for r in results if not r.ok] + [s for s in skipped if name]
+        specs, unreachable, reach = reachable(stack, specs)
+        skipped += unreachable
+        results = run_probes(specs, repeat, concurrency, reach)
+    failed = [r for r in results if not r.ok] + [s for s in skipped if name or s.refused]
     rows = probe_rows(results)
     views: list[object] = [table(f"MCP probe ({concurrency} x {repeat} requests)", COLUMNS, rows)]
     views += [f"[red]{shown(r.name)}:[/] {shown(r.error)}" for r in results if r.error]
-    views += [f"[yellow]not exercised:[/] {s.name}: {shown(s.reason)}" for s in skipped]
+    views += [
+        f"[red]{shown(s.name)}:[/] {shown(s.reason)}"
+        if s.refused
+        else f"[yellow]not exercised:[/] {shown(s.name)}: {shown(s.reason)}"
+        for s in skipped
+    ]
     data = {
         "ok": not failed,
         "repeat": repeat,
@@ -190,13 +215,40 @@ def mcp_exporter(
             console.print("stopped")
 
 
-@task(name="clean", help={"json": "print JSON"})
-def mcp_clean(c: Context, json: bool = False) -> None:
-    """Remove leaked stdio MCP server containers (found by label) and list what was removed."""
-    from tasks.engine.client import docker_client
-    from tasks.engine.reaper import reap
+@task(
+    name="clean",
+    help={
+        "all": "also remove running servers, whose clients are still connected (asks first)",
+        "yes": "do not ask",
+        "json": "print JSON",
+    },
+)
+def mcp_clean(c: Context, all: bool = False, yes: bool = False, json: bool = False) -> None:
+    """Remove the stdio MCP server containers whose client is gone (found by label).
 
-    removed = reap(docker_client())
+    A running server still has its client (the relay in every image ends a server when its
+    client's stdin closes), so it is kept: an open VS Code window keeps its sessions. `--all`
+    removes running servers too, after asking.
+    """
+    from tasks.confirm import confirmed
+    from tasks.engine.client import docker_client
+    from tasks.engine.reaper import reap, stdio_containers
+    from tasks.report import EXIT_FINDINGS
+
+    client = docker_client()
+    if all and not yes:
+        live = [i for i in stdio_containers(client) if i.live]
+        question = f"Remove {len(live)} running MCP server(s), ending their clients' sessions?"
+        if live and not confirmed(question, "--all ends live sessions; confirm with --yes"):
+            present(Outcome({"removed": [], "kept": []}, ["nothing removed"], ok=False), json)
+            raise Exit(code=EXIT_FINDINGS)
+    removed, kept = reap(client, everything=all)
     views = [f"removed {i.name} ({i.id}, server {i.server}, {i.status})" for i in removed]
     views.append(f"{len(removed)} container(s) removed")
-    present(Outcome({"removed": [r.__dict__ for r in removed]}, views), json)
+    if kept:
+        views.append(
+            f"kept {len(kept)} running server(s) with a live client "
+            f"({', '.join(sorted({i.server for i in kept}))}); `--all` removes them"
+        )
+    data = {"removed": [r.__dict__ for r in removed], "kept": [k.__dict__ for k in kept]}
+    present(Outcome(data, views), json)

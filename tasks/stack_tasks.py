@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 import time
 
 from invoke.context import Context
 from invoke.exceptions import Exit
 
-from tasks.contract import Outcome, UsageError, present, task
+from tasks.contract import Outcome, present, task
 from tasks.helpflag import show_help_if_asked
 from tasks.images.registry import REGISTRY_HELP
 from tasks.images.tiers import MAX_TIER
@@ -127,6 +126,7 @@ def stack_down(
     c: Context, volumes: bool = False, yes: bool = False, profile: str = "", root: str = ""
 ) -> None:
     """Stop and remove the stack's containers and network; `--volumes` deletes data too."""
+    from tasks.confirm import confirmed
     from tasks.engine.stack import compose_client, down
     from tasks.profiles import load_profiled
     from tasks.report import EXIT_FINDINGS, console
@@ -134,13 +134,10 @@ def stack_down(
     stack, image_profile, compose_profiles = load_profiled(profile, root)
     if volumes and not yes:
         names = ", ".join(sorted(v.name for v in stack.compose.volumes.values()))
-        if not sys.stdin.isatty():
-            raise UsageError("--volumes deletes data; confirm with --yes (no terminal to ask on)")
-        answer = input(
-            f"Delete volumes {names}? Back them up first (invoke volumes.backup). "
-            "Type 'yes' to delete: "
-        )
-        if answer.strip() != "yes":
+        question = f"Delete volumes {names}? Back them up first (invoke volumes.backup)."
+        if not confirmed(
+            question, "--volumes deletes data; confirm with --yes (no terminal to ask on)"
+        ):
             console.print("nothing deleted")
             raise Exit(code=EXIT_FINDINGS)
     all_profiles = tuple({p for s in stack.compose.services.values() for p in s.profiles})

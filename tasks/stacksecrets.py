@@ -9,8 +9,8 @@ from typing import Any
 
 from tasks.contract import UsageError
 from tasks.model.envfile import load_env_file
+from tasks.model.masks import is_secret_name
 from tasks.model.stack import LOCAL_ENV, Stack
-from tasks.rules.context import is_secret_name
 
 MASK = "****"
 _TOKEN_SHAPE = re.compile(r"ghp_|github_pat_|AKIA[0-9A-Z]{16}|-----BEGIN")
@@ -62,13 +62,17 @@ def secret_status(stack: Stack) -> dict[str, dict[str, Any]]:
     return status
 
 
+SET_AT_START = "x-set-at-start"
+
+
 def data_volumes_of(stack: Stack, variable: str) -> list[str]:
     """Named volumes of the services that receive the secret read from `variable`: data a new
-    password would no longer open."""
+    password would no longer open (none for a secret the stack sets again at every start,
+    marked `x-set-at-start`)."""
     secrets = {
         n
         for n, spec in stack.compose.secrets.items()
-        if (spec or {}).get("environment") == variable
+        if (spec or {}).get("environment") == variable and not (spec or {}).get(SET_AT_START)
     }
     names = []
     for service in stack.compose.services.values():

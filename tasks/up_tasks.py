@@ -25,14 +25,17 @@ STEPS: tuple[tuple[str, ...], ...] = (
     help={
         "profile": "image profile to switch to first: online or offline (default: keep .env's)",
         "json": "print the summary as JSON (each step's own output still streams)",
+        "persistence": "let verify.all restart the databases to prove their data survives",
     },
 )
-def up(c: Context, profile: str = "", json: bool = False) -> None:
+def up(c: Context, profile: str = "", json: bool = False, persistence: bool = False) -> None:
     """Set up, build, start and verify the whole stack; one summary at the end.
 
     Runs check, env.init, build.all --parallel, stack.up, verify.all (the client section
     starts every MCP server inside the dev container as VS Code does) and mcp.probe, stopping
-    at the first step that fails. Idempotent: a second run rebuilds nothing and restarts nothing.
+    at the first step that fails. Idempotent: a second run rebuilds nothing and restarts nothing,
+    and the user's databases keep their data and uptime (verify.all checks persistence in a
+    scratch database; --persistence also restarts the databases).
     """
     from tasks.report import EXIT_FINDINGS, REPO_ROOT, console
 
@@ -43,6 +46,8 @@ def up(c: Context, profile: str = "", json: bool = False) -> None:
         [*step, "--profile", profile] if step[0] == "env.init" and profile else list(step)
         for step in STEPS
     ]
+    if persistence:
+        commands = [[*cmd, "--persistence"] if cmd[0] == "verify.all" else cmd for cmd in commands]
     for command in commands:
         if not json:
             console.rule(f"invoke {' '.join(command)}")

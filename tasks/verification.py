@@ -34,10 +34,10 @@ def sections() -> dict[str, Callable[[Verifier], list[Check]]]:
     }
 
 
-def verify(names: list[str], profile: str) -> Outcome:
+def verify(names: list[str], profile: str, persistence: bool = False) -> Outcome:
     """Run the named sections on the stack of `--profile`; the outcome fails on any failed
     check. Several sections end with a check that every service which ran at the start still
-    runs."""
+    runs. `persistence`: 10.5 also restarts each database to prove its data survives."""
     from rich.markup import escape
 
     from tasks.engine.verify import FAIL, PASS
@@ -45,6 +45,7 @@ def verify(names: list[str], profile: str) -> Outcome:
 
     stack, image_profile, compose_profiles = load_profiled(profile)
     verifier = verifier_for(stack, image_profile, compose_profiles)
+    verifier.restart_databases = persistence
     run = sections()
     checks = [check for name in names for check in run[name](verifier)]
     if len(names) > 1:

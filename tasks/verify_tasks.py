@@ -9,6 +9,10 @@ from invoke.context import Context
 from tasks.contract import present, task
 
 HELP = {"profile": "as for stack.up (e.g. offline)", "json": "print JSON"}
+PERSISTENCE = {
+    **HELP,
+    "persistence": "also restart each database to prove its data survives (changes uptime)",
+}
 
 
 def _section(name: str, doc: str) -> Callable[..., None]:
@@ -26,9 +30,23 @@ verify_health = _section("health", "Check every service with its own probe (plan
 verify_network = _section(
     "network", "Check the mcp-cluster network, static IPs and reachability (10.4)."
 )
-verify_volumes = _section(
-    "volumes", "Check volumes exist and database rows survive a restart (10.5)."
-)
+
+
+@task(name="volumes", help=PERSISTENCE)
+def verify_volumes(
+    c: Context, profile: str = "", json: bool = False, persistence: bool = False
+) -> None:
+    """Check volumes exist and each database stores and reads back a row (10.5).
+
+    The row goes into a scratch database (mcp_verify) that is created and dropped; the user's
+    databases are never written. With --persistence each database is also restarted and the
+    row read again after the restart.
+    """
+    from tasks.verification import verify
+
+    present(verify(["volumes"], profile, persistence), json)
+
+
 verify_gpu = _section(
     "gpu", "Check only the GPU service has a GPU; report a missing NVIDIA runtime (10.6)."
 )
@@ -44,12 +62,16 @@ verify_client = _section(
 )
 
 
-@task(name="all", help=HELP)
-def verify_all(c: Context, profile: str = "", json: bool = False) -> None:
+@task(name="all", help=PERSISTENCE)
+def verify_all(
+    c: Context, profile: str = "", json: bool = False, persistence: bool = False
+) -> None:
     """Run every phase 10 check on the running stack: pass, fail or not exercised (with why).
 
-    Exit 1 when any check fails.
+    Leaves the user's data and the databases' uptime as they were: the persistence check
+    writes into a scratch database it drops, and restarts the databases only with
+    --persistence. Exit 1 when any check fails.
     """
     from tasks.verification import sections, verify
 
-    present(verify(list(sections()), profile), json)
+    present(verify(list(sections()), profile, persistence), json)

@@ -40,19 +40,24 @@ def volumes_backup(
     """Archive each named volume (tar) and write a SHA-256 manifest beside the archives.
 
     Containers using a volume are paused while it is copied (one consistent moment) and
-    resumed after; the manifest records how each volume was copied.
+    resumed after; the manifest records how each volume was copied. The backup is private
+    (folder 0700, files 0600) and is written under a hidden name, renamed to --dest when
+    complete: a failed backup never replaces an earlier one there.
     """
     from tasks.engine.client import docker_client
     from tasks.engine.volumes import backup
     from tasks.model.stack import load_stack
     from tasks.report import REPO_ROOT
+    from tasks.volumenames import volume_names
 
     target = (
         Path(dest)
         if dest
         else REPO_ROOT / "backups" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     )
-    names = volume or load_stack(REPO_ROOT).compose.volume_names()
+    names = (
+        volume_names(volume or [], "volumes.backup") or load_stack(REPO_ROOT).compose.volume_names()
+    )
     manifest = backup(docker_client(), names, target.resolve())
     views: list[object] = [
         f"{name}: {entry['bytes'] / 1e6:.1f} MB sha256 {entry['sha256'][:12]}, {entry['method']}"
@@ -69,18 +74,31 @@ def volumes_backup(
         "src": "folder made by volumes.backup",
         "volume": "only this volume (repeatable)",
         "force": "replace volumes that already hold data",
+        "stop": "stop the running containers that use a volume for its restore, then start them",
+        "json": "print JSON",
     },
 )
 def volumes_restore(
-    c: Context, src: str, volume: list[str] | None = None, force: bool = False
+    c: Context,
+    src: str,
+    volume: list[str] | None = None,
+    force: bool = False,
+    stop: bool = False,
+    json: bool = False,
 ) -> None:
     """Restore volumes from a backup after checking every archive's checksum.
 
-    A volume that already holds data is replaced only with --force.
+    Each archive is extracted into a staging volume and compared with the archive before the
+    volume changes; the old data is set aside inside the volume and put back if anything
+    fails, so a volume holds its old data or the restored data, never neither. A volume that
+    holds data is replaced only with --force; one a running container uses only with --stop.
     """
     from tasks.engine.client import docker_client
-    from tasks.engine.volumes import restore
+    from tasks.engine.restore import restore
+    from tasks.volumenames import volume_names
 
     show_help_if_asked(src, "volumes.restore")
-    restored = restore(docker_client(), Path(src), volume or [], force)
-    present(Outcome({"restored": restored}, [f"restored {', '.join(restored)} from {src}"]), False)
+    names = volume_names(volume or [], "volumes.restore")
+    restored = restore(docker_client(), Path(src), names, force, stop)
+    line = f"restored {', '.join(restored)} from {src}"
+    present(Outcome({"restored": restored, "src": src}, [line]), json)

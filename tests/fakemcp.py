@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -23,8 +24,11 @@ def send(message: dict[str, object]) -> None:
 
 
 def receive() -> dict[str, object]:
-    """The next message from the client (exit quietly when stdin closes)."""
+    """The next message from the client (exit quietly when stdin closes; a `stubborn` server
+    keeps running, deaf to SIGTERM too)."""
     line = sys.stdin.readline()
+    if not line and MODE == "stubborn":
+        time.sleep(60)
     if not line:
         sys.exit(0)
     message: dict[str, object] = json.loads(line)
@@ -81,6 +85,9 @@ def answer(request: dict[str, object]) -> None:
 
 def main() -> None:
     """Serve until stdin closes."""
+    if MODE == "stubborn":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        Path(os.environ["FAKEMCP_PID_FILE"]).write_text(str(os.getpid()))
     if MODE == "garbage":
         print("Server listening on stdio", flush=True)
     if MODE == "exit":

@@ -232,9 +232,11 @@ def copy_repo(root: Path) -> Path:
     shutil.copytree(
         REPO / ".devcontainer",
         root / ".devcontainer",
-        ignore=shutil.ignore_patterns(".env", "certs", ".certs-*", "images.lock.json"),
+        ignore=shutil.ignore_patterns(
+            ".env", "certs", ".certs-*", "images.lock.json", ".mask", ".mask.d"
+        ),
     )
-    for name in (".vscode/mcp.json", ".mcp.json"):
+    for name in (".vscode/mcp.json", ".mcp.json", ".mcpignore"):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / name, root / name)
     return root

@@ -43,10 +43,11 @@ def test_each_client_reads_its_own_key(
     assert (memory.name, memory.type, memory.command, memory.keys) == (
         "memory",
         "stdio",
-        "docker",
+        "python3",
         (*keys, "memory"),
     )
-    assert memory.args[:3] == ("run", "-i", "--rm") and memory.args[-1] == "mini-memory:latest"
+    assert memory.args[0].endswith(".devcontainer/mcp/runtime/mcp_launch.py")
+    assert memory.args[1:4] == ("run", "-i", "--rm") and memory.args[-1] == "mini-memory:latest"
     assert config.misplaced == {}
 
 

@@ -4,7 +4,7 @@ step owns which files, and what each step sets or removes."""
 from __future__ import annotations
 
 from tasks.phases import legacy
-from tasks.phases.catalog import build_phases, stdio_servers
+from tasks.phases.catalog import build_phases, template_manifests
 from tasks.phases.checks import (
     RecognizeLayout,
     RemoveMovedSources,
@@ -14,6 +14,7 @@ from tasks.phases.checks import (
     VerifyStack,
 )
 from tasks.phases.steps import ComposeFile, CopyFiles, EnvFile, Folders, JsonKeys, MoveService
+from tasks.servers.generate import client_manifests
 from tests.clirun import REPO
 
 DC = ".devcontainer"
@@ -66,8 +67,8 @@ def test_phases_titles_messages_and_backups() -> None:
 
 def test_each_phase_has_its_steps() -> None:
     phases = build_phases(REPO)
-    names = [m.name for m in stdio_servers(REPO)]
-    assert names and all(m.transport == "stdio" for m in stdio_servers(REPO))
+    names = [m.name for m in client_manifests(template_manifests(REPO))]
+    assert names and "bridge" not in names
     steps = {n: [(type(s), s.title) for s in p.steps] for n, p in phases.items()}
     assert steps[1] == [(RecognizeLayout, "recognize the starting layout")]
     assert steps[2] == [(Folders, "create the target folders")] + [
@@ -80,10 +81,10 @@ def test_each_phase_has_its_steps() -> None:
         (JsonKeys, "point devcontainer.json at the compose service"),
     ]
     assert steps[5] == [
-        (CopyFiles, "update the stdio servers' images and manifests"),
-        (JsonKeys, "add the stdio servers to devcontainer.json"),
-        (JsonKeys, "add the stdio servers to .vscode/mcp.json"),
-        (JsonKeys, "add the stdio servers to .mcp.json"),
+        (CopyFiles, "update the MCP servers' images and manifests, and the launcher"),
+        (JsonKeys, "add the MCP servers to devcontainer.json"),
+        (JsonKeys, "add the MCP servers to .vscode/mcp.json"),
+        (JsonKeys, "add the MCP servers to .mcp.json"),
     ]
     assert steps[6] == [
         (ComposeFile, "rewrite the compose file"),
@@ -109,7 +110,7 @@ def test_each_phase_has_its_steps() -> None:
 
 def test_what_each_step_owns_sets_and_removes() -> None:
     phases = build_phases(REPO)
-    names = [m.name for m in stdio_servers(REPO)]
+    names = [m.name for m in client_manifests(template_manifests(REPO))]
     folders = phases[2].steps[0]
     assert isinstance(folders, Folders) and folders.folders == legacy.FOLDERS
     prefixes = {
@@ -127,7 +128,15 @@ def test_what_each_step_owns_sets_and_removes() -> None:
             f"{DC}/scripts/devcontainer-entrypoint.sh",
             f"{DC}/mcp/python-experimental/",
         ),
-        (5, 0): tuple(f"{DC}/mcp/{m.folder_name}/" for m in stdio_servers(REPO)),
+        (5, 0): (
+            *(
+                f"{DC}/mcp/{m.folder_name}/"
+                for m in template_manifests(REPO)
+                if m.transport != "compose"
+            ),
+            f"{DC}/mcp/runtime/",
+            ".mcpignore",
+        ),
         (6, 0): (f"{DC}/docker-compose.mcp.yml",),
         (6, 1): tuple(f"{DC}/containers/{n}/" for n in ("k8s-plugin", "mariadb", "postgres")),
         (6, 2): (f"{DC}/offline/", f"{DC}/profiles/"),

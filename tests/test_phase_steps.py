@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tasks.model.envfile import parse_env_text
 from tasks.model.errors import StackError
 from tasks.phases import legacy
 from tasks.phases.backup import _named_volumes, back_up_if_running
@@ -528,6 +529,29 @@ def test_env_file_moves_several_secrets_to_a_new_file(ws: Workspace) -> None:
     assert (ws.root / ".devcontainer/.env").read_text() == "GITHUB_TOKEN=t\nPOSTGRES_PASSWORD=p\n"
 
 
+def test_moved_secrets_keep_their_exact_values(ws: Workspace) -> None:
+    """Quoted, with `$`, `#`, quotes, backslashes and outer spaces: compose reads from .env
+    exactly what it read from the committed file; the new lines start on a line of their own
+    and the file is private from its first byte."""
+    path = ".devcontainer/devcontainer.env"
+    (ws.root / path).write_text(
+        "POSTGRES_PASSWORD='pa$$w0rd'\n"
+        "MARIADB_ROOT_PASSWORD='\"s3cret #1\"'\n"
+        "MARIADB_PASSWORD=a'b\"c\\d\n"
+        "GITHUB_TOKEN=' spaced #x '\n"
+        "B=2\n"
+    )
+    before = parse_env_text((ws.root / path).read_text(), ws.root / path).as_dict()
+    secrets = ws.root / ".devcontainer/.env"
+    secrets.write_text("OTHER=1")  # no final newline
+    secrets.chmod(0o644)
+    _run(EnvFile(path, ".devcontainer/.env", removed=()).actions(ws))
+    moved = parse_env_text(secrets.read_text(), secrets).as_dict()
+    assert moved == {"OTHER": "1", **{k: v for k, v in before.items() if k != "B"}}
+    assert secrets.read_text().splitlines()[:2] == ["OTHER=1", "POSTGRES_PASSWORD='pa$$w0rd'"]
+    assert secrets.stat().st_mode & 0o777 == 0o600
+
+
 def test_env_file_names_a_bad_line(ws: Workspace) -> None:
     path = ".devcontainer/devcontainer.env"
     (ws.root / path).write_text("not a variable\n")
@@ -755,7 +779,7 @@ def test_back_up_notes(ws: Workspace, tmp_path: Path, template: Path) -> None:
     # the legacy compose file has a volume the template drops; the unit tier has no engine
     note = _back_up(ws, print)
     assert note.startswith("volumes not backed up: listing the containers of devcontainer failed: ")
-    assert note.endswith(" (a stopped stack needs no backup)")
+    assert note.endswith("Is the docker daemon running? (with no engine, no service runs)")
     bare = build_legacy_repo(tmp_path / "no-compose")
     git(bare, "rm", "--quiet", ".devcontainer/docker-compose.mcp.yml")
     assert _back_up(Workspace.open(bare, template), print) == (

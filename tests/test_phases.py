@@ -18,7 +18,7 @@ from invoke.context import Context
 from tasks import phase_tasks
 from tasks.model.envfile import parse_env_text
 from tasks.phases import legacy
-from tasks.phases.catalog import build_phases, stdio_servers
+from tasks.phases.catalog import build_phases, template_manifests
 from tasks.phases.gitrepo import GitRepo
 from tasks.phases.runner import run_phase
 from tasks.phases.steps import CopyFiles, EnvFile, JsonKeys
@@ -128,7 +128,8 @@ def test_the_tree_is_the_target_layout(migrated: Path) -> None:
     assert dockerfiles - legacy_left <= set(template), "a Dockerfile the target layout lacks"
     assert ".devcontainer/mcp/python-experimental/Dockerfile" not in git(migrated, "ls-files")
     compose = yaml.safe_load((migrated / ".devcontainer/docker-compose.mcp.yml").read_text())
-    assert not {m.name for m in stdio_servers(REPO)} & set(compose["services"])
+    stdio = {m.name for m in template_manifests(REPO) if m.transport == "stdio"}
+    assert stdio and not stdio & set(compose["services"])
 
 
 def test_devcontainer_json_is_merged_not_replaced(migrated: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tasks.model.masks import is_secret_name
 from tasks.model.stack import load_stack
 from tasks.rules.context import (
     ServerRun,
@@ -16,7 +17,6 @@ from tasks.rules.context import (
     image_family,
     image_tag,
     is_free_threaded,
-    is_secret_name,
     server_runs,
     service_dockerfile,
     service_images,
@@ -167,7 +167,7 @@ def test_how_each_server_starts(mini: MiniStack) -> None:
     assert (manifest.network, manifest.run, manifest.manifest is not None) == ("bridge", None, True)
     assert (client.path, client.line, client.network, client.manifest) == (
         mini.folder / "devcontainer.json",
-        47,
+        52,
         None,
         None,
     )
@@ -178,11 +178,16 @@ def test_how_each_server_starts(mini: MiniStack) -> None:
     filesystem, memory = runs[0], runs[5]
     assert (filesystem.mount_targets, filesystem.mount_sources) == (("/workspace",), ("workspace",))
     assert (memory.mount_targets, memory.mount_sources, memory.network) == (
-        ("/memory",),
-        ("memory-data",),
+        ("/memory", "/audit"),
+        ("memory-data", "mcp-audit"),
         "mcp-cluster",
     )
-    assert runs[3].mount_sources == ("${localWorkspaceFolder}",)
+    # The devcontainer.json launch of filesystem: the launcher mounts the workspace, whose
+    # source the engine sees is the host's folder.
+    assert (runs[3].mount_targets, runs[3].mount_sources) == (
+        ("/audit", "/workspace"),
+        ("mcp-audit", "${localWorkspaceFolder}"),
+    )
 
 
 @pytest.mark.parametrize(

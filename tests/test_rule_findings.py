@@ -72,7 +72,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            125,
+            136,
             "top-level `mcpServers` is not read by this client (devcontainer)",
             "move it to `customizations.vscode.mcp.servers`",
         ),
@@ -99,7 +99,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            82,
+            90,
             "`${input:...}` is not substituted in devcontainer.json",
             "pass the secret with ${localEnv:VAR}; prompts belong in .vscode/mcp.json",
         ),
@@ -126,8 +126,8 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            85,
-            "server memory runs with --name memory-mcp",
+            93,
+            "server memory runs with --name x",
             "drop --name; find containers by --label dev.mcp-cluster.server=NAME",
         ),
     ],
@@ -135,7 +135,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            85,
+            93,
             "server memory: docker run without -i",
             "add -i so the server reads JSON-RPC from stdin",
         ),
@@ -171,7 +171,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            86,
+            94,
             "server memory: --network mcp-cluster does not exist",
             "add `name: mcp-cluster` under networks.mcp-cluster in docker-compose.mcp.yml (compose names it mini_mcp-cluster)",
         ),
@@ -185,14 +185,14 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".mcp.json",
-            44,
+            77,
             "server memory: --network mcp-cluster does not exist",
             "add `name: mcp-cluster` under networks.mcp-cluster in docker-compose.mcp.yml (compose names it mini_mcp-cluster)",
         ),
         (
             E,
             ".vscode/mcp.json",
-            84,
+            90,
             "server memory: --network mcp-cluster does not exist",
             "add `name: mcp-cluster` under networks.mcp-cluster in docker-compose.mcp.yml (compose names it mini_mcp-cluster)",
         ),
@@ -547,7 +547,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            47,
+            52,
             "server github: GITHUB_PERSONAL_ACCESS_TOKEN has a literal value",
             "use ${input:...} in .vscode/mcp.json or ${localEnv:VAR}",
         ),
@@ -765,11 +765,56 @@ EXPECTED: dict[str, list[Expected]] = {
             "split it and link the parts",
         ),
     ],
+    "MCP012-privileged in a client's launch": [
+        (
+            E,
+            ".devcontainer/devcontainer.json",
+            93,
+            "server memory: --privileged is not an allowed launch option",
+            "remove --privileged",
+        ),
+    ],
+    "MCP012-host path as a manifest's volume": [
+        (
+            E,
+            ".devcontainer/mcp/memory/config/memory.yml",
+            10,
+            "server memory mounts '/', not a named volume of the stack",
+            "declare the volume under `volumes:` in the compose file (host paths are refused; the workspace is `type: workspace`)",
+        ),
+    ],
+    "MCP012-probe options beyond the host network": [
+        (
+            E,
+            ".devcontainer/mcp/memory/config/memory.yml",
+            16,
+            "probe of memory: --pid host is not an allowed launch option",
+            "remove --pid; a workspace mount or user comes from the manifest's mounts/user (the launcher adds them)",
+        ),
+    ],
+    "MCP013-env file with a password": [
+        (
+            E,
+            ".devcontainer/.env",
+            None,
+            ".devcontainer/.env is an env file that sets DB_PASSWORD, visible to filesystem",
+            "add `.devcontainer/.env` (or a pattern) to .mcpignore",
+        ),
+    ],
+    "MCP014-a path with a typo": [
+        (
+            E,
+            ".mcpignore",
+            1,
+            "`/.devcontainer/.evn` matches no file here and nothing the stack writes",
+            "fix the path (it is relative to the workspace root) or remove the line",
+        ),
+    ],
     "MCP011-launch without --cap-drop ALL": [
         (
             E,
             ".devcontainer/devcontainer.json",
-            85,
+            93,
             "server memory starts without --cap-drop ALL (cap_drop)",
             "run `invoke mcp.config`, or declare `hardening: {cap_drop: reason}` in .devcontainer/mcp/memory/config/memory.yml",
         ),
@@ -895,7 +940,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            125,
+            136,
             "runServices 'dbb' is not a service of .devcontainer/docker-compose.mcp.yml: `devcontainer up` fails",
             "name one of: db, devcontainer",
         ),
@@ -904,7 +949,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            125,
+            136,
             "remoteUser 'vsc0de' is not a user of service devcontainer's image (it has vscode)",
             "create it in the Dockerfile (useradd -m vsc0de) or name an existing user",
         ),
@@ -913,7 +958,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            125,
+            136,
             "containerUser 'vscode' is not a user of service devcontainer's image (it has node)",
             "create it in the Dockerfile (useradd -m vscode) or name an existing user",
         ),
@@ -922,7 +967,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             W,
             ".devcontainer/devcontainer.json",
-            125,
+            136,
             "VS Code ignores key 'inputs': the Dev Containers specification has no such top-level key",
             "MCP inputs go under customizations.vscode.mcp.inputs",
         ),
@@ -931,7 +976,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             W,
             ".devcontainer/devcontainer.json",
-            125,
+            136,
             "VS Code ignores key 'remoteUsr': the Dev Containers specification has no such top-level key",
             "did you mean 'remoteUser'? Otherwise remove it",
         ),

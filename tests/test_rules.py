@@ -160,18 +160,18 @@ CASES: list[tuple[str, str, Mutation]] = [
         "dynamic toolsets",
         _manifest("github", lambda d: d["env"].update(GITHUB_DYNAMIC_TOOLSETS="1")),
     ),
-    ("MCP004", "--name", _server("memory", lambda s: s["args"].insert(1, "--name=memory-mcp"))),
+    (
+        "MCP004",
+        "--name",
+        _server("memory", lambda s: s["args"].insert(s["args"].index("run") + 1, "--name=x")),
+    ),
     ("MCP005", "no -i", _args("memory", "-i", None)),
     ("MCP006", "no allowed dir", _manifest("filesystem", lambda d: d.update(args=[]))),
     ("MCP006", "dir not mounted", _manifest("filesystem", lambda d: d.update(args=["/data"]))),
     (
         "MCP007",
         "workspaceFolder",
-        _args(
-            "filesystem",
-            "${localWorkspaceFolder}:/workspace:ro",
-            "${workspaceFolder}:/workspace:ro",
-        ),
+        _args("filesystem", "${localWorkspaceFolder}", "${workspaceFolder}"),
     ),
     (
         "MCP008",
@@ -471,9 +471,26 @@ CASES: list[tuple[str, str, Mutation]] = [
         "MCP011",
         "portable launch without --read-only",
         lambda m: m.put_root(
-            ".mcp.json", (m.root / ".mcp.json").read_text().replace("--read-only ", "", 1)
+            ".mcp.json", (m.root / ".mcp.json").read_text().replace('"--read-only",', "", 1)
         ),
     ),
+    (
+        "MCP012",
+        "privileged in a client's launch",
+        _server("memory", lambda s: s["args"].insert(s["args"].index("run") + 1, "--privileged")),
+    ),
+    (
+        "MCP012",
+        "host path as a manifest's volume",
+        _manifest("memory", lambda d: d["mounts"][0].update(source="/")),
+    ),
+    (
+        "MCP012",
+        "probe options beyond the host network",
+        _manifest("memory", lambda d: d.update(probe={"tool": "t", "docker_args": ["--pid=host"]})),
+    ),
+    ("MCP013", "env file with a password", lambda m: m.put(".env", "DB_PASSWORD=hunter2\n")),
+    ("MCP014", "a path with a typo", _at_root(".mcpignore", "/.devcontainer/.evn\n")),
     (
         "CMP015",
         "service depends on itself",

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-
 import json5
 import pytest
 
@@ -42,20 +39,29 @@ def test_replace_value_missing_path() -> None:
         replace_value(JSONC, ("customizations", "nope"), 1)
 
 
-def test_generated_args_per_client(mini: MiniStack) -> None:
-    manifests = load_stack(mini.root).manifests
-    dev = docker_args(manifests["filesystem"], "devcontainer")
-    assert dev[:3] == ["run", "-i", "--rm"]
-    assert "--name" not in dev
-    assert "${localWorkspaceFolder}:/workspace:ro" in dev
-    assert dev[-2:] == ["mini-filesystem:latest", "/workspace"]
-    assert "${workspaceFolder}:/workspace:ro" in docker_args(manifests["filesystem"], "vscode")
-    memory = docker_args(manifests["memory"], "devcontainer")
+def test_generated_launch_per_client(mini: MiniStack) -> None:
+    manifests = list(load_stack(mini.root).manifests.values())
+    launcher = ".devcontainer/mcp/runtime/mcp_launch.py"
+    roots = {"devcontainer": "${containerWorkspaceFolder}/", "vscode": "${workspaceFolder}/"}
+    for kind, root in {**roots, "portable": ""}.items():
+        filesystem = servers(manifests, kind)["filesystem"]
+        assert filesystem["command"] == "python3"
+        args = filesystem["args"]
+        assert args[0] == root + launcher
+        source = ["--source", "${localWorkspaceFolder}"] if kind == "devcontainer" else []
+        assert args[1 : args.index("run")] == ["--workspace", "/workspace:ro", *source]
+        assert args[-2:] == ["mini-filesystem:latest", "/workspace"]
+        assert "--name" not in args and not any(":/workspace" in a for a in args)
+    manifest = next(m for m in manifests if m.name == "memory")
+    memory = docker_args(manifest)
+    assert memory[:3] == ["run", "-i", "--rm"]
     hardened = ["--init", "--security-opt", "no-new-privileges", "--cap-drop", "ALL"]
     assert memory[7:12] == hardened and "--read-only" in memory and "--pull" in memory
     env_at = memory.index("-e")
     assert memory[env_at : env_at + 2] == ["-e", "MEMORY_FILE_PATH=/memory/memory.jsonl"]
-    assert "--network" in memory and "memory-data:/memory" in memory
+    volumes = [memory[i + 1] for i, a in enumerate(memory) if a == "-v"]
+    assert volumes == ["memory-data:/memory", "mcp-audit:/audit"]
+    assert memory[-3:] == ["--network", manifest.network, "mini-memory:latest"]
 
 
 def test_secrets_by_reference_per_client(mini: MiniStack) -> None:
@@ -72,28 +78,10 @@ def test_secrets_by_reference_per_client(mini: MiniStack) -> None:
 
 
 def test_portable_config_needs_no_variable_expansion(mini: MiniStack) -> None:
-    """A client that expands nothing runs `.mcp.json` as written: sh finds the workspace."""
+    """A client that expands nothing runs `.mcp.json` as written: the launcher finds the
+    workspace from its own place in it."""
     portable = servers(list(load_stack(mini.root).manifests.values()), "portable")
-    filesystem = portable["filesystem"]
-    assert filesystem["command"] == "sh" and filesystem["args"][0] == "-c"
-    script = filesystem["args"][1]
     for entry in portable.values():
-        outside = [a for a in entry["args"] if a is not script]
-        assert not any("${" in a for a in outside), entry
-    run = subprocess.run(
-        ["sh", "-c", script.replace("exec docker ", "printf '%s\\n' "), "sh"],
-        cwd="/tmp",
-        env={"PATH": os.environ["PATH"], "PWD": "/tmp"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "/tmp:/workspace:ro" in run.stdout.splitlines()
-    inside = subprocess.run(
-        ["sh", "-c", script.replace("exec docker ", "printf '%s\\n' ")],
-        env={"PATH": os.environ["PATH"], "LOCAL_WORKSPACE_FOLDER": "/host/my repo"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "/host/my repo:/workspace:ro" in inside.stdout.splitlines()
+        assert entry["command"] == "python3"
+        assert entry["args"][0] == ".devcontainer/mcp/runtime/mcp_launch.py"
+        assert not any("${" in a for a in entry["args"]), entry

@@ -5,6 +5,7 @@ server added as one folder."""
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
@@ -15,16 +16,17 @@ from typing import Any
 import pytest
 
 from tasks.engine import verify
+from tasks.engine.errors import EngineError
 from tasks.engine.stack import ServiceStatus
 from tasks.engine.verify import FAIL, PASS, SKIP, Check, Verifier
 from tasks.model.compose import load_compose
 from tasks.model.errors import StackError
 from tasks.model.stack import load_stack
-from tasks.phases.catalog import build_phases, stdio_servers
+from tasks.phases.catalog import build_phases
 from tasks.phases.steps import CopyFiles, JsonKeys
 from tasks.rules.registry import run_rules
 from tasks.servers.docstable import BEGIN, END, blocks, table
-from tasks.servers.specs import probe_specs
+from tasks.servers.specs import probe_specs, substitute
 from tests.clirun import REPO, invoke, invoke_json
 from tests.ministack import MiniStack, copy_repo
 
@@ -32,6 +34,31 @@ COMPOSE = "docker-compose.mcp.yml"
 
 
 # ---------------------------------------------------------------- x-verify: the repo's data
+
+
+@pytest.mark.parametrize("service", ["postgres-db", "mariadb"])
+def test_the_persistence_check_stays_in_a_scratch_database(service: str) -> None:
+    """10.5 writes only into `mcp_verify`, which it creates and drops; never into the user's
+    database `mcp`, and no password is on a command line."""
+    persist = load_stack(REPO).compose.services[service].verify.persist
+    assert persist is not None
+    write, read = persist.commands("t0k3n")
+    words = [*write, *read, *persist.drop]
+    assert "CREATE DATABASE mcp_verify" in " ".join(write)
+    assert "DROP DATABASE IF EXISTS mcp_verify" in persist.drop[-1]
+    assert not [w for w in words if re.search(r"\bmcp\b", w)]
+    assert not [w for w in words if re.search(r"(^|\s)(-p|--password)", w)]
+
+
+def test_mariadb_reads_its_password_into_the_environment_only() -> None:
+    persist = load_stack(REPO).compose.services["mariadb"].verify.persist
+    assert persist is not None
+    script = persist.drop[2]
+    assert persist.drop[:2] == ("sh", "-c") and persist.drop[3:4] == ("sh",)
+    assert script == (
+        'export MYSQL_PWD="$(cat /run/secrets/mariadb_root_password)"; '
+        'exec mariadb -uroot -N -e "$1"'
+    )
 
 
 def test_every_service_of_the_repo_declares_its_probe() -> None:
@@ -43,9 +70,6 @@ def test_every_service_of_the_repo_declares_its_probe() -> None:
     assert postgres.persist is not None and postgres.persist.expect == "1"
     write, read = postgres.persist.commands("t0k3n")
     assert "VALUES ('t0k3n')" in write[-1] and "token = 't0k3n'" in read[-1]
-    mariadb = services["mariadb"].verify.persist
-    assert mariadb is not None
-    assert '-p"$(cat /run/secrets/mariadb_root_password)"' in mariadb.commands("x")[0][-1]
     assert {n: s.verify.port for n, s in services.items() if s.verify.port} == {
         "postgres-db": 5432,
         "mariadb": 3306,
@@ -92,18 +116,42 @@ BAD: list[tuple[str, Any, str]] = [
     ),
     (
         "persist read as a string",
-        {"persist": {"write": ["w", "{token}"], "read": "r {token}", "expect": "1"}},
+        {"persist": {"write": ["w", "{token}"], "read": "r {token}", "expect": "1", "drop": ["d"]}},
         "services.db.x-verify.persist.read",
     ),
     (
         "persist without the token",
-        {"persist": {"write": ["w"], "read": ["r", "{token}"], "expect": "1"}},
+        {"persist": {"write": ["w"], "read": ["r", "{token}"], "expect": "1", "drop": ["d"]}},
         "services.db.x-verify.persist.write",
     ),
     (
         "expect as a number",
-        {"persist": {"write": ["w", "{token}"], "read": ["r", "{token}"], "expect": 1}},
+        {
+            "persist": {
+                "write": ["w", "{token}"],
+                "read": ["r", "{token}"],
+                "expect": 1,
+                "drop": ["d"],
+            }
+        },
         "services.db.x-verify.persist.expect",
+    ),
+    (
+        "persist that leaves its scratch data behind (no drop)",
+        {"persist": {"write": ["w", "{token}"], "read": ["r", "{token}"], "expect": "1"}},
+        "services.db.x-verify.persist",
+    ),
+    (
+        "drop as a string",
+        {
+            "persist": {
+                "write": ["w", "{token}"],
+                "read": ["r", "{token}"],
+                "expect": "1",
+                "drop": "d",
+            }
+        },
+        "services.db.x-verify.persist.drop",
     ),
     ("free-threaded without a probe", {"free-threaded": True}, "services.db.x-verify"),
     ("routes without a port", {"routes": {"/x": "db"}}, "services.db.x-verify.port"),
@@ -156,10 +204,14 @@ class FakeVerifier(Verifier):
         }
         self.answers = answers
         self.ran: list[tuple[str, list[str]]] = []
+        self.restart_databases = False
 
     def exec(self, service: str, command: list[str]) -> tuple[bool, str]:
         self.ran.append((service, command))
-        return self.answers.get(command[0], (True, ""))
+        for key in (" ".join(command), command[0]):
+            if key in self.answers:
+                return self.answers[key]
+        return True, ""
 
 
 def test_health_runs_each_service_s_declared_probe() -> None:
@@ -184,23 +236,77 @@ def test_the_dev_container_reaches_each_declared_port() -> None:
     assert "('postgres-db', 5432)" in verifier.ran[0][1][-1]
 
 
-def test_persistence_writes_a_token_restarts_and_reads_it_back(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def _persisting(monkeypatch: pytest.MonkeyPatch) -> tuple[FakeVerifier, list[str]]:
     verifier = FakeVerifier(["postgres-db"], {"psql": (True, "1")})
+    verifier.stack = _without_volumes(verifier.stack)
     restarted: list[str] = []
     monkeypatch.setattr(verify, "restart", lambda client, service: restarted.append(service))
     monkeypatch.setattr(verify, "wait_healthy", lambda *args: {})
     monkeypatch.setattr(secrets, "token_hex", lambda n: "f00d")
-    verifier.stack = _without_volumes(verifier.stack)
+    return verifier, restarted
+
+
+def test_persistence_stays_in_a_scratch_database_and_restarts_nothing_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    verifier, restarted = _persisting(monkeypatch)
+    checks = {c.name: c for c in verifier.persistence()}
+    assert checks["postgres-db stores data"] == Check(
+        "volumes",
+        "postgres-db stores data",
+        PASS,
+        "token written and read back in a scratch database",
+    )
+    assert checks["postgres-db data survives restart"] == Check(
+        "volumes", "postgres-db data survives restart", SKIP,
+        "restarts postgres-db: only with --persistence",
+    )  # fmt: skip
+    assert checks["mariadb stores data"].status == FAIL  # the profile runs it
+    assert restarted == []
+    persist = verifier.stack.compose.services["postgres-db"].verify.persist
+    assert persist is not None
+    write, read = persist.commands("f00d")
+    assert [command for _, command in verifier.ran] == [write, read, list(persist.drop)]
+
+
+def test_persistence_restarts_only_when_asked_and_always_drops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    verifier, restarted = _persisting(monkeypatch)
+    verifier.restart_databases = True
     checks = {c.name: c for c in verifier.persistence()}
     assert checks["postgres-db data survives restart"].status == PASS
-    assert checks["mariadb data survives restart"].status == FAIL  # the profile runs it
     assert restarted == ["postgres-db"]
-    write, read = (command for _, command in verifier.ran)
-    assert "('f00d')" in write[-1] and "'f00d'" in read[-1]
+    assert [c[-1] for _, c in verifier.ran][-1].startswith("DROP DATABASE IF EXISTS mcp_verify")
+    assert len(verifier.ran) == 4  # write, read, read after the restart, drop
     verifier.answers["psql"] = (True, "0")
-    assert verifier.persistence()[0].status == FAIL
+    failed = {c.name: c for c in verifier.persistence()}
+    assert failed["postgres-db stores data"].detail == "read '0', expected '1'"
+    assert "postgres-db data survives restart" not in failed  # nothing stored: no restart
+    assert restarted == ["postgres-db"]
+
+
+def test_persistence_drops_its_scratch_database_even_when_a_step_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    verifier, _ = _persisting(monkeypatch)
+    persist = verifier.stack.compose.services["postgres-db"].verify.persist
+    assert persist is not None
+    verifier.answers[" ".join(persist.drop)] = (False, "database is being accessed")
+    checks = {c.name: c for c in verifier.persistence()}
+    assert checks["postgres-db scratch database dropped"] == Check(
+        "volumes", "postgres-db scratch database dropped", FAIL, "database is being accessed"
+    )
+    verifier.restart_databases = True
+
+    def refuse(client: object, service: str) -> None:
+        raise EngineError("docker compose restart postgres-db failed: refused")
+
+    monkeypatch.setattr(verify, "restart", refuse)
+    verifier.ran.clear()
+    with pytest.raises(EngineError):
+        verifier.persistence()
+    assert verifier.ran[-1] == ("postgres-db", list(persist.drop))
 
 
 def _without_volumes(stack: Any) -> Any:
@@ -257,6 +363,68 @@ def test_monitoring_reads_targets_routes_and_the_hand_started_exporter() -> None
     ]  # fmt: skip
 
 
+class _Clock:
+    """Time that passes only when the code under test pauses."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.pauses: list[float] = []
+
+    def pause(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.now += seconds
+
+
+def _targets_answering(*healths: str) -> Callable[[str], tuple[int, str]]:
+    """Prometheus's targets API answering each health in turn (the last one from then on);
+    `none` is Prometheus not answering yet."""
+    answers = list(healths)
+
+    def http(url: str) -> tuple[int, str]:
+        if not url.endswith("/api/v1/targets"):
+            return 200, ""
+        health = answers.pop(0) if len(answers) > 1 else answers[0]
+        if health == "none":
+            return 0, ""
+        return 200, f'{{"job":"prometheus","health":"{health}"}}'
+
+    return http
+
+
+def test_monitoring_waits_for_the_first_scrape_after_a_start() -> None:
+    verifier = FakeVerifier(["prometheus", "nginx", "devcontainer"], {})
+    clock = _Clock()
+    http = _targets_answering("none", "unknown", "unknown", "up")
+    checks = {c.name: c for c in verifier.monitoring(http, clock.pause, lambda: clock.now)}
+    assert checks["target prometheus"] == Check("monitoring", "target prometheus", PASS, "up")
+    assert clock.pauses == [1.0, 1.0, 1.0]
+
+
+def test_a_target_never_scraped_fails_after_the_scrape_interval_and_a_margin() -> None:
+    """The repo's Prometheus configuration scrapes every 15s, one job every 30s: 30s + 10s."""
+    verifier = FakeVerifier(["prometheus", "nginx", "devcontainer"], {})
+    clock = _Clock()
+    http = _targets_answering("unknown")
+    checks = {c.name: c for c in verifier.monitoring(http, clock.pause, lambda: clock.now)}
+    assert checks["target prometheus"] == Check(
+        "monitoring",
+        "target prometheus",
+        FAIL,
+        "unknown: no scrape within 30s (scrape interval) + 10s",
+    )
+    assert clock.now == 40.0
+
+
+def test_a_target_that_is_down_fails_without_waiting() -> None:
+    verifier = FakeVerifier(["prometheus", "nginx", "devcontainer"], {})
+    clock = _Clock()
+    checks = {
+        c.name: c
+        for c in verifier.monitoring(_targets_answering("down"), clock.pause, lambda: clock.now)
+    }
+    assert checks["target prometheus"].detail == "down" and clock.pauses == []
+
+
 def test_freethreading_runs_the_shared_probe_in_each_free_threaded_service() -> None:
     verifier = FakeVerifier(["python-experimental", "devcontainer"], {"printenv": (True, "0")})
     checks = verifier.freethreading()
@@ -293,11 +461,10 @@ def test_the_gpu_service_is_the_one_that_reserves_a_gpu(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- phase 5 and the docs table
 
 
-def test_phase_5_lists_the_stdio_servers_of_the_manifests() -> None:
-    names = [m.name for m in stdio_servers(REPO)]
+def test_phase_5_lists_the_client_servers_of_the_manifests() -> None:
     manifests = load_stack(REPO).manifests.values()
-    assert names == sorted(m.name for m in manifests if m.transport == "stdio")
-    assert "python-experimental" not in names
+    names = sorted(m.name for m in manifests if m.transport == "stdio" or m.remote)
+    assert "python-experimental" not in names and "bridge" not in names
     steps = build_phases(REPO)[5].steps
     keys = next(s for s in steps if isinstance(s, JsonKeys) and s.path == ".mcp.json").set_keys
     assert keys == tuple(("mcpServers", name) for name in names)
@@ -310,9 +477,17 @@ def test_the_docs_table_is_generated_from_the_manifests() -> None:
     block = found[0]
     assert block.current == block.wanted
     rows = list(block.wanted[2:])
-    assert len(rows) == len([m for m in stack.manifests.values() if m.transport == "stdio"])
+    served = [m.name for m in stack.manifests.values() if m.transport == "stdio" or m.remote]
+    assert [row.split("]")[0].removeprefix("| [") for row in rows] == sorted(served)
     github = next(r for r in rows if r.startswith("| [github](../../mcp/github/README.md)"))
     assert "`GITHUB_PERSONAL_ACCESS_TOKEN`" in github and "`mcp-github:latest`" in github
+    postgres = next(r for r in rows if r.startswith("| [postgres](../../mcp/postgres/README.md)"))
+    assert "| `http://postgres-mcp:8000/sse` | mcp-cluster |" in postgres
+    git = next(r for r in rows if r.startswith("| [git]"))
+    assert (
+        "workspace at /workspace (.git/hooks/, .git/config, .vscode/, .devcontainer/ read-only)"
+        in git
+    )
     assert table([], block.doc.path) == block.wanted[:2]
 
 
@@ -333,8 +508,8 @@ name: time
 description: Current time and time-zone conversions
 image: mcp-time:latest
 build:
-  context: ..
-  dockerfile: Dockerfile
+  context: ../..
+  dockerfile: time/Dockerfile
   args:
     BASE_IMAGE: ${PYTHON_BASE_IMAGE:-python:3.13-slim-trixie}
 transport: stdio
@@ -376,7 +551,8 @@ def test_a_sixth_server_is_one_folder_and_mcp_config(tmp_path: Path) -> None:
     specs, skipped = probe_specs(stack, ("time",), tmp_path, "http://127.0.0.1:1/", 5)
     assert skipped == [] and len(specs) == 1
     spec = specs[0]
-    assert spec.command == "docker" and "mcp-time:latest" in spec.args
+    assert spec.command == "python3" and "mcp-time:latest" in spec.args
+    assert spec.args[0] == f"{tmp_path}/.devcontainer/mcp/runtime/mcp_launch.py"
     assert spec.call is not None and spec.call.tool == "get_current_time"
     assert spec.call.arguments == {"timezone": "UTC"} and spec.call.expect == "UTC"
 
@@ -395,9 +571,16 @@ def test_a_probe_launches_the_server_with_its_manifests_probe_only_arguments() -
     specs, _ = probe_specs(stack, ("fetch", "memory"), REPO, "http://127.0.0.1:1/p", 5)
     by_name = {s.name: s for s in specs}
     fetch, memory = list(by_name["fetch"].args), list(by_name["memory"].args)
-    image = fetch.index("mcp-fetch:latest")
-    assert fetch[image - 2 : image] == ["--network", "host"] and fetch[-1] == "--allow-private-ips"
+    run = fetch.index("run")
+    container = by_name["fetch"].container
+    assert container.startswith("mcp-probe-fetch-")
+    assert fetch[run + 1 : run + 5] == ["--name", container, "--network", "host"]
+    assert fetch[-2:] == ["mcp-fetch:latest", "--allow-private-ips"]
     assert by_name["fetch"].call is not None
     assert by_name["fetch"].call.arguments == {"url": "http://127.0.0.1:1/p"}
-    assert len(memory) == len(stack.devcontainer.servers["memory"].args)
+    assert by_name["fetch"].env["MCP_ORIGIN"] == "probe"
+    configured = [substitute(a, REPO) for a in stack.devcontainer.servers["memory"].args]
+    at = configured.index("run") + 1
+    assert memory == [*configured[:at], "--name", by_name["memory"].container, *configured[at:]]
+    assert memory[0] == f"{REPO}/.devcontainer/mcp/runtime/mcp_launch.py"
     assert "host" not in memory and "--allow-private-ips" not in memory

@@ -20,14 +20,25 @@ def test_mcp_list_shows_each_server_with_its_hardened_launch() -> None:
     code, data = invoke_json("mcp.list")
     assert code == 0
     servers = {s["name"]: s for s in data["servers"]}
-    assert set(servers) == {"fetch", "filesystem", "git", "github", "memory"}
+    stack = load_stack(REPO)
+    served = {m.name for m in stack.manifests.values() if m.transport == "stdio" or m.remote}
+    assert set(servers) == served and {"postgres", "mariadb", "git"} <= served
     for server in servers.values():
-        command = server["command"]
-        assert command[:4] == ["docker", "run", "-i", "--rm"]
-        assert {"--init", "--read-only"} <= set(command) and "ALL" in command
+        entry = server["devcontainer"]
+        if server["transport"] == "sse":
+            assert entry == {"type": "sse", "url": server["image"]}
+            continue
+        args = entry["args"]
+        assert entry["command"] == "python3" and args[0].endswith("/runtime/mcp_launch.py")
+        run = args.index("run")
+        assert args[run : run + 3] == ["run", "-i", "--rm"]
+        assert {"--init", "--read-only"} <= set(args) and "ALL" in args
     assert servers["github"]["secrets"] == ["GITHUB_PERSONAL_ACCESS_TOKEN"]
+    assert servers["git"]["mounts"] == ["workspace:/workspace"]
+    assert servers["filesystem"]["mounts"] == ["workspace:/workspace:ro"]
     text = invoke("mcp.list")
     assert text.returncode == 0 and "memory-data" in text.stdout
+    assert "http://postgres-mcp:8000/sse" in text.stdout
 
 
 def test_bake_file_is_the_plan_for_the_selected_profile() -> None:
@@ -87,8 +98,8 @@ def test_stack_up_asks_for_a_mount_a_task_makes(
 ) -> None:
     """The BuildKit service mounts certificates `invoke buildkit.certs` makes (gitignored):
     without them, stack.up names the command before starting anything."""
-    monkeypatch.setenv("POSTGRES_PASSWORD", "unit-tier")
-    monkeypatch.setenv("MARIADB_ROOT_PASSWORD", "unit-tier")
+    for name in ("POSTGRES", "MARIADB_ROOT", "POSTGRES_MCP", "MARIADB_MCP"):
+        monkeypatch.setenv(f"{name}_PASSWORD", "unit-tier")
     root = copy_repo(tmp_path)
     result = invoke("stack.up", "--root", str(root), "--profile", "buildkit", "--json")
     assert result.returncode == 2, result.stdout + result.stderr

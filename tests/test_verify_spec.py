@@ -31,13 +31,13 @@ def test_every_part_declared() -> None:
         "no-gpu": True,
         "targets": "/t",
         "routes": {"/r": "x"},
-        "persist": {"write": ["w", "{token}"], "read": ["r{token}"], "expect": "1"},
+        "persist": {"write": ["w", "{token}"], "read": ["r{token}"], "expect": "1", "drop": ["d"]},
         "exporter": {"job": "j", "start": "s"},
     }
     assert parse_verify(declared, "db", DOC) == Verify(
         probe=("a", "b"),
         port=80,
-        persist=Persist(("w", "{token}"), ("r{token}",), "1"),
+        persist=Persist(("w", "{token}"), ("r{token}",), "1", ("d",)),
         free_threaded=True,
         no_gpu=True,
         targets="/t",
@@ -49,7 +49,8 @@ def test_every_part_declared() -> None:
 
 
 def test_the_token_is_filled_in() -> None:
-    assert Persist(("a", "{token}"), ("b{token}",), "1").commands("T") == (["a", "T"], ["bT"])
+    persist = Persist(("a", "{token}"), ("b{token}",), "1", ("d", "{token}"))
+    assert persist.commands("T") == (["a", "T"], ["bT"])
 
 
 ROWS: list[tuple[str, Any, int, str, str, str]] = [
@@ -218,20 +219,22 @@ ROWS: list[tuple[str, Any, int, str, str, str]] = [
         {"persist": "x"},
         7,
         "services.db.x-verify.persist",
-        "persist must be a mapping of exactly write, read and expect",
-        "write persist: {write: [...], read: [...], expect: '1'}",
+        "persist must be a mapping of exactly write, read, expect and drop",
+        "write persist: {write: [...], read: [...], expect: '1', drop: [...]} (write and read "
+        "use a scratch database that drop removes)",
     ),
     (
         "persist without expect",
         {"persist": {"write": ["a"], "read": ["b"]}},
         7,
         "services.db.x-verify.persist",
-        "persist must be a mapping of exactly write, read and expect",
-        "write persist: {write: [...], read: [...], expect: '1'}",
+        "persist must be a mapping of exactly write, read, expect and drop",
+        "write persist: {write: [...], read: [...], expect: '1', drop: [...]} (write and read "
+        "use a scratch database that drop removes)",
     ),
     (
         "write without the token",
-        {"persist": {"write": ["a"], "read": ["{token}"], "expect": "1"}},
+        {"persist": {"write": ["a"], "read": ["{token}"], "expect": "1", "drop": ["d"]}},
         7,
         "services.db.x-verify.persist.write",
         "persist.write never uses {token}",
@@ -239,7 +242,7 @@ ROWS: list[tuple[str, Any, int, str, str, str]] = [
     ),
     (
         "read without the token",
-        {"persist": {"write": ["{token}"], "read": ["b"], "expect": "1"}},
+        {"persist": {"write": ["{token}"], "read": ["b"], "expect": "1", "drop": ["d"]}},
         7,
         "services.db.x-verify.persist.read",
         "persist.read never uses {token}",
@@ -247,15 +250,32 @@ ROWS: list[tuple[str, Any, int, str, str, str]] = [
     ),
     (
         "expect as a number",
-        {"persist": {"write": ["{token}"], "read": ["{token}"], "expect": 1}},
+        {"persist": {"write": ["{token}"], "read": ["{token}"], "expect": 1, "drop": ["d"]}},
         7,
         "services.db.x-verify.persist.expect",
         "expect must be a string, not 1",
         "see the x-verify keys in the compose file's header comment",
     ),
     (
+        "persist without drop",
+        {"persist": {"write": ["{token}"], "read": ["{token}"], "expect": "1"}},
+        7,
+        "services.db.x-verify.persist",
+        "persist must be a mapping of exactly write, read, expect and drop",
+        "write persist: {write: [...], read: [...], expect: '1', drop: [...]} (write and read "
+        "use a scratch database that drop removes)",
+    ),
+    (
+        "drop as an empty list",
+        {"persist": {"write": ["{token}"], "read": ["{token}"], "expect": "1", "drop": []}},
+        7,
+        "services.db.x-verify.persist.drop",
+        "drop must be a command as a non-empty list of strings, not a list",
+        "write drop: [program, arg, ...]",
+    ),
+    (
         "write as a string",
-        {"persist": {"write": "a", "read": ["{token}"], "expect": "1"}},
+        {"persist": {"write": "a", "read": ["{token}"], "expect": "1", "drop": ["d"]}},
         7,
         "services.db.x-verify.persist.write",
         "write must be a command as a non-empty list of strings, not a string",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,7 +12,19 @@ from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 from python_on_whales.utils import run
 
-from tasks.engine.errors import ENGINE_FIX, EngineError
+from tasks.engine.errors import EngineError, EngineUnreachable
+
+# What the docker CLI prints when no engine answers (down, wrong socket, no permission).
+_UNREACHABLE = re.compile(
+    r"Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|"
+    r"permission denied while trying to connect to the Docker daemon"
+)
+ANSWERED_FIX = "the engine refused it for the reason given: fix that and run again"
+
+
+def engine_unreachable(output: str) -> bool:
+    """True when docker CLI output says no engine answered (rather than an engine refusing)."""
+    return _UNREACHABLE.search(output) is not None
 
 
 def docker_client(**options: object) -> DockerClient:
@@ -20,15 +33,21 @@ def docker_client(**options: object) -> DockerClient:
 
 
 @contextmanager
-def engine_errors(action: str, fix: str = ENGINE_FIX) -> Iterator[None]:
-    """Turn a failed docker CLI call into an `EngineError` naming the action (and the fix)."""
+def engine_errors(action: str, fix: str | None = None) -> Iterator[None]:
+    """Turn a failed docker CLI call into an `EngineError` naming the action and its real
+    cause: `EngineUnreachable` ("start the engine") only when no engine answered, else one with
+    `fix` (by default: the engine's own reason, e.g. a container's non-zero exit)."""
     try:
         yield
     except DockerException as error:
-        detail = (error.stderr or error.stdout or str(error)).strip().splitlines()
-        raise EngineError(f"{action} failed: {detail[-1] if detail else error}", fix) from None
+        output = (error.stderr or error.stdout or str(error)).strip()
+        detail = output.splitlines()
+        problem = f"{action} failed: {detail[-1] if detail else error}"
+        if engine_unreachable(output):
+            raise EngineUnreachable(problem) from None
+        raise EngineError(problem, fix or ANSWERED_FIX) from None
     except FileNotFoundError:
-        raise EngineError(f"{action} failed: the docker CLI is not installed") from None
+        raise EngineUnreachable(f"{action} failed: the docker CLI is not installed") from None
 
 
 def require_engine(client: DockerClient) -> str:

@@ -12,3 +12,7 @@ class EngineError(RuntimeError):
         self.problem = problem
         self.fix = fix
         super().__init__(f"{problem}. Fix: {fix}")
+
+
+class EngineUnreachable(EngineError):
+    """No engine answered (it is down, or the socket is wrong or not ours to use)."""

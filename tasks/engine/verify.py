@@ -15,10 +15,14 @@ from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
 from tasks.engine.stack import ServiceStatus, restart, statuses, wait_healthy
+from tasks.model.prometheus import longest_scrape_interval
 from tasks.model.stack import Stack
-from tasks.model.verifyspec import Verify
+from tasks.model.verifyspec import Persist, Verify
 
 PASS, FAIL, SKIP = "pass", "fail", "not exercised"
+# How long past its scrape interval a target may stay unscraped after a start (a scrape itself
+# takes up to Prometheus's default scrape_timeout, 10s).
+FIRST_SCRAPE_MARGIN = 10.0
 # Lists the GPUs a container sees (fails when nvidia-smi is missing or sees none).
 GPU_LIST = ["nvidia-smi", "-L"]
 # Messages that look fatal but are an orderly restart or shutdown.
@@ -55,6 +59,8 @@ class Verifier:
         self.running: dict[str, ServiceStatus] = {
             name: s for name, s in statuses(client, network).items() if s.state == "running"
         }
+        # 10.5 restarts the databases only when asked (`--persistence`).
+        self.restart_databases = False
 
     def absent(self, section: str, name: str, service: str) -> Check:
         """The check of a service that is not running: not exercised when the profiles leave
@@ -142,7 +148,10 @@ class Verifier:
         return checks
 
     def persistence(self) -> list[Check]:
-        """10.5: volumes exist; a row written to each database survives a restart."""
+        """10.5: volumes exist; each database with `persist` stores a fresh token in a scratch
+        database it creates and reads it back, again after a restart when `restart_databases`
+        is set, and drops the scratch database whatever happened. The user's databases are
+        never written, and without `restart_databases` no service restarts."""
         checks = []
         for volume in self.stack.compose.volumes.values():
             users = [
@@ -163,27 +172,54 @@ class Verifier:
         for service, spec in self.stack.compose.services.items():
             if spec.verify.persist is None:
                 continue
-            write, read = spec.verify.persist.commands(token)
             if service not in self.running:
-                checks.append(self.absent("volumes", f"{service} data survives restart", service))
+                checks.append(self.absent("volumes", f"{service} stores data", service))
                 continue
+            checks += self._persist(service, spec.verify.persist, token)
+        return checks
+
+    def _persist(self, service: str, persist: Persist, token: str) -> list[Check]:
+        """Write, read back, (restart, read back), always drop: one service's 10.5 checks."""
+        write, read = persist.commands(token)
+        survives = f"{service} data survives restart"
+        checks = []
+        try:
             ok, detail = self.exec(service, write)
             if ok:
+                ok, detail = self._read_back(service, read, persist.expect)
+            where = "token written and read back in a scratch database"
+            checks.append(
+                Check(
+                    "volumes",
+                    f"{service} stores data",
+                    PASS if ok else FAIL,
+                    where if ok else detail,
+                )
+            )
+            if not self.restart_databases:
+                why = f"restarts {service}: only with --persistence"
+                checks.append(Check("volumes", survives, SKIP, why))
+            elif ok:
                 restart(self.client, service)
                 wait_healthy(
                     self.client, [service], self.network, 120, lambda rows: None, time.monotonic()
                 )
-                ok, detail = self.exec(service, read)
-                ok = ok and detail.strip() == spec.verify.persist.expect
-            checks.append(
-                Check(
-                    "volumes",
-                    f"{service} data survives restart",
-                    PASS if ok else FAIL,
-                    "row read back after restart" if ok else detail,
+                ok, detail = self._read_back(service, read, persist.expect)
+                after = "token read back after a restart"
+                checks.append(
+                    Check("volumes", survives, PASS if ok else FAIL, after if ok else detail)
                 )
-            )
+        finally:
+            dropped, why = self.exec(service, list(persist.drop))
+        if not dropped:
+            checks.append(Check("volumes", f"{service} scratch database dropped", FAIL, why))
         return checks
+
+    def _read_back(self, service: str, read: list[str], expect: str) -> tuple[bool, str]:
+        ok, detail = self.exec(service, read)
+        if ok and detail.strip() != expect:
+            return False, f"read {detail.strip()!r}, expected {expect!r}"
+        return ok, detail
 
     def gpu(self, has_nvidia_runtime: bool, static_violations: list[str]) -> list[Check]:
         """10.6: only the GPU service reserves a GPU; at run time, the runtime is there or not;
@@ -220,15 +256,30 @@ class Verifier:
                 )
         return checks
 
-    def monitoring(self, http: Callable[[str], tuple[int, str]]) -> list[Check]:
+    def monitoring(
+        self,
+        http: Callable[[str], tuple[int, str]],
+        pause: Callable[[float], object] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> list[Check]:
         """10.7: every scrape target up (services with `targets`), and each proxy route answers
-        (services with `routes`)."""
+        (services with `routes`). Right after a start, a target Prometheus has not scraped yet
+        is waited for, at most the longest scrape interval of the Prometheus configuration the
+        service mounts plus a margin, before its "unknown" counts as a failure."""
         checks = []
         for name, spec in self.stack.compose.services.items():
             if spec.verify.targets is not None:
                 if name not in self.running:
                     return [self.absent("monitoring", name, name)]
-                checks += self._targets(name, spec.verify, http)
+                service = self.stack.compose.services[name]
+                bound = longest_scrape_interval(service, self.stack.compose.folder)
+                deadline = clock() + bound + FIRST_SCRAPE_MARGIN
+                while True:
+                    found = self._targets(name, spec.verify, http)
+                    if clock() >= deadline or not any(_unscraped(c) for c in found):
+                        break
+                    pause(1.0)
+                checks += [_after_wait(c, bound) for c in found]
         for name, spec in self.stack.compose.services.items():
             if spec.verify.routes:
                 checks += self._routes(name, spec.verify, http)
@@ -347,6 +398,21 @@ class Verifier:
                 )
             )
         return checks
+
+
+def _unscraped(check: Check) -> bool:
+    """A failure that only says Prometheus has not scraped (or not answered) yet."""
+    return check.status == FAIL and (check.detail == "unknown" or check.detail.startswith("HTTP"))
+
+
+def _after_wait(check: Check, bound: float) -> Check:
+    """`check`, saying how long was waited when it still had no first scrape."""
+    if check.status == FAIL and check.detail == "unknown":
+        waited = (
+            f"unknown: no scrape within {bound:g}s (scrape interval) + {FIRST_SCRAPE_MARGIN:g}s"
+        )
+        return Check(check.section, check.name, FAIL, waited)
+    return check
 
 
 def http_get(url: str) -> tuple[int, str]:

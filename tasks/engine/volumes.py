@@ -1,25 +1,31 @@
-"""Named volumes: list them, archive them with a checksum manifest, restore them verified."""
+"""Named volumes: list them, and archive them into private backup folders with a checksum
+manifest. Volume contents move through a throwaway helper container as a tar stream on its
+stdin or stdout, so no host folder is mounted and no file name reaches a shell."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import NoSuchVolume
 
-from tasks.engine.client import engine_errors
-from tasks.engine.errors import EngineError
+from tasks.backupfolder import building, check_destination, private_file
+from tasks.engine.client import engine_errors, engine_unreachable
+from tasks.engine.errors import EngineError, EngineUnreachable
 from tasks.files import write_atomic
+from tasks.model.backupset import MANIFEST, archive_name
 from tasks.pybuild.builder import sha256_of
 
-MANIFEST = "manifest.json"
 HELPERS = ("mcp-offline/debian:trixie", "debian:trixie-slim")
+NO_SPACE = "No space left on device"
+TAR = ["tar", "--numeric-owner"]
 
 
 @dataclass(frozen=True)
@@ -33,9 +39,10 @@ class VolumeInfo:
 
 def helper_image(client: DockerClient) -> str:
     """A local image with tar and sh to move volume contents (no pull)."""
-    for image in HELPERS:
-        if client.image.exists(image):
-            return image
+    with engine_errors("looking for a helper image"):
+        found = [image for image in HELPERS if client.image.exists(image)]
+    if found:
+        return found[0]
     raise EngineError(
         "no helper image with tar is available",
         "run `invoke build.seed` (or pull debian:trixie-slim)",
@@ -57,34 +64,91 @@ def describe(client: DockerClient, names: list[str]) -> list[VolumeInfo]:
     return found
 
 
-def _tar(
-    client: DockerClient, volume: str, folder: Path, command: list[str], read_only: bool
-) -> None:
-    mode = ":ro" if read_only else ""
-    with engine_errors(f"archiving volume {volume}"):
-        client.run(
-            helper_image(client),
-            command,
-            remove=True,
-            volumes=[(volume, f"/volume{mode}"), (str(folder), "/backup")],
+def running_users(client: DockerClient, volume: str) -> list[str]:
+    """Names of the running (or paused) containers that mount `volume`, sorted."""
+    with engine_errors(f"listing the containers that use {volume}"):
+        return sorted(c.name for c in client.container.list(filters={"volume": volume}))
+
+
+def run_helper(
+    client: DockerClient,
+    mounts: dict[str, str],
+    command: list[str],
+    action: str,
+    kept: str,
+    *,
+    stdin: IO[bytes] | None = None,
+    stdout: IO[bytes] | None = None,
+) -> str:
+    """Run `command` in a throwaway helper container with the named volumes of `mounts`
+    (volume -> path; a path ending in `:ro` is read-only), no network and no log kept (a tar
+    stream on stdout must not land in a container log). `stdin`/`stdout` stream bytes; without
+    `stdout` the command's output is returned as text.
+
+    A failure names `action` and the command's own last error line; its fix is for the real
+    cause (start the engine only when none answered, make room when a disk or volume is full)
+    followed by `kept`, what the failure left intact.
+    """
+    argv = [str(word) for word in client.client_config.docker_cmd]
+    argv += ["run", "--rm", "--network", "none", "--log-driver", "none"]
+    argv += ["-i"] if stdin is not None else []
+    for volume, path in mounts.items():
+        argv += ["-v", f"{volume}:{path}"]
+    argv += [helper_image(client), *command]
+    try:
+        done = subprocess.run(
+            argv,
+            stdin=stdin if stdin is not None else subprocess.DEVNULL,
+            stdout=stdout if stdout is not None else subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            check=False,
         )
+    except FileNotFoundError:
+        raise EngineUnreachable(f"{action} failed: the docker CLI is not installed") from None
+    if done.returncode != 0:
+        errors = done.stderr.decode(errors="replace").strip()
+        last = errors.splitlines()[-1] if errors else f"exit {done.returncode}"
+        problem = f"{action} failed: {last}"
+        if engine_unreachable(errors):
+            raise EngineUnreachable(problem)
+        cause = "make room: a disk or volume is full" if NO_SPACE in errors else "fix what it names"
+        raise EngineError(problem, f"{cause}; {kept}")
+    return "" if stdout is not None else done.stdout.decode(errors="replace")
 
 
 @contextmanager
 def paused(client: DockerClient, volume: str) -> Iterator[list[str]]:
-    """Freeze the running containers that use `volume` for the duration (they resume even when
-    the copy fails or is interrupted); yields their names."""
-    with engine_errors(f"listing the writers of {volume}"):
-        writers = [c.name for c in client.container.list(filters={"volume": volume})]
-    if writers:
-        with engine_errors(f"pausing {', '.join(writers)}"):
-            client.container.pause(writers)
+    """Freeze the running containers that use `volume` for the duration; yields their names.
+
+    Each is paused on its own inside the try, so when one cannot be paused (or the copy fails
+    or is interrupted) every container paused so far is resumed: nothing stays frozen.
+    """
+    writers = running_users(client, volume)
+    frozen: list[str] = []
     try:
+        for name in writers:
+            with engine_errors(
+                f"pausing {name}", f"unpause or stop {name} and run the backup again"
+            ):
+                client.container.pause(name)
+            frozen.append(name)
         yield writers
     finally:
-        if writers:
-            with engine_errors(f"resuming {', '.join(writers)}"):
-                client.container.unpause(writers)
+        if frozen:
+            with engine_errors(f"resuming {', '.join(frozen)}"):
+                client.container.unpause(frozen)
+
+
+def _archive(client: DockerClient, volume: str, path: Path) -> None:
+    with private_file(path) as handle:
+        run_helper(
+            client,
+            {volume: "/volume:ro"},
+            [*TAR, "-C", "/volume", "-cpf", "-", "."],
+            f"archiving volume {volume}",
+            "the volume and any earlier backup are untouched",
+            stdout=handle,
+        )
 
 
 def backup(client: DockerClient, names: list[str], destination: Path) -> dict[str, Any]:
@@ -92,96 +156,32 @@ def backup(client: DockerClient, names: list[str], destination: Path) -> dict[st
 
     A volume a running container uses is copied while its writers are paused, so the archive is
     one consistent moment (crash-consistent, as a database recovers from a power cut); the
-    manifest records the method. Archives are written under a `.partial` name and renamed when
-    complete, and the manifest last, so an interrupted backup is never taken for a finished one.
+    manifest records the method. The backup is written into a new private folder (0700, files
+    0600) beside `destination` and renamed to it when complete, replacing an earlier backup
+    there only then: a failed or interrupted backup never touches a good one. A destination
+    that holds anything but a backup is refused.
     """
-    destination.mkdir(parents=True, exist_ok=True)
+    check_destination(destination)
     manifest: dict[str, Any] = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "volumes": {},
     }
-    for info in describe(client, names):
-        if not info.exists:
-            continue
-        archive = f"{info.name}.tar"
-        partial = f"{archive}.partial"
-        with paused(client, info.name) as writers:
-            _tar(
-                client,
-                info.name,
-                destination,
-                ["tar", "-C", "/volume", "--numeric-owner", "-cpf", f"/backup/{partial}", "."],
-                True,
-            )
-        (destination / partial).replace(destination / archive)
-        path = destination / archive
-        manifest["volumes"][info.name] = {
-            "archive": archive,
-            "sha256": sha256_of(path),
-            "bytes": path.stat().st_size,
-            "in_use_by": list(info.used_by),
-            "method": f"copied while {', '.join(writers)} paused" if writers else "copied at rest",
-        }
-    write_atomic(destination / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    with building(destination) as work:
+        for info in describe(client, names):
+            if not info.exists:
+                continue
+            archive = archive_name(info.name)
+            with paused(client, info.name) as writers:
+                _archive(client, info.name, work / archive)
+            path = work / archive
+            manifest["volumes"][info.name] = {
+                "archive": archive,
+                "sha256": sha256_of(path),
+                "bytes": path.stat().st_size,
+                "in_use_by": list(info.used_by),
+                "method": f"copied while {', '.join(writers)} paused"
+                if writers
+                else "copied at rest",
+            }
+        write_atomic(work / MANIFEST, json.dumps(manifest, indent=2) + "\n", private=True)
     return manifest
-
-
-def read_manifest(source: Path) -> dict[str, Any]:
-    """The backup's manifest, every archive checked against its checksum first."""
-    path = source / MANIFEST
-    if not path.is_file():
-        raise EngineError(
-            f"{path} not found", "pass --src pointing at a folder made by volumes.backup"
-        )
-    manifest: dict[str, Any] = json.loads(path.read_text())
-    for name, entry in manifest["volumes"].items():
-        archive = source / entry["archive"]
-        if not archive.is_file() or sha256_of(archive) != entry["sha256"]:
-            raise EngineError(
-                f"{archive.name} of volume {name} is missing or its checksum differs",
-                "restore from an intact backup; nothing was changed",
-            )
-    return manifest
-
-
-def is_empty(client: DockerClient, volume: str) -> bool:
-    """True when the volume holds no files."""
-    with engine_errors(f"inspecting volume {volume}"):
-        out = client.run(
-            helper_image(client),
-            ["sh", "-c", "ls -A /volume | head -1"],
-            remove=True,
-            volumes=[(volume, "/volume:ro")],
-        )
-    return not str(out or "").strip()
-
-
-def restore(client: DockerClient, source: Path, names: list[str], force: bool) -> list[str]:
-    """Restore verified archives; a volume with data is replaced only with `force`."""
-    manifest = read_manifest(source)
-    wanted = names or list(manifest["volumes"])
-    unknown = [n for n in wanted if n not in manifest["volumes"]]
-    if unknown:
-        raise EngineError(
-            f"volume {unknown[0]} is not in this backup",
-            f"choose from {', '.join(manifest['volumes'])}",
-        )
-    for name in wanted:
-        try:
-            client.volume.inspect(name)
-        except NoSuchVolume:
-            with engine_errors(f"creating volume {name}"):
-                client.volume.create(name)
-        if not force and not is_empty(client, name):
-            raise EngineError(
-                f"volume {name} is not empty",
-                "pass --force to replace its contents (back it up first)",
-            )
-    for name in wanted:
-        archive = manifest["volumes"][name]["archive"]
-        script = (
-            "find /volume -mindepth 1 -delete && "
-            f"tar -C /volume --numeric-owner -xpf /backup/{archive}"
-        )
-        _tar(client, name, source.resolve(), ["sh", "-c", script], False)
-    return wanted

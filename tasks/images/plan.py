@@ -140,7 +140,7 @@ def build_plan(stack: Stack, profile: str | None) -> BuildPlan:
                 stack.compose.path,
             )
     for manifest in stack.manifests.values():
-        if manifest.build is None or manifest.transport != "stdio":
+        if manifest.build is None or manifest.transport not in ("stdio", "bridge"):
             continue
         name = manifest.name if manifest.name not in targets else f"mcp-{manifest.name}"
         targets[name] = ImageTarget(

@@ -27,7 +27,8 @@ MISPLACED_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
 
 @dataclass(frozen=True)
 class StdioServer:
-    """One configured server: the command a client runs and its environment."""
+    """One configured server: the command a client runs and its environment, or the URL of a
+    server on the network (`type` sse or http)."""
 
     name: str
     type: str
@@ -35,6 +36,7 @@ class StdioServer:
     args: tuple[str, ...]
     env: dict[str, str]
     keys: tuple[str, ...] = ()
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -149,5 +151,6 @@ def _servers(doc: Document, keys: tuple[str, ...]) -> dict[str, StdioServer]:
             tuple(str(a) for a in spec.get("args") or []),
             {str(k): str(v) for k, v in (spec.get("env") or {}).items()},
             (*keys, name),
+            str(spec.get("url", "")),
         )
     return servers

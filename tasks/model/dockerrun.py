@@ -1,9 +1,15 @@
-"""`docker run` argument lists as configured for stdio MCP servers, parsed into parts."""
+"""`docker run` argument lists as configured for stdio MCP servers, parsed into parts: plain,
+inside `sh -c`, or behind the launcher (`python3 .../mcp_launch.py OPTIONS -- run ...`)."""
 
 from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
+
+LAUNCHER_NAME = "mcp_launch.py"
+# The launcher's options: those that take a value, and flags.
+LAUNCHER_VALUED = frozenset({"--workspace", "--source", "--guard"})
+LAUNCHER_FLAGS = frozenset({"--as-owner", "--git-identity"})
 
 # Options of `docker run` that take a value (a following word, or `--opt=value`).
 _VALUED = {
@@ -70,13 +76,37 @@ _SHORT = {
 
 
 @dataclass(frozen=True)
+class Launcher:
+    """The launcher's options in front of a `docker run` (the workspace it mounts, and how)."""
+
+    options: tuple[tuple[str, str], ...] = ()
+    flags: frozenset[str] = field(default_factory=frozenset)
+    unknown: tuple[str, ...] = ()
+
+    def values(self, option: str) -> list[str]:
+        """Every value given for an option, e.g. `--guard`."""
+        return [value for name, value in self.options if name == option]
+
+    @property
+    def workspace(self) -> tuple[str, bool] | None:
+        """(target, read-only) of the workspace mount, or None."""
+        given = self.values("--workspace")
+        if not given:
+            return None
+        target, _, mode = given[-1].partition(":")
+        return target, mode == "ro"
+
+
+@dataclass(frozen=True)
 class DockerRun:
-    """A parsed `docker run` call: options (long names), flags, image and container args."""
+    """A parsed `docker run` call: options (long names), flags, image and container args, and
+    the launcher in front of it, if any."""
 
     options: tuple[tuple[str, str], ...] = ()
     flags: frozenset[str] = field(default_factory=frozenset)
     image: str = ""
     args: tuple[str, ...] = ()
+    launcher: Launcher | None = None
 
     def values(self, option: str) -> list[str]:
         """Every value given for a long option, e.g. `--volume`."""
@@ -91,8 +121,12 @@ class DockerRun:
         }
 
     def mount_targets(self) -> list[str]:
-        """Container paths of `-v SRC:DST[:mode]` and `--mount ...,target=DST` mounts."""
+        """Container paths of `-v SRC:DST[:mode]` and `--mount ...,target=DST` mounts, and of
+        the launcher's workspace mount."""
         targets = [v.split(":")[1] for v in self.values("--volume") if ":" in v]
+        workspace = self.launcher.workspace if self.launcher else None
+        if workspace is not None:
+            targets.append(workspace[0])
         for spec in self.values("--mount"):
             for part in spec.split(","):
                 key, _, value = part.partition("=")
@@ -101,8 +135,10 @@ class DockerRun:
         return targets
 
     def mount_sources(self) -> list[str]:
-        """Host sides of `-v` and `--mount` mounts."""
+        """Host sides of `-v` and `--mount` mounts, and the launcher's `--source`."""
         sources = [v.split(":")[0] for v in self.values("--volume")]
+        if self.launcher is not None:
+            sources += self.launcher.values("--source")
         for spec in self.values("--mount"):
             for part in spec.split(","):
                 key, _, value = part.partition("=")
@@ -124,9 +160,40 @@ def unwrap_shell(command: str, args: tuple[str, ...] | list[str]) -> tuple[str, 
     return command, list(args)
 
 
+def unwrap_launcher(
+    command: str, args: tuple[str, ...] | list[str]
+) -> tuple[Launcher | None, str, list[str]]:
+    """`python3 .../mcp_launch.py OPTIONS run ...` -> (its options, `docker`, [`run`, ...]);
+    anything else unchanged, without a launcher."""
+    words = list(args)
+    if not (command.rsplit("/", 1)[-1].startswith("python") and words):
+        return None, command, words
+    if not words[0].endswith(LAUNCHER_NAME):
+        return None, command, words
+    options: list[tuple[str, str]] = []
+    flags: set[str] = set()
+    unknown: list[str] = []
+    index = 1
+    while index < len(words) and words[index] != "run":
+        name, sep, value = words[index].partition("=")
+        if name in LAUNCHER_VALUED:
+            if not sep:
+                index += 1
+                value = words[index] if index < len(words) else ""
+            options.append((name, value))
+        elif name in LAUNCHER_FLAGS:
+            flags.add(name)
+        else:
+            unknown.append(words[index])
+        index += 1
+    return Launcher(tuple(options), frozenset(flags), tuple(unknown)), "docker", words[index:]
+
+
 def parse_docker_run(command: str, args: tuple[str, ...] | list[str]) -> DockerRun | None:
-    """Parse `command args` (also inside `sh -c`); None unless it is `docker run ...`."""
+    """Parse `command args` (also inside `sh -c` or behind the launcher); None unless it is
+    `docker run ...`."""
     command, args = unwrap_shell(command, args)
+    launcher, command, args = unwrap_launcher(command, args)
     if command.rsplit("/", 1)[-1] not in ("docker", "podman") or not args or args[0] != "run":
         return None
     options: list[tuple[str, str]] = []
@@ -136,7 +203,9 @@ def parse_docker_run(command: str, args: tuple[str, ...] | list[str]) -> DockerR
     while index < len(words):
         word = words[index]
         if not word.startswith("-") or word == "-":
-            return DockerRun(tuple(options), frozenset(flags), word, tuple(words[index + 1 :]))
+            return DockerRun(
+                tuple(options), frozenset(flags), word, tuple(words[index + 1 :]), launcher
+            )
         name, sep, value = word.partition("=")
         if name in _VALUED:
             if not sep:
@@ -148,4 +217,4 @@ def parse_docker_run(command: str, args: tuple[str, ...] | list[str]) -> DockerR
         else:
             flags.add(name)
         index += 1
-    return DockerRun(tuple(options), frozenset(flags))
+    return DockerRun(tuple(options), frozenset(flags), launcher=launcher)

@@ -25,6 +25,8 @@ HARDENING: dict[str, tuple[str, ...]] = {
 # The pull measure of a server pinned to a registry digest: a digest names exactly one image,
 # where a pulled name could be anything.
 PULL_PINNED = ("--pull", "missing")
+# Transports of servers the stack serves over the network, and each one's mcp-proxy option.
+REMOTE = {"sse": (), "http": ("--transport", "streamablehttp")}
 
 
 @dataclass(frozen=True)
@@ -38,12 +40,14 @@ class SecretRef:
 
 @dataclass(frozen=True)
 class ManifestMount:
-    """A mount: a named volume, a host path, or the user's workspace folder."""
+    """A mount: a named volume, a host path, or the user's workspace folder (whose `guard`
+    paths a writable mount keeps read-only)."""
 
     type: str
     target: str
     source: str = ""
     read_only: bool = False
+    guard: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,20 @@ class McpManifest:
     probe: ProbeCall | None = None
     hardening_exceptions: dict[str, str] = field(default_factory=dict)
     pinned: str | None = None
+    url: str = ""
+    bridge: str = ""
+    user: str = ""
+    git_identity: bool = False
+
+    @property
+    def remote(self) -> bool:
+        """True for a server the stack serves over the network (SSE or Streamable HTTP)."""
+        return self.transport in REMOTE
+
+    @property
+    def workspace(self) -> ManifestMount | None:
+        """The workspace mount, if the server has one."""
+        return next((m for m in self.mounts if m.type == "workspace"), None)
 
     @property
     def run_image(self) -> str:
@@ -106,7 +124,12 @@ def load_manifest(path: Path, env: Mapping[str, str]) -> McpManifest:
     with `env`); every bad key is a `StackError` naming it."""
     doc = load_yaml(path, "MCP manifest")
     data = doc.data
-    validate(doc, data, MANIFEST, "see mcp/fetch/config/fetch.yml for a complete manifest")
+    validate(
+        doc,
+        data,
+        MANIFEST,
+        "see mcp/git/config/git.yml (stdio) or mcp/postgres/config/postgres.yml (sse)",
+    )
     try:
         resolved = _resolve(data.get("build"), Interpolator(env))
     except InterpolationError as error:
@@ -119,7 +142,7 @@ def load_manifest(path: Path, env: Mapping[str, str]) -> McpManifest:
         doc=doc,
         name=data["name"],
         description=str(data.get("description", "")),
-        image=data["image"],
+        image=str(data.get("image", "")),
         build=parse_build(resolved, path.parent),
         transport=data["transport"],
         network=str(data.get("network", "bridge")),
@@ -131,7 +154,11 @@ def load_manifest(path: Path, env: Mapping[str, str]) -> McpManifest:
         ),
         mounts=tuple(
             ManifestMount(
-                str(m["type"]), str(m["target"]), str(m.get("source", "")), bool(m.get("read_only"))
+                str(m["type"]),
+                str(m["target"]),
+                str(m.get("source", "")),
+                bool(m.get("read_only")),
+                tuple(str(g) for g in m.get("guard", ())),
             )
             for m in data.get("mounts", [])
         ),
@@ -147,6 +174,10 @@ def load_manifest(path: Path, env: Mapping[str, str]) -> McpManifest:
         if probe
         else None,
         hardening_exceptions={str(k): str(v) for k, v in data.get("hardening", {}).items()},
+        url=str(data.get("url", "")),
+        bridge=str(data.get("bridge", "")),
+        user=str(data.get("user", "")),
+        git_identity=bool(data.get("git_identity", False)),
     )
 
 

@@ -28,6 +28,8 @@ DEFAULT_COMPOSE = "docker-compose.mcp.yml"
 PROFILES_DIR = "profiles"
 VSCODE_MCP_JSON = ".vscode/mcp.json"
 PORTABLE_MCP_JSON = ".mcp.json"
+# Where `invoke volumes.backup` writes archives, under the repository root.
+BACKUPS = "backups"
 _SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
 _T = TypeVar("_T")
 
@@ -95,6 +97,19 @@ class Stack:
         without a build, a Dockerfile or that target (DF006 reports the last)."""
         dockerfile = self.dockerfile_for(build.dockerfile) if build else None
         return dockerfile.for_target(build.target) if dockerfile and build else None
+
+    def produced_paths(self) -> list[str]:
+        """Secret-bearing paths the stack writes when asked, relative to the repo root: its
+        local env file, the generated bind-mount sources (certificates) and the backups folder.
+        (The copy of the env file written before it has a new name each time,
+        `.env.<random>.partial`.)"""
+        folder = self.folder.relative_to(self.root).as_posix()
+        paths = [f"{folder}/{LOCAL_ENV}", BACKUPS]
+        for service in self.compose.services.values():
+            for source in service.generated:
+                target = (self.compose.folder / source).resolve(strict=False)
+                paths.append(self.rel(target))
+        return paths
 
     def rel(self, path: Path) -> str:
         """`path` relative to the repo root, for messages."""

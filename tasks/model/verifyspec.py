@@ -20,12 +20,15 @@ Fail = Callable[..., StackError]
 
 @dataclass(frozen=True)
 class Persist:
-    """Data that must survive a restart: `write` stores a fresh token, the service restarts,
-    and the last line `read` prints must equal `expect`. `{token}` marks the token."""
+    """Data that must survive a restart, kept out of the user's data: `write` makes a scratch
+    database (or table) and stores a fresh token in it, the last line `read` prints must equal
+    `expect` (before a restart, and after one when asked for), and `drop` removes the scratch
+    database whatever happened. `{token}` marks the token."""
 
     write: tuple[str, ...]
     read: tuple[str, ...]
     expect: str
+    drop: tuple[str, ...]
 
     def commands(self, token: str) -> tuple[list[str], list[str]]:
         """The write and read commands with `token` filled in."""
@@ -153,11 +156,12 @@ def _flag(raw: Mapping[str, Any], key: str, fail: Fail) -> bool:
 def _persist(raw: Any, fail: Fail) -> Persist | None:
     if raw is None:
         return None
-    if not isinstance(raw, Mapping) or set(raw) != {"write", "read", "expect"}:
+    if not isinstance(raw, Mapping) or set(raw) != {"write", "read", "expect", "drop"}:
         raise fail(
             ("persist",),
-            "persist must be a mapping of exactly write, read and expect",
-            "write persist: {write: [...], read: [...], expect: '1'}",
+            "persist must be a mapping of exactly write, read, expect and drop",
+            "write persist: {write: [...], read: [...], expect: '1', drop: [...]} (write and "
+            "read use a scratch database that drop removes)",
         )
     write = _command(raw, "write", fail, "persist")
     read = _command(raw, "read", fail, "persist")
@@ -166,7 +170,7 @@ def _persist(raw: Any, fail: Fail) -> Persist | None:
             raise fail(("persist", key), f"persist.{key} never uses {TOKEN}")
     if not isinstance(raw["expect"], str):
         raise fail(("persist", "expect"), f"expect must be a string, not {raw['expect']!r}")
-    return Persist(write, read, raw["expect"])
+    return Persist(write, read, raw["expect"], _command(raw, "drop", fail, "persist"))
 
 
 def _exporter(raw: Any, fail: Fail) -> Exporter | None:

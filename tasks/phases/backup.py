@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from python_on_whales import DockerClient
 
+from tasks.engine.errors import EngineError
 from tasks.engine.stack import running_containers
 from tasks.engine.volumes import backup
 from tasks.model.compose import project_name, volume_name
@@ -47,7 +48,11 @@ def back_up_if_running(
     client: DockerClient, compose_file: Path, new_text: bytes, root: Path
 ) -> Path | None:
     """Archive the affected volumes into `root/backups/` when the project has running
-    containers; the archive folder, or None when nothing needed saving."""
+    containers; the archive folder, or None when nothing needed saving.
+
+    `EngineUnreachable` when no engine answers the question whether the project runs (then
+    nothing runs); any failure of the backup itself is an `EngineError` that stops the phase.
+    """
     old = yaml.safe_load(compose_file.read_bytes()) or {}
     project = project_name(old, compose_file)
     names = volumes_to_back_up(old, yaml.safe_load(new_text) or {}, project)
@@ -56,5 +61,13 @@ def back_up_if_running(
     if not running_containers(client, project):
         return None
     destination = root / BACKUP_DIR / f"phase-6-{time.strftime('%Y%m%dT%H%M%S')}"
-    backup(client, names, destination)
+    try:
+        backup(client, names, destination)
+    except EngineError as error:
+        raise EngineError(
+            f"backing up {', '.join(names)} before the phase rewrites their services failed: "
+            f"{error.problem}",
+            f"{error.fix}; the phase changed nothing: run it again once a backup succeeds "
+            "(`invoke volumes.backup`), or stop the stack first (`invoke stack.down`)",
+        ) from None
     return destination

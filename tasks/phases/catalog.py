@@ -29,7 +29,7 @@ from tasks.phases.steps import (
     Step,
     StepStatus,
 )
-from tasks.servers.generate import stdio_manifests
+from tasks.servers.generate import client_manifests
 
 DC = ".devcontainer"
 DEVCONTAINER_JSON = f"{DC}/devcontainer.json"
@@ -63,23 +63,29 @@ class Phase:
             step.phase = self.number
 
 
-def stdio_servers(template: Path) -> list[McpManifest]:
-    """Plan 5: the stdio servers, from the template's manifests (`mcp/<name>/config/`)."""
+def template_manifests(template: Path) -> list[McpManifest]:
+    """Every manifest of the template (`mcp/<name>/config/`), by name."""
     folder = template / DC
-    return stdio_manifests(load_manifests(folder, interpolation_env(folder)).values())
+    return sorted(load_manifests(folder, interpolation_env(folder)).values(), key=lambda m: m.name)
 
 
 def _servers(file: str, names: list[str], *prefix: str) -> JsonKeys:
     keys = tuple((*prefix, name) for name in names)
-    return JsonKeys(f"add the stdio servers to {file}", file, keys)
+    return JsonKeys(f"add the MCP servers to {file}", file, keys)
 
 
 def build_phases(template: Path) -> dict[int, Phase]:
     """Phases 1 to 11 of the repository `template` converges to (phase 12 measures, see
     tasks.perf); bad manifests in the template raise `StackError`."""
-    servers = stdio_servers(template)
-    names = [m.name for m in servers]
-    mcp = tuple(f"{DC}/mcp/{m.folder_name}/" for m in servers)
+    manifests = template_manifests(template)
+    names = [m.name for m in client_manifests(manifests)]
+    # Every server's folder (the bridge's too), the launcher and relay they share, and the
+    # workspace paths no server may see.
+    mcp = (
+        *(f"{DC}/mcp/{m.folder_name}/" for m in manifests if m.transport != "compose"),
+        f"{DC}/mcp/runtime/",
+        ".mcpignore",
+    )
     phases = [
         Phase(1, "Research & validation", None, (RecognizeLayout(),)),
         Phase(
@@ -141,9 +147,9 @@ def build_phases(template: Path) -> dict[int, Phase]:
             "MCP server stdio configuration",
             "feat: configure MCP servers with stdio transport in devcontainer.json",
             (
-                CopyFiles("update the stdio servers' images and manifests", mcp),
+                CopyFiles("update the MCP servers' images and manifests, and the launcher", mcp),
                 JsonKeys(
-                    "add the stdio servers to devcontainer.json",
+                    "add the MCP servers to devcontainer.json",
                     DEVCONTAINER_JSON,
                     tuple(("customizations", "vscode", "mcp", "servers", name) for name in names),
                     (("mcpServers",),),

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tasks.engine.client import docker_client
-from tasks.engine.errors import EngineError
+from tasks.engine.errors import EngineUnreachable
 from tasks.model.errors import StackError
 from tasks.phases.backup import back_up_if_running
 from tasks.phases.catalog import COMPOSE, Phase
@@ -72,8 +72,8 @@ def _back_up(ws: Workspace, say: Say) -> str:
         return "no compose file yet: no volume to back up"
     try:
         saved = back_up_if_running(docker_client(), compose, ws.template_bytes(COMPOSE), ws.root)
-    except EngineError as error:
-        return f"volumes not backed up: {error.problem} (a stopped stack needs no backup)"
+    except EngineUnreachable as error:
+        return f"volumes not backed up: {error.problem} (with no engine, no service runs)"
     if saved is None:
         return "no running service owns a volume this phase changes: no backup needed"
     say(f"backed up the volumes of the changed services to {saved.relative_to(ws.root)}")
@@ -94,12 +94,13 @@ def run_phase(ws: Workspace, phase: Phase, dry_run: bool, commit: bool, say: Say
                 if action.diff:
                     outcome.diffs.append(action.diff)
         return outcome
+    # A failed backup stops the phase before it changes anything (or counts as begun).
+    if phase.backs_up_volumes:
+        outcome.notes.append(_back_up(ws, say))
     unfinished = ws.state.begin(phase.number)
     if unfinished is not None:
         outcome.resumed = True
         say(f"resuming: phase {unfinished} was interrupted; its finished steps are kept")
-    if phase.backs_up_volumes:
-        outcome.notes.append(_back_up(ws, say))
     for step in phase.steps:
         for action in step.actions(ws):
             say(action.description)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
 from tasks.model import jsonc
+from tasks.model.envquote import env_line
 from tasks.model.errors import StackError
 from tasks.model.source import load_yaml
 from tasks.phases import legacy
@@ -316,11 +318,15 @@ class EnvFile(Step):
     def _move_secrets(self, ws: Workspace, secrets: dict[str, str]) -> Action:
         target = ws.root / self.secrets_path
         existing = target.read_text(encoding="utf-8") if target.is_file() else ""
-        lines = [f"{k}={v}" for k, v in secrets.items() if f"\n{k}=" not in f"\n{existing}"]
+        lines = [env_line(k, v) for k, v in secrets.items() if f"\n{k}=" not in f"\n{existing}"]
+        # A last line without its newline would run into the first appended one.
+        text = "\n" if existing and not existing.endswith("\n") else ""
+        text += "".join(f"{line}\n" for line in lines)
 
         def move() -> None:
-            with target.open("a", encoding="utf-8") as handle:
-                handle.write("".join(f"{line}\n" for line in lines))
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+            with os.fdopen(os.open(target, flags, 0o600), "w", encoding="utf-8") as handle:
+                handle.write(text)
             target.chmod(0o600)
 
         names = ", ".join(secrets)

@@ -14,7 +14,7 @@ from tasks.phases.gitrepo import GitRepo, blob_id
 from tasks.phases.state import PhaseState
 from tasks.phases.template import listed_files
 
-TEMPLATE_PATHS = (".devcontainer", ".vscode/mcp.json", ".mcp.json")
+TEMPLATE_PATHS = (".devcontainer", ".vscode/mcp.json", ".mcp.json", ".mcpignore")
 """What the target layout consists of, in the template repository."""
 
 

@@ -16,8 +16,6 @@ from tasks.model.manifest import McpManifest
 from tasks.model.stack import Stack
 
 BUILTIN_NETWORKS = frozenset({"bridge", "host", "none", "default"})
-_SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY)", re.I)
-_NOT_SECRET = re.compile(r"(_FILE|_PATH|_URL|_ID|_INPUT|_NAME)$", re.I)
 
 
 @dataclass(frozen=True)
@@ -27,11 +25,6 @@ class Setting:
     value: str | None
     path: Path
     line: int | None
-
-
-def is_secret_name(name: str) -> bool:
-    """True for variable names that hold credentials (passwords, tokens, keys)."""
-    return bool(_SECRET_NAME.search(name)) and not _NOT_SECRET.search(name)
 
 
 def image_family(ref: str) -> str:

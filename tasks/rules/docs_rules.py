@@ -9,7 +9,7 @@ from tasks.model.docs import MAX_LINES
 from tasks.model.stack import Stack
 from tasks.rules.registry import Hit, Severity, rule
 from tasks.servers.docstable import BEGIN, END, UNTERMINATED, Block, blocks
-from tasks.servers.generate import stdio_manifests
+from tasks.servers.generate import client_manifests
 
 
 @rule("DOC001", f"Markdown file longer than {MAX_LINES} lines", Severity.ERROR)
@@ -89,7 +89,7 @@ def server_table(stack: Stack) -> Iterator[Hit]:
                 f"the MCP servers table differs from the manifests ({_difference(block)})",
                 "run `invoke mcp.config` (edit the manifest, not the table)",
             )
-    if not found and stdio_manifests(stack.manifests.values()):
+    if not found and client_manifests(stack.manifests.values()):
         yield Hit(
             stack.folder / "docs",
             None,

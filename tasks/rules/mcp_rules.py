@@ -8,14 +8,16 @@ from typing import Any
 
 from tasks.model.clients import SERVER_KEYS
 from tasks.model.dockerrun import DockerRun
+from tasks.model.launchpolicy import image_problem, probe_violations, scope_of, violations
 from tasks.model.manifest import HARDENING
+from tasks.model.masks import matcher, secret_files
 from tasks.model.stack import PORTABLE_MCP_JSON, VSCODE_MCP_JSON, Stack
 from tasks.rules.context import BUILTIN_NETWORKS, ServerRun, server_runs, under
 from tasks.rules.registry import Hit, Severity, rule
 from tasks.servers.generate import (
+    client_manifests,
     portable_document,
     servers,
-    stdio_manifests,
     vscode_document,
 )
 
@@ -210,14 +212,22 @@ def manifest_names(stack: Stack) -> Iterator[Hit]:
                 f"manifest name {manifest.name!r} in folder mcp/{manifest.folder_name}/",
                 f"set name: {manifest.folder_name}",
             )
-        if manifest.transport == "stdio" and manifest.name not in stack.devcontainer.servers:
+        configured = manifest.transport == "stdio" or manifest.remote
+        if configured and manifest.name not in stack.devcontainer.servers:
             yield Hit(
                 stack.devcontainer.path,
                 stack.devcontainer.doc.line_of(*SERVER_KEYS["devcontainer"]),
                 f"server {manifest.name} has a manifest but is missing from devcontainer.json",
                 "run `invoke mcp.config` to regenerate the client configs",
             )
-        if manifest.transport == "compose" and manifest.service not in stack.compose.services:
+        if manifest.remote and manifest.bridge not in stack.manifests:
+            yield Hit(
+                manifest.path,
+                manifest.doc.line_of("bridge"),
+                f"bridge {manifest.bridge!r} has no manifest",
+                "name the bridge manifest (mcp/bridge/config/bridge.yml)",
+            )
+        if manifest.service is not None and manifest.service not in stack.compose.services:
             yield Hit(
                 manifest.path,
                 manifest.doc.line_of("service"),
@@ -239,7 +249,7 @@ def _expected(stack: Stack) -> dict[str, tuple[Path, Any]]:
 @rule("MCP010", "client config drifted from the manifests", Severity.ERROR)
 def drift(stack: Stack) -> Iterator[Hit]:
     """devcontainer.json, .vscode/mcp.json and .mcp.json are generated from the manifests."""
-    if not stdio_manifests(stack.manifests.values()):
+    if not client_manifests(stack.manifests.values()):
         return
     loaded = {client.kind: client for client in (stack.devcontainer, *stack.clients)}
     for kind, (path, expected) in _expected(stack).items():
@@ -275,7 +285,8 @@ def _hardened(run: DockerRun, measure: str) -> bool:
     checks = {
         "init": lambda: "--init" in run.flags,
         "no_new_privileges": lambda: any(
-            v.startswith("no-new-privileges") for v in run.values("--security-opt")
+            v in ("no-new-privileges", "no-new-privileges:true", "no-new-privileges=true")
+            for v in run.values("--security-opt")
         ),
         "cap_drop": lambda: "ALL" in (v.upper() for v in run.values("--cap-drop")),
         "read_only": lambda: "--read-only" in run.flags,
@@ -308,3 +319,91 @@ def hardening(stack: Stack) -> Iterator[Hit]:
                     f"run `invoke mcp.config`, or declare `hardening: {{{measure}: reason}}` in "
                     f"{stack.rel(manifest.path)}",
                 )
+
+
+@rule("MCP012", "MCP server launch option outside the allow-list", Severity.ERROR)
+def launch_allow_list(stack: Stack) -> Iterator[Hit]:
+    """A launch may carry only the options of tasks/model/launchpolicy.py (stdin, labels,
+    hardening, limits, env, the stack's named volumes and networks): never a host path, the
+    host's namespaces, added capabilities, devices or an unconfined profile. The probe's own
+    options (`probe.docker_args`) may add the host network and nothing else."""
+    scope = scope_of(stack)
+    for run in server_runs(stack):
+        if run.run is not None:
+            for violation in violations(run.run, scope):
+                yield Hit(
+                    run.path, run.line, f"server {run.name}: {violation.problem}", violation.fix
+                )
+    for manifest in stack.manifests.values():
+        problem = image_problem(manifest.image) if manifest.image else None
+        if problem is not None:
+            yield Hit(manifest.path, manifest.doc.line_of("image"), problem, "name an image")
+        for mount in manifest.mounts:
+            if mount.type == "volume" and mount.source not in scope.volumes:
+                yield Hit(
+                    manifest.path,
+                    manifest.doc.line_of("mounts"),
+                    f"server {manifest.name} mounts {mount.source!r}, not a named volume of the "
+                    "stack",
+                    "declare the volume under `volumes:` in the compose file (host paths are "
+                    "refused; the workspace is `type: workspace`)",
+                )
+        if manifest.probe is not None:
+            for violation in probe_violations(manifest.probe.docker_args, scope):
+                yield Hit(
+                    manifest.path,
+                    manifest.doc.line_of("probe", "docker_args"),
+                    f"probe of {manifest.name}: {violation.problem}",
+                    violation.fix,
+                )
+
+
+def _workspace_servers(stack: Stack) -> list[str]:
+    return sorted(m.name for m in stack.manifests.values() if m.workspace is not None)
+
+
+@rule("MCP013", "secret in the workspace that MCP servers would see", Severity.ERROR)
+def unmasked_secrets(stack: Stack) -> Iterator[Hit]:
+    """Every server that mounts the workspace sees all of it except what `.mcpignore` masks:
+    env files with credentials, private keys, keystores, kubeconfigs and volume backups must be
+    masked (a model that reads them can send them anywhere)."""
+    readers = _workspace_servers(stack)
+    if not readers:
+        return
+    patterns = matcher().read(stack.root)
+    for secret in secret_files(stack.root):
+        if not matcher().masked(patterns, secret.rel, secret.is_folder):
+            yield Hit(
+                stack.root / secret.rel,
+                None,
+                f"{secret.rel} is {secret.why}, visible to {', '.join(readers)}",
+                f"add `{secret.rel}{'/' if secret.is_folder else ''}` (or a pattern) to "
+                f"{stack.rel(stack.root / matcher().FILE_NAME)}",
+            )
+
+
+@rule("MCP014", "`.mcpignore` pattern that masks nothing", Severity.ERROR)
+def dead_masks(stack: Stack) -> Iterator[Hit]:
+    """A pattern that names one path (anchored with a `/`, no wildcard) must name a path that
+    exists or that the stack writes (its env file, generated certificates, backups): anything
+    else is a typo that leaves the real secret visible. Names that match at any depth and
+    patterns with wildcards guard against files to come and are not checked."""
+    path = stack.root / matcher().FILE_NAME
+    patterns = matcher().read(stack.root)
+    expected = [
+        "/".join(parts[:depth])
+        for parts in (rel.split("/") for rel in stack.produced_paths())
+        for depth in range(1, len(parts) + 1)
+    ]
+    for pattern in patterns:
+        if pattern.negated or not pattern.literal or not pattern.anchored:
+            continue
+        existing = list(matcher().matches(stack.root, [pattern]))
+        if existing or any(pattern.regex.match(rel) for rel in expected):
+            continue
+        yield Hit(
+            path,
+            pattern.line,
+            f"`{pattern.text}` matches no file here and nothing the stack writes",
+            "fix the path (it is relative to the workspace root) or remove the line",
+        )

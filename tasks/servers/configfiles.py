@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from tasks.model.clients import SERVER_KEYS
+from tasks.model.dockerrun import parse_docker_run
+from tasks.model.errors import StackError
+from tasks.model.launchpolicy import scope_of, violations
 from tasks.model.stack import PORTABLE_MCP_JSON, VSCODE_MCP_JSON, Stack
 from tasks.servers.docstable import rendered_docs
 from tasks.servers.generate import portable_document, servers, vscode_document
@@ -22,12 +25,31 @@ def _nested(data: dict[str, Any], keys: tuple[str, ...], value: Any) -> dict[str
     return data
 
 
+def refuse_outside_allow_list(stack: Stack, generated: dict[str, Any]) -> None:
+    """A `StackError` naming the manifest whose launch would leave the allow-list."""
+    scope = scope_of(stack)
+    for name, entry in generated.items():
+        run = parse_docker_run(str(entry.get("command", "")), entry.get("args", []))
+        found = violations(run, scope) if run is not None else []
+        if found:
+            manifest = stack.manifests[name]
+            raise StackError(
+                manifest.path,
+                f"the launch of {name} would carry {found[0].problem}",
+                found[0].fix,
+                line=manifest.doc.line_of("name"),
+                key=found[0].option,
+            )
+
+
 def rendered_files(stack: Stack) -> dict[Path, str]:
     """Path -> the text each client file, and each doc with a generated MCP servers table,
-    should have (devcontainer.json keeps its comments)."""
+    should have (devcontainer.json keeps its comments); a launch outside the allow-list is a
+    `StackError` and nothing is rendered."""
     manifests = list(stack.manifests.values())
     keys = SERVER_KEYS["devcontainer"]
     generated = servers(manifests, "devcontainer")
+    refuse_outside_allow_list(stack, generated)
     text = stack.devcontainer.doc.text
     try:
         devcontainer = replace_value(text, keys, generated)

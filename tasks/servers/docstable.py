@@ -13,13 +13,13 @@ from tasks.model.docs import DocFile
 from tasks.model.errors import StackError
 from tasks.model.manifest import ManifestMount, McpManifest
 from tasks.model.stack import Stack
-from tasks.servers.generate import stdio_manifests
+from tasks.servers.generate import client_manifests
 
 BEGIN = "<!-- mcp-servers:begin"
 END = "<!-- mcp-servers:end -->"
 UNTERMINATED = "the MCP servers table has a begin marker but no end marker"
 HEADER = (
-    "| server | what it does | image | network | mounts | secrets |",
+    "| server | what it does | image or URL | network | mounts | secrets |",
     "|---|---|---|---|---|---|",
 )
 
@@ -56,7 +56,8 @@ def in_docs(stack: Stack, doc: DocFile) -> bool:
 
 def _mount(mount: ManifestMount) -> str:
     source = "workspace" if mount.type == "workspace" else mount.source
-    return f"{source} at {mount.target}{', read-only' if mount.read_only else ''}"
+    guarded = f" ({', '.join(mount.guard)} read-only)" if mount.guard else ""
+    return f"{source} at {mount.target}{', read-only' if mount.read_only else guarded}"
 
 
 def _cell(text: str) -> str:
@@ -66,7 +67,7 @@ def _cell(text: str) -> str:
 def table(manifests: Iterable[McpManifest], doc: Path) -> tuple[str, ...]:
     """The table rows for a doc at `doc` (links to each server's README relative to it)."""
     rows = list(HEADER)
-    for manifest in stdio_manifests(manifests):
+    for manifest in client_manifests(manifests):
         readme = manifest.path.parent.parent / "README.md"
         name = manifest.name
         if readme.is_file():
@@ -74,8 +75,8 @@ def table(manifests: Iterable[McpManifest], doc: Path) -> tuple[str, ...]:
         cells = (
             name,
             _cell(manifest.description),
-            f"`{manifest.image}`",
-            manifest.network,
+            f"`{manifest.url or manifest.image}`",
+            "mcp-cluster" if manifest.remote else manifest.network,
             "; ".join(_mount(m) for m in manifest.mounts),
             ", ".join(f"`{s.name}`" for s in manifest.secrets),
         )

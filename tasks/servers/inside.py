@@ -38,13 +38,17 @@ def remote_settings(stack: Stack) -> Remote:
 def inside_specs(
     stack: Stack, remote: Remote, container: str, page_url: str, timeout: float
 ) -> tuple[list[ProbeSpec], list[Skipped]]:
-    """Probe specs whose command runs in `container` as the remote user.
+    """Probe specs whose command runs in `container` as the remote user (URL servers stay
+    URLs: the probe reaches them from inside the container).
 
     Secrets reach `docker exec` by name (`-e NAME`), never as values on a command line.
     """
-    specs, skipped = probe_specs(stack, (), stack.root, page_url, timeout)
+    specs, skipped = probe_specs(stack, (), stack.root, page_url, timeout, remote.workdir)
     wrapped = []
     for spec in specs:
+        if spec.url:
+            wrapped.append(spec)
+            continue
         options = ["exec", "-i", "-u", remote.user, "-w", remote.workdir]
         for name, value in remote.env.items():
             options += ["-e", f"{name}={value}"]
@@ -56,12 +60,14 @@ def inside_specs(
 
 
 def client_checks(verifier: Verifier, timeout: float = 60.0) -> list[Check]:
-    """Phase 10 client section: every stdio server of devcontainer.json, started inside the dev
-    container as its remote user, completes initialize, tools/list and its probe call.
+    """Phase 10 client section: every server of devcontainer.json, a stdio server started
+    inside the dev container as its remote user and a URL server reached from there, completes
+    initialize, tools/list and its probe call.
 
     A server that cannot start is a failure; only a service the profile leaves out, or a
     secret nobody provided, is not exercised.
     """
+    from tasks.probing import reach_for
     from tasks.servers.page import probe_page
     from tasks.servers.probe import run_probes
 
@@ -78,7 +84,7 @@ def client_checks(verifier: Verifier, timeout: float = 60.0) -> list[Check]:
         ]
     with probe_page() as url:
         specs, skipped = inside_specs(stack, remote, status.container, url, timeout)
-        results = run_probes(specs, repeat=1, concurrency=1)
+        results = run_probes(specs, 1, 1, reach_for(status.container, user))
     checks = [
         Check(
             "client",
@@ -90,4 +96,6 @@ def client_checks(verifier: Verifier, timeout: float = 60.0) -> list[Check]:
         )
         for r in results
     ]
-    return checks + [Check("client", s.name, SKIP, s.reason) for s in skipped]
+    return checks + [
+        Check("client", s.name, FAIL if s.refused else SKIP, s.reason) for s in skipped
+    ]

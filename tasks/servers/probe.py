@@ -7,12 +7,14 @@ import asyncio
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 from tasks.model.manifest import ProbeCall
+from tasks.servers.remote import SESSIONS, Opener, tcp
 from tasks.servers.specs import ProbeSpec
-from tasks.servers.stdio import ProtocolError, ServerError, StdioSession
+from tasks.servers.stdio import ProtocolError, ServerError, Session, StdioSession
 
 SPAWN_ATTEMPTS = 3
 BACKOFF_SECONDS = 0.5
@@ -77,9 +79,33 @@ def explain(stderr: str, error: BaseException, spec: ProbeSpec) -> str:
     return f"{spec.name} failed: {detail}" + (f" (stderr: {tail})" if tail else "")
 
 
-async def _session(spec: ProbeSpec, repeat: int, errlog: IO[str], result: ProbeResult) -> None:
+@dataclass(frozen=True)
+class Reach:
+    """How the probe reaches servers: `opener` makes connections for URL servers (a tunnel
+    into the network they are on), `stop` removes a container by name (after a stdio session,
+    so that a server that ignores its closed stdin and SIGTERM is gone too)."""
+
+    opener: Opener = tcp
+    stop: Callable[[str], None] = lambda name: None
+
+
+async def _open(spec: ProbeSpec, errlog: IO[str], reach: Reach) -> Session:
+    if spec.url:
+        return await SESSIONS[spec.transport](spec.url, reach.opener)
+    return await StdioSession.start(spec.command, spec.args, spec.env, errlog)
+
+
+async def _session(
+    spec: ProbeSpec, repeat: int, errlog: IO[str], result: ProbeResult, reach: Reach
+) -> None:
     started = time.perf_counter()
-    session = await StdioSession.start(spec.command, spec.args, spec.env, errlog)
+    try:
+        async with asyncio.timeout(spec.timeout):
+            session = await _open(spec, errlog, reach)
+    except BaseException:
+        if spec.container:
+            await asyncio.to_thread(reach.stop, spec.container)
+        raise
     try:
         async with asyncio.timeout(spec.timeout):
             info = await session.initialize()
@@ -95,9 +121,11 @@ async def _session(spec: ProbeSpec, repeat: int, errlog: IO[str], result: ProbeR
                 result.latencies_ms.append(round((time.perf_counter() - began) * 1000, 1))
     finally:
         await session.close()  # outside the deadline: a server is always stopped
+        if spec.container:
+            await asyncio.to_thread(reach.stop, spec.container)
 
 
-async def _call(session: StdioSession, call: ProbeCall) -> None:
+async def _call(session: Session, call: ProbeCall) -> None:
     reply = await session.call_tool(call.tool, call.arguments)
     content = reply.get("content")
     parts = content if isinstance(content, list) else []
@@ -112,7 +140,7 @@ FINAL = (ProbeError, ProtocolError, ServerError, TimeoutError)
 """Failures a second spawn would not change: a bad answer, broken protocol, no answer."""
 
 
-async def probe(spec: ProbeSpec, repeat: int = 5) -> ProbeResult:
+async def probe(spec: ProbeSpec, repeat: int = 5, reach: Reach = Reach()) -> ProbeResult:
     """Probe one server; a failed spawn is retried with backoff, a bad answer is not."""
     result = ProbeResult(spec.name)
     for attempt in range(1, SPAWN_ATTEMPTS + 1):
@@ -120,7 +148,7 @@ async def probe(spec: ProbeSpec, repeat: int = 5) -> ProbeResult:
         result.latencies_ms.clear()
         with tempfile.TemporaryFile(mode="w+") as errlog:
             try:
-                await _session(spec, repeat, errlog, result)
+                await _session(spec, repeat, errlog, result, reach)
                 result.ok = True
                 return result
             except Exception as error:
@@ -136,13 +164,22 @@ async def probe(spec: ProbeSpec, repeat: int = 5) -> ProbeResult:
     return result
 
 
-def run_probes(specs: list[ProbeSpec], repeat: int, concurrency: int) -> list[ProbeResult]:
+def run_probes(
+    specs: list[ProbeSpec], repeat: int, concurrency: int, reach: Reach = Reach()
+) -> list[ProbeResult]:
     """Probe every spec, `concurrency` sessions of each at a time; results in spec order."""
 
     async def main() -> list[ProbeResult]:
         results = []
         for spec in specs:
-            sessions = (probe(spec, repeat) for _ in range(max(1, concurrency)))
+            sessions = (
+                probe(
+                    replace(spec, container=f"{spec.container}-{index}") if index else spec,
+                    repeat,
+                    reach,
+                )
+                for index in range(max(1, concurrency))
+            )
             results.append(_merge(spec.name, list(await asyncio.gather(*sessions))))
         return results
 

@@ -1,5 +1,6 @@
-"""An MCP client over stdio: newline-delimited JSON-RPC 2.0 with a server process, the
-initialize handshake, paged `tools/list` and `tools/call`.
+"""An MCP client: the initialize handshake, paged `tools/list` and `tools/call` over any
+transport (`Session`), and the stdio transport: newline-delimited JSON-RPC 2.0 with a server
+process (`StdioSession`); `tasks.servers.remote` adds SSE and Streamable HTTP.
 
 Requests go one at a time, so each reply is read where it is awaited. The client declares no
 capabilities: it answers a server's `ping` and refuses any other request from the server.
@@ -49,30 +50,13 @@ class ServerInfo:
     protocol: str
 
 
-class StdioSession:
-    """One server process and the requests sent to it."""
+class Session:
+    """The requests of one MCP client session; a transport supplies `_send`, `_read` and
+    `close`."""
 
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
+    def __init__(self) -> None:
         self._next_id = 0
-
-    @classmethod
-    async def start(
-        cls, command: str, args: tuple[str, ...], env: dict[str, str], stderr: IO[Any]
-    ) -> StdioSession:
-        """Start `command` with the environment extended by `env`, stderr into `stderr`, in a
-        process group of its own, so that stopping it stops whatever it started."""
-        process = await asyncio.create_subprocess_exec(
-            command,
-            *args,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=stderr,
-            env={**os.environ, **env},
-            limit=LINE_LIMIT,
-            start_new_session=True,
-        )
-        return cls(process)
+        self.protocol = ""
 
     async def initialize(self) -> ServerInfo:
         """The handshake: `initialize`, then `notifications/initialized`."""
@@ -87,6 +71,7 @@ class StdioSession:
         protocol = str(result.get("protocolVersion", ""))
         if protocol not in HANDSHAKE_VERSIONS:
             raise ProtocolError(f"initialize answered protocol version {protocol!r}")
+        self.protocol = protocol
         server = result.get("serverInfo")
         info = server if isinstance(server, dict) else {}
         await self._send({"jsonrpc": "2.0", "method": "notifications/initialized"})
@@ -132,6 +117,55 @@ class StdioSession:
                         raise ProtocolError(f"{method} answered without a result object")
                     return result
 
+    async def _answer(self, message: dict[str, Any]) -> None:
+        """Reply to a request from the server; notifications need no reply."""
+        if "id" not in message:
+            return
+        reply: dict[str, Any] = {"jsonrpc": "2.0", "id": message["id"]}
+        if message["method"] == "ping":
+            reply["result"] = {}
+        else:
+            reply["error"] = {"code": METHOD_NOT_FOUND, "message": "not supported by this client"}
+        await self._send(reply)
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        """Send one message to the server."""
+        raise NotImplementedError
+
+    async def _read(self) -> list[dict[str, Any]]:
+        """The next message(s) from the server."""
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        """End the session; nothing it started is left running."""
+        raise NotImplementedError
+
+
+class StdioSession(Session):
+    """One server process, spoken to over its stdin and stdout."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        super().__init__()
+        self.process = process
+
+    @classmethod
+    async def start(
+        cls, command: str, args: tuple[str, ...], env: dict[str, str], stderr: IO[Any]
+    ) -> StdioSession:
+        """Start `command` with the environment extended by `env`, stderr into `stderr`, in a
+        process group of its own, so that stopping it stops whatever it started."""
+        process = await asyncio.create_subprocess_exec(
+            command,
+            *args,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=stderr,
+            env={**os.environ, **env},
+            limit=LINE_LIMIT,
+            start_new_session=True,
+        )
+        return cls(process)
+
     async def close(self) -> None:
         """Close stdin and wait for the server to exit and its stdout to close, then SIGTERM,
         then SIGKILL its process group (a child it started can hold stdout open)."""
@@ -176,26 +210,21 @@ class StdioSession:
                 raise ServerExited("the server closed stdout before it answered")
             if line.strip():
                 break
-        text = line.decode(errors="replace").strip()
-        try:
-            data = json.loads(text)
-        except ValueError:
-            data = None
-        messages = data if isinstance(data, list) else [data]
-        if not messages or not all(_is_message(m) for m in messages):
-            raise ProtocolError(f"wrote output that is not JSON-RPC to stdout ({text[:120]})")
-        return messages
+        return decode(line.decode(errors="replace"), "stdout")
 
-    async def _answer(self, message: dict[str, Any]) -> None:
-        """Reply to a request from the server; notifications need no reply."""
-        if "id" not in message:
-            return
-        reply: dict[str, Any] = {"jsonrpc": "2.0", "id": message["id"]}
-        if message["method"] == "ping":
-            reply["result"] = {}
-        else:
-            reply["error"] = {"code": METHOD_NOT_FOUND, "message": "not supported by this client"}
-        await self._send(reply)
+
+def decode(text: str, where: str) -> list[dict[str, Any]]:
+    """The JSON-RPC message(s) of one piece of text a server sent (a batch holds several);
+    anything else is a `ProtocolError` naming `where` it arrived."""
+    text = text.strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    messages = data if isinstance(data, list) else [data]
+    if not messages or not all(_is_message(m) for m in messages):
+        raise ProtocolError(f"wrote output that is not JSON-RPC to {where} ({text[:120]})")
+    return messages
 
 
 def _is_message(data: object) -> bool:

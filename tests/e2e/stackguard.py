@@ -15,6 +15,7 @@ STACK_VOLUMES = (
     "memory-data",
     "python-experimental-cache",
     "devcontainer-history",
+    "mcp-audit",
 )
 
 

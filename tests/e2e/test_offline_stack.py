@@ -70,6 +70,7 @@ def test_every_buildable_image_builds_offline(offline_stack: dict[str, Any]) -> 
         "filesystem",
         "memory",
         "github",
+        "bridge",
     } <= names
     not_buildable = {u["name"] for u in build["not_buildable"]}
     assert not_buildable == {"buildkit", "runner", "grafana"}
@@ -96,10 +97,12 @@ def test_mcp_servers_answer_over_stdio(offline_stack: dict[str, Any]) -> None:
     code, data = invoke_json("mcp.probe", "--repeat", "3", "--concurrency", "2")
     assert code == 0, data
     servers = {s["name"]: s for s in data["servers"]}
-    assert set(servers) == {"fetch", "filesystem", "git", "memory"}
+    assert set(servers) == {"fetch", "filesystem", "git", "memory", "postgres", "mariadb"}
     for server in servers.values():
         assert server["ok"] and server["tools"] > 0 and server["protocol"]
         assert len(server["latencies_ms"]) == 6
+    # every probe container was stopped by name when its session ended
+    assert docker("ps", "-aq", "--filter", "name=mcp-probe-").stdout.strip() == ""
     assert [s["name"] for s in data["not_exercised"]] == ["github"]
 
 
@@ -181,17 +184,87 @@ def test_verify_all_passes_and_names_what_it_cannot_exercise(
         "stack",
     }
     assert checks[("stack", "every service stayed up")]["status"] == "pass"
-    for name in ("fetch", "filesystem", "git", "memory"):
+    for name in ("fetch", "filesystem", "git", "memory", "postgres", "mariadb"):
         assert checks[("client", name)]["status"] == "pass", checks[("client", name)]
         assert checks[("client", name)]["detail"].startswith("as vscode in devcontainer")
     assert checks[("client", "github")]["status"] == "not exercised"
-    assert checks[("volumes", "postgres-db data survives restart")]["status"] == "pass"
-    assert checks[("volumes", "mariadb data survives restart")]["status"] == "pass"
+    for database in ("postgres-db", "mariadb"):
+        assert checks[("volumes", f"{database} stores data")]["status"] == "pass"
+        survives = checks[("volumes", f"{database} data survives restart")]
+        assert survives["status"] == "not exercised" and "--persistence" in survives["detail"]
     assert checks[("network", "network mcp-cluster")]["status"] == "pass"
     assert checks[("gpu", "k8s-plugin sees a GPU")]["detail"] == "no NVIDIA runtime on this host"
     assert checks[("health", "grafana")]["status"] == "not exercised"
     assert checks[("free-threading", "devcontainer")]["status"] == "pass"
     assert checks[("monitoring", "nginx /prometheus/-/healthy")]["status"] == "pass"
+
+
+def test_verify_restarts_the_databases_only_with_persistence(
+    offline_stack: dict[str, Any],
+) -> None:
+    code, data = invoke_json("verify.volumes", "--profile", "offline", "--persistence", timeout=600)
+    assert code == 0, [c for c in data["checks"] if c["status"] == "fail"]
+    checks = {c["name"]: c for c in data["checks"]}
+    for database in ("postgres-db", "mariadb"):
+        assert checks[f"{database} data survives restart"]["status"] == "pass"
+    assert _databases() == ([], [])  # the scratch database is gone
+
+
+def test_stack_up_and_verify_all_pass_five_times_right_after_prometheus_starts(
+    offline_stack: dict[str, Any],
+) -> None:
+    """Each round replaces the Prometheus container, so verify.all runs before its first
+    scrape, as it does right after a cold stack.up; it waits for the scrape instead of failing
+    on "unknown"."""
+    for round_ in range(1, 6):
+        assert docker("rm", "-f", "mcp-cluster-prometheus-1").returncode == 0
+        started = time.monotonic()
+        code, up = invoke_json("stack.up", "--profile", "offline", "--timeout", "240")
+        assert code == 0, (round_, up)
+        middle = time.monotonic()
+        code, data = invoke_json("verify.all", "--profile", "offline", timeout=600)
+        failed = [c for c in data["checks"] if c["status"] == "fail"]
+        assert code == 0, (round_, failed)
+        print(f"round {round_}: stack.up {middle - started:.1f}s, verify.all "
+              f"{time.monotonic() - middle:.1f}s")  # fmt: skip
+
+
+MARIADB_SQL = (
+    'export MYSQL_PWD="$(cat /run/secrets/mariadb_root_password)"; exec mariadb -uroot -N '
+)
+SQL = {
+    "postgres-db": ["psql", "-U", "postgres", "-d", "mcp", "-tA", "-v", "ON_ERROR_STOP=1", "-c"],
+    "mariadb": ["sh", "-c", MARIADB_SQL + 'mcp -e "$1"', "sh"],
+}
+
+
+def _sql(service: str, statement: str) -> str:
+    ran = docker("exec", f"mcp-cluster-{service}-1", *SQL[service], statement)
+    assert ran.returncode == 0, ran.stderr
+    return ran.stdout
+
+
+def _databases() -> tuple[list[str], list[str]]:
+    """Scratch databases left in postgres and mariadb (none expected)."""
+    postgres = _sql("postgres-db", "SELECT datname FROM pg_database WHERE datname = 'mcp_verify'")
+    mariadb = _sql("mariadb", "SHOW DATABASES LIKE 'mcp_verify'")
+    return postgres.split(), mariadb.split()
+
+
+def _user_data() -> dict[str, str]:
+    """The user's tables and rows in both `mcp` databases, and when each database started."""
+    found = {
+        "postgres tables": _sql("postgres-db", "SELECT tablename FROM pg_tables "
+                                "WHERE schemaname = 'public' ORDER BY 1"),
+        "postgres rows": _sql("postgres-db", "SELECT n FROM e2e_kept ORDER BY n"),
+        "mariadb tables": _sql("mariadb", "SHOW TABLES"),
+        "mariadb rows": _sql("mariadb", "SELECT n FROM e2e_kept ORDER BY n"),
+    }  # fmt: skip
+    for service in SQL:
+        found[f"{service} started"] = docker(
+            "inspect", "-f", "{{.State.StartedAt}}", f"mcp-cluster-{service}-1"
+        ).stdout
+    return found
 
 
 def test_phase_12_measures_and_writes_the_report(
@@ -243,6 +316,12 @@ def test_images_say_which_python_they_run(offline_stack: dict[str, Any], image: 
 def test_up_runs_the_main_job_and_changes_nothing_the_second_time(
     offline_stack: dict[str, Any],
 ) -> None:
+    """On a running stack with data, `up` rebuilds nothing, and the databases keep the user's
+    data and their uptime."""
+    for service in SQL:
+        _sql(service, "CREATE TABLE IF NOT EXISTS e2e_kept (n int)")
+        _sql(service, "INSERT INTO e2e_kept VALUES (1), (2), (3)")
+    before = _user_data()
     result = invoke("up", "--profile", "offline", "--json", timeout=1200)
     data = json.loads(result.stdout)
     assert result.returncode == 0, (data, result.stderr[-3000:])
@@ -256,6 +335,7 @@ def test_up_runs_the_main_job_and_changes_nothing_the_second_time(
         "mcp.probe --repeat 1",
     ]
     assert all(s["ok"] for s in data["steps"]) and data["not_run"] == []
+    assert _user_data() == before and _databases() == ([], [])
     code, build = invoke_json("build.all", "--parallel")
     assert code == 0 and {i["status"] for i in build["images"]} == {"cached"}
 

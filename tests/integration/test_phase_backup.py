@@ -70,3 +70,26 @@ def test_phase_6_backs_up_the_volumes_of_running_services(
     assert list(manifest["volumes"]) == [volume]
     assert (folder / f"{volume}.tar").stat().st_size > 0
     assert "backups/" not in git(root, "show", "--name-only", "HEAD")
+
+
+def test_phase_6_stops_when_the_backup_fails(running_legacy: tuple[Path, str]) -> None:
+    """The service that owns the volume is paused by someone else, so it cannot be frozen for
+    the copy: phase 6 stops before it changes anything, and says why."""
+    root, volume = running_legacy
+    for number in range(1, 6):
+        assert invoke("phase", str(number), "--commit", "--root", str(root)).returncode == 0
+    compose = root / ".devcontainer/docker-compose.mcp.yml"
+    before, head = compose.read_bytes(), git(root, "rev-parse", "HEAD")
+    [container] = _docker("ps", "-q", "--filter", f"volume={volume}").stdout.split()
+    assert _docker("pause", container).returncode == 0
+    result = invoke("phase", "6", "--commit", "--root", str(root))
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"backing up {volume} before the phase rewrites their services failed" in message
+    assert "the phase changed nothing" in message and "Traceback" not in message
+    assert compose.read_bytes() == before and git(root, "rev-parse", "HEAD") == head
+    backups = root / "backups"
+    assert not backups.exists() or list(backups.iterdir()) == []  # no partial folder either
+    assert _docker("unpause", container).returncode == 0
+    again = invoke("phase", "6", "--commit", "--root", str(root))
+    assert again.returncode == 0 and "resuming" not in again.stdout, again.stdout + again.stderr

@@ -20,9 +20,9 @@ try:
 except mysql.connector.Error as error:
     if getattr(error, "errno", None) == 1045:
         sys.exit(
-            "mariadb-mcp: MARIADB_ROOT_PASSWORD does not match the database in volume "
-            "mariadb-data. Fix: restore the .devcontainer/.env that created it, or back it up "
-            "(invoke volumes.backup) and recreate it (invoke stack.down --volumes)"
+            "mariadb-mcp: the database does not accept account mcp_server with "
+            "MARIADB_MCP_PASSWORD. Fix: restart the database (invoke stack.restart mariadb), which "
+            "sets the account's password from .devcontainer/.env at every start"
         )
     sys.exit(f"mariadb-mcp: cannot log in to {os.environ['MYSQL_HOST']}: {error}")
 socket.create_connection(("127.0.0.1", 8000), 3).close()

@@ -20,9 +20,9 @@ try:
 except psycopg.OperationalError as error:
     if "password authentication failed" in str(error):
         sys.exit(
-            "postgres-mcp: POSTGRES_PASSWORD does not match the database in volume postgres-data. "
-            "Fix: restore the .devcontainer/.env that created it, or back it up "
-            "(invoke volumes.backup) and recreate it (invoke stack.down --volumes)"
+            "postgres-mcp: the database does not accept role mcp_server with POSTGRES_MCP_PASSWORD. "
+            "Fix: restart the database (invoke stack.restart postgres-db), which sets the role's "
+            "password from .devcontainer/.env at every start"
         )
     sys.exit(f"postgres-mcp: cannot log in to {os.environ['DATABASE_HOST']}: {error}")
 socket.create_connection(("127.0.0.1", 8000), 3).close()

@@ -1,0 +1,209 @@
+"""The launcher every client config runs (`mcp/runtime/mcp_launch.py`): what it adds to `docker
+run` at launch time, checked by running it for real with a `docker` on PATH that records the
+arguments and environment it is given instead of starting anything."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.clirun import REPO
+
+RUNTIME = ".devcontainer/mcp/runtime"
+FAKE_DOCKER = f"""#!{sys.executable}
+import json, os, sys
+keep = ("MCP_SESSION", "MCP_ORIGIN", "USER", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")
+with open(os.environ["FAKE_DOCKER_OUT"], "w") as out:
+    json.dump({{"argv": sys.argv[1:], "env": {{k: os.environ.get(k) for k in keep}}}}, out)
+"""
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A workspace holding the launcher, an `.mcpignore` and files it hides."""
+    root = tmp_path / "work space"
+    shutil.copytree(REPO / RUNTIME, root / RUNTIME, ignore=shutil.ignore_patterns(".mask*"))
+    files = {
+        ".mcpignore": ".env\n/backups/\n*.key\n",
+        ".devcontainer/.env": "DB_PASSWORD=hunter2\n",
+        "backups/2026/manifest.json": "{}",
+        "src/app.py": "print()\n",
+        "src/a,b.key": "k",
+        ".git/config": "[core]\n",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    (root / ".git/hooks").mkdir()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(FAKE_DOCKER)
+    (bin_dir / "docker").chmod(0o755)
+    return root
+
+
+def launch(
+    workspace: Path, *options: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """Run the launcher of `workspace`; its result and what `docker` was given."""
+    out = workspace.parent / "docker.json"
+    out.unlink(missing_ok=True)
+    base = {k: v for k, v in os.environ.items() if k not in ("LOCAL_WORKSPACE_FOLDER",)}
+    environ = {
+        **base,
+        "PATH": f"{workspace.parent / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        "FAKE_DOCKER_OUT": str(out),
+        **(env or {}),
+    }
+    command = [sys.executable, str(workspace / RUNTIME / "mcp_launch.py"), *options]
+    result = subprocess.run(command, env=environ, capture_output=True, text=True, check=False)
+    return result, json.loads(out.read_text()) if out.exists() else {}
+
+
+RUN = ["run", "-i", "--rm", "--label", "dev.mcp-cluster.server=x", "img:1", "--flag", "run"]
+
+
+def mounts(argv: list[str]) -> list[str]:
+    return [argv[i + 1] for i, word in enumerate(argv) if word == "--mount"]
+
+
+def test_a_session_label_and_its_id_and_nothing_else_without_options(workspace: Path) -> None:
+    result, docker = launch(workspace, *RUN)
+    assert result.returncode == 0, result.stderr
+    argv = docker["argv"]
+    assert argv[0] == "run" and argv[-6:] == RUN[2:]
+    label = argv[argv.index("--label") + 1]
+    session = label.removeprefix("dev.mcp-cluster.session=")
+    assert len(session) == 12 and docker["env"]["MCP_SESSION"] == session
+    assert argv[1:5] == ["--label", label, "-e", "MCP_SESSION"]
+    assert "--mount" not in argv and "--user" not in argv and docker["env"]["MCP_ORIGIN"] is None
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"), [("probe-7", True), ("../etc", False), ("", False), ("a" * 70, False)]
+)
+def test_a_callers_session_and_origin_are_used_only_when_safe(
+    workspace: Path, given: str, kept: bool
+) -> None:
+    _, docker = launch(workspace, *RUN, env={"MCP_SESSION": given, "MCP_ORIGIN": given})
+    assert (docker["env"]["MCP_SESSION"] == given) is kept
+    assert ("MCP_ORIGIN" in docker["argv"]) is kept
+
+
+def test_a_read_only_workspace_with_every_secret_masked(workspace: Path) -> None:
+    result, docker = launch(workspace, "--workspace", "/workspace:ro", *RUN)
+    assert result.returncode == 0, result.stderr
+    runtime = f"{workspace}/{RUNTIME}"
+    assert mounts(docker["argv"]) == [
+        f"type=bind,source={workspace},target=/workspace,readonly",
+        f"type=bind,source={runtime}/.mask,target=/workspace/.devcontainer/.env,readonly",
+        f"type=bind,source={runtime}/.mask.d,target=/workspace/backups,readonly",
+        f'type=bind,source={runtime}/.mask,"target=/workspace/src/a,b.key",readonly',
+    ]
+    for name in (".mask", ".mask.d"):
+        assert stat.S_IMODE((workspace / RUNTIME / name).stat().st_mode) == 0
+    assert (workspace / RUNTIME / ".mask").stat().st_size == 0
+
+
+@pytest.mark.parametrize(
+    ("options", "env", "source"),
+    [
+        ((), {"LOCAL_WORKSPACE_FOLDER": "/host/repo"}, "/host/repo"),
+        (("--source", "/host/other"), {"LOCAL_WORKSPACE_FOLDER": "/host/repo"}, "/host/other"),
+    ],
+)
+def test_the_engine_sees_the_workspace_under_its_own_path(
+    workspace: Path, options: tuple[str, ...], env: dict[str, str], source: str
+) -> None:
+    _, docker = launch(workspace, "--workspace", "/w:ro", *options, *RUN, env=env)
+    found = mounts(docker["argv"])
+    assert found[0] == f"type=bind,source={source},target=/w,readonly"
+    assert found[1].startswith(f"type=bind,source={source}/{RUNTIME}/.mask,target=/w/")
+
+
+def test_a_writable_workspace_keeps_its_guards_read_only(workspace: Path) -> None:
+    guards = ("--guard", ".git/hooks/", "--guard", ".git/config", "--guard", ".vscode/")
+    result, docker = launch(workspace, "--workspace", "/workspace", *guards, *RUN)
+    assert result.returncode == 0, result.stderr
+    found = mounts(docker["argv"])
+    assert found[0] == f"type=bind,source={workspace},target=/workspace"
+    guarded = [m for m in found if "/.mask" not in m][1:]
+    assert guarded == [
+        f"type=bind,source={workspace}/{rel},target=/workspace/{rel},readonly"
+        for rel in (".git/hooks", ".git/config", ".vscode", ".mcpignore")
+    ]
+    # a missing guarded folder is made (empty), so that the server cannot make it either
+    assert (workspace / ".vscode").is_dir() and not any((workspace / ".vscode").iterdir())
+
+
+def test_a_missing_guarded_file_is_not_made(workspace: Path) -> None:
+    _, docker = launch(workspace, "--workspace", "/w", "--guard", "missing.cfg", *RUN)
+    assert not (workspace / "missing.cfg").exists()
+    assert not any("missing.cfg" in m for m in mounts(docker["argv"]))
+
+
+def test_a_guard_outside_the_workspace_is_refused(workspace: Path) -> None:
+    result, docker = launch(workspace, "--workspace", "/w", "--guard", "../etc/", *RUN)
+    assert result.returncode == 1 and docker == {}
+    assert "--guard '../etc/': give a path inside the workspace" in result.stderr
+
+
+def test_the_server_runs_as_the_workspaces_owner(workspace: Path) -> None:
+    os.chown(workspace, 4321, 8765)
+    _, docker = launch(workspace, "--workspace", "/w", "--as-owner", *RUN, env={"USER": "someone"})
+    argv = docker["argv"]
+    at = argv.index("--user")
+    assert argv[at : at + 6] == ["--user", "4321:8765", "-e", "HOME=/tmp", "-e", "USER"]
+    assert docker["env"]["USER"] == "someone"
+
+
+def test_the_clients_git_author_passes_by_name(workspace: Path) -> None:
+    git = ["git", "-C", str(workspace)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "config", "user.name", "Jane Dev"], check=True)
+    subprocess.run([*git, "config", "user.email", "jane@example.com"], check=True)
+    _, docker = launch(workspace, "--git-identity", *RUN)
+    names = ["GIT_AUTHOR_EMAIL", "GIT_AUTHOR_NAME", "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_NAME"]
+    argv = docker["argv"]
+    assert [argv[i + 1] for i, w in enumerate(argv) if w == "-e"][1:] == names
+    assert "Jane Dev" not in argv and docker["env"]["GIT_AUTHOR_NAME"] == "Jane Dev"
+    assert docker["env"]["GIT_COMMITTER_EMAIL"] == "jane@example.com"
+
+
+def test_stand_ins_that_are_links_are_never_followed(workspace: Path) -> None:
+    target = workspace.parent / "precious.txt"
+    target.write_text("mine")
+    os.symlink(target, workspace / RUNTIME / ".mask")
+    _, docker = launch(workspace, "--workspace", "/w:ro", *RUN)
+    assert stat.S_IMODE(target.stat().st_mode) != 0 and target.read_text() == "mine"
+    assert mounts(docker["argv"])[1:] == [
+        "type=bind,source=/dev/null,target=/w/.devcontainer/.env,readonly",
+        "type=tmpfs,target=/w/backups,readonly",
+        'type=bind,source=/dev/null,"target=/w/src/a,b.key",readonly',
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("--workspace", "relative", *RUN), 1, "--workspace 'relative': write /PATH or /PATH:ro"),
+        (("--workspace", "/w:rw", *RUN), 1, "--workspace '/w:rw': write /PATH or /PATH:ro"),
+        (("--as-owner",), 2, "expected OPTIONS run ... IMAGE [ARGS...]"),
+        (("--unknown", *RUN), 2, "unrecognized arguments: --unknown"),
+    ],
+)
+def test_bad_launcher_options_start_nothing(
+    workspace: Path, args: tuple[str, ...], code: int, message: str
+) -> None:
+    result, docker = launch(workspace, *args)
+    assert (result.returncode, docker) == (code, {})
+    assert message in result.stderr

@@ -1,0 +1,104 @@
+"""`.mcpignore`: gitignore syntax, matched the way the launcher masks the workspace."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tasks.model.masks import matcher
+
+mcpignore = matcher()
+
+
+@pytest.mark.parametrize(
+    ("lines", "path", "folder", "hidden"),
+    [
+        # a name without a slash matches at any depth, files and folders
+        (".env", ".env", False, True),
+        (".env", "a/b/.env", False, True),
+        (".env", ".environment", False, False),
+        (".env", "x.env", False, False),
+        # a leading or inner slash anchors to the root
+        ("/.env", "a/.env", False, False),
+        ("/.env", ".env", False, True),
+        (".devcontainer/.env", ".devcontainer/.env", False, True),
+        (".devcontainer/.env", "x/.devcontainer/.env", False, False),
+        # a trailing slash matches folders only
+        ("backups/", "backups", True, True),
+        ("backups/", "backups", False, False),
+        ("backups/", "deep/backups", True, True),
+        # wildcards stay within one path segment
+        ("*.key", "a/b/c.key", False, True),
+        ("a/*.key", "a/b/c.key", False, False),
+        ("a/*.key", "a/c.key", False, True),
+        ("id_?sa", "id_rsa", False, True),
+        ("id_?sa", "id_rrsa", False, False),
+        ("[ab].pem", "a.pem", False, True),
+        ("[!ab].pem", "a.pem", False, False),
+        ("[!ab].pem", "c.pem", False, True),
+        # ** across segments
+        ("**/secrets", "x/y/secrets", True, True),
+        ("a/**/b", "a/b", True, True),
+        ("a/**/b", "a/x/y/b", True, True),
+        ("a/**", "a/x/y", False, True),
+        ("a/**", "a", True, False),
+        # negation: the last matching line decides
+        (".env*\n!.env.example", ".env.example", False, False),
+        (".env*\n!.env.example", ".env.local", False, True),
+        ("!.env.example\n.env*", ".env.example", False, True),
+        # comments, blanks, escapes and trailing spaces
+        ("# .env\n\n", ".env", False, False),
+        ("\\#literal", "#literal", False, True),
+        ("\\!bang", "!bang", False, True),
+        (".env   ", ".env", False, True),
+        ("a\\*b", "a*b", False, True),
+        ("a\\*b", "axb", False, False),
+    ],
+)
+def test_a_pattern_hides_what_gitignore_would(
+    lines: str, path: str, folder: bool, hidden: bool
+) -> None:
+    patterns = mcpignore.parse(lines)
+    assert mcpignore.masked(patterns, path, folder) is hidden
+
+
+def test_a_path_inside_a_hidden_folder_cannot_be_shown_again() -> None:
+    patterns = mcpignore.parse("backups/\n!backups/keep.txt\n")
+    assert mcpignore.masked(patterns, "backups/keep.txt", False)
+    assert mcpignore.decide(patterns, "backups/keep.txt", False) is None
+
+
+def test_each_pattern_knows_its_line_and_whether_it_names_one_path() -> None:
+    patterns = mcpignore.parse("# head\n/backups/\n*.key\n.env\n")
+    assert [(p.line, p.text, p.anchored, p.literal) for p in patterns] == [
+        (2, "/backups/", True, True),
+        (3, "*.key", False, False),
+        (4, ".env", False, True),
+    ]
+    assert patterns[0].folders_only and not patterns[1].folders_only
+
+
+def test_matches_walks_the_workspace_outermost_first(tmp_path: Path) -> None:
+    for rel in (".devcontainer/.env", "backups/a/manifest.json", "src/x.key", ".git/.env"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    os.symlink(tmp_path / "src/x.key", tmp_path / "link.key")
+    patterns = mcpignore.parse(".env\n/backups/\n*.key\n")
+    found = sorted(
+        (m.rel, m.is_folder, m.pattern.line) for m in mcpignore.matches(tmp_path, patterns)
+    )
+    # backups/ is hidden whole (nothing inside listed), links are left alone, .git is not entered
+    assert found == [
+        (".devcontainer/.env", False, 1),
+        ("backups", True, 2),
+        ("src/x.key", False, 3),
+    ]
+    assert list(mcpignore.matches(tmp_path, [])) == []
+
+
+def test_read_finds_the_file_at_the_workspace_root(tmp_path: Path) -> None:
+    assert mcpignore.read(tmp_path) == []
+    (tmp_path / ".mcpignore").write_text("/backups/\n")
+    assert [p.text for p in mcpignore.read(tmp_path)] == ["/backups/"]

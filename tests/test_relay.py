@@ -1,0 +1,235 @@
+"""The relay in front of every MCP server (`mcp/runtime/mcp_relay.py`): transparent to the
+client, an audit line per call with the arguments' keys and never their values, and a server
+that never outlives its client. Run for real in front of the scripted server tests/fakemcp.py."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from tasks.servers.stdio import ServerError, StdioSession
+from tests.clirun import REPO
+
+RELAY = REPO / ".devcontainer/mcp/runtime/mcp_relay.py"
+FAKE = REPO / "tests/fakemcp.py"
+
+
+def relayed(mode: str, server: str = "fake") -> tuple[str, ...]:
+    return (str(RELAY), server, "--", sys.executable, str(FAKE), mode)
+
+
+async def conversation(args: tuple[str, ...], env: dict[str, str]) -> dict[str, Any]:
+    """A client's session: handshake, tools across pages, a call, a failing call."""
+    with tempfile.TemporaryFile(mode="w+") as errors:
+        session = await StdioSession.start(sys.executable, args, env, errors)
+        try:
+            info = await session.initialize()
+            tools = await session.list_tools()
+            echo = await session.call_tool("echo", {"secret": "hunter2", "n": 1})
+            fail = await session.call_tool("fail", {})
+        finally:
+            await session.close()
+    return {"info": info, "tools": tools, "echo": echo, "fail": fail}
+
+
+def records(folder: Path) -> list[dict[str, Any]]:
+    lines = [
+        line for path in sorted(folder.glob("*.jsonl")) for line in path.read_text().splitlines()
+    ]
+    return [json.loads(line) for line in lines]
+
+
+def test_the_client_cannot_tell_the_relay_is_there(tmp_path: Path) -> None:
+    env = {"MCP_AUDIT_DIR": str(tmp_path), "MCP_SESSION": "s-1"}
+    direct = asyncio.run(conversation((str(FAKE), "ok"), env))
+    through = asyncio.run(conversation(relayed("ok"), env))
+    assert through == direct
+
+
+def test_one_audit_line_per_call_with_keys_never_values(tmp_path: Path) -> None:
+    env = {"MCP_AUDIT_DIR": str(tmp_path), "MCP_SESSION": "s-1", "MCP_ORIGIN": "probe"}
+    asyncio.run(conversation(relayed("ok"), env))
+    [path] = tmp_path.glob("*.jsonl")
+    assert path.name == f"{time.strftime('%Y-%m-%d', time.gmtime())}.fake.s-1.0.jsonl"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert "hunter2" not in path.read_text()
+    found = records(tmp_path)
+    assert all(r["server"] == "fake" and r["session"] == "s-1" for r in found)
+    assert all(r["origin"] == "probe" for r in found)
+    calls = [
+        (r["method"], r["tool"], r["arg_keys"], r["outcome"]) for r in found if r["kind"] == "call"
+    ]
+    assert calls == [
+        ("initialize", "", ["capabilities", "clientInfo", "protocolVersion"], "ok"),
+        ("tools/list", "", [], "ok"),
+        ("tools/list", "", ["cursor"], "ok"),
+        ("tools/call", "echo", ["n", "secret"], "ok"),
+        ("tools/call", "fail", [], "tool_error"),
+    ]
+    echo = next(r for r in found if r.get("tool") == "echo")
+    assert echo["bytes_in"] > 50 and echo["bytes_out"] > 50 and echo["duration_ms"] >= 0
+    sessions = [r for r in found if r["kind"] == "session"]
+    assert [s["event"] for s in sessions] == ["start", "end"]
+    assert sessions[1]["calls"] == 5 and sessions[1]["client_closed"] is True
+    assert sessions[1]["exit_code"] == 0 and sessions[1]["duration_s"] > 0
+
+
+def test_an_error_reply_is_logged_with_its_code(tmp_path: Path) -> None:
+    env = {"MCP_AUDIT_DIR": str(tmp_path)}
+    with pytest.raises(ServerError, match="disk on fire"):
+        asyncio.run(conversation(relayed("error"), env))
+    failed = [r for r in records(tmp_path) if r.get("method") == "tools/list"]
+    assert [(r["outcome"], r["error_code"]) for r in failed] == [("error", -32603)]
+
+
+def test_a_request_left_unanswered_is_logged_when_the_session_ends(tmp_path: Path) -> None:
+    request = {"jsonrpc": "2.0", "id": 7, "method": "tools/list"}
+    subprocess.run(
+        [sys.executable, *relayed("silent")],
+        input=json.dumps(request) + "\n",
+        env={
+            **os.environ,
+            "MCP_AUDIT_DIR": str(tmp_path),
+            "MCP_RELAY_GRACE": "0.2",
+            "FAKEMCP_PID_FILE": str(tmp_path / "pid"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    calls = [r for r in records(tmp_path) if r["kind"] == "call"]
+    assert [(c["method"], c["outcome"], c["bytes_out"]) for c in calls] == [
+        ("tools/list", "no_reply", 0)
+    ]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_server_that_ignores_its_closed_stdin_and_sigterm_is_killed(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    env = {
+        **os.environ,
+        "MCP_AUDIT_DIR": str(tmp_path),
+        "MCP_RELAY_GRACE": "0.3",
+        "FAKEMCP_PID_FILE": str(pid_file),
+    }
+    relay = subprocess.Popen([sys.executable, *relayed("stubborn")], stdin=subprocess.PIPE, env=env)
+    for _ in range(100):
+        if pid_file.exists() and pid_file.read_text():
+            break
+        time.sleep(0.05)
+    server = int(pid_file.read_text())
+    started = time.monotonic()
+    assert relay.stdin is not None
+    relay.stdin.close()  # the client is gone
+    assert relay.wait(timeout=10) == 128 + signal.SIGKILL
+    assert time.monotonic() - started < 5 and not alive(server)
+    end = [r for r in records(tmp_path) if r.get("event") == "end"]
+    assert end[0]["exit_code"] == 137 and end[0]["client_closed"] is True
+
+
+def test_a_signal_to_the_relay_reaches_the_server(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    env = {**os.environ, "MCP_AUDIT_DIR": str(tmp_path), "FAKEMCP_PID_FILE": str(pid_file)}
+    relay = subprocess.Popen([sys.executable, *relayed("silent")], stdin=subprocess.PIPE, env=env)
+    for _ in range(100):
+        if pid_file.exists() and pid_file.read_text():
+            break
+        time.sleep(0.05)
+    relay.send_signal(signal.SIGTERM)
+    assert relay.wait(timeout=10) == 128 + signal.SIGTERM
+    assert not alive(int(pid_file.read_text()))
+
+
+def test_without_a_writable_audit_folder_the_server_still_runs(tmp_path: Path) -> None:
+    read_only = tmp_path / "audit"
+    read_only.mkdir()
+    env = {"MCP_AUDIT_DIR": str(tmp_path / "missing")}
+    assert asyncio.run(conversation(relayed("ok"), env))["tools"]
+    if os.geteuid() != 0:  # root writes anywhere
+        read_only.chmod(0o555)
+        result = subprocess.run(
+            [sys.executable, *relayed("ok")],
+            input="",
+            capture_output=True,
+            text=True,
+            env={**os.environ, "MCP_AUDIT_DIR": str(read_only)},
+            check=False,
+        )
+        assert "audit log off" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("session", "server", "named"),
+    [("../../etc", "", "fake"), ("ok-1", "postgres", "postgres"), ("ok-1", "x/y", "fake")],
+)
+def test_names_that_would_leave_the_audit_folder_are_not_used(
+    tmp_path: Path, session: str, server: str, named: str
+) -> None:
+    env = {"MCP_AUDIT_DIR": str(tmp_path), "MCP_SESSION": session, "MCP_SERVER_NAME": server}
+    asyncio.run(conversation(relayed("ok"), env))
+    [path] = tmp_path.glob("*.jsonl")
+    _, server_name, session_id, part, _ = path.name.split(".")
+    assert server_name == named and part == "0"
+    assert (session_id == session) is (session == "ok-1")
+
+
+def test_usage_errors_start_nothing() -> None:
+    for args in (["x"], ["bad/name", "--", "true"], ["x", "true"]):
+        result = subprocess.run(
+            [sys.executable, str(RELAY), *args], capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 2 and "usage: mcp-relay SERVER -- COMMAND" in result.stderr
+
+
+def relay_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("mcp_relay_under_test", RELAY)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_session_file_rotates_into_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    relay = relay_module()
+    monkeypatch.setattr(relay, "PART_BYTES", 300)
+    audit = relay.Audit(str(tmp_path), "git", "s1", "client")
+    for index in range(6):
+        audit.write({"kind": "call", "n": index})
+    parts = sorted(p.name.split(".")[3] for p in tmp_path.glob("*.jsonl"))
+    assert parts[0] == "0" and len(parts) > 1
+    assert [r["n"] for r in records(tmp_path)] == list(range(6))
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ({"result": {"content": []}}, ("ok", None)),
+        ({"result": {"isError": True}}, ("tool_error", None)),
+        ({"error": {"code": -32601, "message": "x"}}, ("error", -32601)),
+        ({"error": {"code": "weird"}}, ("error", None)),
+        ({"error": "text"}, ("error", None)),
+    ],
+)
+def test_outcomes(message: dict[str, Any], expected: tuple[str, int | None]) -> None:
+    assert relay_module().outcome(message) == expected
