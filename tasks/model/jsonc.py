@@ -186,13 +186,13 @@ class _Scanner:
         return "".join(pieces)
 
 
-def parse(text: str) -> Parsed:
+def parse(text: str, *, plain: bool = False) -> Parsed:
     """Parse JSONC text with the line of every key; a `JsoncError` names the line of the first
-    problem."""
+    problem. `plain`: the text must be plain JSON (no comments, no trailing commas)."""
     scanner = _Scanner(text)
     blanked = scanner.run()
     try:
-        data = json.loads(blanked)
+        data = json.loads(text if plain else blanked)
     except json.JSONDecodeError as error:
         raise JsoncError(error.msg, error.lineno) from None
     except (ValueError, RecursionError) as error:  # e.g. an integer of 5000 digits

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import errno
-import json
 import os
 import stat
 from dataclasses import dataclass, field
@@ -336,9 +335,7 @@ def _jsonc_document(path: Path, text: str, plain_fix: str = "") -> Document:
     """The document of JSONC `text`; with `plain_fix`, of plain JSON text (no comments, no
     trailing commas), whose syntax errors get that fix."""
     try:
-        parsed = jsonc.parse(text)
-        if plain_fix:
-            json.loads(text)
+        parsed = jsonc.parse(text, plain=bool(plain_fix))
     except jsonc.JsoncError as error:
         if plain_fix and not error.fix:
             problem = f"not valid JSON ({error.problem})"
@@ -350,10 +347,6 @@ def _jsonc_document(path: Path, text: str, plain_fix: str = "") -> Document:
             or "fix the JSON syntax (commas, quotes, brackets); comments and trailing commas "
             "are fine",
             line=error.line,
-        ) from None
-    except json.JSONDecodeError as error:
-        raise StackError(
-            path, f"not valid JSON ({error.msg})", plain_fix, line=error.lineno
         ) from None
     return Document(path, parsed.data, parsed.lines, text)
 
