@@ -14,7 +14,8 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 
 from tasks import phase_tasks
-from tasks.phases.catalog import build_phases
+from tasks.model.errors import StackError
+from tasks.phases.catalog import build_phases, report_status
 from tasks.phases.runner import run_phase
 from tasks.phases.template import listed_files
 from tasks.phases.workspace import TEMPLATE_PATHS, Workspace
@@ -131,3 +132,31 @@ def test_phases_run_from_a_copy_of_the_library_that_is_not_a_clone(tmp_path: Pat
         run_phase(Workspace.open(legacy, copy), phases[number], False, True, lambda _: None)
     shown = run_phase(Workspace.open(legacy, copy), phases[3], True, False, lambda _: None)
     assert "+++ b/.devcontainer/containers/buildx/Dockerfile" in "".join(shown.diffs)
+
+
+@pytest.mark.parametrize(
+    ("text", "state"),
+    [
+        ('{"machine": {"measured_at": "2026-11-28T10:00:00Z"}}', "done"),
+        ('{"machine": {}}', "pending"),
+        ("[1, 2]", "pending"),
+    ],
+)
+def test_phase_12_reads_its_report_through_the_reader(
+    tmp_path: Path, text: str, state: str
+) -> None:
+    from tasks.perf.report import REPORT_DIR
+
+    (tmp_path / REPORT_DIR).mkdir(parents=True)
+    (tmp_path / REPORT_DIR / "report.json").write_text(text)
+    assert report_status(tmp_path).state == state
+
+
+def test_phase_12_names_a_report_that_is_not_json(tmp_path: Path) -> None:
+    from tasks.perf.report import REPORT_DIR
+
+    (tmp_path / REPORT_DIR).mkdir(parents=True)
+    (tmp_path / REPORT_DIR / "report.json").write_text('{"machine": ')
+    with pytest.raises(StackError) as refused:
+        report_status(tmp_path)
+    assert refused.value.fix == "run `invoke phase 12` again" and refused.value.line == 1
