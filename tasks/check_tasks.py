@@ -19,18 +19,32 @@ from tasks.contract import task
 def check(c: Context, root: str = "", json: bool = False, profile: str = "") -> None:
     """Audit the stack statically and print each finding with its fix.
 
-    Exit 0 when clean, 1 on errors, 2 on unreadable input.
+    One pass: every file is read first, and every schema violation of every file is a finding
+    (rule SCHEMA, with its key); the other rules run once every file matches its schema.
+    Exit 0 when clean, 1 on errors, 2 on unreadable input (a syntax error stops there).
     """
-    from tasks.model.stack import load_stack
+    from tasks.model.errors import SchemaErrors
+    from tasks.model.stack import find_folder, load_stack, relative
     from tasks.report import REPO_ROOT, report_findings
-    from tasks.rules.registry import RULES, run_rules
+    from tasks.rules.registry import RULES, run_rules, schema_findings
 
     target = Path(root) if root else REPO_ROOT
-    stack = load_stack(target, profile or None)
+    repo = find_folder(target)[0]
+    try:
+        stack = load_stack(target, profile or None, keep_going=True)
+    except SchemaErrors as failed:
+        report_findings(
+            f"check {repo}",
+            schema_findings(failed, lambda path: relative(path, repo)),
+            json,
+            extra={"root": str(repo), "rules": len(RULES), "rules_ran": False},
+            notes=["the other rules run once every file matches its schema"],
+        )
+        return
     findings = run_rules(stack)
     report_findings(
         f"check {stack.root}",
         findings,
         json,
-        extra={"root": str(stack.root), "rules": len(RULES)},
+        extra={"root": str(stack.root), "rules": len(RULES), "rules_ran": True},
     )

@@ -5,7 +5,9 @@
   JSON object with `"ok": false` under `--json`). `task` applies this to every task body.
 - Output: a task builds an `Outcome` and hands it to `present`, which prints the JSON data
   under `--json`, otherwise the views (tables, lines) for people; a failed outcome exits with
-  its code (1 unless the task passes on another, as `up` does with a failed step's).
+  its code (1 unless the task passes on another, as `up` does with a failed step's). Text from
+  outside (a server's answer, a file's content) never reaches the terminal as control
+  characters: `printable` strips them from every table cell and line.
 
 This module imports only invoke, so that `invoke --list` stays fast; rich and the report
 helpers load when a task runs.
@@ -14,6 +16,7 @@ helpers load when a task runs.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -22,6 +25,16 @@ from invoke.tasks import task as invoke_task
 
 if TYPE_CHECKING:
     from rich.table import Table
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` without the characters a terminal acts on instead of showing: escape sequences'
+    ESC and CSI, bells, backspaces, carriage returns, and the bidirectional overrides that
+    reorder what is shown. Newlines and tabs stay."""
+    return _CONTROL.sub("", text)
 
 
 class UsageError(Exception):
@@ -72,19 +85,21 @@ def present(outcome: Outcome, as_json: bool) -> None:
         emit_json(outcome.data)
     else:
         for view in outcome.views:
-            console.print(view, soft_wrap=isinstance(view, str))
+            shown = printable(view) if isinstance(view, str) else view
+            console.print(shown, soft_wrap=isinstance(view, str))
     if not outcome.ok:
         raise Exit(code=outcome.code)
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
     """A table in the library's one style: title on the left, long cells folded, never cut;
-    cells may hold rich markup (escape what comes from outside)."""
+    cells may hold rich markup (escape what comes from outside), and lose control characters
+    (`printable`)."""
     from rich.table import Table
 
-    made = Table(title=title, title_justify="left")
+    made = Table(title=printable(title), title_justify="left")
     for column in columns:
         made.add_column(column, overflow="fold")
     for row in rows:
-        made.add_row(*row)
+        made.add_row(*(printable(cell) for cell in row))
     return made

@@ -115,13 +115,15 @@ def env_init(c: Context, profile: str = "", root: str = "") -> None:
     from tasks.files import write_atomic
     from tasks.model.envfile import parse_env_text
     from tasks.model.localenv import apply_profile
+    from tasks.model.source import present, read_text
     from tasks.model.stack import LOCAL_ENV, find_folder, load_stack, profile_values
     from tasks.report import REPO_ROOT, console
 
     base = Path(root) if root else REPO_ROOT
     folder = find_folder(base)[1]
     path = folder / LOCAL_ENV
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    text = read_text(path, "env file") if present(path) else ""
+    parse_env_text(text, path)  # what compose would refuse stops here, before any write
     if profile:
         text = apply_profile(text, profile, profile_values(folder, profile))
         write_atomic(path, text, private=True)

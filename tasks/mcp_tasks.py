@@ -29,6 +29,8 @@ def mcp_config(c: Context, dry_run: bool = False, root: str = "") -> None:
     """
     from rich.markup import escape
 
+    from tasks.files import write_atomic
+    from tasks.model.source import present, read_text
     from tasks.model.stack import load_stack
     from tasks.report import EXIT_FINDINGS, REPO_ROOT, console
     from tasks.servers.configfiles import rendered_files
@@ -37,7 +39,7 @@ def mcp_config(c: Context, dry_run: bool = False, root: str = "") -> None:
     files = rendered_files(stack)
     changed = []
     for path, text in files.items():
-        old = path.read_text(encoding="utf-8") if path.is_file() else ""
+        old = read_text(path, "generated file") if present(path) else ""
         if old == text:
             continue
         changed.append(path)
@@ -47,7 +49,7 @@ def mcp_config(c: Context, dry_run: bool = False, root: str = "") -> None:
             console.print(escape("".join(diff)), end="", soft_wrap=True)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            write_atomic(path, text)
             console.print(f"wrote {name}")
     if not changed:
         console.print("client configs and the docs' table match the manifests")
@@ -126,13 +128,12 @@ def mcp_probe(
     name and version, protocol, tool count, cold start and warm p50/p95. Exit 1 on any failure,
     and for a launch outside the allow-list (it is not started).
     """
-    from rich.markup import escape
-
     from tasks.model.stack import load_stack
     from tasks.probing import reachable
     from tasks.report import REPO_ROOT
     from tasks.servers.page import probe_page
     from tasks.servers.probe import run_probes
+    from tasks.servers.probetable import COLUMNS, probe_rows, shown
     from tasks.servers.specs import probe_specs
 
     if repeat < 1 or concurrency < 1 or repeat * concurrency > 1000:
@@ -149,26 +150,13 @@ def mcp_probe(
         skipped += unreachable
         results = run_probes(specs, repeat, concurrency, reach)
     failed = [r for r in results if not r.ok] + [s for s in skipped if name or s.refused]
-    rows = [
-        (
-            r.name,
-            "[green]yes[/]" if r.ok else "[red]no[/]",
-            escape(f"{r.server} {r.version}"),
-            r.protocol,
-            str(r.tools),
-            f"{r.cold_start_ms:.0f}",
-            f"{r.p50_ms:.0f}",
-            f"{r.p95_ms:.0f}",
-        )
-        for r in results
-    ]
-    columns = ("server", "ok", "name/version", "protocol", "tools", "cold ms", "p50 ms", "p95 ms")
-    views: list[object] = [table(f"MCP probe ({concurrency} x {repeat} requests)", columns, rows)]
-    views += [f"[red]{r.name}:[/] {escape(r.error)}" for r in results if r.error]
+    rows = probe_rows(results)
+    views: list[object] = [table(f"MCP probe ({concurrency} x {repeat} requests)", COLUMNS, rows)]
+    views += [f"[red]{shown(r.name)}:[/] {shown(r.error)}" for r in results if r.error]
     views += [
-        f"[red]{s.name}:[/] {escape(s.reason)}"
+        f"[red]{shown(s.name)}:[/] {shown(s.reason)}"
         if s.refused
-        else f"[yellow]not exercised:[/] {s.name}: {escape(s.reason)}"
+        else f"[yellow]not exercised:[/] {shown(s.name)}: {shown(s.reason)}"
         for s in skipped
     ]
     data = {

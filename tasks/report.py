@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tasks.contract import Failure, UsageError
+from tasks.contract import Failure, UsageError, printable
 from tasks.engine.errors import EngineError
 from tasks.model.errors import StackError
 from tasks.rules.registry import Finding, Severity
@@ -55,7 +55,7 @@ def _stop(as_json: bool, code: int, message: str, error: dict[str, Any]) -> NoRe
     if as_json:
         emit_json({"ok": False, "error": error})
     else:
-        errors.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+        errors.print(f"[bold red]error:[/] {escape(printable(message))}", soft_wrap=True)
     raise Exit(code=code)
 
 
@@ -106,9 +106,7 @@ def findings_table(title: str, findings: list[Finding]) -> Table:
         table.add_row(
             f"[{_STYLE[finding.severity]}]{finding.severity.value}[/]",
             finding.rule,
-            escape(finding.location),
-            escape(finding.message),
-            escape(finding.fix),
+            *(escape(printable(text)) for text in (finding.location, finding.message, finding.fix)),
         )
     return table
 
@@ -119,8 +117,10 @@ def report_findings(
     as_json: bool,
     extra: dict[str, Any] | None = None,
     fails: Callable[[Finding], bool] = lambda f: f.severity is Severity.ERROR,
+    notes: Sequence[str] = (),
 ) -> None:
-    """Print findings (table or JSON) and exit 1 when any finding `fails`."""
+    """Print findings (table or JSON) and exit 1 when any finding `fails`; `notes` follow the
+    table for people."""
     counts = summarize(findings)
     failed = any(fails(f) for f in findings)
     if as_json:
@@ -135,6 +135,8 @@ def report_findings(
     else:
         if findings:
             console.print(findings_table(title, findings))
+        for note in notes:
+            console.print(f"[cyan]note:[/] {escape(note)}")
         verdict = "[bold red]FAIL[/]" if failed else "[bold green]OK[/]"
         console.print(
             f"{verdict} {title}: {counts['error']} errors, {counts['warning']} "

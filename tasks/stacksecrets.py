@@ -14,17 +14,33 @@ from tasks.model.stack import LOCAL_ENV, Stack
 
 MASK = "****"
 _TOKEN_SHAPE = re.compile(r"ghp_|github_pat_|AKIA[0-9A-Z]{16}|-----BEGIN")
+# The password of a URL's user (`scheme://user:password@host`), of a DSN without a scheme
+# (`user:password@tcp(host)/db`), and `password=` in a keyword DSN (`host=db password=x`).
+_PASSWORDS = (
+    re.compile(r"(?P<keep>\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+(?=@)", re.I),
+    re.compile(r"^(?P<keep>[^\s:/@]+:)[^\s@]+(?=@(?:[a-z]*\(|/))", re.I),
+    re.compile(r"(?P<keep>\b(?:password|passwd|pwd)\s*=\s*)(?:'[^']*'|\"[^\"]*\"|[^\s;&]+)", re.I),
+)
+
+
+def mask_credentials(text: str) -> str:
+    """`text` with the passwords inside URLs and DSNs replaced by `MASK` (the user, host and
+    database stay readable)."""
+    for pattern in _PASSWORDS:
+        text = pattern.sub(lambda m: m.group("keep") + MASK, text)
+    return text
 
 
 def mask(key: str, value: str | None) -> str | None:
-    """Hide a secret's value, keep references (`${VAR}`, `/run/secrets/...`) readable."""
+    """Hide a secret's value, and the password inside a URL or DSN; keep references
+    (`${VAR}`, `/run/secrets/...`) readable."""
     if value is None or value == "":
         return value
     if value.startswith("/run/secrets/") or value.startswith("${"):
         return value
     if is_secret_name(key) or _TOKEN_SHAPE.search(value):
         return MASK
-    return value
+    return mask_credentials(value)
 
 
 def secret_status(stack: Stack) -> dict[str, dict[str, Any]]:

@@ -107,7 +107,7 @@ def test_an_unreadable_manifest_names_its_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text('{\n  "volumes": {,\n}')
     with pytest.raises(StackError) as broken:
         load_manifest(tmp_path)
-    assert broken.value.line == 2 and broken.value.problem.startswith("cannot be read")
+    assert broken.value.line == 2 and broken.value.problem.startswith("not valid JSON")
     (tmp_path / "manifest.json").write_bytes(b"\xff\xfe")
     with pytest.raises(StackError):
         load_manifest(tmp_path)

@@ -75,12 +75,6 @@ BAD_INPUTS = [
         r"devcontainer\.env:2.*KEY=VALUE",
     ),
     (
-        "manifest key",
-        "mcp/memory/config/memory.yml",
-        "name: memory\nimage: m:1\ntransport: stdio\nimgae: typo\n",
-        r"memory\.yml:4 \[imgae\].*unknown key",
-    ),
-    (
         "unterminated quote",
         "devcontainer.env",
         'DB_IP="172.20.0.20\n',
@@ -101,6 +95,16 @@ def test_bad_input_exits_two_with_location_and_fix(
     message = " ".join(result.stderr.split())
     assert re.search(pattern, message), message
     assert "Fix:" in message
+
+
+def test_a_schema_violation_is_a_finding_with_its_key(mini: MiniStack) -> None:
+    mini.put(
+        "mcp/memory/config/memory.yml", "name: memory\nimage: m:1\ntransport: stdio\nimgae: typo\n"
+    )
+    result = invoke("check", "--root", str(mini.root))
+    message = " ".join(result.stdout.split())
+    assert result.returncode == 1, message
+    assert re.search(r"SCHEMA .*memory\.yml:4 \[imgae\].*unknown key 'imgae'", message), message
 
 
 def test_bad_input_as_json(mini: MiniStack) -> None:

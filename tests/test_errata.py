@@ -73,6 +73,14 @@ def _plant(root: Path) -> None:
             ],
         },
     }
+    devcontainer["inputs"] = [
+        {
+            "id": "github-token",
+            "type": "promptString",
+            "description": "GitHub Personal Access Token",
+            "password": True,
+        }
+    ]
     servers = devcontainer["customizations"]["vscode"]["mcp"]["servers"]
     servers["filesystem"]["args"] = [
         a.replace("${localWorkspaceFolder}", "${workspaceFolder}")
@@ -173,3 +181,7 @@ def test_planted_errata_are_each_named(tmp_path: Path) -> None:
     assert fixed_name and "github-mcp" in fixed_name[0]["message"]
     network = [f for f in data["findings"] if f["rule"] == "MCP008"]
     assert any("mcp-net" in f["message"] for f in network)
+    inputs = [f for f in data["findings"] if f["rule"] == "DEV003"]
+    assert [(f["key"], f["severity"], f["fix"]) for f in inputs] == [
+        ("inputs", "warning", "MCP inputs go under customizations.vscode.mcp.inputs")
+    ]

@@ -336,7 +336,7 @@ def test_env_file_values() -> None:
             "A=1\n\n= x\n",
             3,
             None,
-            "cannot read '= x' as KEY=VALUE",
+            "a value without a variable name (a line starting with '=')",
             "write one KEY=VALUE per line; comments start with #",
         ),
         ("A='x\n", 1, "A", "unterminated ' quote", "close the ' quote"),
@@ -352,7 +352,7 @@ def test_env_file_values() -> None:
             "A=${B\n",
             1,
             "A",
-            "unterminated ${ in '${B'",
+            "unterminated ${ in the value",
             "write ${NAME}, ${NAME:-default} or ${NAME:?message}; a literal $ is $$",
         ),
     ],
@@ -375,7 +375,7 @@ def test_a_missing_env_file(tmp_path: Path) -> None:
         load_env_file(tmp_path / "none.env")
     assert (refused.value.problem, refused.value.fix) == (
         "env file not found",
-        "create it or fix the path that names it",
+        "create none.env or fix the reference",
     )
 
 
@@ -386,14 +386,16 @@ def test_interpolation_bookkeeping() -> None:
     assert resolver.used == {"A", "U", "E"}
     with pytest.raises(InterpolationError) as bad:
         resolver.resolve("${1A}")
-    assert (bad.value.variable, bad.value.syntax, str(bad.value)) == (
+    assert (bad.value.variable, bad.value.syntax, str(bad.value), bad.value.quiet) == (
         "1A",
-        True,
+        "invalid interpolation format",
         "invalid interpolation format ${1A}",
+        "invalid interpolation format in the value",
     )
     with pytest.raises(InterpolationError) as missing:
         resolver.resolve("${U?say}")
-    assert (missing.value.variable, missing.value.syntax) == ("U", False)
+    assert (missing.value.variable, missing.value.syntax) == ("U", "")
+    assert missing.value.quiet == str(missing.value) == "required variable U is missing: say"
     assert variables_in("${A:-${B}} $$C $D ${A} $") == ["A", "B", "D"]
 
 
@@ -420,10 +422,17 @@ def test_unreadable_files(tmp_path: Path) -> None:
     )
     binary = tmp_path / "b.yml"
     binary.write_bytes(b"\xff\xfe")
-    with pytest.raises(StackError) as undecodable:
+    with pytest.raises(StackError) as wide:
         read_text(binary, "compose file")
-    assert undecodable.value.problem.startswith("cannot read compose file: ")
-    assert undecodable.value.fix == "make it a UTF-8 text file"
+    assert (wide.value.problem, wide.value.fix) == (
+        "compose file is UTF-16 text",
+        "save it as UTF-8 (without a byte order mark)",
+    )
+    binary.write_bytes(b"a: 1\nb: caf\xe9\n")
+    with pytest.raises(StackError) as latin:
+        read_text(binary, "compose file")
+    assert latin.value.problem == "compose file is not UTF-8: byte 0xe9 at column 7"
+    assert latin.value.line == 2 and latin.value.fix.startswith("save it as UTF-8")
 
 
 @pytest.mark.parametrize(
@@ -500,7 +509,15 @@ def test_jsonc_key_lines_follow_their_parent(tmp_path: Path) -> None:
     path = tmp_path / "d.json"
     path.write_text('{\n  "a": {"x": 1},\n  "b": {\n    "x": 2\n  },\n  "c": [1]\n}\n')
     doc = load_jsonc(path)
-    assert doc.lines == {("a",): 2, ("a", "x"): 2, ("b",): 3, ("b", "x"): 4, ("c",): 6}
+    assert doc.lines == {
+        (): 1,
+        ("a",): 2,
+        ("a", "x"): 2,
+        ("b",): 3,
+        ("b", "x"): 4,
+        ("c",): 6,
+        ("c", 0): 6,
+    }
     broken = tmp_path / "e.json"
     broken.write_text('{\n  "a": \n}\n')
     with pytest.raises(StackError) as refused:

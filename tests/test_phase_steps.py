@@ -430,8 +430,8 @@ def test_compose_file_keeps_services_the_plan_does_not_know(ws: Workspace) -> No
     git(ws.root, "commit", "--quiet", "-am", "broken")
     with pytest.raises(StackError) as broken:
         step.actions(Workspace.open(ws.root, ws.template))
-    assert broken.value.problem.startswith("is not valid YAML: ")
-    assert broken.value.fix == "fix it"
+    assert broken.value.problem.startswith("invalid YAML: ") and broken.value.line == 2
+    assert broken.value.fix == "fix the YAML syntax (indentation, quotes, colons)"
     compose.write_text("services:\n  app:\n    image: old\n")
     git(ws.root, "commit", "--quiet", "-am", "known")
     assert len(step.actions(Workspace.open(ws.root, ws.template))) == 1
@@ -616,8 +616,8 @@ def test_recognize_layout(ws: Workspace, tmp_path: Path, template: Path) -> None
         RecognizeLayout().actions(Workspace.open(ws.root, bare))
     assert (no_template.value.path, no_template.value.problem, no_template.value.fix) == (
         bare,
-        "holds no target layout",
-        "run from the task library",
+        "holds no target layout (.devcontainer/, .vscode/mcp.json, .mcp.json)",
+        "run the task library from a git clone, or from a complete copy of it",
     )
 
 

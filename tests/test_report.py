@@ -152,6 +152,7 @@ def test_json_report_carries_extra_keys_summary_and_findings(
                 "line": 1,
                 "message": "problem [x]",
                 "fix": "fix [y]",
+                "key": None,
             }
         ],
     }

@@ -25,6 +25,20 @@ from tests.test_rules import (
 E, W, N = "error", "warning", "info"
 
 
+def _devcontainer(values: dict[str, Any]) -> Mutation:
+    return lambda m: m.edit_json("devcontainer.json", lambda d: d.update(values))
+
+
+def _dockerfile_user(lines: str) -> Mutation:
+    """The dev container's Dockerfile with `lines` in place of the user it creates."""
+    return lambda m: m.replace(
+        "Dockerfile",
+        "RUN useradd -m vscode && mkdir -p /home/vscode/.history && chown vscode "
+        "/home/vscode/.history\nUSER vscode\n",
+        lines,
+    )
+
+
 def _swap_rows(text: str) -> str:
     """The docs table with the github and memory rows swapped."""
     lines = text.split("\n")
@@ -444,6 +458,64 @@ CASES: list[tuple[str, str, Mutation]] = [
         "a target in a Dockerfile without named stages",
         _svc("db", lambda s: s["build"].update(target="db")),
     ),
+    ("DEV001", "every named service exists", _devcontainer({"runServices": ["db"]})),
+    ("DEV002", "root is in every image", _devcontainer({"remoteUser": "root"})),
+    ("DEV002", "a user id", _devcontainer({"remoteUser": "1000:1000"})),
+    ("DEV002", "a user from the host", _devcontainer({"remoteUser": "${localEnv:USER}"})),
+    (
+        "DEV002",
+        "a feature may add the user",
+        _devcontainer({"remoteUser": "dev", "features": {"ghcr.io/x/common-utils:2": {}}}),
+    ),
+    (
+        "DEV002",
+        "a user named by an ARG the Dockerfile sets",
+        _all(
+            _dockerfile_user("ARG NAME=dev\nRUN useradd --shell /bin/bash -m $NAME\n"),
+            _devcontainer({"remoteUser": "dev"}),
+        ),
+    ),
+    (
+        "DEV002",
+        "a user named by an ARG without a value",
+        _all(
+            _dockerfile_user("ARG NAME\nRUN useradd -m ${NAME}\n"),
+            _devcontainer({"remoteUser": "dev"}),
+        ),
+    ),
+    (
+        "DEV002",
+        "a user the Dockerfile creates with options",
+        _all(
+            _dockerfile_user("RUN useradd -u 1000 -G sudo,docker -m -s /bin/zsh dev\n"),
+            _devcontainer({"remoteUser": "sudo"}),
+        ),
+    ),
+    (
+        "DEV002",
+        "an image nobody here knows",
+        _all(
+            _svc("devcontainer", lambda s: (s.pop("build"), s.update(image="acme/dev:1"))),
+            _devcontainer({"remoteUser": "dev"}),
+        ),
+    ),
+    (
+        "DF007",
+        "a default for an undeclared ARG, and ARG lines with several names",
+        lambda m: m.put(
+            "Dockerfile",
+            "ARG A=1 BASE\nFROM ${BASE} AS one\nFROM ${OTHER:-debian:trixie} AS two\n"
+            "FROM one\nUSER vscode\n",
+        ),
+    ),
+    (
+        "CMP015",
+        "volumes from a container, not a service",
+        _all(
+            _svc("db", lambda s: s.update(volumes_from=["container:devcontainer"])),
+            _svc("devcontainer", lambda s: s.update(links=["db:database"])),
+        ),
+    ),
 ]
 
 EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
@@ -568,7 +640,7 @@ EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
             E,
             ".devcontainer/docker-compose.mcp.yml",
             31,
-            "depends_on cycle: db -> devcontainer -> db; compose cannot start any of them",
+            "dependency cycle: db -> devcontainer -> db; compose cannot start any of them",
             "remove one dependency of the cycle (a tier waits only on lower tiers)",
         ),
     ],
@@ -847,6 +919,25 @@ EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
             "remove build.target, or name a stage in the Dockerfile (`FROM ... AS NAME`)",
         ),
     ],
+    "DEV001-every named service exists": [],
+    "DEV002-root is in every image": [],
+    "DEV002-a user id": [],
+    "DEV002-a user from the host": [],
+    "DEV002-a feature may add the user": [],
+    "DEV002-a user named by an ARG the Dockerfile sets": [],
+    "DEV002-a user named by an ARG without a value": [],
+    "DEV002-a user the Dockerfile creates with options": [
+        (
+            E,
+            ".devcontainer/devcontainer.json",
+            136,
+            "remoteUser 'sudo' is not a user of service devcontainer's image (it has dev)",
+            "create it in the Dockerfile (useradd -m sudo) or name an existing user",
+        ),
+    ],
+    "DEV002-an image nobody here knows": [],
+    "DF007-a default for an undeclared ARG, and ARG lines with several names": [],
+    "CMP015-volumes from a container, not a service": [],
 }
 
 

@@ -271,4 +271,5 @@ def test_run_rules_filters_dedupes_and_sorts(mini: MiniStack) -> None:
         "line": 2,
         "message": "c",
         "fix": "f",
+        "key": None,
     }

@@ -833,7 +833,7 @@ EXPECTED: dict[str, list[Expected]] = {
             E,
             ".devcontainer/docker-compose.mcp.yml",
             31,
-            "depends_on cycle: db -> db; compose cannot start any of them",
+            "dependency cycle: db -> db; compose cannot start any of them",
             "remove one dependency of the cycle (a tier waits only on lower tiers)",
         ),
     ],
@@ -916,6 +916,94 @@ EXPECTED: dict[str, list[Expected]] = {
             73,
             "secret db_password reads DB_PASSWORD, which .env.example does not list",
             "add `DB_PASSWORD=` to .devcontainer/.env.example",
+        ),
+    ],
+    "CMP015-a cycle through three services and links": [
+        (
+            E,
+            ".devcontainer/docker-compose.mcp.yml",
+            61,
+            "dependency cycle: cache -> db -> devcontainer -> cache; compose cannot start any of them",
+            "remove one dependency of the cycle (a tier waits only on lower tiers)",
+        ),
+    ],
+    "DEV001-service that compose does not define": [
+        (
+            E,
+            ".devcontainer/devcontainer.json",
+            6,
+            "service 'dev' is not a service of .devcontainer/docker-compose.mcp.yml: `devcontainer up` fails",
+            "name one of: db, devcontainer",
+        ),
+    ],
+    "DEV001-runServices names an unknown service": [
+        (
+            E,
+            ".devcontainer/devcontainer.json",
+            136,
+            "runServices 'dbb' is not a service of .devcontainer/docker-compose.mcp.yml: `devcontainer up` fails",
+            "name one of: db, devcontainer",
+        ),
+    ],
+    "DEV002-remoteUser the image never creates": [
+        (
+            E,
+            ".devcontainer/devcontainer.json",
+            136,
+            "remoteUser 'vsc0de' is not a user of service devcontainer's image (it has vscode)",
+            "create it in the Dockerfile (useradd -m vsc0de) or name an existing user",
+        ),
+    ],
+    "DEV002-containerUser of an image without build": [
+        (
+            E,
+            ".devcontainer/devcontainer.json",
+            136,
+            "containerUser 'vscode' is not a user of service devcontainer's image (it has node)",
+            "create it in the Dockerfile (useradd -m vscode) or name an existing user",
+        ),
+    ],
+    "DEV003-MCP inputs at the top level": [
+        (
+            W,
+            ".devcontainer/devcontainer.json",
+            136,
+            "VS Code ignores key 'inputs': the Dev Containers specification has no such top-level key",
+            "MCP inputs go under customizations.vscode.mcp.inputs",
+        ),
+    ],
+    "DEV003-a misspelt key": [
+        (
+            W,
+            ".devcontainer/devcontainer.json",
+            136,
+            "VS Code ignores key 'remoteUsr': the Dev Containers specification has no such top-level key",
+            "did you mean 'remoteUser'? Otherwise remove it",
+        ),
+    ],
+    "DF007-FROM an undeclared ARG": [
+        (
+            E,
+            ".devcontainer/Dockerfile",
+            1,
+            "FROM ${BASE_IMAGE}: no ARG declares BASE_IMAGE before the first FROM, so the base is blank and the build fails",
+            "declare `ARG BASE_IMAGE=<default image>` at the top of the file, before the first FROM",
+        ),
+        (
+            E,
+            ".devcontainer/Dockerfile",
+            4,
+            "FROM ${BASE_IMAGE}: no ARG declares BASE_IMAGE before the first FROM, so the base is blank and the build fails",
+            "declare `ARG BASE_IMAGE=<default image>` at the top of the file, before the first FROM",
+        ),
+    ],
+    "VER005-pinned Dockerfile that is not there": [
+        (
+            E,
+            ".devcontainer/versions.json",
+            6,
+            "cpython.devcontainer.dockerfile 'images/Dockerfile' not found",
+            "name the Dockerfile relative to .devcontainer/, or remove `dockerfile` (the compose service then passes the pin)",
         ),
     ],
 }

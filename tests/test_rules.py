@@ -12,7 +12,7 @@ from tasks.model.imagelock import lock_document
 from tasks.model.stack import load_stack
 from tasks.rules.registry import RULES, Finding, Severity, run_rules
 from tasks.servers.docstable import BEGIN, END
-from tests.clirun import invoke
+from tests.clirun import REPO, invoke
 from tests.ministack import MiniStack
 
 DIGEST = "sha256:" + "ab" * 32
@@ -46,6 +46,30 @@ def _server(name: str, change: Callable[[dict[str, Any]], None]) -> Mutation:
         "devcontainer.json",
         lambda d: change(d["customizations"]["vscode"]["mcp"]["servers"][name]),
     )
+
+
+def _devcontainer(values: dict[str, Any]) -> Mutation:
+    return lambda m: m.edit_json("devcontainer.json", lambda d: d.update(values))
+
+
+def _three_service_cycle(data: dict[str, Any]) -> None:
+    """db waits on devcontainer, which links to cache, which shares db's network stack."""
+    services = data["services"]
+    services["cache"] = {"image": "mini-db:latest", "network_mode": "service:db"}
+    services["db"]["depends_on"] = {"devcontainer": {"condition": "service_healthy"}}
+    services["devcontainer"]["links"] = ["cache"]
+    services["devcontainer"].pop("depends_on")
+
+
+def _versions_dockerfile(dockerfile: str) -> Mutation:
+    """The repository's versions.json, its dev container entry pinned in `dockerfile`."""
+
+    def write(m: MiniStack) -> None:
+        data = json.loads((REPO / ".devcontainer/versions.json").read_text(encoding="utf-8"))
+        data["cpython"]["devcontainer"]["dockerfile"] = dockerfile
+        m.put("versions.json", json.dumps(data, indent=2))
+
+    return write
 
 
 def _append(relative: str, text: str) -> Mutation:
@@ -472,6 +496,26 @@ CASES: list[tuple[str, str, Mutation]] = [
         "service depends on itself",
         _svc("db", lambda s: s.update(depends_on={"db": {"condition": "service_healthy"}})),
     ),
+    ("CMP015", "a cycle through three services and links", _compose(_three_service_cycle)),
+    ("DEV001", "service that compose does not define", _devcontainer({"service": "dev"})),
+    ("DEV001", "runServices names an unknown service", _devcontainer({"runServices": ["dbb"]})),
+    ("DEV002", "remoteUser the image never creates", _devcontainer({"remoteUser": "vsc0de"})),
+    (
+        "DEV002",
+        "containerUser of an image without build",
+        lambda m: (
+            _svc("devcontainer", lambda s: (s.pop("build"), s.update(image="node:22-slim")))(m),
+            _devcontainer({"containerUser": "vscode"})(m),
+        ),
+    ),
+    ("DEV003", "MCP inputs at the top level", _devcontainer({"inputs": []})),
+    ("DEV003", "a misspelt key", _devcontainer({"remoteUsr": "vscode"})),
+    (
+        "DF007",
+        "FROM an undeclared ARG",
+        lambda m: m.replace("Dockerfile", "ARG BASE_IMAGE=debian:trixie-slim\n", ""),
+    ),
+    ("VER005", "pinned Dockerfile that is not there", _versions_dockerfile("images/Dockerfile")),
     ("DOC002", "broken link", _append("docs/README.md", "[gone](setup/missing.md)\n")),
     (
         "DOC003",
@@ -555,4 +599,4 @@ def test_a_hardening_exception_needs_a_reason(mini: MiniStack) -> None:
     path.write_text(path.read_text() + "hardening: {read_only: ''}\n")
     result = invoke("check", "--root", str(mini.root))
     message = " ".join((result.stdout + result.stderr).split())
-    assert result.returncode == 2 and "[hardening.read_only]" in message, message
+    assert result.returncode == 1 and "[hardening.read_only]" in message, message

@@ -131,10 +131,11 @@ def registry_setting(folder: Path, given: str) -> str | None:
     if os.environ.get(REGISTRY_VARIABLE):
         return parse_registry(os.environ[REGISTRY_VARIABLE], f"${REGISTRY_VARIABLE}")
     from tasks.model.envfile import load_env_file
+    from tasks.model.source import present
     from tasks.model.stack import LOCAL_ENV
 
     path = folder / LOCAL_ENV
-    value = load_env_file(path).as_dict().get(REGISTRY_VARIABLE) if path.is_file() else None
+    value = load_env_file(path).as_dict().get(REGISTRY_VARIABLE) if present(path) else None
     return parse_registry(value, f"{path} [{REGISTRY_VARIABLE}]") if value else None
 
 

@@ -8,7 +8,6 @@ can point outside the folder or carry anything a shell would act on.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.model.errors import StackError
+from tasks.model.source import load_json, present
 
 MANIFEST = "manifest.json"
 # Docker's rule for the name of a volume (the local driver's).
@@ -92,13 +92,8 @@ def load_manifest(folder: Path) -> dict[str, Archive]:
     """The archives `folder/manifest.json` lists; a `StackError` when it is missing, not JSON
     or not the shape `volumes.backup` writes."""
     path = folder / MANIFEST
-    if not path.is_file():
+    if not present(path):
         raise StackError(
             path, "not found", "pass --src pointing at a folder made by `invoke volumes.backup`"
         )
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError) as error:
-        line = getattr(error, "lineno", None)
-        raise StackError(path, f"cannot be read: {error}", _FIX, line=line) from None
-    return parse_manifest(data, path)
+    return parse_manifest(load_json(path, "backup manifest", _FIX).data, path)

@@ -14,12 +14,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from tasks.model.source import present, read_text
+
 EXCLUDED = "is excluded by .dockerignore"
 ABSENT = "does not exist"
 NO_MATCH = "matches no file sent to the build"
 
 
-def _regex(pattern: str) -> re.Pattern[str]:
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A path pattern (`*`, `?`, `[...]`, `\\` escapes, `**` across folders) as a regular
+    expression over `/`-separated relative paths."""
     out = []
     index = 0
     while index < len(pattern):
@@ -70,18 +74,18 @@ class BuildContext:
         ignore = self.root / ".dockerignore"
         if self.dockerfile is not None:
             own = self.dockerfile.with_name(self.dockerfile.name + ".dockerignore")
-            ignore = own if own.is_file() else ignore
-        if not ignore.is_file():
+            ignore = own if present(own) else ignore
+        if not present(ignore):
             return []
         rules = []
-        for line in ignore.read_text(encoding="utf-8").splitlines():
+        for line in read_text(ignore, "ignore file").splitlines():
             text = line.strip()
             if not text or text.startswith("#"):
                 continue
             keep = text.startswith("!")
             pattern = _clean(text[1:] if keep else text)
             if pattern:
-                rules.append((keep, _regex(pattern)))
+                rules.append((keep, glob_regex(pattern)))
         return rules
 
     def excluded(self, relative: str) -> bool:

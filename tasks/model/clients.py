@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tasks.model.errors import StackError
-from tasks.model.schemas import CLIENTS, DEVCONTAINER, validate
+from tasks.model.errors import SchemaErrors, StackError
+from tasks.model.schemas import CLIENTS, DEVCONTAINER, top_level_keys, validate
 from tasks.model.source import Document, load_jsonc
 
 # Where each client reads its servers from.
@@ -47,6 +48,7 @@ class ClientConfig:
     doc: Document
     servers: dict[str, StdioServer]
     misplaced: dict[str, StdioServer]
+    ignored: tuple[StackError, ...] = ()
 
     @property
     def server_keys(self) -> tuple[str, ...]:
@@ -62,27 +64,70 @@ _SHAPE_FIX = {
 }
 
 
+# Where a top-level key VS Code ignores in devcontainer.json belongs instead.
+_BELONGS = {
+    "inputs": "MCP inputs go under customizations.vscode.mcp.inputs",
+    "extensions": "extensions go under customizations.vscode.extensions",
+    "settings": "settings go under customizations.vscode.settings",
+}
+
+
 def load_client_config(path: Path, kind: str) -> ClientConfig:
     """Load a client config (JSONC): the servers at its kind's key, and any written under keys
-    the client ignores (so their mistakes can be reported too)."""
+    the client ignores (so their mistakes can be reported too). In devcontainer.json, a
+    top-level key the Dev Containers specification does not know is ignored by VS Code: it is
+    kept out of the schema check and listed in `ignored`, with where it belongs."""
     doc = load_jsonc(path, f"{kind} MCP config")
+    ignored: tuple[StackError, ...] = ()
     if kind == "devcontainer":
-        validate(doc, _without_misplaced(doc.data, kind), DEVCONTAINER, _SHAPE_FIX[kind])
+        ignored = _ignored_keys(doc)
+        skipped = {error.key for error in ignored} | _misplaced_tops(kind)
+        data = doc.data
+        if isinstance(data, dict):
+            data = {key: value for key, value in data.items() if key not in skipped}
+        try:
+            validate(doc, data, DEVCONTAINER, _SHAPE_FIX[kind])
+        except SchemaErrors as failed:
+            raise SchemaErrors(failed.errors, ignored) from None
     else:
         validate(doc, doc.data, CLIENTS, _SHAPE_FIX[kind], definition=kind)
     misplaced: dict[str, StdioServer] = {}
     for keys in MISPLACED_KEYS[kind]:
         misplaced.update(_servers(doc, keys))
-    return ClientConfig(kind, path, doc, _servers(doc, SERVER_KEYS[kind]), misplaced)
+    return ClientConfig(kind, path, doc, _servers(doc, SERVER_KEYS[kind]), misplaced, ignored)
 
 
-def _without_misplaced(data: Any, kind: str) -> Any:
-    """`data` without the top-level keys where servers are often written by mistake: rule
-    MCP001 names those with where they belong, so the schema does not refuse them first."""
-    if not isinstance(data, dict):
-        return data
-    misplaced = {keys[0] for keys in MISPLACED_KEYS[kind] if len(keys) == 1}
-    return {key: value for key, value in data.items() if key not in misplaced}
+def _misplaced_tops(kind: str) -> set[str]:
+    """Top-level keys where servers are often written by mistake: rule MCP001 names those
+    with where they belong, so the schema does not refuse them first."""
+    return {keys[0] for keys in MISPLACED_KEYS[kind] if len(keys) == 1}
+
+
+def _ignored_keys(doc: Document) -> tuple[StackError, ...]:
+    """devcontainer.json's top-level keys that no branch of its schema declares (VS Code
+    ignores them), each with its line and where it belongs."""
+    if not isinstance(doc.data, dict):
+        return ()
+    known = top_level_keys(DEVCONTAINER)
+    found = []
+    for key in doc.data:
+        if key in known or key in _misplaced_tops("devcontainer"):
+            continue
+        close = difflib.get_close_matches(key, sorted(known), n=1)
+        fix = _BELONGS.get(key) or (
+            f"did you mean {close[0]!r}? Otherwise remove it" if close else "remove it"
+        )
+        found.append(
+            StackError(
+                doc.path,
+                f"VS Code ignores key {key!r}: the Dev Containers specification has no such "
+                "top-level key",
+                fix,
+                line=doc.line_of(key),
+                key=key,
+            )
+        )
+    return tuple(found)
 
 
 def _servers(doc: Document, keys: tuple[str, ...]) -> dict[str, StdioServer]:

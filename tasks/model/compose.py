@@ -131,6 +131,23 @@ class Service:
         (or the nvidia driver), or a `gpus:` key."""
         return bool(self.gpu_devices or self.raw.get("gpus"))
 
+    @property
+    def implied_dependencies(self) -> dict[str, str]:
+        """Services this one needs without `depends_on`, as compose adds them (`links`,
+        `volumes_from`, and `service:NAME` in `network_mode`, `ipc` or `pid`): each with the
+        key that names it."""
+        found: dict[str, str] = {}
+        for key in ("links", "volumes_from"):
+            for item in self.raw.get(key) or []:
+                name = str(item).split(":", 1)
+                if name[0] != "container":
+                    found.setdefault(name[0], key)
+        for key in ("network_mode", "ipc", "pid"):
+            value = str(self.raw.get(key) or "")
+            if value.startswith("service:"):
+                found.setdefault(value.removeprefix("service:"), key)
+        return found
+
     def mounts_docker_socket(self) -> bool:
         """True when the Docker socket is bind-mounted."""
         return any(m.source.endswith("docker.sock") for m in self.mounts if m.type == "bind")

@@ -198,6 +198,15 @@ def parse_env_instruction(value: str) -> dict[str, str]:
     return dict(part.partition("=")[::2] for part in parts if "=" in part)
 
 
+def parse_arg_instruction(value: str) -> dict[str, str]:
+    """`ARG A=1 B="x y" C`: each name with its default ("" when it has none)."""
+    try:
+        parts = shlex.split(value, posix=True)
+    except ValueError:
+        parts = value.split()
+    return dict((part.partition("=")[0], part.partition("=")[2]) for part in parts)
+
+
 def _split_flags(value: str) -> tuple[tuple[tuple[str, str], ...], str]:
     flags: list[tuple[str, str]] = []
     rest = value.lstrip()
@@ -276,8 +285,7 @@ def parse_dockerfile_text(text: str, path: Path) -> Dockerfile:
             from_line, current = line, []
         elif current is None:
             if keyword == "ARG":
-                key, _, default = body.partition("=")
-                global_args[key.strip()] = default.strip().strip('"')
+                global_args.update(parse_arg_instruction(body))
         else:
             current.append(ins)
     if current is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -33,3 +34,15 @@ class StackError(Exception):
         """One line: where, which key, what is wrong, how to fix it."""
         key = f" [{self.key}]" if self.key else ""
         return f"{self.location}{key}: {self.problem}. Fix: {self.fix}"
+
+
+class SchemaErrors(StackError):
+    """Every schema violation found (in one file, or in each file of a stack): `errors`, the
+    most relevant first, which is also this error's own message; `notes`, keys the file's
+    consumer ignores, which are reported beside them as warnings."""
+
+    def __init__(self, errors: Sequence[StackError], notes: Sequence[StackError] = ()) -> None:
+        first = errors[0]
+        super().__init__(first.path, first.problem, first.fix, line=first.line, key=first.key)
+        self.errors = tuple(errors)
+        self.notes = tuple(notes)

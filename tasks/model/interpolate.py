@@ -13,12 +13,18 @@ _BRACED = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<ar
 
 
 class InterpolationError(ValueError):
-    """A `${VAR:?message}` whose variable is unset, or a malformed `${...}` expression."""
+    """A `${VAR:?message}` whose variable is unset, or a malformed `${...}` expression
+    (`syntax` says which kind)."""
 
-    def __init__(self, variable: str, message: str, *, syntax: bool = False) -> None:
+    def __init__(self, variable: str, message: str, *, syntax: str = "") -> None:
         self.variable = variable
         self.syntax = syntax
         super().__init__(message)
+
+    @property
+    def quiet(self) -> str:
+        """The problem without the text it was found in (which may be a secret's value)."""
+        return f"{self.syntax} in the value" if self.syntax else str(self)
 
     @property
     def fix(self) -> str:
@@ -59,7 +65,9 @@ class Interpolator:
         parsed = _BRACED.match(inner)
         if parsed is None:
             raise InterpolationError(
-                inner, f"invalid interpolation format ${{{inner}}}", syntax=True
+                inner,
+                f"invalid interpolation format ${{{inner}}}",
+                syntax="invalid interpolation format",
             )
         name, op, arg = parsed.group("name"), parsed.group("op"), parsed.group("arg") or ""
         value = self._value(name, required=op is None)
@@ -100,7 +108,9 @@ def _expression_at(text: str, start: int) -> tuple[str, int]:
                 if depth == 0:
                     return text[start : index + 1], index + 1
             index += 1
-        raise InterpolationError(text[start:], f"unterminated ${{ in {text[start:]!r}", syntax=True)
+        raise InterpolationError(
+            text[start:], f"unterminated ${{ in {text[start:]!r}", syntax="unterminated ${"
+        )
     match = _NAME.match(text, start + 1)
     if match is None:
         return "$", start + 1

@@ -11,7 +11,7 @@ from tasks.model.compose import Build, parse_build
 from tasks.model.errors import StackError
 from tasks.model.interpolate import InterpolationError, Interpolator
 from tasks.model.schemas import MANIFEST, validate
-from tasks.model.source import Document, load_yaml
+from tasks.model.source import Document, load_yaml, present
 
 # How every stdio server is launched unless its manifest declares an exception with a reason.
 HARDENING: dict[str, tuple[str, ...]] = {
@@ -181,16 +181,19 @@ def load_manifest(path: Path, env: Mapping[str, str]) -> McpManifest:
     )
 
 
+def manifest_paths(folder: Path) -> list[Path]:
+    """Each server's manifest under a `.devcontainer` folder (`mcp/<name>/config/<name>.yml`),
+    in folder order."""
+    servers = sorted(p for p in (folder / "mcp").glob("*") if p.is_dir())
+    paths = [server / "config" / f"{server.name}.yml" for server in servers]
+    return [path for path in paths if present(path)]
+
+
 def load_manifests(folder: Path, env: Mapping[str, str]) -> dict[str, McpManifest]:
-    """Every server's manifest under a `.devcontainer` folder (`mcp/<name>/config/<name>.yml`),
-    by server name, in folder order."""
-    manifests: dict[str, McpManifest] = {}
-    for server in sorted(p for p in (folder / "mcp").glob("*") if p.is_dir()):
-        path = server / "config" / f"{server.name}.yml"
-        if path.is_file():
-            manifest = load_manifest(path, env)
-            manifests[manifest.name] = manifest
-    return manifests
+    """Every server's manifest under a `.devcontainer` folder, by server name, in folder
+    order."""
+    loaded = (load_manifest(path, env) for path in manifest_paths(folder))
+    return {manifest.name: manifest for manifest in loaded}
 
 
 def _resolve(value: Any, interpolator: Interpolator) -> Any:

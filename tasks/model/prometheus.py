@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tasks.model.compose import Service
+from tasks.model.errors import StackError
+from tasks.model.source import load_yaml
 
 DEFAULT_CONFIG = "/etc/prometheus/prometheus.yml"
 DEFAULT_INTERVAL = 60.0  # Prometheus's own default scrape_interval (1m)
@@ -55,8 +55,8 @@ def longest_scrape_interval(service: Service, compose_folder: Path) -> float:
     configuration (Prometheus itself reports a broken one)."""
     path = config_path(service, compose_folder)
     try:
-        data: Any = yaml.safe_load(path.read_bytes()) if path else None
-    except (OSError, yaml.YAMLError):
+        data: Any = load_yaml(path, "Prometheus configuration").data if path else None
+    except StackError:
         data = None
     if not isinstance(data, dict):
         return DEFAULT_INTERVAL

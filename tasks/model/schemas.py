@@ -1,8 +1,9 @@
 """JSON Schema validation of the stack's input files before the model reads them: the Compose
 Specification's and the Dev Containers specification's schemas (vendored), and this project's
 schemas for devcontainer.json's VS Code part, MCP manifests, client configs and versions.json.
-A `$ref` resolves among the files of `tasks/schemas/` only, never over the network. The first
-violation becomes one `StackError`: file, line, key path, problem and fix."""
+A `$ref` resolves among the files of `tasks/schemas/` only, never over the network. Every
+violation becomes one `StackError` (file, line, key path, problem and fix); `validate` raises
+them together, the most relevant first."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tasks.model import validated
-from tasks.model.errors import StackError
+from tasks.model.errors import SchemaErrors, StackError
 from tasks.model.source import Document
 
 if TYPE_CHECKING:  # the validator is imported only when a document is not known to pass
@@ -130,31 +131,21 @@ def _leaves(error: ValidationError) -> list[ValidationError]:
     return min(branches.values(), key=fit)
 
 
-def _most_relevant(errors: list[ValidationError]) -> ValidationError | None:
-    """The violation to report: the deepest in the document (inside the best-fitting branch of
-    each `oneOf`/`anyOf`), since the field that broke is more useful to name than its parent;
-    among equally deep ones, the one that rejects the fewest keys."""
+def _most_relevant(leaves: list[ValidationError]) -> ValidationError:
+    """The violation to report first: the deepest in the document (inside the best-fitting
+    branch of each `oneOf`/`anyOf`), since the field that broke is more useful to name than its
+    parent; among equally deep ones, the one that rejects the fewest keys."""
     from jsonschema.exceptions import best_match
 
-    leaves = _causes([leaf for error in errors for leaf in _leaves(error)])
-    if not leaves:
-        return None
     depth = max(len(e.absolute_path) for e in leaves)
     deepest = [e for e in leaves if len(e.absolute_path) == depth]
     fewest = min(_cost([e]) for e in deepest)
-    chosen: ValidationError | None = best_match(e for e in deepest if _cost([e]) == fewest)
+    chosen: ValidationError = best_match(e for e in deepest if _cost([e]) == fewest)
     return chosen
 
 
-def validate(doc: Document, data: Any, schema: str, fix: str, definition: str = "") -> None:
-    """Raise a `StackError` for the most relevant violation of `schema` by `data`, if any."""
-    key = validated.digest(SCHEMAS, schema, definition, data)
-    if validated.known(key):
-        return
-    error = _most_relevant(list(_validator(schema, definition).iter_errors(data)))
-    if error is None:
-        validated.remember(key)
-        return
+def _stack_errors(doc: Document, error: ValidationError, schema: str, fix: str) -> list[StackError]:
+    """`error` in words, at its key and line: one per key it rejects."""
     path: tuple[str | int, ...] = tuple(error.absolute_path)
     message = error.message
     if error.validator == "oneOf" and not error.context:
@@ -165,19 +156,81 @@ def validate(doc: Document, data: Any, schema: str, fix: str, definition: str = 
         # A regular expression alone says little about what the value should be.
         message = f"{message} ({description.rstrip('.')})"
     unexpected = _unexpected_keys(error)
+    places = [(path, message)]
     if unexpected:
-        name = unexpected[0]
-        path = (*path, name)
-        message = (
-            f"unknown key {name!r}"
-            if error.validator == "additionalProperties"
-            else f"key {name!r} is unknown or not allowed with the other keys here"
+        places = [
+            (
+                (*path, name),
+                f"unknown key {name!r}"
+                if error.validator == "additionalProperties"
+                else f"key {name!r} is unknown or not allowed with the other keys here",
+            )
+            for name in unexpected
+        ]
+    return [
+        StackError(
+            doc.path,
+            f"{words} (schema: {Path(schema).stem})",
+            fix,
+            line=doc.line_of(*where) if where else None,
+            key=".".join(str(part) for part in where) or None,
         )
-    key = ".".join(str(part) for part in path) or None
-    raise StackError(
-        doc.path,
-        f"{message} (schema: {Path(schema).stem})",
-        fix,
-        line=doc.line_of(*path) if path else None,
-        key=key,
+        for where, words in places
+    ]
+
+
+def violations(
+    doc: Document, data: Any, schema: str, fix: str, definition: str = ""
+) -> list[StackError]:
+    """Every violation of `schema` by `data`, each naming its key and line: the most relevant
+    first, then the others in document order."""
+    key = validated.digest(SCHEMAS, schema, definition, data)
+    if validated.known(key):
+        return []
+    errors = list(_validator(schema, definition).iter_errors(data))
+    leaves = _causes([leaf for error in errors for leaf in _leaves(error)])
+    if not leaves:
+        validated.remember(key)
+        return []
+    first = _most_relevant(leaves)
+    rest = sorted(
+        (e for e in leaves if e is not first), key=lambda e: doc.line_of(*e.absolute_path) or 0
     )
+    found: dict[tuple[int | None, str | None, str], StackError] = {}
+    for leaf in (first, *rest):
+        for item in _stack_errors(doc, leaf, schema, fix):
+            found.setdefault((item.line, item.key, item.problem), item)
+    return list(found.values())
+
+
+def validate(doc: Document, data: Any, schema: str, fix: str, definition: str = "") -> None:
+    """Raise `SchemaErrors` (whose message is the most relevant one) when `data` violates
+    `schema`."""
+    found = violations(doc, data, schema, fix, definition)
+    if found:
+        raise SchemaErrors(found)
+
+
+def top_level_keys(name: str) -> frozenset[str]:
+    """The keys schema `name` declares for its top-level object, in any of its branches
+    (`allOf`, `oneOf`, `anyOf`, `$ref`, across files)."""
+    found: set[str] = set()
+    todo: list[tuple[str, Any]] = [(name, load_schema(name))]
+    seen: set[str] = set()
+    while todo:
+        file, node = todo.pop()
+        if not isinstance(node, dict):
+            continue
+        found |= set(node.get("properties", {}))
+        for branch in ("allOf", "oneOf", "anyOf"):
+            todo += [(file, sub) for sub in node.get(branch, [])]
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref not in seen:
+            seen.add(ref)
+            target, _, pointer = ref.partition("#")
+            target = target or file
+            resolved: Any = load_schema(target)
+            for part in filter(None, pointer.split("/")):
+                resolved = resolved.get(part, {}) if isinstance(resolved, dict) else {}
+            todo.append((target, resolved))
+    return frozenset(found)

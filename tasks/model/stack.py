@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from tasks.model.clients import ClientConfig, load_client_config
 from tasks.model.compose import Build, ComposeFile, load_compose
 from tasks.model.dockerfile import Dockerfile, load_dockerfile
 from tasks.model.docs import DocFile, load_doc
 from tasks.model.envfile import EnvFile, load_env_file, parse_env_text
-from tasks.model.errors import StackError
+from tasks.model.errors import SchemaErrors, StackError
 from tasks.model.imagelock import LOCK_FILE, ImageLock, load_lock
 from tasks.model.localenv import PROFILE_KEY, block_values
-from tasks.model.manifest import McpManifest, load_manifests
+from tasks.model.manifest import McpManifest, load_manifest, manifest_paths
+from tasks.model.source import Document, load_jsonc, present, read_text, trouble
 from tasks.model.versions import VERSIONS_FILE, Versions, load_versions
 
 ENV_FILE = "devcontainer.env"
@@ -26,6 +31,7 @@ PORTABLE_MCP_JSON = ".mcp.json"
 # Where `invoke volumes.backup` writes archives, under the repository root.
 BACKUPS = "backups"
 _SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -41,10 +47,19 @@ class Reference:
 
     @property
     def exists(self) -> bool:
-        """True when the referenced path exists (a Dockerfile must be a file)."""
-        if self.kind == "dockerfile":
-            return self.resolved.is_file()
+        """True when the referenced path exists (a Dockerfile or an env file must be a file)."""
+        if self.kind in ("dockerfile", "env_file"):
+            return trouble(self.resolved) is None
         return self.resolved.exists()
+
+    @property
+    def state(self) -> str:
+        """What is wrong at the referenced path, as a phrase ("does not exist", "is a folder,
+        not a file", "is a symbolic link loop", ...); empty when nothing is."""
+        if self.exists:
+            return ""
+        found = trouble(self.resolved) if present(self.resolved) else None
+        return found[0] if found else "does not exist"
 
 
 @dataclass(frozen=True)
@@ -85,10 +100,11 @@ class Stack:
 
     def produced_paths(self) -> list[str]:
         """Secret-bearing paths the stack writes when asked, relative to the repo root: its
-        local env file (and the copy written before it), the generated bind-mount sources
-        (certificates) and the backups folder."""
+        local env file, the generated bind-mount sources (certificates) and the backups folder.
+        (The copy of the env file written before it has a new name each time,
+        `.env.<random>.partial`.)"""
         folder = self.folder.relative_to(self.root).as_posix()
-        paths = [f"{folder}/{LOCAL_ENV}", f"{folder}/{LOCAL_ENV}.partial", BACKUPS]
+        paths = [f"{folder}/{LOCAL_ENV}", BACKUPS]
         for service in self.compose.services.values():
             for source in service.generated:
                 target = (self.compose.folder / source).resolve(strict=False)
@@ -97,18 +113,24 @@ class Stack:
 
     def rel(self, path: Path) -> str:
         """`path` relative to the repo root, for messages."""
-        try:
-            return str(path.resolve().relative_to(self.root))
-        except ValueError:
-            return str(path)
+        return relative(path, self.root)
+
+
+def relative(path: Path, root: Path) -> str:
+    """`path` relative to `root` when it is inside it, for messages (as written: a symbolic
+    link is named, not where it leads)."""
+    for candidate in (Path(os.path.normpath(path)), path.resolve()):
+        if candidate.is_relative_to(root):
+            return str(candidate.relative_to(root))
+    return str(path)
 
 
 def find_folder(root: Path) -> tuple[Path, Path]:
     """Return (repo root, `.devcontainer` folder) for a repo root or a devcontainer folder."""
     root = root.resolve()
-    if (root / ".devcontainer" / DEVCONTAINER_JSON).is_file():
+    if present(root / ".devcontainer" / DEVCONTAINER_JSON):
         return root, root / ".devcontainer"
-    if (root / DEVCONTAINER_JSON).is_file():
+    if present(root / DEVCONTAINER_JSON):
         return root.parent, root
     raise StackError(
         root,
@@ -120,9 +142,9 @@ def find_folder(root: Path) -> tuple[Path, Path]:
 def active_profile(folder: Path) -> str | None:
     """The image profile `.devcontainer/.env` selects for every consumer (None: none chosen)."""
     path = folder / LOCAL_ENV
-    if not path.is_file():
+    if not present(path):
         return None
-    return block_values(path.read_text(encoding="utf-8", errors="replace")).get(PROFILE_KEY)
+    return block_values(read_text(path, "env file")).get(PROFILE_KEY)
 
 
 def resolve_profile(folder: Path, asked: str | None) -> str | None:
@@ -144,7 +166,7 @@ def resolve_profile(folder: Path, asked: str | None) -> str | None:
 def profile_values(folder: Path, profile: str) -> dict[str, str]:
     """The variables an image profile sets (profiles/NAME.env); an unknown one names the rest."""
     path = folder / PROFILES_DIR / f"{profile}.env"
-    if not path.is_file():
+    if not present(path):
         known = sorted(p.stem for p in (folder / PROFILES_DIR).glob("*.env"))
         raise StackError(
             path,
@@ -158,27 +180,75 @@ def profile_values(folder: Path, profile: str) -> dict[str, str]:
 def interpolation_env(folder: Path, profile: str | None = None) -> dict[str, str]:
     """Variables compose interpolates with: devcontainer.env, then the profile's overrides."""
     env: dict[str, str] = {}
-    if (folder / ENV_FILE).is_file():
+    if present(folder / ENV_FILE):
         env.update(load_env_file(folder / ENV_FILE).as_dict())
     if profile:
         env.update(profile_values(folder, profile))
     return env
 
 
-def load_stack(root: Path, profile: str | None = None) -> Stack:
-    """Load the stack under `root`; unreadable input raises one precise `StackError`."""
+class _Checked:
+    """Runs the loaders of the stack's files; with `keep_going`, a file that breaks its schema
+    is set aside (its violations kept) and the others are still read."""
+
+    def __init__(self, keep_going: bool) -> None:
+        self.keep_going = keep_going
+        self.errors: list[StackError] = []
+        self.notes: list[StackError] = []
+
+    def __call__(self, load: Callable[[], _T]) -> _T | None:
+        try:
+            return load()
+        except SchemaErrors as failed:
+            if not self.keep_going:
+                raise
+            self.errors += failed.errors
+            self.notes += failed.notes
+            return None
+
+    def stop_if_any(self, notes: tuple[StackError, ...]) -> None:
+        """Raise every violation found so far together, with `notes` and the ignored keys
+        of the files that broke."""
+        if self.errors:
+            raise SchemaErrors(self.errors, [*notes, *self.notes])
+
+
+def load_stack(root: Path, profile: str | None = None, *, keep_going: bool = False) -> Stack:
+    """Load the stack under `root`; unreadable input raises one precise `StackError`.
+
+    A file that breaks its schema raises `SchemaErrors`; with `keep_going` every file is
+    still read first, so that it holds every violation of every file (a syntax error still
+    stops at once: nothing after it can be read)."""
     repo, folder = find_folder(root)
     profile = resolve_profile(folder, profile)
     env_path = folder / ENV_FILE
-    env = load_env_file(env_path) if env_path.is_file() else parse_env_text("", env_path)
-    devcontainer = load_client_config(folder / DEVCONTAINER_JSON, "devcontainer")
+    env = load_env_file(env_path) if present(env_path) else parse_env_text("", env_path)
+    _read_compose_env_files(folder)
+    checked = _Checked(keep_going)
+    dev_path = folder / DEVCONTAINER_JSON
+    devcontainer = checked(lambda: load_client_config(dev_path, "devcontainer"))
     references: list[Reference] = []
-    compose_path = _compose_path(devcontainer, folder, references)
+    dev_doc = devcontainer.doc if devcontainer else load_jsonc(dev_path, "devcontainer.json")
+    compose_path = _compose_path(dev_doc, folder, references)
     variables = interpolation_env(folder, profile)
-    compose = load_compose(compose_path, variables)
+    compose = checked(lambda: load_compose(compose_path, variables))
+    loaded = [checked(partial(load_manifest, path, variables)) for path in manifest_paths(folder)]
+    manifests = {m.name: m for m in loaded if m is not None}
+    lock_path = folder / LOCK_FILE
+    lock = checked(partial(load_lock, lock_path)) if present(lock_path) else None
+    clients = tuple(
+        client
+        for path, kind in (
+            (repo / VSCODE_MCP_JSON, "vscode"),
+            (repo / PORTABLE_MCP_JSON, "portable"),
+        )
+        if present(path) and (client := checked(partial(load_client_config, path, kind)))
+    )
+    versions_path = folder / VERSIONS_FILE
+    versions = checked(partial(load_versions, versions_path)) if present(versions_path) else None
+    checked.stop_if_any(devcontainer.ignored if devcontainer else ())
+    assert devcontainer is not None and compose is not None  # set aside only with errors
     references += _compose_references(compose)
-    manifests = load_manifests(folder, variables)
-    lock = load_lock(folder / LOCK_FILE) if (folder / LOCK_FILE).is_file() else None
     if lock is not None:
         manifests = {name: replace(m, pinned=lock.pinned(m.image)) for name, m in manifests.items()}
     for manifest in manifests.values():
@@ -211,15 +281,7 @@ def load_stack(root: Path, profile: str | None = None) -> Stack:
     for extra in folder.glob("containers/*/config/*.env"):
         env_files[extra.resolve()] = load_env_file(extra)
     example = folder / ".env.example"
-    secret_names = frozenset(load_env_file(example).as_dict()) if example.is_file() else frozenset()
-    clients = tuple(
-        load_client_config(path, kind)
-        for path, kind in (
-            (repo / VSCODE_MCP_JSON, "vscode"),
-            (repo / PORTABLE_MCP_JSON, "portable"),
-        )
-        if path.is_file()
-    )
+    secret_names = frozenset(load_env_file(example).as_dict()) if present(example) else frozenset()
     return Stack(
         root=repo,
         folder=folder,
@@ -233,27 +295,35 @@ def load_stack(root: Path, profile: str | None = None) -> Stack:
         docs=tuple(load_doc(p) for p in _walk(folder, "*.md")),
         secret_names=secret_names,
         references=tuple(references),
-        versions=load_versions(folder / VERSIONS_FILE)
-        if (folder / VERSIONS_FILE).is_file()
-        else None,
+        versions=versions,
         profile=profile,
         lock=lock,
     )
 
 
+def _read_compose_env_files(folder: Path) -> None:
+    """Read the env files compose interpolates with (`.env`, which `env.init` fills from a
+    profile, and the profiles), so that what compose would refuse in them is named here."""
+    for path in (folder / LOCAL_ENV, *sorted((folder / PROFILES_DIR).glob("*.env"))):
+        if present(path):
+            load_env_file(path)
+
+
 def _walk(folder: Path, pattern: str) -> list[Path]:
+    """Files named `pattern` under `folder`, and the symbolic links the walk lists (reading a
+    broken one names the problem)."""
     return sorted(
         p
         for p in folder.rglob(pattern)
-        if p.is_file() and not _SKIP_DIRS & set(p.relative_to(folder).parts)
+        if (p.is_file() or p.is_symlink()) and not _SKIP_DIRS & set(p.relative_to(folder).parts)
     )
 
 
-def _compose_path(devcontainer: ClientConfig, folder: Path, refs: list[Reference]) -> Path:
+def _compose_path(devcontainer: Document, folder: Path, refs: list[Reference]) -> Path:
     """The compose file devcontainer.json names, or the stack's default one when it names none
     that exists (the broken reference is kept for the checks to report).
     """
-    data = devcontainer.doc.data if isinstance(devcontainer.doc.data, dict) else {}
+    data = devcontainer.data if isinstance(devcontainer.data, dict) else {}
     declared = data.get("dockerComposeFile") or []
     declared = [declared] if isinstance(declared, str) else list(declared)
     for index, item in enumerate(declared):
@@ -263,7 +333,7 @@ def _compose_path(devcontainer: ClientConfig, folder: Path, refs: list[Reference
                 str(item),
                 (folder / str(item)).resolve(strict=False),
                 devcontainer.path,
-                devcontainer.doc.line_of("dockerComposeFile"),
+                devcontainer.line_of("dockerComposeFile"),
                 f"dockerComposeFile[{index}]",
             )
         )
@@ -271,13 +341,13 @@ def _compose_path(devcontainer: ClientConfig, folder: Path, refs: list[Reference
     if existing:
         return existing[0]
     fallback = folder / DEFAULT_COMPOSE
-    if fallback.is_file():
+    if present(fallback):
         return fallback
     raise StackError(
         devcontainer.path,
         "no compose file found",
         f"set dockerComposeFile relative to {folder.name}/ (e.g. {DEFAULT_COMPOSE})",
-        line=devcontainer.doc.line_of("dockerComposeFile"),
+        line=devcontainer.line_of("dockerComposeFile"),
         key="dockerComposeFile",
     )
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from tasks.model.errors import StackError
 from tasks.model.schemas import VERSIONS, load_schema, validate
-from tasks.model.source import Document, load_json
+from tasks.model.source import Document, load_json, present
 
 VERSIONS_FILE = "versions.json"
 _DEFS: dict[str, Any] = load_schema(VERSIONS)["$defs"]
@@ -124,7 +124,7 @@ def _pin(data: Any) -> Pin:
 def _read(path: Path) -> Document:
     """versions.json with the line of every key. Plain JSON only: `invoke python.pin` rewrites
     it, and would drop comments."""
-    if not path.is_file():
+    if not present(path):
         raise StackError(path, "versions file not found", "restore it from git")
     return load_json(path, "versions file", "fix the JSON syntax")
 

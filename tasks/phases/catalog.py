@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from tasks.model.manifest import McpManifest, load_manifests
+from tasks.model.source import load_json, present
 from tasks.model.stack import interpolation_env
 from tasks.phases import legacy
 from tasks.phases.checks import (
@@ -42,9 +42,13 @@ def report_status(repo: Path) -> StepStatus:
     from tasks.perf.report import REPORT_DIR
 
     report = repo / REPORT_DIR / "report.json"
-    if not report.is_file():
+    if not present(report):
         return StepStatus(PENDING, "no report yet: run `invoke phase 12`")
-    measured = json.loads(report.read_text(encoding="utf-8"))["machine"]["measured_at"]
+    data = load_json(report, "performance report", "run `invoke phase 12` again").data
+    machine = data.get("machine") if isinstance(data, dict) else None
+    measured = machine.get("measured_at") if isinstance(machine, dict) else None
+    if measured is None:
+        return StepStatus(PENDING, f"{report.relative_to(repo)} has no date: run `invoke phase 12`")
     return StepStatus(DONE, f"{report.relative_to(repo)}, measured {measured}")
 
 

@@ -28,7 +28,11 @@ class RecognizeLayout(Step):
 
     def actions(self, ws: Workspace) -> list[Action]:  # noqa: D102
         if not ws.template_files:
-            raise StackError(ws.template, "holds no target layout", "run from the task library")
+            raise StackError(
+                ws.template,
+                "holds no target layout (.devcontainer/, .vscode/mcp.json, .mcp.json)",
+                "run the task library from a git clone, or from a complete copy of it",
+            )
         if (ws.root / legacy.LEGACY_ROOT).is_dir() or (ws.root / ".devcontainer/mcp").is_dir():
             return []
         raise StackError(

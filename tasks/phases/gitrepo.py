@@ -29,9 +29,14 @@ class GitRepo:
             )
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            ["git", "-C", str(self.root), *args], capture_output=True, text=True, check=False
-        )
+        try:
+            result = subprocess.run(
+                ["git", "-C", str(self.root), *args], capture_output=True, text=True, check=False
+            )
+        except FileNotFoundError:
+            raise StackError(
+                self.root, "git is not installed", "install it (apt-get install git)"
+            ) from None
         if check and result.returncode != 0:
             raise StackError(
                 self.root,

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from tasks.files import write_atomic
+from tasks.model.errors import StackError
+from tasks.model.source import load_json, present
 
 _FIELDS = ("written", "duplicates", "verified", "in_progress")
 
@@ -28,9 +30,17 @@ class PhaseState:
     def load(cls, git_dir: Path) -> PhaseState:
         """The saved state (a fresh one when none was saved)."""
         path = git_dir / "mcp-cluster" / "phases.json"
-        if not path.is_file():
+        if not present(path):
             return cls(path)
-        data = json.loads(path.read_text(encoding="utf-8"))
+        fix = (
+            "delete it (the phases then treat every file as yours, and stop before "
+            "overwriting one that is not committed)"
+        )
+        data = load_json(path, "phase state", fix).data
+        if not isinstance(data, dict) or not all(
+            isinstance(data.get(key, {}), dict) for key in _FIELDS
+        ):
+            raise StackError(path, "phase state is not what the phases write", fix)
         return cls(path, **{key: dict(data.get(key, {})) for key in _FIELDS})
 
     def save(self) -> None:

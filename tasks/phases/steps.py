@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-import yaml
-
 from tasks.model import jsonc
 from tasks.model.envquote import env_line
 from tasks.model.errors import StackError
+from tasks.model.source import load_yaml
 from tasks.phases import legacy
 from tasks.phases.envmerge import merge_env
 from tasks.phases.gitrepo import blob_id
@@ -171,13 +171,11 @@ class ComposeFile(CopyFiles):
     """The compose file: replaced only when every service in it is one the plan knows."""
 
     def guard(self, ws: Workspace, path: str) -> None:  # noqa: D102
-        try:
-            data = yaml.safe_load(ws.read(path) or b"") or {}
-        except yaml.YAMLError as error:
-            raise StackError(ws.root / path, f"is not valid YAML: {error}", "fix it") from None
-        target = yaml.safe_load(ws.template_bytes(path)) or {}
+        data = load_yaml(ws.root / path, "compose file").data if ws.read(path) else None
+        target = load_yaml(ws.template / path, "template compose file").data or {}
+        services = data.get("services") if isinstance(data, dict) else None
         known = set(legacy.COMPOSE_SERVICES) | set(target.get("services", {}))
-        for service in data.get("services", {}) or {}:
+        for service in services if isinstance(services, dict) else ():
             if service not in known:
                 raise StackError(
                     ws.root / path,
@@ -200,19 +198,24 @@ class JsonKeys(Step):
         return [self.path]
 
     def actions(self, ws: Workspace) -> list[Action]:  # noqa: D102
-        current = ws.read(self.path)
+        current = ws.text(self.path)
         template = ws.template_text(self.path)
         if current is None:
             wanted = template
         else:
-            wanted = old = current.decode("utf-8")
+            wanted = old = current
             values = jsonc.loads(template)
             try:
-                jsonc.loads(old)
+                parsed = jsonc.parse(old)
             except jsonc.JsoncError as error:
                 raise StackError(
-                    ws.root / self.path, f"is not valid JSONC: {error}", "fix the syntax"
+                    ws.root / self.path,
+                    f"is not valid JSONC: {error.problem}",
+                    error.fix or "fix the syntax",
+                    line=error.line,
                 ) from None
+            for keys in self.set_keys:
+                _refuse_non_objects(ws, self.path, parsed, keys)
             for keys in self.remove_keys:
                 wanted = delete_key(wanted, keys)
             for keys in reversed(self.set_keys):  # each insertion lands first
@@ -228,9 +231,44 @@ class JsonKeys(Step):
             Action(
                 f"{'create' if current is None else 'edit'} {self.path}",
                 lambda: ws.write(self.path, data),
-                diff(self.path, (current or b"").decode("utf-8"), wanted),
+                diff(self.path, current or "", wanted),
             )
         ]
+
+
+def _refuse_non_objects(
+    ws: Workspace, path: str, parsed: jsonc.Parsed, keys: tuple[str, ...]
+) -> None:
+    """Stop with the key and line when a value on the way to `keys` is there but is not an
+    object: the step could not add its keys inside it (`invoke check` lists the file's other
+    schema violations)."""
+    node: object = parsed.data
+    for depth in range(len(keys)):
+        where = keys[:depth]
+        if not isinstance(node, dict):
+            shown = ".".join(where) or "the document"
+            raise StackError(
+                ws.root / path,
+                f"{shown} is {_kind(node)}, where this step puts {'.'.join(keys)} inside an object",
+                f"make {shown} an object, or remove it; `invoke check --root {ws.root}` lists "
+                "what else the file's schema refuses",
+                line=parsed.lines.get(where),
+                key=".".join(where) or None,
+            )
+        if keys[depth] not in node:
+            return
+        node = node[keys[depth]]
+
+
+def _kind(value: object) -> str:
+    """A JSON value's kind in words."""
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    return "a number"
 
 
 def _lookup(data: object, keys: tuple[str, ...]) -> object:
@@ -254,8 +292,7 @@ class EnvFile(Step):
         return [self.path]
 
     def actions(self, ws: Workspace) -> list[Action]:  # noqa: D102
-        raw = ws.read(self.path)
-        current = raw.decode("utf-8") if raw is not None else ""
+        current = ws.text(self.path) or ""
         merged = merge_env(
             current,
             ws.template_text(self.path),

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import difflib
-import os
-import shutil
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from tasks.files import write_atomic
 from tasks.model.errors import StackError
+from tasks.model.source import decode, present, read_bytes, read_text
 from tasks.phases.gitrepo import GitRepo, blob_id
 from tasks.phases.state import PhaseState
+from tasks.phases.template import listed_files
 
 TEMPLATE_PATHS = (".devcontainer", ".vscode/mcp.json", ".mcp.json", ".mcpignore")
 """What the target layout consists of, in the template repository."""
@@ -48,8 +49,13 @@ class Workspace:
 
     @cached_property
     def template_files(self) -> list[str]:
-        """Every file of the target layout, as tracked in the template repository."""
-        return sorted(GitRepo(self.template).tracked_many(TEMPLATE_PATHS))
+        """Every file of the target layout: as tracked in the template repository, or, when the
+        task library is a copy that is not a git clone, as its files and `.gitignore` say."""
+        try:
+            template = GitRepo(self.template)
+        except StackError:
+            return listed_files(self.template, TEMPLATE_PATHS)
+        return sorted(template.tracked_many(TEMPLATE_PATHS))
 
     @cached_property
     def committed(self) -> set[str]:
@@ -57,17 +63,23 @@ class Workspace:
         return self.git.head_blobs()
 
     def read(self, path: str) -> bytes | None:
-        """A file's bytes, or None when it does not exist."""
+        """A file's bytes, or None when nothing is there (a folder, a broken link or an
+        unreadable file in its place is a `StackError`)."""
         target = self.root / path
-        return target.read_bytes() if target.is_file() else None
+        return read_bytes(target, path) if present(target) else None
+
+    def text(self, path: str) -> str | None:
+        """A file's UTF-8 text, or None when nothing is there."""
+        data = self.read(path)
+        return None if data is None else decode(data, self.root / path, path)
 
     def template_bytes(self, path: str) -> bytes:
         """The template's content of `path`."""
-        return (self.template / path).read_bytes()
+        return read_bytes(self.template / path, f"template file {path}")
 
     def template_text(self, path: str) -> str:
         """The template's text of `path`."""
-        return self.template_bytes(path).decode("utf-8")
+        return read_text(self.template / path, f"template file {path}")
 
     def ensure_replaceable(self, path: str, phase: int) -> None:
         """Stop unless the file's content is committed or was written by a phase: a hand edit
@@ -94,11 +106,7 @@ class Workspace:
         """Write atomically and remember the content as the phases' own."""
         target = self.root / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        scratch = target.with_name(f".{target.name}.phase-tmp")
-        scratch.write_bytes(data)
-        if mode_of is not None:
-            shutil.copymode(mode_of, scratch)
-        os.replace(scratch, target)
+        write_atomic(target, data, mode_of=mode_of)
         self.state.written[path] = blob_id(data)
         self.state.save()
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tasks.cachedir import cache_home
+from tasks.files import locked
 from tasks.pybuild.probe import CHECK_PYTHON
 from tasks.pybuild.sources import Source
 
@@ -58,14 +59,17 @@ def sha256_of(path: Path) -> str:
 def fetch(source: Source, root: Path, say: Say, timeout: float = 120) -> Path:
     """The verified tarball in the cache (downloaded or copied once).
 
-    The download lands in `<name>.partial` and is renamed only after its SHA-256 matched, so
-    an interrupted or wrong download never looks finished; every wait is bounded by `timeout`.
+    The download lands in a temporary file of its own and is renamed only after its SHA-256
+    matched, so an interrupted or wrong download never looks finished; every wait is bounded
+    by `timeout`.
     """
     target = root / "downloads" / source.filename
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.is_file() and sha256_of(target) == source.sha256:
         return target
-    partial = target.with_suffix(target.suffix + ".partial")
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    os.close(handle)
+    partial = Path(name)
     try:
         if Path(source.url).is_file():
             shutil.copyfile(source.url, partial)
@@ -107,8 +111,14 @@ def build(source: Source, root: Path, jobs: int, say: Say) -> Path:
     """Build (or reuse) the free-threaded interpreter; returns its path.
 
     The install goes to `<prefix>.partial` and is renamed only once verified, so an
-    interrupted build leaves nothing that looks finished.
+    interrupted build leaves nothing that looks finished. Two runs building the same version
+    take turns (a lock in the cache): the second reuses what the first built.
     """
+    with locked(root / f".{source.version}t.lock"):
+        return _build(source, root, jobs, say)
+
+
+def _build(source: Source, root: Path, jobs: int, say: Say) -> Path:
     if is_built(source, root):
         say(f"reusing {prefix_for(source, root)}")
         return interpreter(source, root)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tasks.contract import Outcome
 from tasks.files import write_atomic
+from tasks.model.source import present, read_text
 from tasks.model.stack import PROFILES_DIR
 from tasks.model.versions import PROFILES, Pin, Versions, check_pin, load_versions
 
@@ -51,14 +52,14 @@ def render_views(folder: Path, versions: Versions, compose: Path) -> dict[Path, 
     views: dict[Path, str] = {}
     for image in versions.images.values():
         path = folder / image.dockerfile if image.dockerfile else None
-        if path is not None and path.is_file():
-            text = views.get(path, path.read_text(encoding="utf-8"))
+        if path is not None and present(path):
+            text = views.get(path, read_text(path, "Dockerfile"))
             views[path] = _dockerfile(text, image.pins["online"])
-    if compose.is_file():
-        views[compose] = _compose(compose.read_text(encoding="utf-8"), versions)
+    if present(compose):
+        views[compose] = _compose(read_text(compose, "compose file"), versions)
     for profile in PROFILES:
         path = folder / PROFILES_DIR / f"{profile}.env"
-        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        text = read_text(path, "env file") if present(path) else ""
         views[path] = _env(text, versions.profile_values(profile))
     return views
 
@@ -77,7 +78,7 @@ def write_views(views: dict[Path, str]) -> list[Path]:
     """Write the views that differ (each through a temporary file); returns what changed."""
     changed = []
     for path, text in views.items():
-        if path.is_file() and path.read_text(encoding="utf-8") == text:
+        if present(path) and read_text(path, "generated file") == text:
             continue
         write_atomic(path, text)
         changed.append(path)

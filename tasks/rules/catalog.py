@@ -2,6 +2,7 @@
 
 from tasks.rules import (  # noqa: F401
     compose_rules,
+    devcontainer_rules,
     dockerfile_rules,
     docs_rules,
     env_rules,

@@ -87,12 +87,11 @@ def references(stack: Stack) -> Iterator[Hit]:
             if found
             else f"create {stack.rel(ref.resolved)} or fix the path"
         )
-        state = "is a directory" if ref.resolved.is_dir() else "does not exist"
         yield Hit(
             ref.source,
             ref.line,
             f"{ref.key}: {ref.kind} {ref.declared!r} resolves to "
-            f"{stack.rel(ref.resolved)}, which {state}",
+            f"{stack.rel(ref.resolved)}, which {ref.state}",
             fix,
         )
 
@@ -521,8 +520,12 @@ def _cycle_from(start: str, graph: dict[str, list[str]]) -> list[str]:
 
 @rule("CMP015", "depends_on cycle", Severity.ERROR)
 def dependency_cycles(stack: Stack) -> Iterator[Hit]:
-    """Services that wait on each other (or on themselves) never start."""
-    graph = {name: list(s.depends_on) for name, s in stack.compose.services.items()}
+    """Services that wait on each other (or on themselves), through any chain of `depends_on`
+    and the dependencies compose adds (`links`, `volumes_from`, `network_mode: service:...`),
+    never start."""
+    graph = {
+        name: [*s.depends_on, *s.implied_dependencies] for name, s in stack.compose.services.items()
+    }
     reported: set[frozenset[str]] = set()
     for name in sorted(graph):
         cycle = _cycle_from(name, graph)
@@ -531,10 +534,12 @@ def dependency_cycles(stack: Stack) -> Iterator[Hit]:
             continue
         reported.add(members)
         service = stack.compose.services[name]
+        first = cycle[1]
+        keys = ("depends_on", first) if first in service.depends_on else ()
         yield Hit(
             stack.compose.path,
-            _where(stack, service, "depends_on", cycle[1]),
-            f"depends_on cycle: {' -> '.join(cycle)}; compose cannot start any of them",
+            _where(stack, service, *(keys or (service.implied_dependencies[first],))),
+            f"dependency cycle: {' -> '.join(cycle)}; compose cannot start any of them",
             "remove one dependency of the cycle (a tier waits only on lower tiers)",
         )
 

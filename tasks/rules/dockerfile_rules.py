@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tasks.model.buildcontext import EXCLUDED, BuildContext
+from tasks.model.interpolate import Interpolator
 from tasks.model.stack import Stack
 from tasks.rules.context import (
     image_family,
@@ -209,3 +210,24 @@ def build_targets(stack: Stack) -> Iterator[Hit]:
             if stages
             else "remove build.target, or name a stage in the Dockerfile (`FROM ... AS NAME`)",
         )
+
+
+@rule("DF007", "FROM uses a variable no ARG declares before the first FROM", Severity.ERROR)
+def from_arguments(stack: Stack) -> Iterator[Hit]:
+    """A `FROM` line sees only the ARGs declared before the first FROM (build args included:
+    an undeclared one is not passed), so `FROM ${X}` without `ARG X` is blank and the engine
+    refuses it ("base name should not be blank"); a default (`${X:-image}`) is fine."""
+    for dockerfile in stack.dockerfiles.values():
+        for stage in dockerfile.stages:
+            resolver = Interpolator(dockerfile.global_args)
+            resolver.resolve(stage.base)
+            for name in resolver.undefined:
+                yield Hit(
+                    dockerfile.path,
+                    stage.line,
+                    f"FROM {stage.base}: no ARG declares {name} before the first FROM, so "
+                    "the base is blank and the build fails",
+                    f"declare `ARG {name}=<default image>` at the top of the file, before "
+                    "the first FROM",
+                    key=name,
+                )

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from tasks.model.errors import SchemaErrors, StackError
 from tasks.model.stack import Stack
 
 
@@ -21,13 +22,20 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True)
 class Hit:
-    """What a rule reports: location, problem and fix (severity defaults to the rule's)."""
+    """What a rule reports: location, problem and fix (severity defaults to the rule's), and
+    the key path when the problem is one key's."""
 
     path: Path
     line: int | None
     message: str
     fix: str
     severity: Severity | None = None
+    key: str | None = None
+
+    @classmethod
+    def of(cls, error: StackError) -> Hit:
+        """A `StackError` (a schema violation, an ignored key) as a finding's hit."""
+        return cls(error.path, error.line, error.problem, error.fix, key=error.key)
 
 
 @dataclass(frozen=True)
@@ -40,11 +48,13 @@ class Finding:
     line: int | None
     message: str
     fix: str
+    key: str | None = None
 
     @property
     def location(self) -> str:
-        """`path:line` for people."""
-        return f"{self.path}:{self.line}" if self.line else self.path
+        """`path:line [key]` for people."""
+        place = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{place} [{self.key}]" if self.key else place
 
     def to_json(self) -> dict[str, Any]:
         """Plain dict for `--json` output."""
@@ -85,24 +95,43 @@ def rule(rule_id: str, title: str, severity: Severity) -> Callable[[RuleFunction
 
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
+SCHEMA = "SCHEMA"
+"""The rule id of a schema violation: a file that is not what its consumer accepts (always an
+error; the other rules run once every file matches its schema)."""
+IGNORED_KEY = "DEV003"
+"""The rule that reports a devcontainer.json key VS Code ignores."""
+
+
+def _sorted(found: Iterable[Finding]) -> list[Finding]:
+    """Worst first, then by file and line; one finding per rule, place and message."""
+    unique: dict[tuple[str, str, int | None, str], Finding] = {}
+    for finding in found:
+        unique.setdefault((finding.rule, finding.path, finding.line, finding.message), finding)
+    return sorted(unique.values(), key=lambda f: (_ORDER[f.severity], f.path, f.line or 0, f.rule))
+
+
+def _finding(rule_id: str, severity: Severity, hit: Hit, rel: Callable[[Path], str]) -> Finding:
+    return Finding(
+        rule_id, hit.severity or severity, rel(hit.path), hit.line, hit.message, hit.fix, hit.key
+    )
+
 
 def run_rules(stack: Stack, groups: Iterable[str] | None = None) -> list[Finding]:
     """Run every rule (or those whose group or id is in `groups`); return sorted findings."""
     from tasks.rules import catalog  # noqa: F401  (registers every rule)
 
     wanted = set(groups) if groups is not None else None
-    found: dict[tuple[str, str, int | None, str], Finding] = {}
-    for entry in RULES.values():
-        if wanted is not None and not {entry.group, entry.id} & wanted:
-            continue
-        for hit in entry.function(stack):
-            finding = Finding(
-                entry.id,
-                hit.severity or entry.severity,
-                stack.rel(hit.path),
-                hit.line,
-                hit.message,
-                hit.fix,
-            )
-            found.setdefault((finding.rule, finding.path, finding.line, finding.message), finding)
-    return sorted(found.values(), key=lambda f: (_ORDER[f.severity], f.path, f.line or 0, f.rule))
+    return _sorted(
+        _finding(entry.id, entry.severity, hit, stack.rel)
+        for entry in RULES.values()
+        if wanted is None or {entry.group, entry.id} & wanted
+        for hit in entry.function(stack)
+    )
+
+
+def schema_findings(failed: SchemaErrors, rel: Callable[[Path], str]) -> list[Finding]:
+    """Every schema violation of a stack that could not be loaded (rule `SCHEMA`), and the
+    keys its consumer ignores (rule DEV003), as findings."""
+    errors = (_finding(SCHEMA, Severity.ERROR, Hit.of(e), rel) for e in failed.errors)
+    notes = (_finding(IGNORED_KEY, Severity.WARNING, Hit.of(e), rel) for e in failed.notes)
+    return _sorted([*errors, *notes])

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from tasks.model.envfile import load_env_file
 from tasks.model.localenv import PROFILE_KEY, block_values
+from tasks.model.source import present, read_text, trouble
 from tasks.model.stack import LOCAL_ENV, PROFILES_DIR, Stack
 from tasks.model.versions import PROFILES
 from tasks.pybuild.pinfiles import first_difference, render_views
@@ -21,7 +22,7 @@ def generated_drift(stack: Stack) -> Iterator[Hit]:
     if stack.versions is None:
         return
     for path, wanted in render_views(stack.folder, stack.versions, stack.compose.path).items():
-        current = path.read_text(encoding="utf-8") if path.is_file() else ""
+        current = read_text(path, "generated file") if present(path) else ""
         if current != wanted:
             line, have, want = first_difference(current, wanted)
             yield Hit(
@@ -55,9 +56,9 @@ def tarball_matches_version(stack: Stack) -> Iterator[Hit]:
 def local_profile(stack: Stack) -> Iterator[Hit]:
     """The profile block in .env is what VS Code and compose use; it must match its profile."""
     path = stack.folder / LOCAL_ENV
-    if not path.is_file():
+    if not present(path):
         return
-    block = block_values(path.read_text(encoding="utf-8", errors="replace"))
+    block = block_values(read_text(path, "env file"))
     name = block.get(PROFILE_KEY)
     if name is None:
         return
@@ -108,3 +109,22 @@ def pin_reaches_build(stack: Stack) -> Iterator[Hit]:
                     f"pass `{arg}: ${{{variable}:-...}}` in its build args, then run "
                     "`invoke python.sync`",
                 )
+
+
+@rule("VER005", "a versions.json entry names a Dockerfile that is not there", Severity.ERROR)
+def pinned_dockerfiles(stack: Stack) -> Iterator[Hit]:
+    """`dockerfile` of a versions.json entry is the Dockerfile whose ARG defaults carry its
+    pin (relative to .devcontainer/); `invoke python.sync` cannot keep a missing one in step."""
+    if stack.versions is None:
+        return
+    for name, image in stack.versions.images.items():
+        found = trouble(stack.folder / image.dockerfile) if image.dockerfile else None
+        if found is not None:
+            yield Hit(
+                stack.versions.path,
+                stack.versions.line("cpython", name, "dockerfile"),
+                f"cpython.{name}.dockerfile {image.dockerfile!r} {found[0]}",
+                "name the Dockerfile relative to .devcontainer/, or remove `dockerfile` (the "
+                "compose service then passes the pin)",
+                key=f"cpython.{name}.dockerfile",
+            )

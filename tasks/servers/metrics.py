@@ -37,9 +37,12 @@ def render(results: Iterable[ProbeResult]) -> str:
 
 
 class MetricsHandler(BaseHTTPRequestHandler):
-    """Serves the latest metrics text (`MetricsHandler.text`) at /metrics."""
+    """Serves the latest metrics text (`MetricsHandler.text`) at /metrics. A client that sends
+    nothing, or stops reading, is dropped after `timeout` seconds instead of holding its
+    thread."""
 
     text = ""
+    timeout = 10.0
 
     def do_GET(self) -> None:
         """Answer with the text, or 404 for any other path."""

@@ -1,0 +1,217 @@
+"""Hardening: the atomic writer (unique temporary files, never through a planted link, flushed
+to disk), the metrics exporter's timeouts, credentials inside URLs masked by `env.show`, and
+control characters from outside kept off the terminal."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import stat
+import threading
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from invoke.context import Context
+from rich.console import Console
+
+from tasks import env_tasks, files
+from tasks.contract import Failure, Outcome, present, printable, table
+from tasks.servers.metrics import MetricsHandler
+from tasks.servers.probe import ProbeResult
+from tasks.servers.probetable import COLUMNS, probe_rows
+from tasks.stacksecrets import MASK, mask
+from tests.ministack import MiniStack
+
+# --- the atomic writer --------------------------------------------------------------------
+
+
+def test_concurrent_writes_of_one_file_never_collide(tmp_path: Path) -> None:
+    target = tmp_path / "state.json"
+    payloads = [json.dumps({"writer": n, "pad": "x" * 4096}) for n in range(4)]
+    failures: list[BaseException] = []
+
+    def write(payload: str) -> None:
+        try:
+            for _ in range(150):
+                files.write_atomic(target, payload)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=write, args=(p,)) for p in payloads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert target.read_text() in payloads
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+
+
+def test_a_link_planted_at_the_temporary_name_is_never_written_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("keep me\n")
+    target = tmp_path / ".env"
+    target.write_text("OLD=1\n")
+    planted = tmp_path / ".env.fixed.partial"
+    planted.symlink_to(victim)
+    monkeypatch.setattr(files, "_temp_name", lambda path: planted)
+    with pytest.raises(Failure) as refused:
+        files.write_atomic(target, "NEW=2\n", private=True)
+    assert ".env.fixed.partial" in str(refused.value) and "remove" in str(refused.value)
+    assert victim.read_text() == "keep me\n" and target.read_text() == "OLD=1\n"
+
+
+def test_the_file_and_its_folder_reach_the_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+    real = os.fsync
+
+    def fsync(handle: int) -> None:
+        mode = os.fstat(handle).st_mode
+        synced.append("folder" if stat.S_ISDIR(mode) else "file")
+        real(handle)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    files.write_atomic(tmp_path / "a.json", "{}\n")
+    assert synced == ["file", "folder"]
+
+
+def test_modes_private_new_and_kept(tmp_path: Path) -> None:
+    secret = tmp_path / ".env"
+    files.write_atomic(secret, "A=1\n", private=True)
+    script = tmp_path / "run.sh"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o750)
+    files.write_atomic(script, "#!/bin/sh\necho hi\n")
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert stat.S_IMODE(script.stat().st_mode) == 0o750
+    assert script.read_text() == "#!/bin/sh\necho hi\n"
+
+
+def test_runs_that_take_the_same_lock_take_turns(tmp_path: Path) -> None:
+    order: list[str] = []
+    inside = threading.Event()
+
+    def second() -> None:
+        with files.locked(tmp_path / "build.lock"):
+            order.append("second")
+
+    with files.locked(tmp_path / "build.lock"):
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        inside.wait(0.5)  # gives the second run its chance to (wrongly) get in
+        order.append("first")
+    waiting.join()
+    assert order == ["first", "second"]
+
+
+# --- the metrics exporter -----------------------------------------------------------------
+
+
+@pytest.fixture
+def exporter(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, int]]:
+    monkeypatch.setattr(MetricsHandler, "timeout", 0.5)
+    monkeypatch.setattr(MetricsHandler, "text", "mcp_server_up 1\n")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), MetricsHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield "127.0.0.1", server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_client_that_sends_nothing_is_dropped(exporter: tuple[str, int]) -> None:
+    with socket.create_connection(exporter, timeout=30) as silent:
+        silent.sendall(b"GET /metrics HTTP/1.1\r\n")  # and never the rest
+        assert silent.recv(1024) == b""  # closed by the server, long before 30 s
+
+
+def test_a_scrape_is_still_answered(exporter: tuple[str, int]) -> None:
+    with socket.create_connection(exporter, timeout=30) as client:
+        client.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+        reply = b"".join(iter(lambda: client.recv(4096), b""))
+    assert reply.startswith(b"HTTP/1.0 200") and reply.endswith(b"mcp_server_up 1\n")
+
+
+# --- credentials in URLs and DSNs ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("postgres://app:s3cret@db:5432/app", f"postgres://app:{MASK}@db:5432/app"),
+        ("redis://:s3cret@cache:6379/0", f"redis://:{MASK}@cache:6379/0"),
+        ("jdbc:mariadb://root:s3cret@mariadb/db", f"jdbc:mariadb://root:{MASK}@mariadb/db"),
+        ("app:s3cret@tcp(mariadb:3306)/db", f"app:{MASK}@tcp(mariadb:3306)/db"),
+        ("host=db user=app password=s3cret dbname=x", f"host=db user=app password={MASK} dbname=x"),
+        ("Server=db;Password=s3cret;User Id=app", f"Server=db;Password={MASK};User Id=app"),
+        ("https://user@example.com/a:b@c", "https://user@example.com/a:b@c"),
+        ("https://example.com/path", "https://example.com/path"),
+        ("a:b", "a:b"),
+    ],
+)
+def test_a_password_inside_a_url_or_dsn_is_masked(value: str, shown: str) -> None:
+    assert mask("DATABASE_URL", value) == shown
+
+
+def test_env_show_never_prints_a_url_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mini = MiniStack(tmp_path)
+    url = "postgresql://app:s3cret-pw@db:5432/app"
+    mini.edit_yaml(
+        "docker-compose.mcp.yml",
+        lambda d: d["services"]["devcontainer"].update(environment={"DATABASE_URL": url}),
+    )
+    for as_json in (True, False):
+        env_tasks.env_show(Context(), service="devcontainer", json=as_json, root=str(tmp_path))
+        out = capsys.readouterr().out
+        assert "s3cret-pw" not in out and f"postgresql://app:{MASK}@db:5432/app" in out, out
+
+
+# --- control characters from outside ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("\x1b[31mred\x1b[0m", "[31mred[0m"),
+        ("title\x1b]0;pwned\x07", "title]0;pwned"),
+        ("a\rb\x08c\x00d\x7f\x9b2J", "abcd2J"),
+        ("safe\u202eexe.txt\u2066", "safeexe.txt"),
+        ("lines\nand\ttabs", "lines\nand\ttabs"),
+    ],
+)
+def test_printable_drops_what_a_terminal_would_act_on(text: str, kept: str) -> None:
+    assert printable(text) == kept
+
+
+def test_the_probe_table_shows_a_servers_answers_as_text() -> None:
+    answer = ProbeResult(
+        name="evil",
+        server="srv\x1b]0;owned\x07\x1b[2J",
+        version="1.0\u202e",
+        protocol="[bold]2025[/bold]",
+        error="\x1b[31mfailed",
+    )
+    shown = io.StringIO()
+    console = Console(file=shown, width=200, force_terminal=False, color_system=None)
+    console.print(table("MCP probe", COLUMNS, probe_rows([answer])))
+    console.print(printable(f"evil: {answer.error}"))
+    text = shown.getvalue()
+    assert not {"\x1b", "\x07", "\u202e"} & set(text), repr(text)
+    assert "[bold]2025[/bold]" in text and "srv]0;owned[2J" in text
+
+
+def test_present_strips_control_characters_from_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    present(Outcome({}, ["error from a server: \x1b[2Jgone"]), as_json=False)
+    assert capsys.readouterr().out == "error from a server: [2Jgone\n"
