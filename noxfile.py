@@ -193,8 +193,8 @@ def compat(session: nox.Session) -> None:
 def _images() -> tuple[list[tuple[str, str]], str]:
     """(image, group) pairs of the build matrix, read from the stack model, and the reason the
     stack could not be read ('' when it could)."""
+    from tasks.errors import StackError
     from tasks.images.plan import build_plan
-    from tasks.model.errors import StackError
     from tasks.model.stack import load_stack
 
     try:

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from tasks.errors import StackError
 from tasks.model.backupset import MANIFEST
-from tasks.model.errors import StackError
 
 PRIVATE_FOLDER, PRIVATE_FILE = 0o700, 0o600
 _DEST_FIX = "a backup replaces its --dest: choose a new or empty folder, or an earlier backup"

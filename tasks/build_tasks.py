@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from invoke.context import Context
 
-from tasks.contract import Outcome, UsageError, present, table, task
+from tasks.contract import Outcome, present, table, task
+from tasks.errors import UsageError
 from tasks.images.registry import REGISTRY_HELP
 
 if TYPE_CHECKING:

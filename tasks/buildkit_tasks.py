@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from invoke.context import Context
 
-from tasks.contract import Failure, Outcome, UsageError, present, task
+from tasks.contract import Outcome, present, task
+from tasks.errors import Failure, UsageError
 
 
 @task(

@@ -23,10 +23,11 @@ def check(c: Context, root: str = "", json: bool = False, profile: str = "") -> 
     (rule SCHEMA, with its key); the other rules run once every file matches its schema.
     Exit 0 when clean, 1 on errors, 2 on unreadable input (a syntax error stops there).
     """
-    from tasks.model.errors import SchemaErrors
+    from tasks.errors import SchemaErrors
     from tasks.model.stack import find_folder, load_stack, relative
     from tasks.report import REPO_ROOT, report_findings
-    from tasks.rules.registry import RULES, run_rules, schema_findings
+    from tasks.rules.base import RULES
+    from tasks.rules.catalog import run_rules, schema_findings
 
     target = Path(root) if root else REPO_ROOT
     repo = find_folder(target)[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from tasks.contract import UsageError
+from tasks.errors import UsageError
 
 
 def confirmed(question: str, refusal: str) -> bool:

@@ -9,41 +9,62 @@
   outside (a server's answer, a file's content) never reaches the terminal as control
   characters: `printable` strips them from every table cell and line.
 
-This module imports only invoke, so that `invoke --list` stays fast; rich and the report
-helpers load when a task runs.
+The errors live in `tasks.errors`; `tasks.report` renders. This module imports only invoke and
+those two light modules, so that `invoke --list` stays fast; rich loads when a task runs.
 """
 
 from __future__ import annotations
 
 import functools
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from invoke.tasks import task as invoke_task
+
+from tasks.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_FINDINGS,
+    EngineError,
+    Failure,
+    StackError,
+    UsageError,
+)
+from tasks.terminal import printable
 
 if TYPE_CHECKING:
     from rich.table import Table
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+def _stop(as_json: bool, code: int, message: str, error: dict[str, Any]) -> NoReturn:
+    """Report one error (as a message, or `{"ok": false, "error": ...}` under --json) and
+    exit with `code`."""
+    from invoke.exceptions import Exit
+
+    from tasks.report import print_error
+
+    print_error(as_json, message, error)
+    raise Exit(code=code)
 
 
-def printable(text: str) -> str:
-    """`text` without the characters a terminal acts on instead of showing: escape sequences'
-    ESC and CSI, bells, backspaces, carriage returns, and the bidirectional overrides that
-    reorder what is shown. Newlines and tabs stay."""
-    return _CONTROL.sub("", text)
-
-
-class UsageError(Exception):
-    """A task's own bad input (an option value, a service name): exit 2 with this message."""
-
-
-class Failure(Exception):
-    """The task could not do its job (a build failed, data would be lost): exit 1 with this
-    message, which names the fix."""
+@contextmanager
+def exits(as_json: bool) -> Iterator[None]:
+    """Map the library's errors to exits: a `StackError` (an unreadable file) or a
+    `UsageError` (a bad option value) to one clear message and exit 2; an `EngineError` (engine
+    down, a docker call refused) or a `Failure` (the task could not go on) to exit 1."""
+    try:
+        yield
+    except UsageError as error:
+        _stop(as_json, EXIT_BAD_INPUT, str(error), {"problem": str(error)})
+    except StackError as error:
+        details = {"file": str(error.path), "line": error.line, "key": error.key}
+        problem = {**details, "problem": error.problem, "fix": error.fix}
+        _stop(as_json, EXIT_BAD_INPUT, error.render(), problem)
+    except EngineError as error:
+        _stop(as_json, EXIT_FINDINGS, str(error), {"problem": error.problem, "fix": error.fix})
+    except Failure as failure:
+        _stop(as_json, EXIT_FINDINGS, str(failure), {"problem": str(failure)})
 
 
 def task(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
@@ -53,10 +74,7 @@ def task(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
     def decorate(body: Callable[..., Any]) -> Any:
         @functools.wraps(body)
         def run(*call_args: Any, **call_kwargs: Any) -> Any:
-            from tasks.report import bad_input_exits, engine_failure_exits
-
-            as_json = bool(call_kwargs.get("json", False))
-            with bad_input_exits(as_json), engine_failure_exits(as_json):
+            with exits(bool(call_kwargs.get("json", False))):
                 return body(*call_args, **call_kwargs)
 
         return invoke_task(*args, **kwargs)(run)

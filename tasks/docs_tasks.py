@@ -20,7 +20,8 @@ def docs_check(c: Context, root: str = "", json: bool = False) -> None:
     """
     from tasks.model.stack import load_stack
     from tasks.report import REPO_ROOT, report_findings
-    from tasks.rules.registry import Severity, run_rules
+    from tasks.rules.base import Severity
+    from tasks.rules.catalog import run_rules
 
     stack = load_stack(Path(root) if root else REPO_ROOT)
     findings = run_rules(stack, {"DOC"})

@@ -65,9 +65,10 @@ def env_check(
 
     Also lists which secrets the shell or .devcontainer/.env provides.
     """
+    from tasks.errors import EXIT_FINDINGS
     from tasks.model.stack import load_stack
-    from tasks.report import EXIT_FINDINGS, REPO_ROOT, console, report_findings
-    from tasks.rules.registry import run_rules
+    from tasks.report import REPO_ROOT, console, report_findings
+    from tasks.rules.catalog import run_rules
     from tasks.stacksecrets import secret_status
 
     stack = load_stack(Path(root) if root else REPO_ROOT)

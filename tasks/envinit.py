@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tasks.contract import Failure
+from tasks.errors import Failure
 from tasks.model.stack import Stack
 
 
@@ -37,8 +37,8 @@ def service_environment(stack: Stack, name: str) -> list[dict[str, Any]]:
 def refuse_orphaning_data(stack: Stack, missing: list[str], say: Callable[[str], object]) -> None:
     """Stop before minting a password whose database already exists (it was made with another)."""
     from tasks.engine.client import docker_client
-    from tasks.engine.errors import EngineError
     from tasks.engine.volumes import describe
+    from tasks.errors import EngineError
     from tasks.stacksecrets import data_volumes_of
 
     wanted = {name: data_volumes_of(stack, name) for name in missing}

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tasks.contract import Failure
+from tasks.errors import Failure
 
 _ATTEMPTS = 8
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from tasks.contract import Outcome, UsageError, present, table, task
+from tasks.contract import Outcome, present, table, task
+from tasks.errors import UsageError
 from tasks.images.registry import REGISTRY_HELP
 
 

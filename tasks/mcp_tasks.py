@@ -11,7 +11,8 @@ from typing import Any
 from invoke.context import Context
 from invoke.exceptions import Exit
 
-from tasks.contract import Outcome, UsageError, present, table, task
+from tasks.contract import Outcome, present, table, task
+from tasks.errors import UsageError
 
 
 @task(
@@ -29,10 +30,11 @@ def mcp_config(c: Context, dry_run: bool = False, root: str = "") -> None:
     """
     from rich.markup import escape
 
+    from tasks.errors import EXIT_FINDINGS
     from tasks.files import write_atomic
     from tasks.model.source import present, read_text
     from tasks.model.stack import load_stack
-    from tasks.report import EXIT_FINDINGS, REPO_ROOT, console
+    from tasks.report import REPO_ROOT, console
     from tasks.servers.configfiles import rendered_files
 
     stack = load_stack(Path(root) if root else REPO_ROOT)
@@ -236,7 +238,7 @@ def mcp_clean(
     from tasks.confirm import confirmed
     from tasks.engine.client import docker_client
     from tasks.engine.reaper import reap, stdio_containers
-    from tasks.report import EXIT_FINDINGS
+    from tasks.errors import EXIT_FINDINGS
 
     client = docker_client()
     if all and not yes:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from tasks.contract import Outcome, UsageError, present, table, task
+from tasks.contract import Outcome, present, table, task
+from tasks.errors import UsageError
 from tasks.helpflag import show_help_if_asked
 
 ROOT_HELP = "repository to migrate; default: this repository"

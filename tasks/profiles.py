@@ -8,10 +8,10 @@ from pathlib import Path
 
 from python_on_whales import DockerClient
 
-from tasks.contract import UsageError
 from tasks.engine.registry import pull_as
 from tasks.engine.stack import ServiceStatus, compose_client, statuses
 from tasks.engine.verify import Verifier
+from tasks.errors import UsageError
 from tasks.images.plan import build_plan
 from tasks.images.registry import registry_ref, registry_setting, required_registry
 from tasks.images.services import Selection, select_services

@@ -6,7 +6,8 @@ import os
 
 from invoke.context import Context
 
-from tasks.contract import Failure, Outcome, UsageError, present, task
+from tasks.contract import Outcome, present, task
+from tasks.errors import Failure, UsageError
 from tasks.helpflag import show_help_if_asked
 
 

@@ -1,28 +1,23 @@
-"""Output for people (rich tables) and for scripts (`--json`), and the exit-code contract:
-0 clean, 1 findings or failures, 2 unreadable input."""
+"""Output for people (rich tables) and for scripts (`--json`): findings, errors and JSON. The
+exits themselves are `tasks.contract`'s (codes in `tasks.errors`)."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from invoke.exceptions import Exit
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tasks.contract import Failure, UsageError, printable
-from tasks.engine.errors import EngineError
-from tasks.model.errors import StackError
-from tasks.rules.registry import Finding, Severity
-
-EXIT_FINDINGS = 1
-EXIT_BAD_INPUT = 2
+from tasks.errors import EXIT_FINDINGS
+from tasks.rules.base import Finding, Severity
+from tasks.terminal import printable
 
 # Logs and CI (no terminal, no COLUMNS): tables take the width they need up to LOG_WIDTH instead
 # of being folded at 80 columns.
@@ -49,44 +44,13 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def _stop(as_json: bool, code: int, message: str, error: dict[str, Any]) -> NoReturn:
-    """Report one error, as `message` for people or `{"ok": false, "error": ...}` under --json,
-    and exit with `code`."""
+def print_error(as_json: bool, message: str, error: dict[str, Any]) -> None:
+    """One error, as `message` for people (on stderr) or `{"ok": false, "error": ...}` under
+    --json (on stdout)."""
     if as_json:
         emit_json({"ok": False, "error": error})
     else:
         errors.print(f"[bold red]error:[/] {escape(printable(message))}", soft_wrap=True)
-    raise Exit(code=code)
-
-
-@contextmanager
-def bad_input_exits(as_json: bool) -> Iterator[None]:
-    """Turn a `StackError` (an unreadable file) or a `UsageError` (a bad option value) into one
-    clear message and exit code 2."""
-    try:
-        yield
-    except UsageError as error:
-        _stop(as_json, EXIT_BAD_INPUT, str(error), {"problem": str(error)})
-    except StackError as error:
-        details = {"file": str(error.path), "line": error.line, "key": error.key}
-        _stop(
-            as_json,
-            EXIT_BAD_INPUT,
-            error.render(),
-            {**details, "problem": error.problem, "fix": error.fix},
-        )
-
-
-@contextmanager
-def engine_failure_exits(as_json: bool) -> Iterator[None]:
-    """Turn an `EngineError` (engine down, a docker call refused) or a `Failure` (the task
-    could not go on) into one message, as JSON under --json, and exit code 1."""
-    try:
-        yield
-    except EngineError as error:
-        _stop(as_json, EXIT_FINDINGS, str(error), {"problem": error.problem, "fix": error.fix})
-    except Failure as failure:
-        _stop(as_json, EXIT_FINDINGS, str(failure), {"problem": str(failure)})
 
 
 def summarize(findings: Iterable[Finding]) -> dict[str, int]:

@@ -128,8 +128,9 @@ def stack_down(
     """Stop and remove the stack's containers and network; `--volumes` deletes data too."""
     from tasks.confirm import confirmed
     from tasks.engine.stack import compose_client, down
+    from tasks.errors import EXIT_FINDINGS
     from tasks.profiles import load_profiled
-    from tasks.report import EXIT_FINDINGS, console
+    from tasks.report import console
 
     stack, image_profile, compose_profiles = load_profiled(profile, root)
     if volumes and not yes:

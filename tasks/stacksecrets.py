@@ -7,7 +7,7 @@ import os
 import re
 from typing import Any
 
-from tasks.contract import UsageError
+from tasks.errors import UsageError
 from tasks.model.envfile import load_env_file
 from tasks.model.masks import is_secret_name
 from tasks.model.stack import LOCAL_ENV, Stack

@@ -37,7 +37,8 @@ def up(c: Context, profile: str = "", json: bool = False, persistence: bool = Fa
     and the user's databases keep their data and uptime (verify.all checks persistence in a
     scratch database; --persistence also restarts the databases).
     """
-    from tasks.report import EXIT_FINDINGS, REPO_ROOT, console
+    from tasks.errors import EXIT_FINDINGS
+    from tasks.report import REPO_ROOT, console
 
     rows: list[dict[str, object]] = []
     # The profile goes to env.init only: from there on .devcontainer/.env selects it for every

@@ -16,7 +16,7 @@ def sections() -> dict[str, Callable[[Verifier], list[Check]]]:
     from tasks.engine.client import docker_client
     from tasks.engine.doctor import gather_facts
     from tasks.engine.verify import Verifier, http_get
-    from tasks.rules.registry import run_rules
+    from tasks.rules.catalog import run_rules
     from tasks.servers.inside import client_checks
 
     return {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks.contract import UsageError
+from tasks.errors import UsageError
 from tasks.model.backupset import volume_name_problem
 
 

@@ -64,8 +64,7 @@ def test_every_task_keeps_the_one_contract() -> None:
         assert "tasks.contract.task" in imported, f"{path.name}: use tasks.contract.task"
         banned = {
             "invoke.tasks",
-            "tasks.report.bad_input_exits",
-            "tasks.report.engine_failure_exits",
+            "tasks.contract.exits",
         }
         assert not imported & banned, f"{path.name} imports {sorted(imported & banned)}"
         text = path.read_text(encoding="utf-8")

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from tasks.backupfolder import building, check_destination, private_file
-from tasks.engine.errors import EngineError
 from tasks.engine.restore import ASIDE, RestorePlan, VolumeState, plan_restore
+from tasks.errors import EngineError, StackError
 from tasks.model.backupset import (
     Archive,
     archive_problem,
@@ -21,7 +21,6 @@ from tasks.model.backupset import (
     parse_manifest,
     volume_name_problem,
 )
-from tasks.model.errors import StackError
 
 SHA = "ab" * 32
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.model.errors import StackError
+from tasks.errors import StackError
 from tasks.model.source import MAX_BYTES, read_text
 from tests.clirun import REPO, invoke
 from tests.ministack import MiniStack

@@ -14,7 +14,7 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 
 from tasks.check_tasks import check
-from tasks.model.errors import StackError
+from tasks.errors import StackError
 from tasks.model.stack import load_stack
 from tests.clirun import REPO, invoke
 from tests.ministack import MiniStack

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tasks.errors import StackError
 from tasks.model.clients import StdioServer, load_client_config
 from tasks.model.compose import Build
-from tasks.model.errors import StackError
 from tasks.model.manifest import (
     HARDENING,
     ManifestMount,

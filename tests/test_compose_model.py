@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tasks.errors import StackError
 from tasks.model.compose import (
     Build,
     ComposeFile,
@@ -25,7 +26,6 @@ from tasks.model.compose import (
     project_name,
     volume_name,
 )
-from tasks.model.errors import StackError
 
 COMPOSE = """\
 name: Kitchen.Sink

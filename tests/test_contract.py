@@ -9,9 +9,8 @@ import pytest
 from invoke.context import Context
 from invoke.exceptions import Exit
 
-from tasks.contract import Failure, Outcome, UsageError, present, table, task
-from tasks.engine.errors import EngineError
-from tasks.model.errors import StackError
+from tasks.contract import Outcome, present, table, task
+from tasks.errors import EngineError, Failure, StackError, UsageError
 
 
 def _task(error: Exception | None) -> object:

@@ -12,7 +12,7 @@ import pytest
 from python_on_whales.exceptions import DockerException
 
 from tasks.engine.client import ANSWERED_FIX, engine_errors
-from tasks.engine.errors import ENGINE_FIX, EngineError, EngineUnreachable
+from tasks.errors import ENGINE_FIX, EngineError, EngineUnreachable
 from tests.clirun import invoke
 
 

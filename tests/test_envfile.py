@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tasks.errors import StackError
 from tasks.model.envfile import EnvEntry, parse_env_text
-from tasks.model.errors import StackError
 
 # (env file text, the variables compose reads from it)
 READINGS: list[tuple[str, dict[str, str]]] = [

@@ -19,11 +19,13 @@ from invoke.context import Context
 from rich.console import Console
 
 from tasks import env_tasks, files
-from tasks.contract import Failure, Outcome, present, printable, table
+from tasks.contract import Outcome, present, table
+from tasks.errors import Failure
 from tasks.servers.metrics import MetricsHandler
 from tasks.servers.probe import ProbeResult
 from tasks.servers.probetable import COLUMNS, probe_rows
 from tasks.stacksecrets import MASK, mask
+from tasks.terminal import printable
 from tests.ministack import MiniStack
 
 # --- the atomic writer --------------------------------------------------------------------

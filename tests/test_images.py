@@ -256,7 +256,7 @@ def test_a_stand_in_that_failed_stops_the_offline_build(monkeypatch: pytest.Monk
     """The images built on a stand-in would only fail later, on a missing base image."""
     from tasks.engine import seed
     from tasks.engine.bake import ImageResult
-    from tasks.engine.errors import EngineError
+    from tasks.errors import EngineError
     from tasks.images.plan import BuildPlan
 
     failed = ImageResult("stand-in-node", "mcp-offline/node:22", "failed", 1.0, 0, 3, None,

@@ -10,7 +10,7 @@ import pytest
 from tasks.model.dockerrun import parse_docker_run
 from tasks.model.launchpolicy import REFERENCE, Scope, image_problem, violations
 from tasks.model.stack import load_stack
-from tasks.rules.registry import run_rules
+from tasks.rules.catalog import run_rules
 from tasks.servers.specs import probe_specs
 from tests.clirun import invoke
 from tests.ministack import MiniStack

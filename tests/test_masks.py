@@ -10,7 +10,7 @@ import pytest
 
 from tasks.model.masks import secret_files
 from tasks.model.stack import load_stack
-from tasks.rules.registry import run_rules
+from tasks.rules.catalog import run_rules
 from tests.clirun import REPO
 from tests.ministack import MiniStack
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from tasks.errors import StackError
 from tasks.model.compose import load_compose
 from tasks.model.dockerfile import parse_dockerfile_text
 from tasks.model.dockerrun import parse_docker_run
 from tasks.model.envfile import parse_env_text
-from tasks.model.errors import StackError
 from tasks.model.interpolate import InterpolationError, Interpolator, variables_in
 from tasks.model.source import load_jsonc
 from tasks.model.stack import load_stack

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tasks.errors import StackError
 from tasks.model.dockerfile import (
     Instruction,
     load_dockerfile,
@@ -16,7 +17,6 @@ from tasks.model.dockerfile import (
 from tasks.model.dockerrun import DockerRun, parse_docker_run, unwrap_shell
 from tasks.model.docs import Link, load_doc
 from tasks.model.envfile import EnvEntry, load_env_file, parse_env_text
-from tasks.model.errors import StackError
 from tasks.model.interpolate import InterpolationError, Interpolator, variables_in
 from tasks.model.localenv import BEGIN, END, apply_profile, block_values
 from tasks.model.source import Document, load_jsonc, load_yaml, read_text

@@ -14,7 +14,7 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 
 from tasks import phase_tasks
-from tasks.model.errors import StackError
+from tasks.errors import StackError
 from tasks.phases.catalog import build_phases, report_status
 from tasks.phases.runner import run_phase
 from tasks.phases.template import listed_files

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tasks.errors import StackError
 from tasks.model.envfile import parse_env_text
-from tasks.model.errors import StackError
 from tasks.phases import legacy
 from tasks.phases.backup import _named_volumes, back_up_if_running
 from tasks.phases.catalog import Phase

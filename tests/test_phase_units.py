@@ -10,8 +10,8 @@ from typing import Any
 import json5
 import pytest
 
+from tasks.errors import StackError
 from tasks.model.compose import project_name
-from tasks.model.errors import StackError
 from tasks.perf.figures import Figure, to_bytes
 from tasks.perf.measure import baseline
 from tasks.perf.report import write_report

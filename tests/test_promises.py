@@ -11,13 +11,15 @@ from pathlib import Path
 import pytest
 from invoke.exceptions import Exit
 
+from tasks.contract import exits
 from tasks.engine.verify import FAIL, PASS, Check
-from tasks.model.errors import StackError
+from tasks.errors import StackError
 from tasks.model.interpolate import InterpolationError, Interpolator
 from tasks.phases.checks import health_verdict
 from tasks.phases.steps import BLOCKED, DONE
-from tasks.report import bad_input_exits, report_findings
-from tasks.rules.registry import RULES, Finding, Severity, run_rules
+from tasks.report import report_findings
+from tasks.rules.base import RULES, Finding, Severity
+from tasks.rules.catalog import run_rules
 from tasks.servers.jsonc_edit import delete_key, set_value
 from tests.clirun import invoke
 from tests.ministack import MiniStack
@@ -81,7 +83,7 @@ def test_findings_exit_and_ok(
 def test_unreadable_input_exits_2_with_the_error_as_json(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    with pytest.raises(Exit) as stopped, bad_input_exits(True):
+    with pytest.raises(Exit) as stopped, exits(True):
         raise StackError(Path("a.yml"), "broken", "mend it", line=3, key="services.x")
     assert stopped.value.code == 2
     assert json.loads(capsys.readouterr().out)["error"] == {

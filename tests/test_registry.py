@@ -10,7 +10,7 @@ from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
 from tasks.engine import registry as engine_registry
-from tasks.engine.errors import EngineError
+from tasks.errors import EngineError, StackError
 from tasks.images.registry import (
     Sharing,
     cache_note,
@@ -21,10 +21,9 @@ from tasks.images.registry import (
     registry_ref,
     registry_setting,
 )
-from tasks.model.errors import StackError
 from tasks.model.imagelock import LOCK_FILE, load_lock, lock_document
 from tasks.model.stack import load_stack
-from tasks.rules.registry import run_rules
+from tasks.rules.catalog import run_rules
 from tasks.servers.generate import docker_args
 from tests.ministack import MiniStack
 

@@ -11,19 +11,17 @@ import pytest
 from invoke.exceptions import Exit
 from rich.console import Console
 
-from tasks.engine.errors import EngineError
-from tasks.model.errors import StackError
+from tasks.contract import exits
+from tasks.errors import EngineError, StackError
 from tasks.report import (
     LOG_WIDTH,
     _console,
-    bad_input_exits,
     emit_json,
-    engine_failure_exits,
     findings_table,
     report_findings,
     summarize,
 )
-from tasks.rules.registry import Finding, Severity
+from tasks.rules.base import Finding, Severity
 
 E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -38,7 +36,7 @@ def test_json_is_indented_and_stringifies_paths(capsys: pytest.CaptureFixture[st
 
 
 def test_bad_input_is_one_line_on_stderr_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(Exit) as stopped, bad_input_exits(False):
+    with pytest.raises(Exit) as stopped, exits(False):
         raise StackError(Path("a.yml"), "broken", "mend it", line=3, key="services.x")
     assert stopped.value.code == 2
     out, err = capsys.readouterr()
@@ -50,7 +48,7 @@ def test_bad_input_is_one_line_on_stderr_and_exit_2(capsys: pytest.CaptureFixtur
 def test_without_an_error_the_guards_say_nothing(
     capsys: pytest.CaptureFixture[str], as_json: bool
 ) -> None:
-    with bad_input_exits(as_json), engine_failure_exits(as_json):
+    with exits(as_json):
         pass
     assert capsys.readouterr() == ("", "")
 
@@ -58,7 +56,7 @@ def test_without_an_error_the_guards_say_nothing(
 def test_an_engine_failure_is_one_json_error_and_exit_1(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    with pytest.raises(Exit) as stopped, engine_failure_exits(True):
+    with pytest.raises(Exit) as stopped, exits(True):
         raise EngineError("docker info failed", "start Docker")
     assert stopped.value.code == 1
     assert json.loads(capsys.readouterr().out) == {
@@ -68,7 +66,7 @@ def test_an_engine_failure_is_one_json_error_and_exit_1(
 
 
 def test_an_engine_failure_is_one_line_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(Exit) as stopped, engine_failure_exits(False):
+    with pytest.raises(Exit) as stopped, exits(False):
         raise EngineError("docker [info] failed", "start Docker")
     assert stopped.value.code == 1
     out, err = capsys.readouterr()
@@ -171,9 +169,9 @@ LONG = "a problem described in more words than one terminal line holds " * 5
 
 
 def test_long_errors_stay_on_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(Exit), bad_input_exits(False):
+    with pytest.raises(Exit), exits(False):
         raise StackError(Path("a.yml"), LONG.strip(), "mend it")
-    with pytest.raises(Exit), engine_failure_exits(False):
+    with pytest.raises(Exit), exits(False):
         raise EngineError(LONG.strip(), "start Docker")
     assert capsys.readouterr().err.splitlines() == [
         f"error: a.yml: {LONG.strip()}. Fix: mend it",

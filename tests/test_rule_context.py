@@ -9,6 +9,8 @@ import pytest
 
 from tasks.model.masks import is_secret_name
 from tasks.model.stack import load_stack
+from tasks.rules.base import RULES, Finding, Hit, Severity, rule
+from tasks.rules.catalog import run_rules
 from tasks.rules.context import (
     ServerRun,
     copied_scripts,
@@ -22,7 +24,6 @@ from tasks.rules.context import (
     service_images,
     under,
 )
-from tasks.rules.registry import RULES, Finding, Hit, Severity, rule, run_rules
 from tests.ministack import MiniStack
 
 
@@ -237,7 +238,7 @@ def test_a_rule_registers_under_its_id_and_group() -> None:
 
 
 def test_run_rules_filters_dedupes_and_sorts(mini: MiniStack) -> None:
-    from tasks.rules import registry
+    from tasks.rules import base as registry
 
     path = mini.folder / "docker-compose.mcp.yml"
 

@@ -10,7 +10,8 @@ import pytest
 
 from tasks.model.imagelock import lock_document
 from tasks.model.stack import load_stack
-from tasks.rules.registry import RULES, Finding, Severity, run_rules
+from tasks.rules.base import RULES, Finding, Severity
+from tasks.rules.catalog import run_rules
 from tasks.servers.docstable import BEGIN, END
 from tests.clirun import REPO, invoke
 from tests.ministack import MiniStack

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.model.errors import StackError
+from tasks.errors import StackError
 from tasks.model.schemas import VERSIONS, load_schema, validate
 from tasks.model.source import Document, load_jsonc, load_yaml
 from tests.clirun import REPO

@@ -16,15 +16,14 @@ from typing import Any
 import pytest
 
 from tasks.engine import verify
-from tasks.engine.errors import EngineError
 from tasks.engine.stack import ServiceStatus
 from tasks.engine.verify import FAIL, PASS, SKIP, Check, Verifier
+from tasks.errors import EngineError, StackError
 from tasks.model.compose import load_compose
-from tasks.model.errors import StackError
 from tasks.model.stack import load_stack
 from tasks.phases.catalog import build_phases
 from tasks.phases.steps import CopyFiles, JsonKeys
-from tasks.rules.registry import run_rules
+from tasks.rules.catalog import run_rules
 from tasks.servers.docstable import BEGIN, END, blocks, table
 from tasks.servers.specs import probe_specs, substitute
 from tests.clirun import REPO, invoke, invoke_json

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.model.errors import StackError
+from tasks.errors import StackError
 from tasks.model.localenv import apply_profile
 from tasks.model.stack import (
     Reference,

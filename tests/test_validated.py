@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tasks.errors import StackError
 from tasks.model import validated
-from tasks.model.errors import StackError
 from tasks.model.schemas import SCHEMAS, VERSIONS, validate
 from tasks.model.source import Document
 from tests.clirun import REPO

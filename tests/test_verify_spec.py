@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tasks.model.errors import StackError
+from tasks.errors import StackError
 from tasks.model.source import Document
 from tasks.model.verifyspec import Exporter, Persist, Verify, parse_verify
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tasks.model.errors import StackError
+from tasks.errors import StackError
 from tasks.model.localenv import PROFILE_KEY, apply_profile, block_values
 from tasks.model.stack import load_stack, resolve_profile
 from tasks.model.versions import load_versions
 from tasks.pybuild.pinfiles import pin_image, python_org_url, render_views
 from tasks.pybuild.sources import pinned_sources
-from tasks.rules.registry import run_rules
+from tasks.rules.catalog import run_rules
 from tests.clirun import REPO, invoke
 from tests.ministack import copy_repo
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tasks.model.errors import StackError
+from tasks.errors import StackError
 from tasks.model.versions import PROFILES, Pin, check_pin, load_versions
 from tests.clirun import REPO
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from tasks.engine import stack
-from tasks.engine.errors import EngineError
 from tasks.engine.stack import ServiceStatus, per_service, wait_healthy
+from tasks.errors import EngineError
 
 
 def _script(monkeypatch: pytest.MonkeyPatch, polls: list[dict[str, ServiceStatus]]) -> None:

@@ -15,7 +15,7 @@ from python_on_whales.components.buildx.cli_wrapper import stream_buildx_logs
 from python_on_whales.exceptions import DockerException
 
 from tasks.engine.client import engine_errors, inspect_all
-from tasks.engine.errors import EngineError
+from tasks.errors import EngineError
 from tasks.images.plan import BuildPlan
 from tasks.images.progress import BuildLog, ImageProgress
 

@@ -12,7 +12,7 @@ from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 from python_on_whales.utils import run
 
-from tasks.engine.errors import EngineError, EngineUnreachable
+from tasks.errors import EngineError, EngineUnreachable
 
 # What the docker CLI prints when no engine answers (down, wrong socket, no permission).
 _UNREACHABLE = re.compile(

@@ -12,7 +12,7 @@ from python_on_whales.exceptions import DockerException
 from python_on_whales.utils import run
 
 from tasks.engine.client import engine_errors
-from tasks.engine.errors import EngineError
+from tasks.errors import EngineError
 from tasks.images.registry import pinned_ref, registry_ref
 
 _DIGEST = re.compile(r"^Digest:\s+(sha256:[0-9a-f]{64})\s*$", re.M)

@@ -39,8 +39,8 @@ from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException, NoSuchVolume
 
 from tasks.engine.client import engine_errors
-from tasks.engine.errors import EngineError
 from tasks.engine.volumes import TAR, run_helper, running_users
+from tasks.errors import EngineError
 from tasks.model.backupset import Archive, load_manifest
 from tasks.pybuild.builder import sha256_of
 

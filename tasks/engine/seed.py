@@ -17,7 +17,7 @@ from python_on_whales import DockerClient
 
 from tasks.engine.bake import ImageResult, run_builds
 from tasks.engine.client import engine_errors, inspect_all
-from tasks.engine.errors import EngineError
+from tasks.errors import EngineError
 from tasks.images.plan import STAND_IN_PREFIX, BuildPlan, ImageTarget, detect_ca_bundle
 from tasks.model.compose import Build
 from tasks.model.envfile import load_env_file

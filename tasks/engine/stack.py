@@ -14,7 +14,7 @@ from python_on_whales import Container, DockerClient
 from python_on_whales.exceptions import DockerException
 
 from tasks.engine.client import engine_errors, inspect_all
-from tasks.engine.errors import EngineError
+from tasks.errors import EngineError
 from tasks.model.stack import ENV_FILE, PROFILES_DIR, Stack
 
 POLL_SECONDS = 0.5

@@ -18,7 +18,7 @@ from python_on_whales.exceptions import NoSuchVolume
 
 from tasks.backupfolder import building, check_destination, private_file
 from tasks.engine.client import engine_errors, engine_unreachable
-from tasks.engine.errors import EngineError, EngineUnreachable
+from tasks.errors import EngineError, EngineUnreachable
 from tasks.files import write_atomic
 from tasks.model.backupset import MANIFEST, archive_name
 from tasks.pybuild.builder import sha256_of

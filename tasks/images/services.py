@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tasks.contract import UsageError
+from tasks.errors import UsageError
 from tasks.images.plan import build_plan
 from tasks.images.tiers import MAX_TIER, TIER_LABEL
 from tasks.model.stack import Stack

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tasks.model.errors import StackError
+from tasks.errors import StackError
 from tasks.model.source import load_json, present
 
 MANIFEST = "manifest.json"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tasks.model.errors import SchemaErrors, StackError
+from tasks.errors import SchemaErrors, StackError
 from tasks.model.schemas import CLIENTS, DEVCONTAINER, top_level_keys, validate
 from tasks.model.source import Document, load_jsonc
 

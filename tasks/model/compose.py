@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tasks.model.errors import StackError
+from tasks.errors import StackError
 from tasks.model.interpolate import InterpolationError, Interpolator
 from tasks.model.schemas import COMPOSE, validate
 from tasks.model.source import Document, KeyPath, load_yaml

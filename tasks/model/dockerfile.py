@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dockerfile_parse import DockerfileParser
 
-from tasks.model.errors import StackError
+from tasks.errors import StackError
 from tasks.model.interpolate import Interpolator
 from tasks.model.source import read_text
 

@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from tasks.model.errors import StackError
+from tasks.errors import StackError
 from tasks.model.interpolate import InterpolationError, Interpolator
 from tasks.model.source import read_text
 

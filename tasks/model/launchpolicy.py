@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from tasks.errors import StackError
 from tasks.model.dockerrun import DockerRun, parse_docker_run
-from tasks.model.errors import StackError
 from tasks.model.manifest import McpManifest
 from tasks.model.stack import Stack
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tasks.errors import StackError
 from tasks.model.compose import Build, parse_build
-from tasks.model.errors import StackError
 from tasks.model.interpolate import InterpolationError, Interpolator
 from tasks.model.schemas import MANIFEST, validate
 from tasks.model.source import Document, load_yaml, present

@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from tasks.errors import StackError
 from tasks.model.compose import Service
-from tasks.model.errors import StackError
 from tasks.model.source import load_yaml
 
 DEFAULT_CONFIG = "/etc/prometheus/prometheus.yml"

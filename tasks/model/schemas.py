@@ -13,8 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tasks.errors import SchemaErrors, StackError
 from tasks.model import validated
-from tasks.model.errors import SchemaErrors, StackError
 from tasks.model.source import Document
 
 if TYPE_CHECKING:  # the validator is imported only when a document is not known to pass

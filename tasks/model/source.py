@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
+from tasks.errors import StackError
 from tasks.model import jsonc
-from tasks.model.errors import StackError
 from tasks.model.jsonc import MAX_DEPTH
 
 KeyPath = jsonc.KeyPath

@@ -9,12 +9,12 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+from tasks.errors import SchemaErrors, StackError
 from tasks.model.clients import ClientConfig, load_client_config
 from tasks.model.compose import Build, ComposeFile, load_compose
 from tasks.model.dockerfile import Dockerfile, load_dockerfile
 from tasks.model.docs import DocFile, load_doc
 from tasks.model.envfile import EnvFile, load_env_file, parse_env_text
-from tasks.model.errors import SchemaErrors, StackError
 from tasks.model.imagelock import LOCK_FILE, ImageLock, load_lock
 from tasks.model.localenv import PROFILE_KEY, block_values
 from tasks.model.manifest import McpManifest, load_manifest, manifest_paths

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tasks.model.errors import StackError
+from tasks.errors import StackError
 from tasks.model.source import Document
 
 KEY = "x-verify"

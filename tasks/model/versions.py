@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tasks.model.errors import StackError
+from tasks.errors import StackError
 from tasks.model.schemas import VERSIONS, load_schema, validate
 from tasks.model.source import Document, load_json, present
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from tasks.contract import Failure, Outcome, present, table
+from tasks.contract import Outcome, present, table
+from tasks.errors import Failure
 from tasks.perf.figures import Figure, rounded
 from tasks.perf.measure import builds, mcp_latency, resources, startup
 from tasks.perf.report import REPORT_DIR, machine, write_report

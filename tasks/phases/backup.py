@@ -9,9 +9,9 @@ from typing import Any
 import yaml
 from python_on_whales import DockerClient
 
-from tasks.engine.errors import EngineError
 from tasks.engine.stack import running_containers
 from tasks.engine.volumes import backup
+from tasks.errors import EngineError
 from tasks.model.compose import project_name, volume_name
 
 BACKUP_DIR = "backups"

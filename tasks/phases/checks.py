@@ -7,17 +7,17 @@ from functools import partial
 from pathlib import Path
 
 from tasks.engine.client import docker_client
-from tasks.engine.errors import EngineError
 from tasks.engine.stack import running_containers
 from tasks.engine.verify import FAIL, Check
-from tasks.model.errors import StackError
+from tasks.errors import EngineError, StackError
 from tasks.model.stack import load_stack
 from tasks.phases import legacy
 from tasks.phases.gitrepo import blob_id
 from tasks.phases.steps import BLOCKED, DONE, NOT_EXERCISED, Action, Step, StepStatus
 from tasks.phases.workspace import Workspace
 from tasks.profiles import verifier_for
-from tasks.rules.registry import Severity, run_rules
+from tasks.rules.base import Severity
+from tasks.rules.catalog import run_rules
 
 
 @dataclass

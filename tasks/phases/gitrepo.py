@@ -7,7 +7,7 @@ import subprocess
 from functools import cached_property
 from pathlib import Path
 
-from tasks.model.errors import StackError
+from tasks.errors import StackError
 
 
 def blob_id(data: bytes) -> str:

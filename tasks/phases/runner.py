@@ -6,8 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tasks.engine.client import docker_client
-from tasks.engine.errors import EngineUnreachable
-from tasks.model.errors import StackError
+from tasks.errors import EngineUnreachable, StackError
 from tasks.phases.backup import back_up_if_running
 from tasks.phases.catalog import COMPOSE, Phase
 from tasks.phases.steps import BLOCKED, DONE, NOT_EXERCISED, PENDING, Step, StepStatus

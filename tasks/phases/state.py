@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tasks.errors import StackError
 from tasks.files import write_atomic
-from tasks.model.errors import StackError
 from tasks.model.source import load_json, present
 
 _FIELDS = ("written", "duplicates", "verified", "in_progress")

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
+from tasks.errors import StackError
 from tasks.model import jsonc
 from tasks.model.envquote import env_line
-from tasks.model.errors import StackError
 from tasks.model.source import load_yaml
 from tasks.phases import legacy
 from tasks.phases.envmerge import merge_env

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from tasks.errors import StackError
 from tasks.files import write_atomic
-from tasks.model.errors import StackError
 from tasks.model.source import decode, present, read_bytes, read_text
 from tasks.phases.gitrepo import GitRepo, blob_id
 from tasks.phases.state import PhaseState

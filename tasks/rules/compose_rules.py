@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from tasks.model.compose import Service
 from tasks.model.stack import Stack
+from tasks.rules.base import Hit, Severity, rule
 from tasks.rules.context import (
     effective_env,
     image_family,
@@ -16,7 +17,6 @@ from tasks.rules.context import (
     service_dockerfile,
     service_images,
 )
-from tasks.rules.registry import Hit, Severity, rule
 
 
 def _where(stack: Stack, service: Service, *keys: str | int) -> int | None:

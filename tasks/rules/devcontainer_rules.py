@@ -11,8 +11,8 @@ from typing import Any
 from tasks.model.dockerfile import Dockerfile, parse_arg_instruction
 from tasks.model.interpolate import Interpolator
 from tasks.model.stack import Stack
+from tasks.rules.base import IGNORED_KEY, Hit, Severity, rule
 from tasks.rules.context import copied_scripts, image_family, service_dockerfile, service_images
-from tasks.rules.registry import IGNORED_KEY, Hit, Severity, rule
 
 
 def _settings(stack: Stack) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from tasks.model.buildcontext import EXCLUDED, BuildContext
 from tasks.model.interpolate import Interpolator
 from tasks.model.stack import Stack
+from tasks.rules.base import Hit, Severity, rule
 from tasks.rules.context import (
     image_family,
     image_tag,
@@ -17,7 +18,6 @@ from tasks.rules.context import (
     service_dockerfile,
     service_images,
 )
-from tasks.rules.registry import Hit, Severity, rule
 
 _INSTALL = re.compile(
     r"\b(apt-get\s+(-\S+\s+)*install|apt\s+install|pip3?\s+install|uv\s+pip\s+install|"

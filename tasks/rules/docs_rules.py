@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from tasks.model.docs import MAX_LINES
 from tasks.model.stack import Stack
-from tasks.rules.registry import Hit, Severity, rule
+from tasks.rules.base import Hit, Severity, rule
 from tasks.servers.docstable import BEGIN, END, UNTERMINATED, Block, blocks
 from tasks.servers.generate import client_manifests
 

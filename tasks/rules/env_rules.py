@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from tasks.model.envfile import load_env_file
 from tasks.model.masks import is_secret_name
 from tasks.model.stack import PROFILES_DIR, Stack
-from tasks.rules.registry import Hit, Severity, rule
+from tasks.rules.base import Hit, Severity, rule
 
 _DEFAULTED = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*):?[-?]")
 

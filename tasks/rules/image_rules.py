@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from tasks.images.plan import build_plan
 from tasks.images.registry import pinned_ref
 from tasks.model.stack import Stack
-from tasks.rules.registry import Hit, Severity, rule
+from tasks.rules.base import Hit, Severity, rule
 
 _RELOCK = "push the images (`invoke build.all --push`), then run `invoke images.lock` again"
 

@@ -12,8 +12,8 @@ from tasks.model.launchpolicy import image_problem, probe_violations, scope_of, 
 from tasks.model.manifest import HARDENING
 from tasks.model.masks import matcher, secret_files
 from tasks.model.stack import PORTABLE_MCP_JSON, VSCODE_MCP_JSON, Stack
+from tasks.rules.base import Hit, Severity, rule
 from tasks.rules.context import BUILTIN_NETWORKS, ServerRun, server_runs, under
-from tasks.rules.registry import Hit, Severity, rule
 from tasks.servers.generate import (
     client_manifests,
     portable_document,

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tasks.model.stack import Stack
+from tasks.rules.base import Hit, Severity, rule
 from tasks.rules.context import (
     dockerfile_env,
     effective_env,
@@ -14,7 +15,6 @@ from tasks.rules.context import (
     is_free_threaded,
     service_dockerfile,
 )
-from tasks.rules.registry import Hit, Severity, rule
 
 _GIL_FIX = (
     "set PYTHON_GIL=0 only in images whose Python is built with --disable-gil (a 3.14t "

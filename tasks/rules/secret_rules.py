@@ -10,8 +10,8 @@ from typing import Any
 from tasks.model.dockerfile import parse_env_instruction
 from tasks.model.masks import is_secret_name
 from tasks.model.stack import Stack
+from tasks.rules.base import Hit, Severity, rule
 from tasks.rules.context import server_runs
-from tasks.rules.registry import Hit, Severity, rule
 
 _REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$|^\$\{(?:localEnv|env|input):[^}]+\}$")
 _DEFAULT = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-(?P<default>[^}]+)\}")

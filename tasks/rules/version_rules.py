@@ -11,7 +11,7 @@ from tasks.model.source import present, read_text, trouble
 from tasks.model.stack import LOCAL_ENV, PROFILES_DIR, Stack
 from tasks.model.versions import PROFILES
 from tasks.pybuild.pinfiles import first_difference, render_views
-from tasks.rules.registry import Hit, Severity, rule
+from tasks.rules.base import Hit, Severity, rule
 
 _REGENERATE = "run `invoke python.sync` to regenerate it from .devcontainer/versions.json"
 

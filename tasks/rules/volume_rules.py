@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tasks.model.stack import Stack
+from tasks.rules.base import Hit, Severity, rule
 from tasks.rules.context import (
     effective_env,
     image_family,
@@ -15,7 +16,6 @@ from tasks.rules.context import (
     service_images,
     under,
 )
-from tasks.rules.registry import Hit, Severity, rule
 
 # Image family -> (variable that moves the data, default data path)
 _DATA_PATHS: dict[str, tuple[str | None, str]] = {

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tasks.errors import StackError
 from tasks.model.clients import SERVER_KEYS
 from tasks.model.dockerrun import parse_docker_run
-from tasks.model.errors import StackError
 from tasks.model.launchpolicy import scope_of, violations
 from tasks.model.stack import PORTABLE_MCP_JSON, VSCODE_MCP_JSON, Stack
 from tasks.servers.docstable import rendered_docs

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tasks.errors import StackError
 from tasks.model.docs import DocFile
-from tasks.model.errors import StackError
 from tasks.model.manifest import ManifestMount, McpManifest
 from tasks.model.stack import Stack
 from tasks.servers.generate import client_manifests

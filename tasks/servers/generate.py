@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tasks.model.errors import StackError
+from tasks.errors import StackError
 from tasks.model.launchpolicy import AUDIT_TARGET, AUDIT_VOLUME, check_manifest
 from tasks.model.manifest import REMOTE, McpManifest
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 from rich.markup import escape
 
-from tasks.contract import printable
 from tasks.servers.probe import ProbeResult
+from tasks.terminal import printable
 
 COLUMNS = ("server", "ok", "name/version", "protocol", "tools", "cold ms", "p50 ms", "p95 ms")
 

@@ -138,16 +138,12 @@ class Relay:
         self.child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
     def from_client(self, source: IO[bytes]) -> None:
-        """Client -> server, until the client's stdin closes; then the server's closes."""
+        """Client -> server, until the client's stdin closes; then the server's closes. A
+        request is noted before it is passed on, so that its reply always finds it."""
         sink = self.child.stdin
         assert sink is not None
         for line in iter(source.readline, b""):
             began = time.monotonic()
-            try:
-                sink.write(line)
-                sink.flush()
-            except (BrokenPipeError, ValueError):
-                break
             for message in messages(line):
                 if "method" in message and "id" in message:
                     method, tool, keys = describe(message)
@@ -160,6 +156,11 @@ class Relay:
                             "began": began,
                             "at": now_iso(),
                         }
+            try:
+                sink.write(line)
+                sink.flush()
+            except (BrokenPipeError, ValueError):
+                break
         self.client_gone.set()
         with contextlib.suppress(OSError):
             sink.close()

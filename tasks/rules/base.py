@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from tasks.model.errors import SchemaErrors, StackError
+from tasks.errors import StackError
 from tasks.model.stack import Stack
 
 
@@ -102,36 +102,16 @@ IGNORED_KEY = "DEV003"
 """The rule that reports a devcontainer.json key VS Code ignores."""
 
 
-def _sorted(found: Iterable[Finding]) -> list[Finding]:
+def ordered(found: Iterable[Finding]) -> list[Finding]:
     """Worst first, then by file and line; one finding per rule, place and message."""
     unique: dict[tuple[str, str, int | None, str], Finding] = {}
-    for finding in found:
-        unique.setdefault((finding.rule, finding.path, finding.line, finding.message), finding)
+    for item in found:
+        unique.setdefault((item.rule, item.path, item.line, item.message), item)
     return sorted(unique.values(), key=lambda f: (_ORDER[f.severity], f.path, f.line or 0, f.rule))
 
 
-def _finding(rule_id: str, severity: Severity, hit: Hit, rel: Callable[[Path], str]) -> Finding:
+def finding(rule_id: str, severity: Severity, hit: Hit, rel: Callable[[Path], str]) -> Finding:
+    """The finding a rule's hit makes (the hit's own severity, if it has one, wins)."""
     return Finding(
         rule_id, hit.severity or severity, rel(hit.path), hit.line, hit.message, hit.fix, hit.key
     )
-
-
-def run_rules(stack: Stack, groups: Iterable[str] | None = None) -> list[Finding]:
-    """Run every rule (or those whose group or id is in `groups`); return sorted findings."""
-    from tasks.rules import catalog  # noqa: F401  (registers every rule)
-
-    wanted = set(groups) if groups is not None else None
-    return _sorted(
-        _finding(entry.id, entry.severity, hit, stack.rel)
-        for entry in RULES.values()
-        if wanted is None or {entry.group, entry.id} & wanted
-        for hit in entry.function(stack)
-    )
-
-
-def schema_findings(failed: SchemaErrors, rel: Callable[[Path], str]) -> list[Finding]:
-    """Every schema violation of a stack that could not be loaded (rule `SCHEMA`), and the
-    keys its consumer ignores (rule DEV003), as findings."""
-    errors = (_finding(SCHEMA, Severity.ERROR, Hit.of(e), rel) for e in failed.errors)
-    notes = (_finding(IGNORED_KEY, Severity.WARNING, Hit.of(e), rel) for e in failed.notes)
-    return _sorted([*errors, *notes])
