@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from contextlib import nullcontext
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from invoke.context import Context
 
-from tasks.contract import Outcome, present, table, task
-from tasks.errors import UsageError
+from tasks.contract import present, table, task
 from tasks.images.registry import REGISTRY_HELP
-
-if TYPE_CHECKING:
-    from tasks.images.progress import BuildLog
+from tasks.outcome import Outcome
 
 OPTIONS_HELP = {
     "parallel": "build every image in one `docker buildx bake` (default: one at a time)",
@@ -50,116 +43,12 @@ def _group_task(group: str | None, name: str, doc: str) -> Any:
         push: bool = False,
         builder: str = "",
     ) -> None:
-        from dataclasses import replace
+        from tasks.workflows.build import BuildRequest, build
 
-        from rich.live import Live
-        from rich.markup import escape
-
-        from tasks.engine.bake import run_builds
-        from tasks.engine.client import docker_client, require_engine
-        from tasks.engine.registry import builder_driver, present_refs
-        from tasks.engine.registry import push as push_images
-        from tasks.engine.seed import seed_for_build
-        from tasks.images.announce import Announcer
-        from tasks.images.plan import build_plan, detect_ca_bundle
-        from tasks.images.registry import (
-            Sharing,
-            cache_note,
-            loaded,
-            registry_setting,
-            required_registry,
+        request = BuildRequest(
+            group, name, parallel, no_cache, pull, profile, ca_bundle, root, registry, push, builder
         )
-        from tasks.images.views import build_progress, build_summary, failed_builds
-        from tasks.model.stack import load_stack
-        from tasks.report import REPO_ROOT, console
-
-        stack = load_stack(Path(root) if root else REPO_ROOT, profile or None)
-        try:
-            plan = build_plan(stack, stack.profile).select(group, (name,) if name else ())
-            bundle = detect_ca_bundle(ca_bundle)
-            prefix = (
-                required_registry(stack.folder, registry, "--push")
-                if push
-                else registry_setting(stack.folder, registry)
-            )
-        except (ValueError, FileNotFoundError) as error:
-            raise UsageError(str(error)) from None
-        client = docker_client()
-        started = time.monotonic()
-        require_engine(client)
-        driver = builder_driver(client, builder) if builder or prefix else "docker"
-        if driver != "docker" and stack.profile == "offline":
-            raise UsageError(
-                f"--builder {builder}: a {driver} builder cannot see the offline profile's "
-                "stand-in base images, which live in the engine's image store; build offline "
-                "on the engine's own builder"
-            )
-        sharing = Sharing(prefix, push, driver) if prefix else None
-        if sharing is not None and not no_cache:
-            wanted = [ref for t in plan.targets for ref in sharing.cache_sources(t.tag)]
-            found = present_refs(client, wanted, required=push)
-            if found is None and not json:
-                console.print(
-                    f"[yellow]note:[/] {prefix} does not answer: building without its cache"
-                )
-            sharing = replace(sharing, present=found or frozenset())
-        definition = loaded(plan.bake_definition(bundle), driver)
-        if sharing is not None:
-            definition = sharing.definition(definition)
-        if stack.profile == "offline":
-            # The stand-ins the images build on, and (building every image) the ones the
-            # stack's services run as they are.
-            needed = {base for target in plan.targets for base in target.bases}
-            if not name:
-                needed |= {s.image for s in stack.compose.services.values()
-                           if s.build is None and s.image}  # fmt: skip
-            seeded = seed_for_build(client, stack.folder, frozenset(needed))
-            if not json:
-                console.print(f"stand-in {seeded.root}: {seeded.root_state}")
-        names = [t.name for t in plan.targets]
-        drawn = console.is_terminal and not json
-        live = Live(console=console, refresh_per_second=4) if drawn else None
-        listener: Callable[[BuildLog], None]
-        if json:
-            listener = lambda log: None  # noqa: E731
-        elif live is None:
-            listener = Announcer(lambda line: console.print(escape(line), soft_wrap=True))
-        else:
-            listener = lambda log: live.update(build_progress(log, names))  # noqa: E731
-        with live if live is not None else nullcontext():
-            results = run_builds(
-                client,
-                plan,
-                definition,
-                parallel=parallel,
-                no_cache=no_cache,
-                pull=pull,
-                listener=listener,
-                builder=builder,
-            )
-        ok = all(r.status != "failed" for r in results)
-        pushed = sharing.pushes([r.tag for r in results if r.status != "failed"]) if sharing else []
-        if pushed and not json:
-            console.print(f"pushing {len(pushed)} image(s) to {prefix}")
-        push_images(client, pushed)
-        seconds = time.monotonic() - started
-        data = {
-            "profile": stack.profile or "online",
-            "parallel": parallel,
-            "seconds": round(seconds, 2),
-            "ca_bundle": str(bundle) if bundle else None,
-            "ok": ok,
-            "images": [r.to_json() for r in results],
-            "not_buildable": [u.__dict__ for u in plan.unavailable],
-            "registry": prefix,
-            "builder": {"name": builder or None, "driver": driver},
-            "pushed": pushed,
-        }
-        views = [build_summary(results, plan.unavailable, seconds), *failed_builds(results)]
-        views += [f"pushed {ref}" for ref in pushed]
-        note = cache_note(sharing) if sharing else None
-        views += [f"[cyan]note:[/] {note}"] if note else []
-        present(Outcome(data, views, ok=ok), json)
+        present(build(request, quiet=json), json)
 
     run.__doc__ = doc
     run.__name__ = f"build_{name}"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from invoke.context import Context
 
-from tasks.contract import Outcome, present, task
+from tasks.contract import present, task
 from tasks.errors import Failure, UsageError
+from tasks.outcome import Outcome
 
 
 @task(

@@ -18,8 +18,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NoReturn
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from invoke.tasks import task as invoke_task
 
@@ -31,40 +31,56 @@ from tasks.errors import (
     StackError,
     UsageError,
 )
+from tasks.outcome import Outcome
 from tasks.terminal import printable
 
 if TYPE_CHECKING:
     from rich.table import Table
 
 
-def _stop(as_json: bool, code: int, message: str, error: dict[str, Any]) -> NoReturn:
-    """Report one error (as a message, or `{"ok": false, "error": ...}` under --json) and
-    exit with `code`."""
-    from invoke.exceptions import Exit
+LibraryError = UsageError | StackError | EngineError | Failure
+"""The errors the contract maps to exits; anything else is a bug and keeps its traceback."""
 
-    from tasks.report import print_error
 
-    print_error(as_json, message, error)
-    raise Exit(code=code)
+@dataclass(frozen=True)
+class Stop:
+    """What one of the library's errors means: the exit code, the message for people and the
+    error object for `--json`."""
+
+    code: int
+    message: str
+    error: dict[str, Any]
+
+    @classmethod
+    def of(cls, error: LibraryError) -> Stop:
+        """A `StackError` (an unreadable file) or a `UsageError` (a bad option value) exits
+        2; an `EngineError` (engine down, a docker call refused) or a `Failure` (the task could
+        not go on) exits 1."""
+        if isinstance(error, StackError):
+            details = {"file": str(error.path), "line": error.line, "key": error.key}
+            problem = {**details, "problem": error.problem, "fix": error.fix}
+            return cls(EXIT_BAD_INPUT, error.render(), problem)
+        if isinstance(error, UsageError):
+            return cls(EXIT_BAD_INPUT, str(error), {"problem": str(error)})
+        if isinstance(error, EngineError):
+            return cls(EXIT_FINDINGS, str(error), {"problem": error.problem, "fix": error.fix})
+        return cls(EXIT_FINDINGS, str(error), {"problem": str(error)})
 
 
 @contextmanager
 def exits(as_json: bool) -> Iterator[None]:
-    """Map the library's errors to exits: a `StackError` (an unreadable file) or a
-    `UsageError` (a bad option value) to one clear message and exit 2; an `EngineError` (engine
-    down, a docker call refused) or a `Failure` (the task could not go on) to exit 1."""
+    """Map the library's errors to exits: one message (or a JSON object under --json) and the
+    exit code `Stop.of` gives."""
+    from invoke.exceptions import Exit
+
     try:
         yield
-    except UsageError as error:
-        _stop(as_json, EXIT_BAD_INPUT, str(error), {"problem": str(error)})
-    except StackError as error:
-        details = {"file": str(error.path), "line": error.line, "key": error.key}
-        problem = {**details, "problem": error.problem, "fix": error.fix}
-        _stop(as_json, EXIT_BAD_INPUT, error.render(), problem)
-    except EngineError as error:
-        _stop(as_json, EXIT_FINDINGS, str(error), {"problem": error.problem, "fix": error.fix})
-    except Failure as failure:
-        _stop(as_json, EXIT_FINDINGS, str(failure), {"problem": str(failure)})
+    except (UsageError, StackError, EngineError, Failure) as error:
+        from tasks.report import print_error
+
+        stop = Stop.of(error)
+        print_error(as_json, stop.message, stop.error)
+        raise Exit(code=stop.code) from None
 
 
 def task(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
@@ -82,29 +98,23 @@ def task(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
     return decorate
 
 
-@dataclass
-class Outcome:
-    """What a task found: `data` for `--json`; for people, `views` (rich tables, or lines in
-    rich markup) printed in order; `ok` False makes the task exit with `code` (1 by default)."""
+def show(outcome: Outcome, as_json: bool, on_stderr: bool = False) -> None:
+    """Print the outcome: its JSON data, or its views for people (on stderr when asked)."""
+    from tasks.report import console, emit_json, errors
 
-    data: dict[str, Any]
-    views: list[Any] = field(default_factory=list)
-    ok: bool = True
-    code: int = 1
+    if as_json:
+        emit_json(outcome.data)
+        return
+    for view in outcome.views:
+        shown = printable(view) if isinstance(view, str) else view
+        (errors if on_stderr else console).print(shown, soft_wrap=isinstance(view, str))
 
 
 def present(outcome: Outcome, as_json: bool) -> None:
     """Print the outcome (JSON, or its views) and exit with its code when it failed."""
     from invoke.exceptions import Exit
 
-    from tasks.report import console, emit_json
-
-    if as_json:
-        emit_json(outcome.data)
-    else:
-        for view in outcome.views:
-            shown = printable(view) if isinstance(view, str) else view
-            console.print(shown, soft_wrap=isinstance(view, str))
+    show(outcome, as_json)
     if not outcome.ok:
         raise Exit(code=outcome.code)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from tasks.contract import task
+from tasks.contract import present, task
 
 
 @task(
@@ -19,16 +19,16 @@ def docs_check(c: Context, root: str = "", json: bool = False) -> None:
     Any finding (not just errors) fails.
     """
     from tasks.model.stack import load_stack
-    from tasks.report import REPO_ROOT, report_findings
+    from tasks.report import REPO_ROOT, findings_outcome
     from tasks.rules.base import Severity
     from tasks.rules.catalog import run_rules
 
     stack = load_stack(Path(root) if root else REPO_ROOT)
     findings = run_rules(stack, {"DOC"})
-    report_findings(
+    outcome = findings_outcome(
         "docs.check",
         findings,
-        json,
         extra={"files": len(stack.docs)},
         fails=lambda f: f.severity is not Severity.INFO,
     )
+    present(outcome, json)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from invoke.context import Context
 
-from tasks.contract import Outcome, present, table, task
+from tasks.contract import present, table, task
+from tasks.outcome import Outcome
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 

@@ -7,7 +7,8 @@ from pathlib import Path
 from invoke.context import Context
 from invoke.exceptions import Exit
 
-from tasks.contract import Outcome, present, table, task
+from tasks.contract import present, table, task
+from tasks.outcome import Outcome
 
 
 @task(
@@ -67,7 +68,7 @@ def env_check(
     """
     from tasks.errors import EXIT_FINDINGS
     from tasks.model.stack import load_stack
-    from tasks.report import REPO_ROOT, console, report_findings
+    from tasks.report import REPO_ROOT, console, findings_outcome
     from tasks.rules.catalog import run_rules
     from tasks.stacksecrets import secret_status
 
@@ -84,7 +85,7 @@ def env_check(
             table("secrets (values never shown)", ("secret", "variable", "provided"), rows)
         )
     try:
-        report_findings("env.check", findings, json, extra={"secrets": status})
+        present(findings_outcome("env.check", findings, extra={"secrets": status}), json)
     finally:
         # Under --json the findings' "secrets" already say which are missing.
         if require_secrets and missing and not json:
@@ -112,33 +113,6 @@ def env_init(c: Context, profile: str = "", root: str = "") -> None:
     `--profile offline` (or `online`) here is the one switch they and the tasks all follow.
     Existing secrets and other keys are kept; values are never printed; the file is gitignored.
     """
-    from tasks.envinit import ca_line, with_passwords
-    from tasks.files import write_atomic
-    from tasks.model.envfile import parse_env_text
-    from tasks.model.localenv import apply_profile
-    from tasks.model.source import present, read_text
-    from tasks.model.stack import LOCAL_ENV, find_folder, load_stack, profile_values
-    from tasks.report import REPO_ROOT, console
+    from tasks.workflows.env import init_env
 
-    base = Path(root) if root else REPO_ROOT
-    folder = find_folder(base)[1]
-    path = folder / LOCAL_ENV
-    text = read_text(path, "env file") if present(path) else ""
-    parse_env_text(text, path)  # what compose would refuse stops here, before any write
-    if profile:
-        text = apply_profile(text, profile, profile_values(folder, profile))
-        write_atomic(path, text, private=True)
-    stack = load_stack(base)
-    current = parse_env_text(text, path).as_dict()
-    text, added = with_passwords(stack, text, current, console.print)
-    ca = ca_line(current)
-    if ca:
-        text += "\n".join(ca) + "\n"
-    write_atomic(path, text, private=True)
-    if profile:
-        console.print(f"{stack.rel(path)}: image profile {profile} for every consumer")
-    console.print(
-        f"{stack.rel(path)}: generated {', '.join(added)}"
-        if added
-        else f"{stack.rel(path)}: every password is already provided"
-    )
+    present(init_env(profile, root), False)

@@ -6,9 +6,10 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from tasks.contract import Outcome, present, table, task
+from tasks.contract import present, table, task
 from tasks.errors import UsageError
 from tasks.images.registry import REGISTRY_HELP
+from tasks.outcome import Outcome
 
 
 @task(

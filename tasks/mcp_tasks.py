@@ -11,8 +11,9 @@ from typing import Any
 from invoke.context import Context
 from invoke.exceptions import Exit
 
-from tasks.contract import Outcome, present, table, task
+from tasks.contract import present, table, task
 from tasks.errors import UsageError
+from tasks.outcome import Outcome
 
 
 @task(
@@ -130,45 +131,9 @@ def mcp_probe(
     name and version, protocol, tool count, cold start and warm p50/p95. Exit 1 on any failure,
     and for a launch outside the allow-list (it is not started).
     """
-    from tasks.model.stack import load_stack
-    from tasks.probing import reachable
-    from tasks.report import REPO_ROOT
-    from tasks.servers.page import probe_page
-    from tasks.servers.probe import run_probes
-    from tasks.servers.probetable import COLUMNS, probe_rows, shown
-    from tasks.servers.specs import probe_specs
+    from tasks.workflows.probe import probe_servers
 
-    if repeat < 1 or concurrency < 1 or repeat * concurrency > 1000:
-        raise UsageError("--repeat and --concurrency must be >= 1 and their product at most 1000")
-    stack = load_stack(REPO_ROOT)
-    names = (name,) if name else ()
-    if name and name not in stack.manifests:
-        raise UsageError(
-            f"no MCP server {name!r}; choose one of {', '.join(sorted(stack.manifests))}"
-        )
-    with probe_page() as url:
-        specs, skipped = probe_specs(stack, names, stack.root, url, float(timeout))
-        specs, unreachable, reach = reachable(stack, specs)
-        skipped += unreachable
-        results = run_probes(specs, repeat, concurrency, reach)
-    failed = [r for r in results if not r.ok] + [s for s in skipped if name or s.refused]
-    rows = probe_rows(results)
-    views: list[object] = [table(f"MCP probe ({concurrency} x {repeat} requests)", COLUMNS, rows)]
-    views += [f"[red]{shown(r.name)}:[/] {shown(r.error)}" for r in results if r.error]
-    views += [
-        f"[red]{shown(s.name)}:[/] {shown(s.reason)}"
-        if s.refused
-        else f"[yellow]not exercised:[/] {shown(s.name)}: {shown(s.reason)}"
-        for s in skipped
-    ]
-    data = {
-        "ok": not failed,
-        "repeat": repeat,
-        "concurrency": concurrency,
-        "servers": [r.to_json() for r in results],
-        "not_exercised": [s.__dict__ for s in skipped],
-    }
-    present(Outcome(data, views, ok=not failed), json)
+    present(probe_servers(name, repeat, concurrency, timeout), json)
 
 
 @task(

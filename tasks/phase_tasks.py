@@ -7,9 +7,10 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from tasks.contract import Outcome, present, table, task
+from tasks.contract import present, table, task
 from tasks.errors import UsageError
 from tasks.helpflag import show_help_if_asked
+from tasks.outcome import Outcome
 
 ROOT_HELP = "repository to migrate; default: this repository"
 

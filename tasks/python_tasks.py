@@ -6,9 +6,10 @@ import os
 
 from invoke.context import Context
 
-from tasks.contract import Outcome, present, task
+from tasks.contract import present, task
 from tasks.errors import Failure, UsageError
 from tasks.helpflag import show_help_if_asked
+from tasks.outcome import Outcome
 
 
 @task(

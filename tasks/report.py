@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from invoke.exceptions import Exit
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from tasks.errors import EXIT_FINDINGS
+from tasks.outcome import Outcome
 from tasks.rules.base import Finding, Severity
 from tasks.terminal import printable
 
@@ -75,36 +75,28 @@ def findings_table(title: str, findings: list[Finding]) -> Table:
     return table
 
 
-def report_findings(
+def findings_outcome(
     title: str,
     findings: list[Finding],
-    as_json: bool,
     extra: dict[str, Any] | None = None,
     fails: Callable[[Finding], bool] = lambda f: f.severity is Severity.ERROR,
     notes: Sequence[str] = (),
-) -> None:
-    """Print findings (table or JSON) and exit 1 when any finding `fails`; `notes` follow the
-    table for people."""
+) -> Outcome:
+    """Findings as an outcome: the table, `notes` and a verdict for people, the findings and
+    their counts for `--json`; it fails (exit 1) when any finding `fails`."""
     counts = summarize(findings)
     failed = any(fails(f) for f in findings)
-    if as_json:
-        emit_json(
-            {
-                **(extra or {}),
-                "ok": not failed,
-                "summary": counts,
-                "findings": [f.to_json() for f in findings],
-            }
-        )
-    else:
-        if findings:
-            console.print(findings_table(title, findings))
-        for note in notes:
-            console.print(f"[cyan]note:[/] {escape(note)}")
-        verdict = "[bold red]FAIL[/]" if failed else "[bold green]OK[/]"
-        console.print(
-            f"{verdict} {title}: {counts['error']} errors, {counts['warning']} "
-            f"warnings, {counts['info']} notes"
-        )
-    if failed:
-        raise Exit(code=EXIT_FINDINGS)
+    data = {
+        **(extra or {}),
+        "ok": not failed,
+        "summary": counts,
+        "findings": [f.to_json() for f in findings],
+    }
+    views: list[object] = [findings_table(title, findings)] if findings else []
+    views += [f"[cyan]note:[/] {escape(note)}" for note in notes]
+    verdict = "[bold red]FAIL[/]" if failed else "[bold green]OK[/]"
+    views.append(
+        f"{verdict} {title}: {counts['error']} errors, {counts['warning']} warnings, "
+        f"{counts['info']} notes"
+    )
+    return Outcome(data, views, ok=not failed, code=EXIT_FINDINGS)

@@ -17,7 +17,7 @@ PERSISTENCE = {
 
 def _section(name: str, doc: str) -> Callable[..., None]:
     def run(c: Context, profile: str = "", json: bool = False) -> None:
-        from tasks.verification import verify
+        from tasks.workflows.verify import verify
 
         present(verify([name], profile), json)
 
@@ -42,7 +42,7 @@ def verify_volumes(
     databases are never written. With --persistence each database is also restarted and the
     row read again after the restart.
     """
-    from tasks.verification import verify
+    from tasks.workflows.verify import verify
 
     present(verify(["volumes"], profile, persistence), json)
 
@@ -72,6 +72,6 @@ def verify_all(
     writes into a scratch database it drops, and restarts the databases only with
     --persistence. Exit 1 when any check fails.
     """
-    from tasks.verification import sections, verify
+    from tasks.workflows.verify import sections, verify
 
     present(verify(list(sections()), profile, persistence), json)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 from invoke.context import Context
 
-from tasks.contract import Outcome, present, table, task
+from tasks.contract import present, table, task
 from tasks.helpflag import show_help_if_asked
+from tasks.outcome import Outcome
 
 
 @task(name="list", help={"json": "print JSON"})
@@ -44,27 +42,9 @@ def volumes_backup(
     (folder 0700, files 0600) and is written under a hidden name, renamed to --dest when
     complete: a failed backup never replaces an earlier one there.
     """
-    from tasks.engine.client import docker_client
-    from tasks.engine.volumes import backup
-    from tasks.model.stack import load_stack
-    from tasks.report import REPO_ROOT
-    from tasks.volumenames import volume_names
+    from tasks.workflows.volumes import backup
 
-    target = (
-        Path(dest)
-        if dest
-        else REPO_ROOT / "backups" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    )
-    names = (
-        volume_names(volume or [], "volumes.backup") or load_stack(REPO_ROOT).compose.volume_names()
-    )
-    manifest = backup(docker_client(), names, target.resolve())
-    views: list[object] = [
-        f"{name}: {entry['bytes'] / 1e6:.1f} MB sha256 {entry['sha256'][:12]}, {entry['method']}"
-        for name, entry in manifest["volumes"].items()
-    ]
-    views.append(f"backup written to {target}")
-    present(Outcome({"dest": str(target), **manifest}, views), json)
+    present(backup(dest, volume or []), json)
 
 
 @task(
@@ -93,12 +73,7 @@ def volumes_restore(
     fails, so a volume holds its old data or the restored data, never neither. A volume that
     holds data is replaced only with --force; one a running container uses only with --stop.
     """
-    from tasks.engine.client import docker_client
-    from tasks.engine.restore import restore
-    from tasks.volumenames import volume_names
+    from tasks.workflows.volumes import restore
 
     show_help_if_asked(src, "volumes.restore")
-    names = volume_names(volume or [], "volumes.restore")
-    restored = restore(docker_client(), Path(src), names, force, stop)
-    line = f"restored {', '.join(restored)} from {src}"
-    present(Outcome({"restored": restored, "src": src}, [line]), json)
+    present(restore(src, volume or [], force, stop), json)

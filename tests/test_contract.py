@@ -9,8 +9,9 @@ import pytest
 from invoke.context import Context
 from invoke.exceptions import Exit
 
-from tasks.contract import Outcome, present, table, task
+from tasks.contract import present, table, task
 from tasks.errors import EngineError, Failure, StackError, UsageError
+from tasks.outcome import Outcome
 
 
 def _task(error: Exception | None) -> object:

@@ -19,8 +19,9 @@ from invoke.context import Context
 from rich.console import Console
 
 from tasks import env_tasks, files
-from tasks.contract import Outcome, present, table
+from tasks.contract import present, table
 from tasks.errors import Failure
+from tasks.outcome import Outcome
 from tasks.servers.metrics import MetricsHandler
 from tasks.servers.probe import ProbeResult
 from tasks.servers.probetable import COLUMNS, probe_rows

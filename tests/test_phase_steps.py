@@ -53,6 +53,7 @@ from tasks.phases.steps import (
     _lookup,
 )
 from tasks.phases.workspace import Workspace, diff
+from tasks.workflows.profile import Profiled
 from tests.legacy_fixture import IDENTITY, build_legacy_repo, git, write
 
 DEVCONTAINER_JSON = """// template
@@ -971,11 +972,13 @@ def test_the_stack_check_with_an_engine(
         def health(self) -> list[Check]:
             return [Check("health", "db", PASS, "ok"), Check("health", "db", FAIL, "down")]
 
-    def verifier_for(stack: object, profile: object, profiles: object) -> Verifier:
-        asked.append((stack.compose.project, profile, profiles))  # type: ignore[attr-defined]
+    def verifier(profiled: Profiled) -> Verifier:
+        asked.append(
+            (profiled.stack.compose.project, profiled.image_profile, profiled.compose_profiles)
+        )
         return Verifier()
 
-    monkeypatch.setattr(checks, "verifier_for", verifier_for)
+    monkeypatch.setattr(Profiled, "verifier", verifier)
     assert VerifyStack().status(mini_ws) == StepStatus(BLOCKED, "db: down")
     assert asked == [("mini", None, ())]
 

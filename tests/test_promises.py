@@ -7,17 +7,18 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from invoke.exceptions import Exit
 
-from tasks.contract import exits
+from tasks.contract import exits, present
 from tasks.engine.verify import FAIL, PASS, Check
 from tasks.errors import StackError
 from tasks.model.interpolate import InterpolationError, Interpolator
 from tasks.phases.checks import health_verdict
 from tasks.phases.steps import BLOCKED, DONE
-from tasks.report import report_findings
+from tasks.report import findings_outcome
 from tasks.rules.base import RULES, Finding, Severity
 from tasks.rules.catalog import run_rules
 from tasks.servers.jsonc_edit import delete_key, set_value
@@ -36,6 +37,11 @@ SEVERITIES = {
     "PY001": E, "PY002": E, "PY003": E, "PY004": W, "SEC001": E, "SEC002": E, "SEC003": E,
     "IMG001": E, "VER001": E, "VER002": E, "VER003": W, "VER004": E, "VER005": E, "VOL001": E, "VOL002": E, "VOL003": W,
 }  # fmt: skip
+
+
+def report_findings(title: str, findings: list[Finding], as_json: bool, **options: Any) -> None:
+    """Findings presented as every task presents them (printed, exit 1 when failed)."""
+    present(findings_outcome(title, findings, **options), as_json)
 
 
 def test_each_rule_keeps_its_severity() -> None:

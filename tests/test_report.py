@@ -6,24 +6,30 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from invoke.exceptions import Exit
 from rich.console import Console
 
-from tasks.contract import exits
+from tasks.contract import exits, present
 from tasks.errors import EngineError, StackError
 from tasks.report import (
     LOG_WIDTH,
     _console,
     emit_json,
+    findings_outcome,
     findings_table,
-    report_findings,
     summarize,
 )
 from tasks.rules.base import Finding, Severity
 
 E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+
+def report_findings(title: str, findings: list[Finding], as_json: bool, **options: Any) -> None:
+    """Findings presented as every task presents them (printed, exit 1 when failed)."""
+    present(findings_outcome(title, findings, **options), as_json)
 
 
 def _finding(severity: Severity, rule: str = "X001", line: int | None = 1) -> Finding:

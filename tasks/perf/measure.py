@@ -123,13 +123,9 @@ def _measured(command: list[str], cwd: Path) -> None:
 def raw_compose_up(root: Path, profile: str, services: list[str]) -> float:
     """Seconds of a raw `docker compose up -d --wait` of `services`, with the same compose file,
     env files and profiles `stack.up` uses: its baseline."""
-    from tasks.engine.stack import compose_client
-    from tasks.profiles import load_profiled
+    from tasks.workflows.profile import Profiled
 
-    stack, image_profile, compose_profiles = load_profiled(profile, str(root))
-    command = compose_client(
-        stack, image_profile, compose_profiles
-    ).client_config.docker_compose_cmd
+    command = Profiled.load(profile, root).client.client_config.docker_compose_cmd
     started = time.perf_counter()
     _measured([*command, "up", "-d", "--wait", *services], root)
     return time.perf_counter() - started

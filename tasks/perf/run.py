@@ -9,8 +9,9 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from tasks.contract import Outcome, present, table
+from tasks.contract import present, table
 from tasks.errors import Failure
+from tasks.outcome import Outcome
 from tasks.perf.figures import Figure, rounded
 from tasks.perf.measure import builds, mcp_latency, resources, startup
 from tasks.perf.report import REPORT_DIR, machine, write_report

@@ -13,8 +13,7 @@ from tasks.engine.stack import running_containers
 from tasks.engine.volumes import backup
 from tasks.errors import EngineError
 from tasks.model.compose import project_name, volume_name
-
-BACKUP_DIR = "backups"
+from tasks.model.stack import BACKUPS
 
 
 def _named_volumes(service: dict[str, Any]) -> set[str]:
@@ -60,7 +59,7 @@ def back_up_if_running(
         return None
     if not running_containers(client, project):
         return None
-    destination = root / BACKUP_DIR / f"phase-6-{time.strftime('%Y%m%dT%H%M%S')}"
+    destination = root / BACKUPS / f"phase-6-{time.strftime('%Y%m%dT%H%M%S')}"
     try:
         backup(client, names, destination)
     except EngineError as error:

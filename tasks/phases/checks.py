@@ -15,9 +15,9 @@ from tasks.phases import legacy
 from tasks.phases.gitrepo import blob_id
 from tasks.phases.steps import BLOCKED, DONE, NOT_EXERCISED, Action, Step, StepStatus
 from tasks.phases.workspace import Workspace
-from tasks.profiles import verifier_for
 from tasks.rules.base import Severity
 from tasks.rules.catalog import run_rules
+from tasks.workflows.profile import Profiled
 
 
 @dataclass
@@ -134,7 +134,7 @@ class VerifyStack(Step):
                 NOT_EXERCISED,
                 f"stack {project} is not running: `invoke stack.up`, then run phase 10 again",
             )
-        return health_verdict(verifier_for(stack, None, ()).health())
+        return health_verdict(Profiled(stack, None, ()).verifier().health())
 
 
 @dataclass

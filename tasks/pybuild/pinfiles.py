@@ -8,11 +8,11 @@ import json
 import re
 from pathlib import Path
 
-from tasks.contract import Outcome
 from tasks.files import write_atomic
 from tasks.model.source import present, read_text
 from tasks.model.stack import PROFILES_DIR
 from tasks.model.versions import PROFILES, Pin, Versions, check_pin, load_versions
+from tasks.outcome import Outcome
 
 
 def _dockerfile(text: str, pin: Pin) -> str:
