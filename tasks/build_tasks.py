@@ -7,7 +7,7 @@ from typing import Any
 from invoke.context import Context
 
 from tasks.contract import present, table, task
-from tasks.images.registry import REGISTRY_HELP
+from tasks.images.sharing import REGISTRY_HELP
 from tasks.outcome import Outcome
 
 OPTIONS_HELP = {
@@ -80,8 +80,8 @@ def build_seed(c: Context, refresh: bool = False, json: bool = False) -> None:
     """
     from tasks.engine.client import docker_client, require_engine
     from tasks.engine.seed import seed_stand_ins
-    from tasks.images.views import build_summary
     from tasks.report import REPO_ROOT
+    from tasks.workflows.views import build_summary
 
     client = docker_client()
     require_engine(client)

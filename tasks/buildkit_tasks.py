@@ -27,8 +27,8 @@ def buildkit_certs(c: Context, days: int = 365, host: list[str] | None = None,
     .devcontainer/containers/buildx/certs/ (gitignored). Prints how to use the service as a
     remote builder. Existing certificates are never replaced.
     """
-    from tasks.buildkitcerts import CertError, make_certs
     from tasks.report import REPO_ROOT
+    from tasks.workflows.buildkitcerts import CertError, make_certs
 
     if days < 1:
         raise UsageError(f"--days {days}: give a number of days, 1 or more")

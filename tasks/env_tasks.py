@@ -29,11 +29,11 @@ def env_show(
     """
     from rich.markup import escape
 
-    from tasks.envinit import service_environment
-    from tasks.images.services import require_service
     from tasks.model.stack import load_stack
     from tasks.report import REPO_ROOT
-    from tasks.stacksecrets import secret_status
+    from tasks.selection import require_service
+    from tasks.workflows.envinit import service_environment
+    from tasks.workflows.secrets import secret_status
 
     stack = load_stack(Path(root) if root else REPO_ROOT, profile or None)
     if service:
@@ -70,7 +70,7 @@ def env_check(
     from tasks.model.stack import load_stack
     from tasks.report import REPO_ROOT, console, findings_outcome
     from tasks.rules.catalog import run_rules
-    from tasks.stacksecrets import secret_status
+    from tasks.workflows.secrets import secret_status
 
     stack = load_stack(Path(root) if root else REPO_ROOT)
     findings = run_rules(stack, {"ENV", "SEC", "CMP007", "CMP014"})

@@ -8,7 +8,7 @@ from invoke.context import Context
 
 from tasks.contract import present, table, task
 from tasks.errors import UsageError
-from tasks.images.registry import REGISTRY_HELP
+from tasks.images.sharing import REGISTRY_HELP
 from tasks.outcome import Outcome
 
 
@@ -34,7 +34,7 @@ def images_lock(
     from tasks.engine.registry import pinned_images
     from tasks.files import write_atomic
     from tasks.images.plan import build_plan
-    from tasks.images.registry import required_registry
+    from tasks.images.sharing import required_registry
     from tasks.model.imagelock import LOCK_FILE, lock_document
     from tasks.model.stack import load_stack
     from tasks.report import REPO_ROOT

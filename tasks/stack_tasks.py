@@ -7,9 +7,9 @@ from invoke.exceptions import Exit
 
 from tasks.contract import present, task
 from tasks.helpflag import show_help_if_asked
-from tasks.images.registry import REGISTRY_HELP
-from tasks.images.tiers import MAX_TIER
+from tasks.images.sharing import REGISTRY_HELP
 from tasks.outcome import Outcome
+from tasks.selection import MAX_TIER
 
 
 @task(
@@ -90,8 +90,8 @@ def stack_down(
 @task(name="ps", help={"json": "print JSON", "profile": "as for stack.up"})
 def stack_ps(c: Context, json: bool = False, profile: str = "") -> None:
     """Show every container of the stack, tier by tier: state, health, IP and ports."""
-    from tasks.images.views import services_table
     from tasks.workflows.profile import Profiled
+    from tasks.workflows.views import services_table
 
     profiled = Profiled.load(profile)
     rows = profiled.statuses()
@@ -103,8 +103,8 @@ def stack_ps(c: Context, json: bool = False, profile: str = "") -> None:
 @task(name="health", help={"json": "print JSON", "profile": "as for stack.up"})
 def stack_health(c: Context, json: bool = False, profile: str = "") -> None:
     """Exit 0 only when every running service of the stack is healthy."""
-    from tasks.images.views import services_table
     from tasks.workflows.profile import Profiled
+    from tasks.workflows.views import services_table
 
     profiled = Profiled.load(profile)
     rows = profiled.statuses()
@@ -129,8 +129,8 @@ def stack_logs(c: Context, service: str = "", tail: int = 50, profile: str = "")
 
     from tasks.engine.client import require_engine
     from tasks.engine.stack import last_logs
-    from tasks.images.services import require_service
     from tasks.report import console
+    from tasks.selection import require_service
     from tasks.workflows.profile import Profiled
 
     profiled = Profiled.load(profile)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks import buildkitcerts
-from tasks.buildkitcerts import CERTS_DIR, CertError, make_certs
+from tasks.workflows import buildkitcerts
+from tasks.workflows.buildkitcerts import CERTS_DIR, CertError, make_certs
 from tests.clirun import invoke
 
 
@@ -105,7 +105,7 @@ def test_a_failed_step_leaves_nothing(folder: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_no_openssl_and_bad_days_are_named(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("tasks.buildkitcerts.shutil.which", lambda name: None)
+    monkeypatch.setattr("tasks.workflows.buildkitcerts.shutil.which", lambda name: None)
     with pytest.raises(CertError, match=r"openssl is not installed \(apt-get install openssl\)"):
         make_certs(folder, 30)
     result = invoke("buildkit.certs", "--days", "0")

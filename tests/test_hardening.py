@@ -25,8 +25,8 @@ from tasks.outcome import Outcome
 from tasks.servers.metrics import MetricsHandler
 from tasks.servers.probe import ProbeResult
 from tasks.servers.probetable import COLUMNS, probe_rows
-from tasks.stacksecrets import MASK, mask
 from tasks.terminal import printable
+from tasks.workflows.secrets import MASK, mask
 from tests.ministack import MiniStack
 
 # --- the atomic writer --------------------------------------------------------------------

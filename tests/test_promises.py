@@ -171,7 +171,7 @@ def test_phase_10_is_blocked_by_a_failed_health_check() -> None:
 
 def test_passwords_map_to_the_data_volumes_they_open() -> None:
     from tasks.model.stack import load_stack
-    from tasks.stacksecrets import data_volumes_of
+    from tasks.workflows.secrets import data_volumes_of
     from tests.clirun import REPO
 
     stack = load_stack(REPO)

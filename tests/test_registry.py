@@ -11,7 +11,7 @@ from python_on_whales.exceptions import DockerException
 
 from tasks.engine import registry as engine_registry
 from tasks.errors import EngineError, StackError
-from tasks.images.registry import (
+from tasks.images.sharing import (
     Sharing,
     cache_note,
     cache_ref,

@@ -13,7 +13,7 @@ from python_on_whales.utils import run
 
 from tasks.engine.client import engine_errors
 from tasks.errors import EngineError
-from tasks.images.registry import pinned_ref, registry_ref
+from tasks.images.sharing import pinned_ref, registry_ref
 
 _DIGEST = re.compile(r"^Digest:\s+(sha256:[0-9a-f]{64})\s*$", re.M)
 # A tag the registry does not hold; a repository not created yet may answer "denied" or

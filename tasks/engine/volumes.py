@@ -16,10 +16,10 @@ from typing import IO, Any
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import NoSuchVolume
 
-from tasks.backupfolder import building, check_destination, private_file
 from tasks.engine.client import engine_errors, engine_unreachable
 from tasks.errors import EngineError, EngineUnreachable
 from tasks.files import write_atomic
+from tasks.model.backupfolder import building, check_destination, private_file
 from tasks.model.backupset import MANIFEST, archive_name
 from tasks.pybuild.builder import sha256_of
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tasks.images.plan import build_plan
-from tasks.images.registry import pinned_ref
+from tasks.images.sharing import pinned_ref
 from tasks.model.stack import Stack
 from tasks.rules.base import Hit, Severity, rule
 

@@ -21,11 +21,11 @@ from tasks.errors import UsageError
 from tasks.images.announce import Announcer
 from tasks.images.plan import build_plan, detect_ca_bundle
 from tasks.images.progress import BuildLog
-from tasks.images.registry import Sharing, cache_note, loaded, registry_setting, required_registry
-from tasks.images.views import build_progress, build_summary, failed_builds
+from tasks.images.sharing import Sharing, cache_note, loaded, registry_setting, required_registry
 from tasks.model.stack import load_stack
 from tasks.outcome import Outcome
 from tasks.report import REPO_ROOT, console
+from tasks.workflows.views import build_progress, build_summary, failed_builds
 
 
 @dataclass(frozen=True)

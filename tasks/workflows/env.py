@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tasks.envinit import ca_line, with_passwords
 from tasks.files import write_atomic
 from tasks.model.envfile import parse_env_text
 from tasks.model.localenv import apply_profile
@@ -13,6 +12,7 @@ from tasks.model.source import present, read_text
 from tasks.model.stack import LOCAL_ENV, find_folder, load_stack, profile_values
 from tasks.outcome import Outcome
 from tasks.report import REPO_ROOT
+from tasks.workflows.envinit import ca_line, with_passwords
 
 
 def init_env(profile: str = "", root: str = "") -> Outcome:

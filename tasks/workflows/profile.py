@@ -16,10 +16,10 @@ from tasks.engine.stack import ServiceStatus, compose_client, statuses
 from tasks.engine.verify import Verifier
 from tasks.errors import UsageError
 from tasks.images.plan import build_plan
-from tasks.images.registry import registry_ref, registry_setting, required_registry
-from tasks.images.services import Selection, select_services
+from tasks.images.sharing import registry_ref, registry_setting, required_registry
 from tasks.model.stack import PROFILES_DIR, Stack, find_folder, load_stack
 from tasks.report import REPO_ROOT
+from tasks.selection import Selection, select_services
 
 
 def split_profiles(folder: Path, profile: str) -> tuple[str | None, tuple[str, ...]]:

@@ -8,13 +8,12 @@ from rich.live import Live
 from rich.markup import escape
 
 from tasks.engine.stack import health_output, last_logs, restart, up_and_wait, wait_healthy
-from tasks.images.services import require_service
-from tasks.images.tiers import MAX_TIER
-from tasks.images.views import services_table
 from tasks.outcome import Outcome
 from tasks.report import console
-from tasks.stacksecrets import require_secrets
+from tasks.selection import MAX_TIER, require_service
 from tasks.workflows.profile import Profiled
+from tasks.workflows.secrets import require_secrets
+from tasks.workflows.views import services_table
 
 RESTART_SECONDS = 120
 

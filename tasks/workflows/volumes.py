@@ -9,9 +9,9 @@ from tasks.engine.client import docker_client
 from tasks.engine.restore import restore as restore_volumes
 from tasks.engine.volumes import backup as backup_volumes
 from tasks.model.stack import BACKUPS, load_stack
+from tasks.model.volumenames import volume_names
 from tasks.outcome import Outcome
 from tasks.report import REPO_ROOT
-from tasks.volumenames import volume_names
 
 
 def backup(dest: str, volumes: list[str]) -> Outcome:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tasks.images.registry import registry_ref
+from tasks.images.sharing import registry_ref
 from tasks.model.imagelock import LOCK_FILE, load_lock, lock_document
 from tests.clirun import invoke, invoke_json
 from tests.integration.registryhost import Registry, SecondEngine, free_port

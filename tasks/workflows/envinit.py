@@ -16,7 +16,7 @@ from tasks.model.stack import Stack
 def service_environment(stack: Stack, name: str) -> list[dict[str, Any]]:
     """Rows of (variable, masked value, source) for one service."""
     from tasks.rules.context import effective_env
-    from tasks.stacksecrets import MASK, mask
+    from tasks.workflows.secrets import MASK, mask
 
     service = stack.compose.services[name]
     rows = [
@@ -39,7 +39,7 @@ def refuse_orphaning_data(stack: Stack, missing: list[str], say: Callable[[str],
     from tasks.engine.client import docker_client
     from tasks.engine.volumes import describe
     from tasks.errors import EngineError
-    from tasks.stacksecrets import data_volumes_of
+    from tasks.workflows.secrets import data_volumes_of
 
     wanted = {name: data_volumes_of(stack, name) for name in missing}
     volumes = sorted({v for names in wanted.values() for v in names})
@@ -69,7 +69,7 @@ def with_passwords(
     import secrets
 
     from tasks.model.stack import LOCAL_ENV
-    from tasks.stacksecrets import secret_status
+    from tasks.workflows.secrets import secret_status
 
     wanted = [str(item["variable"]) for item in secret_status(stack).values() if item["variable"]]
     missing = [name for name in wanted if not current.get(name) and name not in os.environ]

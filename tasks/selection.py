@@ -6,8 +6,11 @@ from dataclasses import dataclass, field
 
 from tasks.errors import UsageError
 from tasks.images.plan import build_plan
-from tasks.images.tiers import MAX_TIER, TIER_LABEL
 from tasks.model.stack import Stack
+
+# The compose label that sets a service's start-up tier, and the last tier.
+TIER_LABEL = "dev.mcp-cluster.tier"
+MAX_TIER = 4
 
 
 @dataclass(frozen=True)

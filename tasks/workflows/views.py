@@ -72,7 +72,7 @@ def failed_builds(results: list[ImageResult]) -> list[str]:
 
 def services_table(stack: Stack, rows: dict[str, ServiceStatus], title: str) -> Table:
     """Services tier by tier: state, health, address, ports and seconds to healthy."""
-    from tasks.images.services import tier_of
+    from tasks.selection import tier_of
 
     lines = []
     for row in sorted(rows.values(), key=lambda r: (tier_of(stack, r.service), r.service)):
