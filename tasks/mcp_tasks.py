@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import threading
 import time
 from pathlib import Path
@@ -29,35 +28,9 @@ def mcp_config(c: Context, dry_run: bool = False, root: str = "") -> None:
 
     Only files whose content changes are written; devcontainer.json keeps its comments.
     """
-    from rich.markup import escape
+    from tasks.workflows.generate import regenerate_clients
 
-    from tasks.errors import EXIT_FINDINGS
-    from tasks.files import write_atomic
-    from tasks.model.source import present, read_text
-    from tasks.model.stack import load_stack
-    from tasks.report import REPO_ROOT, console
-    from tasks.servers.configfiles import rendered_files
-
-    stack = load_stack(Path(root) if root else REPO_ROOT)
-    files = rendered_files(stack)
-    changed = []
-    for path, text in files.items():
-        old = read_text(path, "generated file") if present(path) else ""
-        if old == text:
-            continue
-        changed.append(path)
-        name = stack.rel(path)
-        if dry_run:
-            diff = difflib.unified_diff(old.splitlines(True), text.splitlines(True), name, name)
-            console.print(escape("".join(diff)), end="", soft_wrap=True)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, text)
-            console.print(f"wrote {name}")
-    if not changed:
-        console.print("client configs and the docs' table match the manifests")
-    elif dry_run:
-        raise Exit(code=EXIT_FINDINGS)
+    present(regenerate_clients(root, dry_run), False)
 
 
 @task(name="list", help={"json": "print JSON", "root": "repository; default: this repository"})

@@ -1,6 +1,6 @@
 """The files generated from versions.json: Dockerfile ARG defaults, compose defaults and the
-image profiles' env files. `render_views` gives the text each should have (drift is a finding),
-`regenerate` writes them."""
+image profiles' env files, generated the library's one way (tasks/model/generated.py):
+`render_views` gives the text each should have (drift is a finding), `regenerate` writes them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from tasks.files import write_atomic
+from tasks.model.generated import Views, write_changed
 from tasks.model.source import present, read_text
 from tasks.model.stack import PROFILES_DIR
 from tasks.model.versions import PROFILES, Pin, Versions, check_pin, load_versions
@@ -47,7 +48,7 @@ def _env(text: str, values: dict[str, str]) -> str:
     return text
 
 
-def render_views(folder: Path, versions: Versions, compose: Path) -> dict[Path, str]:
+def render_views(folder: Path, versions: Versions, compose: Path) -> Views:
     """Path -> the text it should have; only files that exist or a profile needs."""
     views: dict[Path, str] = {}
     for image in versions.images.values():
@@ -62,27 +63,6 @@ def render_views(folder: Path, versions: Versions, compose: Path) -> dict[Path, 
         text = read_text(path, "env file") if present(path) else ""
         views[path] = _env(text, versions.profile_values(profile))
     return views
-
-
-def first_difference(current: str, wanted: str) -> tuple[int, str, str]:
-    """(line number, current line, wanted line) of the first line that differs."""
-    have, want = current.splitlines(), wanted.splitlines()
-    for number, (a, b) in enumerate(zip(have, want, strict=False), start=1):
-        if a != b:
-            return number, a, b
-    number = min(len(have), len(want)) + 1
-    return number, *(("", want[number - 1]) if len(want) > len(have) else (have[number - 1], ""))
-
-
-def write_views(views: dict[Path, str]) -> list[Path]:
-    """Write the views that differ (each through a temporary file); returns what changed."""
-    changed = []
-    for path, text in views.items():
-        if present(path) and read_text(path, "generated file") == text:
-            continue
-        write_atomic(path, text)
-        changed.append(path)
-    return changed
 
 
 def pin_image(
@@ -126,7 +106,7 @@ def regenerate(repo: Path, versions: Versions) -> Outcome:
     from tasks.model.stack import load_stack
 
     stack = load_stack(repo)
-    changed = write_views(render_views(stack.folder, versions, stack.compose.path))
+    changed = write_changed(render_views(stack.folder, versions, stack.compose.path))
     rows = {
         name: {profile: pin.to_json() for profile, pin in item.pins.items()}
         for name, item in versions.images.items()

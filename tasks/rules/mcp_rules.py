@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 from tasks.model.clients import SERVER_KEYS
 from tasks.model.dockerrun import DockerRun
 from tasks.model.launchpolicy import image_problem, probe_violations, scope_of, violations
 from tasks.model.manifest import HARDENING
 from tasks.model.masks import matcher, secret_files
-from tasks.model.stack import PORTABLE_MCP_JSON, VSCODE_MCP_JSON, Stack
+from tasks.model.stack import Stack
 from tasks.rules.base import Hit, Severity, rule
 from tasks.rules.context import BUILTIN_NETWORKS, ServerRun, server_runs, under
+from tasks.servers.configfiles import client_documents
 from tasks.servers.generate import (
     client_manifests,
-    portable_document,
-    servers,
-    vscode_document,
 )
 
 # Keys a client file may use by mistake, and the key that client really reads.
@@ -236,23 +232,13 @@ def manifest_names(stack: Stack) -> Iterator[Hit]:
             )
 
 
-def _expected(stack: Stack) -> dict[str, tuple[Path, Any]]:
-    """Client files and the content the manifests generate for them."""
-    manifests = list(stack.manifests.values())
-    return {
-        "devcontainer": (stack.devcontainer.path, servers(manifests, "devcontainer")),
-        "vscode": (stack.root / VSCODE_MCP_JSON, vscode_document(manifests)),
-        "portable": (stack.root / PORTABLE_MCP_JSON, portable_document(manifests)),
-    }
-
-
 @rule("MCP010", "client config drifted from the manifests", Severity.ERROR)
 def drift(stack: Stack) -> Iterator[Hit]:
     """devcontainer.json, .vscode/mcp.json and .mcp.json are generated from the manifests."""
     if not client_manifests(stack.manifests.values()):
         return
     loaded = {client.kind: client for client in (stack.devcontainer, *stack.clients)}
-    for kind, (path, expected) in _expected(stack).items():
+    for kind, (path, expected) in client_documents(stack).items():
         client = loaded.get(kind)
         if client is None:
             yield Hit(path, None, f"{path.name} is missing", "run `invoke mcp.config`")

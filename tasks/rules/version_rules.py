@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tasks.model.envfile import load_env_file
+from tasks.model.generated import differences
 from tasks.model.localenv import PROFILE_KEY, block_values
 from tasks.model.source import present, read_text, trouble
 from tasks.model.stack import LOCAL_ENV, PROFILES_DIR, Stack
 from tasks.model.versions import PROFILES
-from tasks.pybuild.pinfiles import first_difference, render_views
+from tasks.pybuild.pinfiles import render_views
 from tasks.rules.base import Hit, Severity, rule
 
 _REGENERATE = "run `invoke python.sync` to regenerate it from .devcontainer/versions.json"
@@ -21,17 +22,15 @@ def generated_drift(stack: Stack) -> Iterator[Hit]:
     """Dockerfile ARG defaults, compose defaults and profiles/*.env agree with versions.json."""
     if stack.versions is None:
         return
-    for path, wanted in render_views(stack.folder, stack.versions, stack.compose.path).items():
-        current = read_text(path, "generated file") if present(path) else ""
-        if current != wanted:
-            line, have, want = first_difference(current, wanted)
-            yield Hit(
-                path,
-                line,
-                f"says {have.strip() or '(nothing)'!r} where versions.json gives "
-                f"{want.strip() or '(nothing)'!r}",
-                _REGENERATE,
-            )
+    views = render_views(stack.folder, stack.versions, stack.compose.path)
+    for found in differences(views):
+        yield Hit(
+            found.path,
+            found.line,
+            f"says {found.have.strip() or '(nothing)'!r} where versions.json gives "
+            f"{found.want.strip() or '(nothing)'!r}",
+            _REGENERATE,
+        )
 
 
 @rule("VER002", "a pinned tarball is not the version it claims", Severity.ERROR)

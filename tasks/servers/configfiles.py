@@ -1,5 +1,5 @@
 """Renders the three client config files, and the docs' MCP servers table, from the manifests
-(text, ready to write)."""
+(text, ready to write: the library's one way of generating files, tasks/model/generated.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from tasks.errors import StackError
 from tasks.model.clients import SERVER_KEYS
 from tasks.model.dockerrun import parse_docker_run
+from tasks.model.generated import Views
 from tasks.model.launchpolicy import scope_of, violations
 from tasks.model.stack import PORTABLE_MCP_JSON, VSCODE_MCP_JSON, Stack
 from tasks.servers.docstable import rendered_docs
@@ -42,13 +43,24 @@ def refuse_outside_allow_list(stack: Stack, generated: dict[str, Any]) -> None:
             )
 
 
-def rendered_files(stack: Stack) -> dict[Path, str]:
+def client_documents(stack: Stack) -> dict[str, tuple[Path, Any]]:
+    """Each client file by kind: its path and what the manifests generate for it (for
+    devcontainer.json, the servers object alone; the file keeps the rest)."""
+    manifests = list(stack.manifests.values())
+    return {
+        "devcontainer": (stack.devcontainer.path, servers(manifests, "devcontainer")),
+        "vscode": (stack.root / VSCODE_MCP_JSON, vscode_document(manifests)),
+        "portable": (stack.root / PORTABLE_MCP_JSON, portable_document(manifests)),
+    }
+
+
+def rendered_files(stack: Stack) -> Views:
     """Path -> the text each client file, and each doc with a generated MCP servers table,
     should have (devcontainer.json keeps its comments); a launch outside the allow-list is a
     `StackError` and nothing is rendered."""
-    manifests = list(stack.manifests.values())
+    documents = client_documents(stack)
     keys = SERVER_KEYS["devcontainer"]
-    generated = servers(manifests, "devcontainer")
+    path, generated = documents.pop("devcontainer")
     refuse_outside_allow_list(stack, generated)
     text = stack.devcontainer.doc.text
     try:
@@ -56,9 +68,6 @@ def rendered_files(stack: Stack) -> dict[Path, str]:
     except PathNotFound:
         data = dict(stack.devcontainer.doc.data or {})
         devcontainer = json.dumps(_nested(data, keys, generated), indent=2) + "\n"
-    return {
-        stack.devcontainer.path: devcontainer,
-        stack.root / VSCODE_MCP_JSON: json.dumps(vscode_document(manifests), indent=2) + "\n",
-        stack.root / PORTABLE_MCP_JSON: json.dumps(portable_document(manifests), indent=2) + "\n",
-        **rendered_docs(stack),
-    }
+    views = {path: devcontainer}
+    views.update({file: json.dumps(data, indent=2) + "\n" for file, data in documents.values()})
+    return {**views, **rendered_docs(stack)}
