@@ -23,17 +23,20 @@ def buildkit_certs(c: Context, days: int = 365, host: list[str] | None = None,
     """Make the mutual-TLS certificates of the BuildKit service (compose profile `buildkit`).
 
     The service listens on TCP only with them: a private CA, the server's certificate (for
-    buildkit, localhost, 127.0.0.1, 172.20.0.55 and each --host) and a client certificate, in
+    localhost, 127.0.0.1, the service's name, hostname and static addresses in the compose
+    file, and each --host) and a client certificate, in
     .devcontainer/containers/buildx/certs/ (gitignored). Prints how to use the service as a
     remote builder. Existing certificates are never replaced.
     """
+    from tasks.model.stack import load_stack
     from tasks.report import REPO_ROOT
-    from tasks.workflows.buildkitcerts import CertError, make_certs
+    from tasks.workflows.buildkitcerts import CertError, make_certs, server_names
 
     if days < 1:
         raise UsageError(f"--days {days}: give a number of days, 1 or more")
     try:
-        folder = make_certs(REPO_ROOT / ".devcontainer", days, tuple(host or ()))
+        names = server_names(load_stack(REPO_ROOT).compose)
+        folder = make_certs(REPO_ROOT / ".devcontainer", days, tuple(host or ()), names)
     except (FileExistsError, ValueError) as error:
         raise UsageError(str(error)) from None
     except CertError as error:

@@ -26,17 +26,15 @@ def _section(name: str, doc: str) -> Callable[..., None]:
     return task(name=name, help=HELP)(run)  # type: ignore[no-any-return]
 
 
-verify_health = _section("health", "Check every service with its own probe (plan 10.2).")
-verify_network = _section(
-    "network", "Check the mcp-cluster network, static IPs and reachability (10.4)."
-)
+verify_health = _section("health", "Check every service with its own probe.")
+verify_network = _section("network", "Check the mcp-cluster network, static IPs and reachability.")
 
 
 @task(name="volumes", help=PERSISTENCE)
 def verify_volumes(
     c: Context, profile: str = "", json: bool = False, persistence: bool = False
 ) -> None:
-    """Check volumes exist and each database stores and reads back a row (10.5).
+    """Check volumes exist and each database stores and reads back a row.
 
     The row goes into a scratch database (mcp_verify) that is created and dropped; the user's
     databases are never written. With --persistence each database is also restarted and the
@@ -48,17 +46,17 @@ def verify_volumes(
 
 
 verify_gpu = _section(
-    "gpu", "Check only the GPU service has a GPU; report a missing NVIDIA runtime (10.6)."
+    "gpu", "Check only the GPU service has a GPU; report a missing NVIDIA runtime."
 )
-verify_monitoring = _section("monitoring", "Check prometheus targets and nginx routes (10.7).")
+verify_monitoring = _section("monitoring", "Check prometheus targets and nginx routes.")
 verify_freethreading = _section(
-    "freethreading", "Check the GIL is off in the free-threaded images (10.8)."
+    "freethreading", "Check the GIL is off in the free-threaded images."
 )
 verify_logs = _section("logs", "Scan the running services' logs for fatal errors.")
 verify_client = _section(
     "client",
     "Start every MCP server of devcontainer.json inside the dev container as its remoteUser "
-    "(as VS Code does) and complete initialize, tools/list and one call (10.3).",
+    "(as VS Code does) and complete initialize, tools/list and one call.",
 )
 
 
@@ -66,7 +64,9 @@ verify_client = _section(
 def verify_all(
     c: Context, profile: str = "", json: bool = False, persistence: bool = False
 ) -> None:
-    """Run every phase 10 check on the running stack: pass, fail or not exercised (with why).
+    """Run every phase 10 (Testing & verification) check on the running stack.
+
+    Each check passes, fails or is not exercised (with why).
 
     Leaves the user's data and the databases' uptime as they were: the persistence check
     writes into a scratch database it drops, and restarts the databases only with

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from tasks.model.manifest import load_manifest
+from tasks.model.manifest import REFERENCE_LABEL, load_manifest
 from tasks.servers.docstable import BEGIN, END, table
 from tasks.servers.generate import portable_document, servers, vscode_document
 
@@ -99,7 +99,7 @@ def compose() -> dict[str, Any]:
 
 
 def manifests() -> dict[str, dict[str, Any]]:
-    """The three MCP server manifests of the clean stack."""
+    """The three MCP server manifests of the clean stack, each a reference server."""
     return {
         "filesystem": {
             "name": "filesystem",
@@ -109,6 +109,7 @@ def manifests() -> dict[str, dict[str, Any]]:
             "network": "none",
             "args": ["/workspace"],
             "mounts": [{"type": "workspace", "target": "/workspace", "read_only": True}],
+            "labels": {REFERENCE_LABEL: "filesystem"},
         },
         "memory": {
             "name": "memory",
@@ -118,6 +119,7 @@ def manifests() -> dict[str, dict[str, Any]]:
             "network": "mcp-cluster",
             "env": {"MEMORY_FILE_PATH": "/memory/memory.jsonl"},
             "mounts": [{"type": "volume", "source": "memory-data", "target": "/memory"}],
+            "labels": {REFERENCE_LABEL: "memory"},
         },
         "github": {
             "name": "github",
@@ -126,6 +128,7 @@ def manifests() -> dict[str, dict[str, Any]]:
             "args": ["stdio"],
             "env": {"GITHUB_TOOLSETS": "repos,issues"},
             "secrets": [{"name": "GITHUB_PERSONAL_ACCESS_TOKEN", "input": "github-token"}],
+            "labels": {REFERENCE_LABEL: "github"},
         },
     }
 

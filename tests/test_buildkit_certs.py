@@ -10,10 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
+from tasks.model.stack import load_stack
 from tasks.workflows import buildkitcerts
-from tasks.workflows.buildkitcerts import CERTS_DIR, CertError, make_certs
-from tests.clirun import invoke
+from tasks.workflows.buildkitcerts import CERTS_DIR, CertError, make_certs, server_names
+from tests.clirun import REPO, invoke
 
 
 @pytest.fixture
@@ -43,8 +45,27 @@ def _openssl(*args: str, text: str = "") -> subprocess.CompletedProcess[str]:
                           check=False, timeout=30)  # fmt: skip
 
 
+def _compose_buildkit() -> tuple[str, str, list[str]]:
+    """The service that mounts the server certificates, read straight from the compose file."""
+    compose = yaml.safe_load((REPO / ".devcontainer/docker-compose.mcp.yml").read_text())
+    for name, spec in compose["services"].items():
+        if f"./{CERTS_DIR.as_posix()}/server:/certs:ro" in spec.get("volumes", []):
+            addresses = [n["ipv4_address"] for n in spec["networks"].values() if n]
+            return name, spec["hostname"], addresses
+    raise AssertionError("no service mounts the BuildKit server certificates")
+
+
+def test_the_server_is_named_as_compose_reaches_it() -> None:
+    name, hostname, addresses = _compose_buildkit()
+    names = server_names(load_stack(REPO).compose)
+    assert names[:2] == ("DNS:localhost", "IP:127.0.0.1")
+    assert set(names[2:]) == {f"DNS:{name}", f"DNS:{hostname}", *(f"IP:{a}" for a in addresses)}
+    assert len(names) == len(set(names)) and addresses
+
+
 def test_the_chain_names_and_key_modes(folder: Path) -> None:
-    certs = make_certs(folder, 30, ("build.example.org", "10.0.0.9"))
+    names = server_names(load_stack(REPO).compose)
+    certs = make_certs(folder, 30, ("build.example.org", "10.0.0.9", "localhost"), names)
     assert certs == folder / CERTS_DIR
     files = sorted(str(p.relative_to(certs)) for p in certs.rglob("*") if p.is_file())
     assert files == [
@@ -56,9 +77,11 @@ def test_the_chain_names_and_key_modes(folder: Path) -> None:
     for part in ("server", "client"):
         assert _openssl("verify", "-CAfile", ca, str(certs / part / "cert.pem")).returncode == 0
     server = _openssl("x509", "-in", str(certs / "server/cert.pem"), "-noout", "-text").stdout
-    for name in ("DNS:buildkit", "IP Address:172.20.0.55", "DNS:build.example.org",
-                 "IP Address:10.0.0.9", "TLS Web Server Authentication"):  # fmt: skip
+    service, _, addresses = _compose_buildkit()
+    for name in (f"DNS:{service}", *(f"IP Address:{a}" for a in addresses), "DNS:localhost",
+                 "DNS:build.example.org", "IP Address:10.0.0.9", "TLS Web Server Authentication"):  # fmt: skip
         assert name in server, name
+    assert server.count("DNS:localhost") == 1
     client = _openssl("x509", "-in", str(certs / "client/cert.pem"), "-noout", "-text").stdout
     assert "TLS Web Client Authentication" in client and "Server Authentication" not in client
     with pytest.raises(FileExistsError, match="remove it to make new certificates"):

@@ -68,9 +68,7 @@ def test_it_is_the_probe_everywhere() -> None:
     text = (dc / "Dockerfile").read_text()
     assert text.count("check-python /usr/local/bin/") == 1, "installed once, in stage cpython"
     assert text.count('RUN check-python "${PYTHON_VERSION}"') == 2, "one per target"
-    assert (
-        'check-python "$version"' in (dc / "mcp/python-experimental/build-cpython.sh").read_text()
-    )
+    assert 'check-python "$version"' in (dc / "cpython/build-cpython.sh").read_text()
     for path in [dc / "devcontainer.json", dc / "docker-compose.mcp.yml", REPO / "noxfile.py"]:
         assert "_is_gil_enabled" not in path.read_text(), path
     assert CHECK_PYTHON.stat().st_mode & 0o111, "executable, for PATH and the healthcheck"

@@ -12,6 +12,7 @@ from tasks.model.clients import StdioServer, load_client_config
 from tasks.model.compose import Build
 from tasks.model.manifest import (
     HARDENING,
+    REFERENCE_LABEL,
     ManifestMount,
     ProbeCall,
     SecretRef,
@@ -169,7 +170,8 @@ def test_the_defaults_of_a_small_manifest(mini: MiniStack) -> None:
     manifests = load_manifests(mini.folder, {})
     assert list(manifests) == ["filesystem", "github", "memory"]
     memory = manifests["memory"]
-    assert (memory.description, memory.args, memory.labels, memory.probe) == ("", (), {}, None)
+    assert (memory.description, memory.args, memory.probe) == ("", (), None)
+    assert memory.labels == {REFERENCE_LABEL: "memory"}
     assert memory.hardening_exceptions == {} and memory.secrets == ()
     assert memory.hardening_args() == [word for words in HARDENING.values() for word in words]
     (mini.folder / "mcp/empty").mkdir()

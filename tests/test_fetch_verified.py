@@ -19,7 +19,7 @@ from tasks.pybuild.builder import BuildFailed, fetch
 from tasks.pybuild.sources import Source
 from tests.clirun import REPO
 
-SCRIPT = REPO / ".devcontainer/mcp/python-experimental/fetch-verified.sh"
+SCRIPT = REPO / ".devcontainer/cpython/fetch-verified.sh"
 BODY = b"not really a tarball, but bytes with a known digest\n" * 100
 GOOD = hashlib.sha256(BODY).hexdigest()
 

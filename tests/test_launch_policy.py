@@ -195,3 +195,24 @@ def test_the_probe_starts_nothing_outside_the_allow_list(mini: MiniStack) -> Non
     specs, skipped = probe_specs(load_stack(mini.root), ("memory",), mini.root, "http://x/", 5)
     assert specs == [] and [s.refused for s in skipped] == [True]
     assert "--privileged is not an allowed launch option" in skipped[0].reason
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        ("mcp/git", "mcp/git"),
+        ("mcp/git:0.6", "mcp/git"),
+        ("docker.io/mcp/git@sha256:" + "b" * 64, "mcp/git"),
+        ("docker.io/library/node:22", "node"),
+        ("library/node", "node"),
+        ("localhost:5000/team/mcp-git:1", "localhost:5000/team/mcp-git"),
+        ("ghcr.io/github/github-mcp-server:latest", "ghcr.io/github/github-mcp-server"),
+        ("Upper/Case", None),
+        ("", None),
+        ("a b", None),
+    ],
+)
+def test_the_repository_an_image_names(image: str, expected: str | None) -> None:
+    from tasks.model.launchpolicy import repository
+
+    assert repository(image) == expected

@@ -1,4 +1,4 @@
-"""The plan's phases as `invoke phase N` runs them: titles, commit messages (plan 11.3), which
+"""The plan's phases as `invoke phase N` runs them: titles, commit messages, which
 step owns which files, and what each step sets or removes."""
 
 from __future__ import annotations
@@ -126,19 +126,18 @@ def test_what_each_step_owns_sets_and_removes() -> None:
             f"{DC}/.dockerignore",
             f"{DC}/versions.json",
             f"{DC}/scripts/devcontainer-entrypoint.sh",
-            f"{DC}/mcp/python-experimental/",
+            f"{DC}/cpython/",
         ),
         (5, 0): (
-            *(
-                f"{DC}/mcp/{m.folder_name}/"
-                for m in template_manifests(REPO)
-                if m.transport != "compose"
-            ),
+            *(f"{DC}/mcp/{m.folder_name}/" for m in template_manifests(REPO)),
             f"{DC}/mcp/runtime/",
             ".mcpignore",
         ),
         (6, 0): (f"{DC}/docker-compose.mcp.yml",),
-        (6, 1): tuple(f"{DC}/containers/{n}/" for n in ("k8s-plugin", "mariadb", "postgres")),
+        (6, 1): tuple(
+            f"{DC}/containers/{n}/"
+            for n in ("k8s-plugin", "mariadb", "postgres", "python-experimental")
+        ),
         (6, 2): (f"{DC}/offline/", f"{DC}/profiles/"),
         (7, 0): (f"{DC}/scripts/build-mcp.ps1",),
         (8, 0): (f"{DC}/docs/",),

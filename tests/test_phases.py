@@ -126,7 +126,9 @@ def test_the_tree_is_the_target_layout(migrated: Path) -> None:
     dockerfiles = {str(p.relative_to(migrated)) for p in migrated.rglob("Dockerfile")}
     legacy_left = {p for p in dockerfiles if p.startswith(".github/")}
     assert dockerfiles - legacy_left <= set(template), "a Dockerfile the target layout lacks"
-    assert ".devcontainer/mcp/python-experimental/Dockerfile" not in git(migrated, "ls-files")
+    assert ".devcontainer/containers/python-experimental/Dockerfile" not in git(
+        migrated, "ls-files"
+    )
     compose = yaml.safe_load((migrated / ".devcontainer/docker-compose.mcp.yml").read_text())
     stdio = {m.name for m in template_manifests(REPO) if m.transport == "stdio"}
     assert stdio and not stdio & set(compose["services"])

@@ -562,7 +562,7 @@ EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            93,
+            97,
             "MCP server memory asks for --gpus",
             "MCP stdio servers get no GPU",
         ),
@@ -571,7 +571,7 @@ EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            93,
+            97,
             "MCP server memory runs privileged or with the Docker socket",
             "stdio servers need neither; remove it",
         ),
@@ -648,7 +648,7 @@ EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            134,
+            140,
             "customizations.vscode.mcpServers is not read by VS Code",
             "move it to `customizations.vscode.mcp.servers`",
         ),
@@ -657,7 +657,7 @@ EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
         (
             W,
             ".devcontainer/devcontainer.json",
-            93,
+            97,
             "server memory: docker run without --rm",
             "add --rm so exited servers do not pile up",
         ),
@@ -765,7 +765,7 @@ EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
         (
             E,
             ".mcp.json",
-            70,
+            74,
             "a credential is written in this file",
             "remove it, revoke it, and pass it by reference",
         ),
@@ -813,7 +813,7 @@ EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
         (
             W,
             ".devcontainer/devcontainer.json",
-            93,
+            97,
             "server memory: no --label to find its containers",
             "add --label dev.mcp-cluster.server=NAME (invoke mcp.clean reaps by label)",
         ),
@@ -930,7 +930,7 @@ EXPECTED: dict[str, list[tuple[str, str, int | None, str, str]]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            136,
+            142,
             "remoteUser 'sudo' is not a user of service devcontainer's image (it has dev)",
             "create it in the Dockerfile (useradd -m sudo) or name an existing user",
         ),

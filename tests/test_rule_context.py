@@ -7,23 +7,25 @@ from pathlib import Path
 
 import pytest
 
+from tasks.model.manifest import REFERENCE_LABEL
 from tasks.model.masks import is_secret_name
 from tasks.model.stack import load_stack
 from tasks.rules.base import RULES, Finding, Hit, Severity, rule
 from tasks.rules.catalog import run_rules
 from tasks.rules.context import (
-    ServerRun,
     copied_scripts,
     dockerfile_env,
     effective_env,
     image_family,
     image_tag,
     is_free_threaded,
+    reference_of,
     server_runs,
     service_dockerfile,
     service_images,
     under,
 )
+from tests.clirun import REPO
 from tests.ministack import MiniStack
 
 
@@ -168,9 +170,14 @@ def test_how_each_server_starts(mini: MiniStack) -> None:
     assert (manifest.network, manifest.run, manifest.manifest is not None) == ("bridge", None, True)
     assert (client.path, client.line, client.network, client.manifest) == (
         mini.folder / "devcontainer.json",
-        52,
+        54,
         None,
         None,
+    )
+    assert (manifest.reference, client.reference, runs[-1].reference) == (
+        "github",
+        "github",
+        "memory",
     )
     assert client.env == {
         "GITHUB_PERSONAL_ACCESS_TOKEN": "${localEnv:GITHUB_PERSONAL_ACCESS_TOKEN}",
@@ -191,20 +198,43 @@ def test_how_each_server_starts(mini: MiniStack) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("name", "image", "looks_like"),
-    [
-        ("fs", "mcp/filesystem:1", "filesystem"),
-        ("my-memory", "x", "memory"),
-        ("gh", "ghcr.io/github/github-mcp-server", "github"),
-        ("web", "mcp/fetch", "fetch"),
-        ("repo", "mcp/git", "git"),
-        ("Other", "thing", "Other"),
-    ],
-)
-def test_which_reference_server_a_run_is(name: str, image: str, looks_like: str) -> None:
-    run = ServerRun(name, Path("p"), 1, "vscode", image, (), {}, (), (), None, None)
-    assert run.looks_like == looks_like
+def test_which_reference_server_a_run_is() -> None:
+    """By its own label, else by the manifest whose image it starts; never by a name that
+    merely contains a server's (digit-tools is not git, my-memory is not memory)."""
+    stack = load_stack(REPO)
+    manifests = list(stack.manifests.values())
+    labelled = {
+        m.image: m.labels[REFERENCE_LABEL] for m in manifests if REFERENCE_LABEL in m.labels
+    }
+    assert set(labelled.values()) == {"filesystem", "memory", "github", "fetch", "git"}
+    for image, reference in labelled.items():
+        assert reference_of([], image, manifests) == reference
+    own = [f"{REFERENCE_LABEL}=memory", "other=x"]
+    assert reference_of(own, "registry.example/anything:1", manifests) == "memory"
+    assert reference_of([f"{REFERENCE_LABEL}=git"], next(iter(labelled)), manifests) == "git"
+    published = {
+        "mcp/git": "git",
+        "docker.io/mcp/git:0.6": "git",
+        "index.docker.io/mcp/memory@sha256:" + "a" * 64: "memory",
+        "ghcr.io/github/github-mcp-server:latest": "github",
+        "mcp-filesystem:other-tag": "filesystem",
+    }
+    for image, reference in published.items():
+        assert reference_of([], image, manifests) == reference, image
+    strangers = (
+        "digit-tools:1",
+        "my-memory:latest",
+        "example.org/mcp/git",
+        "mcp/gitx",
+        "not an image",
+    )
+    for image in strangers:
+        assert reference_of(["dev.mcp-cluster.server=git"], image, manifests) is None, image
+    runs = {(run.kind, run.name): run.reference for run in server_runs(stack)}
+    for (kind, name), found in runs.items():
+        manifest = stack.manifests.get(name)
+        expected = manifest.labels.get(REFERENCE_LABEL) if manifest else None
+        assert found == expected, (kind, name)
 
 
 def test_the_registry() -> None:

@@ -72,7 +72,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            136,
+            142,
             "top-level `mcpServers` is not read by this client (devcontainer)",
             "move it to `customizations.vscode.mcp.servers`",
         ),
@@ -99,7 +99,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            90,
+            94,
             "`${input:...}` is not substituted in devcontainer.json",
             "pass the secret with ${localEnv:VAR}; prompts belong in .vscode/mcp.json",
         ),
@@ -126,7 +126,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            93,
+            97,
             "server memory runs with --name x",
             "drop --name; find containers by --label dev.mcp-cluster.server=NAME",
         ),
@@ -135,7 +135,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            93,
+            97,
             "server memory: docker run without -i",
             "add -i so the server reads JSON-RPC from stdin",
         ),
@@ -171,7 +171,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            94,
+            98,
             "server memory: --network mcp-cluster does not exist",
             "add `name: mcp-cluster` under networks.mcp-cluster in docker-compose.mcp.yml (compose names it mini_mcp-cluster)",
         ),
@@ -185,14 +185,14 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".mcp.json",
-            77,
+            81,
             "server memory: --network mcp-cluster does not exist",
             "add `name: mcp-cluster` under networks.mcp-cluster in docker-compose.mcp.yml (compose names it mini_mcp-cluster)",
         ),
         (
             E,
             ".vscode/mcp.json",
-            90,
+            94,
             "server memory: --network mcp-cluster does not exist",
             "add `name: mcp-cluster` under networks.mcp-cluster in docker-compose.mcp.yml (compose names it mini_mcp-cluster)",
         ),
@@ -547,7 +547,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            52,
+            54,
             "server github: GITHUB_PERSONAL_ACCESS_TOKEN has a literal value",
             "use ${input:...} in .vscode/mcp.json or ${localEnv:VAR}",
         ),
@@ -769,7 +769,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            93,
+            97,
             "server memory: --privileged is not an allowed launch option",
             "remove --privileged",
         ),
@@ -787,7 +787,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/mcp/memory/config/memory.yml",
-            16,
+            18,
             "probe of memory: --pid host is not an allowed launch option",
             "remove --pid; a workspace mount or user comes from the manifest's mounts/user (the launcher adds them)",
         ),
@@ -814,7 +814,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            93,
+            97,
             "server memory starts without --cap-drop ALL (cap_drop)",
             "run `invoke mcp.config`, or declare `hardening: {cap_drop: reason}` in .devcontainer/mcp/memory/config/memory.yml",
         ),
@@ -940,7 +940,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            136,
+            142,
             "runServices 'dbb' is not a service of .devcontainer/docker-compose.mcp.yml: `devcontainer up` fails",
             "name one of: db, devcontainer",
         ),
@@ -949,7 +949,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            136,
+            142,
             "remoteUser 'vsc0de' is not a user of service devcontainer's image (it has vscode)",
             "create it in the Dockerfile (useradd -m vsc0de) or name an existing user",
         ),
@@ -958,7 +958,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             E,
             ".devcontainer/devcontainer.json",
-            136,
+            142,
             "containerUser 'vscode' is not a user of service devcontainer's image (it has node)",
             "create it in the Dockerfile (useradd -m vscode) or name an existing user",
         ),
@@ -967,7 +967,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             W,
             ".devcontainer/devcontainer.json",
-            136,
+            142,
             "VS Code ignores key 'inputs': the Dev Containers specification has no such top-level key",
             "MCP inputs go under customizations.vscode.mcp.inputs",
         ),
@@ -976,7 +976,7 @@ EXPECTED: dict[str, list[Expected]] = {
         (
             W,
             ".devcontainer/devcontainer.json",
-            136,
+            142,
             "VS Code ignores key 'remoteUsr': the Dev Containers specification has no such top-level key",
             "did you mean 'remoteUser'? Otherwise remove it",
         ),

@@ -124,7 +124,7 @@ ROWS: list[tuple[str, str, str, str, str, int | None, str | None, str]] = [
         "name: x\nimage: x\ntransport: tcp\n",
         3,
         "transport",
-        "'tcp' is not one of ['stdio', 'sse', 'http', 'bridge', 'compose'] (schema: mcp-manifest.schema)",
+        "'tcp' is not one of ['stdio', 'sse', 'http', 'bridge'] (schema: mcp-manifest.schema)",
     ),
     (
         "manifest bad name pattern",

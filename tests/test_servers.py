@@ -5,6 +5,7 @@ from __future__ import annotations
 import json5
 import pytest
 
+from tasks.model.manifest import REFERENCE_LABEL
 from tasks.model.stack import load_stack
 from tasks.servers.generate import docker_args, inputs, servers
 from tasks.servers.jsonc_edit import PathNotFound, replace_value
@@ -56,7 +57,11 @@ def test_generated_launch_per_client(mini: MiniStack) -> None:
     memory = docker_args(manifest)
     assert memory[:3] == ["run", "-i", "--rm"]
     hardened = ["--init", "--security-opt", "no-new-privileges", "--cap-drop", "ALL"]
-    assert memory[7:12] == hardened and "--read-only" in memory and "--pull" in memory
+    assert memory[3:9] == [
+        "--label", "dev.mcp-cluster.role=stdio-server", "--label", "dev.mcp-cluster.server=memory",
+        "--label", f"{REFERENCE_LABEL}=memory",
+    ]  # fmt: skip
+    assert memory[9:14] == hardened and "--read-only" in memory and "--pull" in memory
     env_at = memory.index("-e")
     assert memory[env_at : env_at + 2] == ["-e", "MEMORY_FILE_PATH=/memory/memory.jsonl"]
     volumes = [memory[i + 1] for i, a in enumerate(memory) if a == "-v"]

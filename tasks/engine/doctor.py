@@ -4,17 +4,40 @@ from __future__ import annotations
 
 import ipaddress
 import shutil
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from python_on_whales import DockerClient
+from python_on_whales.components.system.models import SystemInfo
 from python_on_whales.exceptions import DockerException
 
-STACK_SUBNET = ipaddress.ip_network("172.20.0.0/16")
-STACK_NETWORK = "mcp-cluster"
-FREE_THREADED_NAMES = ("python3.14t", "python3.13t", "python3t")
+from tasks.model.compose import Network, overlaps
+from tasks.model.versions import Versions
+
 GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What the stack's files ask of the host: its networks' address pools and the
+    free-threaded interpreters (`python3.14t`, ...) of the CPython lines versions.json pins."""
+
+    networks: Sequence[Network] = ()
+    interpreters: tuple[str, ...] = ("python3t",)
+
+    @classmethod
+    def of(cls, networks: Sequence[Network], versions: Versions | None) -> Wanted:
+        """The networks and the interpreter names of every pinned line, newest first."""
+        lines = {pin.line for pin in versions.all_pins()} if versions else set()
+        ordered = sorted(lines, key=lambda line: tuple(int(n) for n in line.split(".")))
+        return cls(tuple(networks), (*(f"python{line}t" for line in reversed(ordered)), "python3t"))
+
+    @property
+    def subnets(self) -> list[str]:
+        """Every subnet the stack's networks pin."""
+        return [str(subnet) for network in self.networks for subnet in network.subnets]
 
 
 @dataclass(frozen=True)
@@ -41,6 +64,8 @@ class Facts:
     free_threaded: dict[str, bool] = field(default_factory=dict)
     mmdebstrap: bool = False
     overlapping_networks: list[str] = field(default_factory=list)
+    stack_subnets: list[str] = field(default_factory=list)
+    interpreters: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """Plain dict."""
@@ -54,13 +79,27 @@ def _probe(call: Any) -> str | None:
         return None
 
 
-def gather_facts(client: DockerClient) -> Facts:
-    """Ask the engine, the CLI plugins, the disk and PATH."""
-    facts = Facts(mmdebstrap=shutil.which("mmdebstrap") is not None)
+def runtimes(client: DockerClient) -> list[str]:
+    """The container runtimes the engine offers (`runc`, `nvidia`, ...)."""
+    return _runtime_names(client.system.info())
+
+
+def _runtime_names(info: SystemInfo) -> list[str]:
+    return sorted((info.runtimes or {}).keys())
+
+
+def gather_facts(client: DockerClient, wanted: Wanted | None = None) -> Facts:
+    """Ask the engine, the CLI plugins, the disk and PATH about what `wanted` needs."""
+    wanted = wanted or Wanted()
+    facts = Facts(
+        mmdebstrap=shutil.which("mmdebstrap") is not None,
+        stack_subnets=wanted.subnets,
+        interpreters=list(wanted.interpreters),
+    )
     try:
         info = client.system.info()
         facts.engine_version = str(info.server_version)
-        facts.runtimes = sorted((info.runtimes or {}).keys())
+        facts.runtimes = _runtime_names(info)
         root = Path(str(info.docker_root_dir or "/"))
         server = client.version().server
         facts.api_version = str(server.api_version) if server else None
@@ -72,22 +111,24 @@ def gather_facts(client: DockerClient) -> Facts:
     facts.compose_version = _probe(client.compose.version)
     facts.free_bytes = shutil.disk_usage(root if root.exists() else Path("/")).free
     if facts.engine_version:
-        facts.overlapping_networks = _overlaps(client)
-    for name in FREE_THREADED_NAMES:
+        facts.overlapping_networks = _overlaps(client, wanted.networks)
+    for name in wanted.interpreters:
         path = shutil.which(name)
         if path:
             facts.free_threaded[path] = _gil_disabled(path)
     return facts
 
 
-def _overlaps(client: DockerClient) -> list[str]:
+def _overlaps(client: DockerClient, networks: Sequence[Network]) -> list[str]:
+    ours = {network.name for network in networks}
+    pools = [subnet for network in networks for subnet in network.subnets]
     found = []
     for network in client.network.list():
-        if network.name == STACK_NETWORK:
+        if network.name in ours:
             continue
         for config in (network.ipam.config or []) if network.ipam else []:
             subnet = config.get("Subnet") if isinstance(config, dict) else None
-            if subnet and ipaddress.ip_network(subnet, strict=False).overlaps(STACK_SUBNET):
+            if subnet and overlaps(ipaddress.ip_network(subnet, strict=False), pools):
                 found.append(f"{network.name} ({subnet})")
     return found
 
@@ -142,7 +183,7 @@ def evaluate(facts: Facts) -> list[Row]:
         else Row(
             "free-threaded Python",
             "warn",
-            "no python3.14t/3.13t on PATH",
+            "none of " + ", ".join(facts.interpreters) + " on PATH",
             "invoke python.freethreaded, then put its bin folder on PATH",
         )
     )
@@ -160,10 +201,12 @@ def evaluate(facts: Facts) -> list[Row]:
         Row(
             "address pool",
             "warn",
-            "overlaps 172.20.0.0/16: " + ", ".join(facts.overlapping_networks),
+            f"overlaps {', '.join(facts.stack_subnets)}: " + ", ".join(facts.overlapping_networks),
             "remove those networks (docker network rm) before `invoke stack.up`",
         )
         if facts.overlapping_networks
-        else Row("address pool", "ok", "172.20.0.0/16 is free")
+        else Row("address pool", "ok", f"{', '.join(facts.stack_subnets)} free")
+        if facts.stack_subnets
+        else Row("address pool", "ok", "the stack pins no subnet")
     )
     return rows

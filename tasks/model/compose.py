@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,6 +153,9 @@ class Service:
         return any(m.source.endswith("docker.sock") for m in self.mounts if m.type == "bind")
 
 
+Subnet = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
 @dataclass(frozen=True)
 class Network:
     """A network and the name Docker will give it."""
@@ -161,9 +164,14 @@ class Network:
     name: str
     explicit_name: bool
     external: bool
-    subnets: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
-    ip_ranges: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    subnets: tuple[Subnet, ...]
+    ip_ranges: tuple[Subnet, ...]
     gateways: tuple[str, ...]
+
+
+def overlaps(subnet: Subnet, pools: Sequence[Subnet]) -> bool:
+    """Whether `subnet` shares an address with any of `pools` (of the same IP version)."""
+    return any(subnet.version == pool.version and subnet.overlaps(pool) for pool in pools)
 
 
 @dataclass(frozen=True)

@@ -194,6 +194,19 @@ def image_problem(image: str) -> str | None:
     return None
 
 
+def repository(image: str) -> str | None:
+    """The repository an image reference names, as the engine resolves it: no tag or digest,
+    Docker Hub's implicit `docker.io/` and `library/` dropped (`mcp/git` for
+    `docker.io/mcp/git:latest`); None for what is no reference."""
+    found = REFERENCE.fullmatch(image)
+    if found is None:
+        return None
+    name = found["name"]
+    for implicit in ("docker.io/", "index.docker.io/", "library/"):
+        name = name.removeprefix(implicit)
+    return name
+
+
 def check_manifest(manifest: McpManifest) -> None:
     """Refuse a manifest whose launch would leave the allow-list: a bad image reference, a
     variable name, or probe options outside the probe's allowance (`StackError`, exit 2)."""

@@ -13,6 +13,12 @@ from tasks.model.interpolate import InterpolationError, Interpolator
 from tasks.model.schemas import MANIFEST, validate
 from tasks.model.source import Document, load_yaml, present
 
+REFERENCE_LABEL = "dev.mcp-cluster.reference"
+"""The label naming the reference server an image runs (`filesystem`, `memory`, `github`, ...):
+the rules written for that server's configuration apply to it."""
+UPSTREAM_LABEL = "dev.mcp-cluster.upstream"
+"""The label naming the published image (repository) a local image stands in for: a client
+config that starts that image runs the same reference server."""
 # How every stdio server is launched unless its manifest declares an exception with a reason.
 HARDENING: dict[str, tuple[str, ...]] = {
     "init": ("--init",),

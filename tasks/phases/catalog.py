@@ -1,4 +1,4 @@
-"""The twelve phases of the plan, each a list of steps and the commit message of plan 11.3."""
+"""The twelve phases of the plan, each a list of steps and the commit message it ends with."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def build_phases(template: Path) -> dict[int, Phase]:
     # Every server's folder (the bridge's too), the launcher and relay they share, and the
     # workspace paths no server may see.
     mcp = (
-        *(f"{DC}/mcp/{m.folder_name}/" for m in manifests if m.transport != "compose"),
+        *(f"{DC}/mcp/{m.folder_name}/" for m in manifests),
         f"{DC}/mcp/runtime/",
         ".mcpignore",
     )
@@ -121,10 +121,10 @@ def build_phases(template: Path) -> dict[int, Phase]:
                         f"{DC}/.dockerignore",
                         f"{DC}/versions.json",
                         f"{DC}/scripts/devcontainer-entrypoint.sh",
-                        f"{DC}/mcp/python-experimental/",
+                        f"{DC}/cpython/",
                     ),
                     # python-experimental is now a target of the dev container's Dockerfile.
-                    retired=(f"{DC}/mcp/python-experimental/Dockerfile",),
+                    retired=(f"{DC}/containers/python-experimental/Dockerfile",),
                 ),
                 JsonKeys(
                     "point devcontainer.json at the compose service",

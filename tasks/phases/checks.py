@@ -171,7 +171,7 @@ class RemoveMovedSources(Step):
 
 @dataclass
 class RemoveOldFiles(Step):
-    """Phase 11: delete the old devcontainer files plan 11.1 lists (committed ones only)."""
+    """Phase 11 (Cleanup): delete the old devcontainer files (committed ones only)."""
 
     title: str = "remove the old devcontainer files"
 

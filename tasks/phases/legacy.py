@@ -6,12 +6,16 @@ LEGACY_ROOT = ".github/services"
 MOVES = {
     **{
         name: f".devcontainer/mcp/{name}"
-        for name in ("fetch", "filesystem", "git", "github", "memory", "python-experimental")
+        for name in ("fetch", "filesystem", "git", "github", "memory")
     },
-    **{name: f".devcontainer/containers/{name}" for name in ("k8s-plugin", "mariadb", "postgres")},
+    **{
+        name: f".devcontainer/containers/{name}"
+        for name in ("k8s-plugin", "mariadb", "postgres", "python-experimental")
+    },
 }
-"""Plan 2.2 and 2.3: the legacy layout's `.github/services/<name>/` folders -> their new homes.
-A fact about the old repository; the servers of the new one are their manifests."""
+"""Phase 2 (Folder structure reorganization): the legacy layout's `.github/services/<name>/`
+folders -> their new homes. A fact about the old repository; the servers of the new one are
+their manifests."""
 FOLDERS = (
     *MOVES.values(),
     ".devcontainer/containers/buildx",
@@ -21,7 +25,7 @@ FOLDERS = (
     ".devcontainer/docs/services",
     ".devcontainer/docs/setup",
 )
-"""Plan 2.1: the target folder structure."""
+"""Phase 2 (Folder structure reorganization): the target folder structure."""
 COMPOSE_SERVICES = (
     "github",
     "postgres-db",
@@ -36,12 +40,12 @@ COMPOSE_SERVICES = (
     "k8s-plugin",
     "devcontainer",
 )
-"""Plan 6.1: the services the old compose file defines."""
+"""Phase 6 (Docker Compose refactoring): the services the old compose file defines."""
 OLD_FILES = (
     ".devcontainer/devcontainer.dockerfile.backup",
     ".devcontainer/devcontainer.minimal.dockerfile",
 )
-"""Plan 11.1: old devcontainer files removed at cleanup."""
+"""Phase 11 (Cleanup): old devcontainer files it removes."""
 REMOVED_VARIABLES = (
     "GITHUB_MCP_IP",
     "FILESYSTEM_MCP_IP",
@@ -52,8 +56,9 @@ REMOVED_VARIABLES = (
     "PYTHONPROFILEIMPORTTIME",
     "PYTHONOPTIMIZE",
 )
-"""Plan 6.6 and 9.1 (as corrected): variables devcontainer.env no longer carries. PYTHON_GIL=0
-belongs inside the free-threaded images only; import-time profiling and -OO break tools."""
+"""Phases 6 (Docker Compose refactoring) and 9 (Environment variables): variables
+devcontainer.env no longer carries. PYTHON_GIL=0 belongs inside the free-threaded images only;
+import-time profiling and -OO break tools."""
 SECRET_VARIABLES = (
     "POSTGRES_PASSWORD",
     "MARIADB_ROOT_PASSWORD",

@@ -9,9 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-CHECK_PYTHON = (
-    Path(__file__).resolve().parents[2] / ".devcontainer/mcp/python-experimental/check-python"
-)
+CHECK_PYTHON = Path(__file__).resolve().parents[2] / ".devcontainer/cpython/check-python"
 
 
 @dataclass(frozen=True)

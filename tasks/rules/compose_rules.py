@@ -6,7 +6,7 @@ import ipaddress
 import os
 from collections.abc import Iterator
 
-from tasks.model.compose import Service
+from tasks.model.compose import Service, overlaps
 from tasks.model.stack import Stack
 from tasks.rules.base import Hit, Severity, rule
 from tasks.rules.context import (
@@ -201,9 +201,7 @@ def default_pools(stack: Stack) -> Iterator[Hit]:
     """Such a subnet fails with "Pool overlaps" when another network already took it."""
     for network in stack.compose.networks.values():
         for subnet in network.subnets:
-            if any(
-                subnet.version == pool.version and subnet.overlaps(pool) for pool in _DEFAULT_POOLS
-            ):
+            if overlaps(subnet, _DEFAULT_POOLS):
                 yield Hit(
                     stack.compose.path,
                     stack.compose.line("networks", network.key, "ipam"),

@@ -5,14 +5,15 @@ each MCP server is started.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from tasks.model.compose import Service
 from tasks.model.dockerfile import Dockerfile, parse_env_instruction
 from tasks.model.dockerrun import DockerRun, parse_docker_run
-from tasks.model.manifest import McpManifest
+from tasks.model.launchpolicy import repository
+from tasks.model.manifest import REFERENCE_LABEL, UPSTREAM_LABEL, McpManifest
 from tasks.model.stack import Stack
 
 BUILTIN_NETWORKS = frozenset({"bridge", "host", "none", "default"})
@@ -136,15 +137,25 @@ class ServerRun:
     network: str | None
     run: DockerRun | None
     manifest: McpManifest | None = None
+    reference: str | None = None
+    """The reference server it runs: its `dev.mcp-cluster.reference` label, or the label of
+    the manifest whose image it starts; None for any other server."""
 
-    @property
-    def looks_like(self) -> str:
-        """Which reference server this is (by name, then by image)."""
-        text = f"{self.name} {self.image}".lower()
-        for known in ("filesystem", "memory", "github", "fetch", "git"):
-            if known in text:
-                return known
-        return self.name
+
+def reference_of(labels: list[str], image: str, manifests: Iterable[McpManifest]) -> str | None:
+    """The reference server a launch runs: its own `--label dev.mcp-cluster.reference=NAME`,
+    else the label of the manifest whose image, or the published image it stands in for
+    (`dev.mcp-cluster.upstream`), is the same repository (any tag)."""
+    for label in labels:
+        key, _, value = label.partition("=")
+        if key == REFERENCE_LABEL:
+            return value
+    started = repository(image)
+    for manifest in manifests:
+        images = (manifest.image, manifest.labels.get(UPSTREAM_LABEL, ""))
+        if started and started in map(repository, images) and REFERENCE_LABEL in manifest.labels:
+            return manifest.labels[REFERENCE_LABEL]
+    return None
 
 
 def server_runs(stack: Stack) -> list[ServerRun]:
@@ -169,6 +180,7 @@ def server_runs(stack: Stack) -> list[ServerRun]:
                 manifest.network,
                 None,
                 manifest,
+                manifest.labels.get(REFERENCE_LABEL),
             )
         )
     for client in (stack.devcontainer, *stack.clients):
@@ -192,6 +204,9 @@ def server_runs(stack: Stack) -> list[ServerRun]:
                     tuple(run.mount_sources()),
                     networks[-1] if networks else None,
                     run,
+                    reference=reference_of(
+                        run.values("--label"), run.image, stack.manifests.values()
+                    ),
                 )
             )
     return runs

@@ -72,7 +72,7 @@ def inputs_outside_mcp_json(stack: Stack) -> Iterator[Hit]:
 def github_variables(stack: Stack) -> Iterator[Hit]:
     """The GitHub MCP server reads GITHUB_PERSONAL_ACCESS_TOKEN; GITHUB_DYNAMIC_TOOLSETS is gone."""
     for run in server_runs(stack):
-        if run.looks_like != "github":
+        if run.reference != "github":
             continue
         if "GITHUB_TOKEN" in run.env and "GITHUB_PERSONAL_ACCESS_TOKEN" not in run.env:
             yield Hit(
@@ -138,7 +138,7 @@ def stdio_run_flags(stack: Stack) -> Iterator[Hit]:
 def filesystem_roots(stack: Stack) -> Iterator[Hit]:
     """The filesystem server serves only the directories given as positional arguments."""
     for run in server_runs(stack):
-        if run.looks_like != "filesystem":
+        if run.reference != "filesystem":
             continue
         if not run.args:
             yield Hit(

@@ -48,7 +48,7 @@ def data_on_volumes(stack: Stack) -> Iterator[Hit]:
                     f"mount a named volume at {path}",
                 )
     for run in server_runs(stack):
-        if run.looks_like != "memory":
+        if run.reference != "memory":
             continue
         memory_file = run.env.get("MEMORY_FILE_PATH")
         if not memory_file:

@@ -13,10 +13,12 @@ import re
 import shutil
 import subprocess
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+from tasks.model.compose import ComposeFile
 
 CERTS_DIR = Path("containers") / "buildx" / "certs"
-SERVER_NAMES = ("DNS:buildkit", "DNS:localhost", "IP:127.0.0.1", "IP:172.20.0.55")
+LOCAL_NAMES = ("DNS:localhost", "IP:127.0.0.1")
 _KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
 _HOST = re.compile(
     r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9-]+)*$|^[0-9.]+$|^[0-9a-fA-F:]+$"
@@ -27,10 +29,29 @@ class CertError(Exception):
     """openssl is missing or refused; the message says which step and why."""
 
 
-def make_certs(folder: Path, days: int, hosts: tuple[str, ...] = ()) -> Path:
+def server_names(compose: ComposeFile) -> tuple[str, ...]:
+    """The names the BuildKit service is reached by, as subjectAltName entries: localhost and
+    127.0.0.1 (its published port), and the service that mounts the server certificates by
+    its service name, hostname and static addresses in the compose file."""
+    server = PurePosixPath(CERTS_DIR.as_posix()) / "server"
+    names = list(LOCAL_NAMES)
+    for service in compose.services.values():
+        if any(
+            mount.type == "bind" and PurePosixPath(mount.source) == PurePosixPath(".") / server
+            for mount in service.mounts
+        ):
+            names += [f"DNS:{name}" for name in (service.name, service.hostname) if name]
+            names += [f"IP:{address}" for address in service.networks.values() if address]
+    return tuple(dict.fromkeys(names))
+
+
+def make_certs(
+    folder: Path, days: int, hosts: tuple[str, ...] = (), names: tuple[str, ...] = LOCAL_NAMES
+) -> Path:
     """Create the CA, server and client certificates under `folder/CERTS_DIR` (valid `days`
-    days; the server's also for `hosts`, names or IP addresses), all or nothing: they are made
-    in a scratch folder and moved in place at the end. Refuses to replace existing ones."""
+    days; the server's for `names`, subjectAltName entries, and for `hosts`, names or IP
+    addresses), all or nothing: they are made in a scratch folder and moved in place at the
+    end. Refuses to replace existing ones."""
     target = folder / CERTS_DIR
     bad = [host for host in hosts if not _HOST.match(host)]
     if bad:
@@ -39,7 +60,7 @@ def make_certs(folder: Path, days: int, hosts: tuple[str, ...] = ()) -> Path:
         raise FileExistsError(f"{target} exists; remove it to make new certificates")
     if shutil.which("openssl") is None:
         raise CertError("openssl is not installed (apt-get install openssl)")
-    names = [*SERVER_NAMES, *(_san(host) for host in hosts)]
+    alt_names = list(dict.fromkeys([*names, *(_san(host) for host in hosts)]))
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".certs-", dir=folder / CERTS_DIR.parent) as scratch:
         work = Path(scratch) / "certs"
@@ -48,8 +69,9 @@ def make_certs(folder: Path, days: int, hosts: tuple[str, ...] = ()) -> Path:
         ca_cert, ca_key = work / "ca/cert.pem", work / "ca/key.pem"
         _openssl("the CA", "req", "-x509", *_KEY, "-keyout", str(ca_key), "-out", str(ca_cert),
                  "-days", str(days), "-subj", "/CN=mcp-cluster BuildKit CA")  # fmt: skip
+        san = f"subjectAltName={','.join(alt_names)}"
         _signed(work / "server", ca_cert, ca_key, days, "buildkit",
-                [f"subjectAltName={','.join(names)}", "extendedKeyUsage=serverAuth"])  # fmt: skip
+                [san, "extendedKeyUsage=serverAuth"])  # fmt: skip
         _signed(work / "client", ca_cert, ca_key, days, "mcp-cluster client",
                 ["extendedKeyUsage=clientAuth"])  # fmt: skip
         for path in work.rglob("key.pem"):

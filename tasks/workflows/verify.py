@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from tasks.contract import table
 from tasks.engine.client import docker_client
-from tasks.engine.doctor import gather_facts
+from tasks.engine.doctor import runtimes
 from tasks.engine.verify import FAIL, PASS, SKIP, Check, Verifier, http_get
 from tasks.outcome import Outcome
 from tasks.rules.catalog import run_rules
@@ -28,7 +28,7 @@ def sections() -> dict[str, Callable[[Verifier], list[Check]]]:
         "network": Verifier.network_checks,
         "volumes": Verifier.persistence,
         "gpu": lambda v: v.gpu(
-            "nvidia" in gather_facts(docker_client()).runtimes,
+            "nvidia" in runtimes(docker_client()),
             [f.message for f in run_rules(v.stack, {"CMP008"})],
         ),
         "monitoring": lambda v: v.monitoring(http_get),
