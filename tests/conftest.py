@@ -19,32 +19,19 @@ ENGINE_TIERS = {"integration", "e2e"}
 
 @pytest.fixture(scope="module", autouse=True)
 def no_engine_for_unit_modules(request: pytest.FixtureRequest) -> Iterator[None]:
-    """The same for a unit module's module-scoped fixtures, which run before any test's."""
-    if ENGINE_TIERS & {marker.name for marker in request.node.iter_markers()}:
-        yield
-        return
+    """Unit modules (and every CLI their tests run) talk to a dead socket: a live stack on this
+    machine can neither change their results nor be touched by them. No module mixes the
+    tiers. A registry set in the developer's shell never reaches any test's builds. Set once
+    per module, not per test, so that a test run by several threads at once
+    (pytest-run-parallel) never sees another thread undo it."""
     patch = pytest.MonkeyPatch()
-    patch.setenv("DOCKER_HOST", DEAD_ENGINE)
+    patch.delenv("MCP_REGISTRY", raising=False)
+    if not ENGINE_TIERS & {marker.name for marker in request.node.iter_markers()}:
+        patch.setenv("DOCKER_HOST", DEAD_ENGINE)
     try:
         yield
     finally:
         patch.undo()
-
-
-@pytest.fixture(autouse=True)
-def no_engine_for_unit_tests(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Unit tests (and every CLI they run) talk to a dead socket: a live stack on this machine
-    can neither change their results nor be touched by them."""
-    if not ENGINE_TIERS & set(request.keywords):
-        monkeypatch.setenv("DOCKER_HOST", DEAD_ENGINE)
-
-
-@pytest.fixture(autouse=True)
-def no_registry_of_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A registry set in the developer's shell never reaches the tests' builds."""
-    monkeypatch.delenv("MCP_REGISTRY", raising=False)
 
 
 @pytest.fixture
