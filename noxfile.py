@@ -234,6 +234,35 @@ def compat(session: nox.Session) -> None:
         session.error("free-threaded environments broken: " + "; ".join(found))
 
 
+@nox.session(python=FREE_THREADED)
+def servers(session: nox.Session) -> None:
+    """Run each Python MCP server of the stack on this free-threaded interpreter (PYTHON_GIL=0).
+
+    Each server's tree is resolved and installed into a venv of its own, then probed with the
+    library's stdio client: handshake, tools/list, one call. Writes
+    reports/compat/<line>/servers.md and servers.json: which servers answer, and which can run
+    GIL-free (they answer, every package installs, none turns the GIL on by itself). Fails when
+    a server that installs does not answer.
+    """
+    from tasks.compat.run import server_verdicts, write_servers
+
+    verdicts = server_verdicts(
+        ROOT,
+        _uv(session),
+        str(_python(session)),
+        Path(session.create_tmp()) / "servers",
+        session.log,
+    )
+    folder = ROOT / "reports" / "compat" / str(session.python)
+    write_servers(_interpreter_version(session), verdicts, folder)
+    session.log(f"reports: {folder / 'servers.md'}, {folder / 'servers.json'}")
+    for item in verdicts:
+        session.log(f"{item.name}: answers={item.answers} gil_free={item.gil_free}")
+    silent = [item.name for item in verdicts if item.installed and not item.answers]
+    if silent:
+        session.error(f"installed but not answering the probe: {', '.join(silent)}")
+
+
 def _images() -> tuple[list[tuple[str, str]], str]:
     """(image, group) pairs of the build matrix, read from the stack model, and the reason the
     stack could not be read ('' when it could)."""

@@ -40,6 +40,38 @@ def mini(tmp_path: Path) -> MiniStack:
     return MiniStack(tmp_path)
 
 
+TEST_FOLDERS = {"tmp_path", "tmpdir"}
+
+
+def _shares_a_folder(item: pytest.Item) -> str:
+    """The fixture of `item` built on the test's own folder, if any: pytest-run-parallel gives
+    each thread its own tmp_path, but a fixture made from it (a mini stack, a copy of the
+    repository) is made once and shared by every thread of the test."""
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = info.name2fixturedefs if info is not None else {}
+    for name in getattr(item, "fixturenames", ()):
+        todo, seen = [name], set()
+        while todo:
+            current = todo.pop()
+            for definition in definitions.get(current, ()):
+                arguments = set(definition.argnames)
+                if arguments & TEST_FOLDERS and name not in TEST_FOLDERS:
+                    return str(name)
+                todo += [a for a in arguments if a not in seen]
+                seen |= arguments
+    return ""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests whose fixture is a folder on disk that the test edits run in one thread under
+    pytest-run-parallel (marked `thread_unsafe`, with the reason)."""
+    for item in items:
+        shared = _shares_a_folder(item)
+        if shared and item.get_closest_marker("thread_unsafe") is None:
+            reason = f"fixture {shared} is one folder on disk, shared by the test's threads"
+            item.add_marker(pytest.mark.thread_unsafe(reason=reason))
+
+
 RAN: dict[str, int] = {"integration": 0, "e2e": 0}
 
 

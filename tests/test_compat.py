@@ -37,9 +37,12 @@ from tasks.compat.report import (
     problems,
 )
 from tasks.compat.resolve import Resolution, explain, needs_source
+from tasks.compat.servers import ServerVerdict, server_spec, verdict
+from tasks.compat.servers import markdown as servers_markdown
 from tasks.model.dockerfile import load_dockerfile
 from tasks.model.errors import StackError
 from tasks.model.stack import load_stack
+from tasks.servers.probe import ProbeResult
 from tests.clirun import REPO
 from tests.ministack import MiniStack
 
@@ -358,3 +361,46 @@ def test_the_markdown_report_has_a_summary_changes_and_a_table_per_environment()
     assert "| rpds-py | 2026.5.1 | 2026.9.1 | cp313t | installed | yes | yes |" in text
     assert "Cannot be resolved for this interpreter: no wheel" in text
     assert "## python-experimental" in text and "No packages." in text
+
+
+# --- the servers ----------------------------------------------------------------------------
+
+
+def test_a_stdio_server_runs_from_its_venv_with_the_manifest_call_on_the_host() -> None:
+    stack = load_stack(REPO)
+    git = next(env for env in discover(stack) if env.name == "git")
+    spec = server_spec(git, Path("/v"), stack.manifests["git"], Path("/repo"), "http://p/", 9.0)
+    assert spec is not None and spec.command == "/v/bin/mcp-server-git"
+    assert spec.args == ("--repository", "/repo") and spec.env == {"PYTHON_GIL": "0"}
+    assert spec.call is not None and spec.call.arguments["repo_path"] == "/repo"
+    fetch = next(env for env in discover(stack) if env.name == "fetch")
+    spec = server_spec(fetch, Path("/v"), stack.manifests["fetch"], Path("/r"), "http://p/", 9.0)
+    assert spec is not None and spec.args == ("--allow-private-ips",)
+    assert spec.call is not None and spec.call.arguments == {"url": "http://p/"}
+    maria = next(env for env in discover(stack) if env.name == "mariadb-mcp")
+    spec = server_spec(maria, Path("/v"), None, Path("/r"), "", 9.0)
+    assert spec is not None and spec.command == "/v/bin/mysql_mcp_server"
+    assert spec.env["MYSQL_HOST"] == "127.0.0.1" and spec.env["PYTHON_GIL"] == "0"
+    assert server_spec(_env("library"), Path("/v"), None, Path("/r"), "", 9.0) is None
+
+
+def _probed(ok: bool, error: str = "") -> ProbeResult:
+    return ProbeResult("s", ok, "server", "1.0", "2025-06-18", 3, 10.0, [1.0], 1, error)
+
+
+def test_the_server_verdicts() -> None:
+    clean = {"a": Checked(True, "", True, False)}
+    assert verdict("s", _probed(True), clean) == ServerVerdict("s", True, True, True, 3, "")
+    database = verdict("s", _probed(False, "tool returned an error: Connection refused"), clean)
+    assert database.answers and database.gil_free and "database error" in database.detail
+    gil = verdict("s", _probed(True), {"lxml": Checked(True, "", True, True, "lxml.etree")})
+    assert gil.answers and not gil.gil_free and "lxml (lxml.etree)" in gil.detail
+    missing = {"cryptography": Checked(False, "needs crates.io")}
+    broken = verdict("s", _probed(False, "ServerExited: no module named cryptography"), missing)
+    assert not broken.answers and not broken.installed
+    assert "cryptography (needs crates.io)" in broken.detail
+    unresolved = verdict("s", None, {}, "psycopg-binary has no wheels")
+    assert unresolved == ServerVerdict("s", False, False, False, 0, "psycopg-binary has no wheels")
+    assert "| s | **no** | 0 | **no** | psycopg-binary" in servers_markdown(
+        "3.13.15t", [unresolved]
+    )

@@ -139,6 +139,11 @@ def changes(previous: dict[str, Any] | None, current: Report) -> list[str]:
     return found
 
 
+def cell(text: str) -> str:
+    """`text` as one Markdown table cell."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
 def _mark(value: bool | None, yes: str, no: str) -> str:
     return {True: yes, False: no, None: ""}[value]
 
@@ -177,7 +182,7 @@ def markdown(report: Report) -> str:
                 "**no** " + row.gil_module if row.gil_enabled else _mark(row.gil_enabled, "", "yes")
             )
             lines.append(
-                f"| {row.name} | {row.version} | {row.newest} | {row.kind} | {row.install} "
-                f"| {_mark(row.imports, 'yes', '**no**')} | {gil} | {row.detail} |"
+                f"| {row.name} | {row.version} | {row.newest} | {row.kind} | {cell(row.install)} "
+                f"| {_mark(row.imports, 'yes', '**no**')} | {gil} | {cell(row.detail)} |"
             )
     return "\n".join(lines) + "\n"

@@ -40,8 +40,9 @@ def explain(stderr: str) -> str:
     """uv's reason a resolution failed, in one line."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     causes = [line for line in lines if not line.startswith(("hint:", "error: No solution"))]
-    text = " ".join(causes or lines or ["uv pip compile failed"])
-    return re.sub(r"\s+", " ", text.replace("cause: ", ""))[:600]
+    text = re.sub(r"\s+", " ", " ".join(causes or lines or ["uv pip compile failed"]))
+    first = re.split(r"(?<=[a-z)]\.) ", text.replace("cause: ", ""), maxsplit=1)[0]
+    return first[:400]
 
 
 def _compile(

@@ -1,9 +1,11 @@
-"""One compatibility run: discover the stack's environments, resolve each against the
+"""Compatibility runs: discover the stack's environments, resolve each against the
 free-threaded interpreter, install and import the selected ones, and write the report (JSON and
-Markdown) with the changes since the report it replaces."""
+Markdown) with the changes since the report it replaces; and the Python MCP servers, each
+installed and probed on the interpreter."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -14,10 +16,15 @@ from tasks.compat.environments import Environment, discover
 from tasks.compat.install import check_environment
 from tasks.compat.report import Report, changes, environment_report, markdown
 from tasks.compat.resolve import resolve
+from tasks.compat.servers import ServerVerdict, server_spec, verdict
+from tasks.compat.servers import markdown as servers_markdown
 from tasks.model.stack import load_stack
+from tasks.servers.page import probe_page
+from tasks.servers.probe import probe
 
 REPORT_JSON = "compat.json"
 REPORT_MD = "compat.md"
+PROBE_SECONDS = 60.0
 
 
 def _previous(folder: Path) -> dict[str, Any] | None:
@@ -65,3 +72,41 @@ def write(report: Report, folder: Path) -> Report:
     (folder / REPORT_JSON).write_text(json.dumps(report.to_json(), indent=2) + "\n")
     (folder / REPORT_MD).write_text(markdown(report))
     return report
+
+
+def server_verdicts(
+    root: Path,
+    uv: str,
+    python: str,
+    workdir: Path,
+    log: Callable[[str], None] = print,
+) -> list[ServerVerdict]:
+    """Each Python MCP server of the stack installed from its resolved tree into a venv of
+    `python` and probed with PYTHON_GIL=0; one verdict each."""
+    stack = load_stack(root)
+    verdicts = []
+    with probe_page() as page_url:
+        for environment in discover(stack):
+            if not environment.command:
+                continue
+            resolution = resolve(uv, python, environment, workdir / "locks")
+            if resolution.error:
+                verdicts.append(verdict(environment.name, None, {}, resolution.error))
+                log(f"{environment.name}: cannot be resolved: {resolution.error}")
+                continue
+            venv = workdir / "venvs" / environment.name
+            checked = check_environment(uv, python, resolution.packages, venv, build_sdists=True)
+            manifest = stack.manifests.get(environment.name)
+            spec = server_spec(environment, venv, manifest, root, page_url, PROBE_SECONDS)
+            result = asyncio.run(probe(spec, repeat=1)) if spec else None
+            verdicts.append(verdict(environment.name, result, checked))
+            log(f"{environment.name}: {verdicts[-1].detail or 'answers, GIL-free'}")
+    return verdicts
+
+
+def write_servers(python: str, verdicts: list[ServerVerdict], folder: Path) -> None:
+    """Write servers.json and servers.md to `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {"python": python, "servers": [item.to_json() for item in verdicts]}
+    (folder / "servers.json").write_text(json.dumps(data, indent=2) + "\n")
+    (folder / "servers.md").write_text(servers_markdown(python, verdicts))
