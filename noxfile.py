@@ -136,6 +136,14 @@ def _install_library(session: nox.Session, uv: str) -> None:
     session.log(f"installed the library's {len(resolution.packages)} resolved packages")
 
 
+def _subprocess_modules() -> list[str]:
+    """`--ignore` options for the unit modules that drive the library in subprocesses only
+    (pyproject.toml lists them for mutation testing, which skips them for the same reason)."""
+    mutmut = nox.project.load_toml(ROOT / "pyproject.toml")["tool"]["mutmut"]
+    selection = mutmut["pytest_add_cli_args_test_selection"]
+    return [arg for arg in selection if arg.startswith("--ignore=tests/test_")]
+
+
 def _gil_baseline() -> str | None:
     """A GIL-enabled CPython to compare thread scaling with: the one running nox, else python3."""
     from tasks.pybuild.probe import inspect
@@ -169,11 +177,17 @@ def freethreaded(session: nox.Session) -> None:
     session.run("python", str(CHECK_PYTHON), "--gil", "on", env={"PYTHON_GIL": "1"})
     _install_library(session, _uv(session))
     session.install(RUN_PARALLEL)
-    ignored = [f"--ignore={path}" for path in ENGINE_TIERS]
-    unit = ["pytest", "-q", "-m", UNIT, *ignored, "-p", "no:cacheprovider"]
-    session.run(*unit, env={"PYTHON_GIL": "0"})
-    parallel = [f"--parallel-threads={PARALLEL_THREADS}", "-p", "run_parallel_report"]
-    session.run(*unit, *parallel, env={"PYTHON_GIL": "0", "PYTHONPATH": str(ROOT / "tests")})
+    select = ["-m", UNIT, *[f"--ignore={path}" for path in ENGINE_TIERS], "-p", "no:cacheprovider"]
+    session.run("pytest", "-q", *select, env={"PYTHON_GIL": "0"})
+    # Threads in the test process exercise the modules that run the library there; at the
+    # default verbosity the plugin lists each test it ran in one thread, with the reason.
+    session.run(
+        "pytest",
+        *select,
+        *_subprocess_modules(),
+        f"--parallel-threads={PARALLEL_THREADS}",
+        env={"PYTHON_GIL": "0", "PYTEST_RUN_PARALLEL_VERBOSE": "1"},
+    )
     output = session.run(
         "python", "benchmarks/thread_scaling.py", silent=True, env={"PYTHON_GIL": "0"}
     )

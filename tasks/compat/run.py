@@ -79,15 +79,16 @@ def server_verdicts(
     uv: str,
     python: str,
     workdir: Path,
+    names: set[str],
     log: Callable[[str], None] = print,
 ) -> list[ServerVerdict]:
-    """Each Python MCP server of the stack installed from its resolved tree into a venv of
-    `python` and probed with PYTHON_GIL=0; one verdict each."""
+    """Each Python MCP server of the stack (those in `names`, when given) installed from its
+    resolved tree into a venv of `python` and probed with PYTHON_GIL=0; one verdict each."""
     stack = load_stack(root)
     verdicts = []
     with probe_page() as page_url:
         for environment in discover(stack):
-            if not environment.command:
+            if not environment.command or (names and environment.name not in names):
                 continue
             resolution = resolve(uv, python, environment, workdir / "locks")
             if resolution.error:
