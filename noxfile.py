@@ -256,7 +256,7 @@ def servers(session: nox.Session) -> None:
     library's stdio client: handshake, tools/list, one call. Writes
     reports/compat/<line>/servers.md and servers.json: which servers answer, and which can run
     GIL-free (they answer, every package installs, none turns the GIL on by itself). Fails when
-    a server that installs does not answer.
+    a server that installs does not answer. Name servers after -- to probe those only.
     """
     from tasks.compat.run import server_verdicts, write_servers
 
@@ -265,6 +265,7 @@ def servers(session: nox.Session) -> None:
         _uv(session),
         str(_python(session)),
         Path(session.create_tmp()) / "servers",
+        set(session.posargs),
         session.log,
     )
     folder = ROOT / "reports" / "compat" / str(session.python)
