@@ -119,7 +119,8 @@ def _python(session: nox.Session) -> Path:
 
 def _install_library(session: nox.Session, uv: str) -> None:
     """The task library's tree resolved for this interpreter (wheels first), installed exactly
-    into the session's venv; a package that does not install fails the session."""
+    into the session's venv with its build backend; a package that does not install fails the
+    session."""
     from tasks.compat.environments import library_environment
     from tasks.compat.install import install
     from tasks.compat.resolve import resolve
@@ -134,6 +135,8 @@ def _install_library(session: nox.Session, uv: str) -> None:
     if failed:
         session.error("not installed: " + "; ".join(failed))
     session.log(f"installed the library's {len(resolution.packages)} resolved packages")
+    # and its build backend, which the unit tests build a wheel with
+    session.install(*nox.project.load_toml(ROOT / "pyproject.toml")["build-system"]["requires"])
 
 
 def _subprocess_modules() -> list[str]:
@@ -167,10 +170,14 @@ def _interpreter_version(session: nox.Session) -> str:
 
 @nox.session(python=FREE_THREADED)
 def freethreaded(session: nox.Session) -> None:
-    """Prove the interpreter is free-threaded, run the unit tests on it, then again with each
-    test run by PARALLEL_THREADS threads at once (pytest-run-parallel; a test marked
-    `thread_unsafe` runs in one), and measure thread scaling: a CPU loop, and the library's own
-    `check` with the GIL off and on."""
+    """The free-threaded interpreter: GIL off and on, the unit tests, in threads, scaling.
+
+    The interpreter is free-threaded with the GIL off under PYTHON_GIL=0 and on under
+    PYTHON_GIL=1; the library's resolved tree installs; the unit tests pass, then again with
+    each test run by PARALLEL_THREADS threads at once (pytest-run-parallel; a test marked
+    `thread_unsafe` runs in one, listed with its reason); thread scaling of a CPU loop and of
+    the library's own `check`, with the GIL off and on.
+    """
     from tasks.pybuild.probe import CHECK_PYTHON
 
     session.run("python", str(CHECK_PYTHON), "--gil", "off", env={"PYTHON_GIL": "0"})
@@ -213,8 +220,10 @@ def freethreaded(session: nox.Session) -> None:
 
 @nox.session(python=FREE_THREADED)
 def compat(session: nox.Session) -> None:
-    """Resolve every Python environment of the stack for this free-threaded interpreter, install
-    and import each package, and write reports/compat/<line>/compat.md and compat.json.
+    """Package compatibility of every Python environment of the stack (reports/compat/).
+
+    Resolves each environment for this free-threaded interpreter, installs and imports each
+    package, and writes reports/compat/<line>/compat.md and compat.json.
 
     The environments: the library (pyproject.toml) and each image's `pip install` lines. Every
     resolved package is reported with its version, wheel kind, build result, import result and
@@ -250,7 +259,7 @@ def compat(session: nox.Session) -> None:
 
 @nox.session(python=FREE_THREADED)
 def servers(session: nox.Session) -> None:
-    """Run each Python MCP server of the stack on this free-threaded interpreter (PYTHON_GIL=0).
+    """The stack's Python MCP servers on this free-threaded interpreter with PYTHON_GIL=0.
 
     Each server's tree is resolved and installed into a venv of its own, then probed with the
     library's stdio client: handshake, tools/list, one call. Writes

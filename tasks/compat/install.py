@@ -73,7 +73,7 @@ def _uv(uv: str, *args: str, timeout: float) -> tuple[bool, str]:
 
 def make_venv(uv: str, python: str, path: Path) -> Path:
     """A fresh virtualenv of `python` at `path`; its interpreter."""
-    ok, output = _uv(uv, "venv", "--quiet", "--python", python, str(path), timeout=120)
+    ok, output = _uv(uv, "venv", "--quiet", "--clear", "--python", python, str(path), timeout=120)
     if not ok:
         raise RuntimeError(f"cannot create a virtualenv of {python}: {output.strip()}")
     return path / "bin" / "python"
