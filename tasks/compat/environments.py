@@ -150,9 +150,12 @@ def _stage_args(dockerfile: Dockerfile, stage: Stage, before: int) -> dict[str, 
     return values
 
 
-def _copied_file(stage: Stage, before: int, target: str, context: Path) -> Path | None:
-    """The build-context file a COPY earlier in `stage` puts at `target`."""
-    for ins in reversed([i for i in stage.of("COPY") if i.line < before]):
+def _copied_file(
+    stage: Stage, target: str, context: Path, before: int | None = None
+) -> Path | None:
+    """The build-context file a COPY of `stage` (before line `before`, if given) puts at
+    `target`."""
+    for ins in reversed([i for i in stage.of("COPY") if before is None or i.line < before]):
         sources = ins.context_sources()
         words = ins.exec_form() or ins.value.split()
         destination = words[-1] if words else ""
@@ -200,7 +203,7 @@ def _image_environment(
                 values = {**_stage_args(dockerfile, stage, ins.line), **target.build.args}
                 named = [_fill(word, values, dockerfile.path, ins) for word in install.requirements]
                 for file in install.files:
-                    found = _copied_file(stage, ins.line, file, target.build.context)
+                    found = _copied_file(stage, file, target.build.context, ins.line)
                     if found is None:
                         raise StackError(
                             dockerfile.path,
@@ -234,7 +237,7 @@ def _console_script(stage: Stage, context: Path, venvs: set[str]) -> str:
     words = (entry.exec_form() or entry.value.split()) if entry else []
     command = words[0] if words else ""
     if command and "/" not in command:
-        script = _copied_file(stage, 10**9, f"/usr/local/bin/{command}", context)
+        script = _copied_file(stage, f"/usr/local/bin/{command}", context)
         found = _EXEC.search(read_text(script, "entrypoint script")) if script else None
         command = found.group(1) if found else ""
     if any(command.startswith(f"{venv}/bin/") for venv in venvs if venv):

@@ -144,8 +144,15 @@ def cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def _mark(value: bool | None, yes: str, no: str) -> str:
-    return {True: yes, False: no, None: ""}[value]
+def _yes_no(value: bool | None) -> str:
+    return {True: "yes", False: "**no**", None: ""}[value]
+
+
+def _gil_off(row: Row) -> str:
+    """'yes', '**no** MODULE' (the module that turned the GIL on), or '' when not checked."""
+    if row.gil_enabled is None:
+        return ""
+    return f"**no** {row.gil_module}".strip() if row.gil_enabled else "yes"
 
 
 def markdown(report: Report) -> str:
@@ -178,11 +185,9 @@ def markdown(report: Report) -> str:
             "|---|---|---|---|---|---|---|---|",
         ]
         for row in env.rows:
-            gil = (
-                "**no** " + row.gil_module if row.gil_enabled else _mark(row.gil_enabled, "", "yes")
-            )
+            imports = "no module" if row.imports is None and row.install == "installed" else ""
             lines.append(
                 f"| {row.name} | {row.version} | {row.newest} | {row.kind} | {cell(row.install)} "
-                f"| {_mark(row.imports, 'yes', '**no**')} | {gil} | {cell(row.detail)} |"
+                f"| {imports or _yes_no(row.imports)} | {_gil_off(row)} | {cell(row.detail)} |"
             )
     return "\n".join(lines) + "\n"
