@@ -125,7 +125,7 @@ def _install_library(session: nox.Session, uv: str) -> None:
     from tasks.compat.install import install
     from tasks.compat.resolve import resolve
 
-    locks = Path(session.create_tmp()) / "locks"
+    locks = Path(session.create_tmp()).absolute() / "locks"
     library = library_environment(ROOT / "pyproject.toml")
     resolution = resolve(uv, str(_python(session)), library, locks)
     if resolution.error:
@@ -243,7 +243,7 @@ def compat(session: nox.Session) -> None:
         uv,
         str(_python(session)),
         _interpreter_version(session),
-        Path(session.create_tmp()) / "compat",
+        Path(session.create_tmp()).absolute() / "compat",
         lambda env: (env.free_threaded or not today) and (not names or env.name in names),
         session.log,
     )
@@ -273,7 +273,7 @@ def servers(session: nox.Session) -> None:
         ROOT,
         _uv(session),
         str(_python(session)),
-        Path(session.create_tmp()) / "servers",
+        Path(session.create_tmp()).absolute() / "servers",
         set(session.posargs),
         session.log,
     )

@@ -138,7 +138,7 @@ def check_environment(
     uv: str, python: str, packages: tuple[Locked, ...], venv: Path, build_sdists: bool
 ) -> dict[str, Checked]:
     """Install `packages` into a fresh venv at `venv` and import them: name -> result."""
-    venv_python = make_venv(uv, python, venv)
+    venv_python = make_venv(uv, python, venv.absolute())
     outcome = install(uv, venv_python, packages, build_sdists)
     imported = check_imports(venv_python, [name for name, error in outcome.items() if not error])
     return {
