@@ -355,7 +355,9 @@ def test_the_markdown_report_has_a_summary_changes_and_a_table_per_environment()
     text = markdown(report)
     assert text.startswith("# Free-threaded compatibility (3.13.15t)")
     assert "| library | yes | 3 | 3 | gilprobe |" in text
-    assert "| postgres-mcp | no | unresolvable | 0 |" in text
+    assert "| postgres-mcp | no | unresolvable | 0 |  |" in text
+    unchecked = Report("3.13.15t", (environment_report(_resolution("fetch", False), None),))
+    assert "| fetch | no | 3 | 3 | not checked |" in markdown(unchecked)
     assert "- library: gilprobe 0.1 started re-enabling the GIL" in text
     assert "| gilprobe | 0.1 |  | cp313t | installed | yes | **no** gilprobe._speedups |" in text
     assert "| rpds-py | 2026.5.1 | 2026.9.1 | cp313t | installed | yes | yes |" in text

@@ -164,7 +164,9 @@ def markdown(report: Report) -> str:
         "|---|---|---|---|---|",
     ]
     for env in report.environments:
-        gil = ", ".join(r.name for r in env.rows if r.gil_enabled) or ("-" if env.rows else "")
+        checked = any(row.install != NOT_CHECKED for row in env.rows)
+        gil = ", ".join(r.name for r in env.rows if r.gil_enabled) or "-"
+        gil = gil if checked else ("not checked" if env.rows else "")
         count = env.resolved if not env.error else "unresolvable"
         lines.append(
             f"| {env.name} | {'yes' if env.free_threaded else 'no'} | {count} | {len(env.rows)} "
