@@ -193,7 +193,13 @@ def freethreaded(session: nox.Session) -> None:
         *select,
         *_subprocess_modules(),
         f"--parallel-threads={PARALLEL_THREADS}",
-        env={"PYTHON_GIL": "0", "PYTEST_RUN_PARALLEL_VERBOSE": "1"},
+        env={
+            "PYTHON_GIL": "0",
+            "PYTEST_RUN_PARALLEL_VERBOSE": "1",
+            "THREAD_UNSAFE_REPORT": str(
+                ROOT / "reports/compat" / str(session.python) / "thread-unsafe.md"
+            ),
+        },
     )
     output = session.run(
         "python", "benchmarks/thread_scaling.py", silent=True, env={"PYTHON_GIL": "0"}

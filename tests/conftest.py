@@ -82,8 +82,28 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             RAN[tier] += 1
 
 
+def _write_thread_unsafe(config: pytest.Config, path: Path) -> None:
+    """The tests pytest-run-parallel ran in one thread, with the reason, as Markdown."""
+    plugin = config.pluginmanager.get_plugin("_run-parallel")
+    unsafe: dict[str, str] = dict(getattr(plugin, "thread_unsafe", {}) or {})
+    threads = config.getoption("parallel_threads", default=1)
+    lines = [
+        f"# Unit tests run in one thread ({len(unsafe)}; the others in {threads} threads)",
+        "",
+        "| test | reason |",
+        "|---|---|",
+        *(f"| `{node}` | {reason} |" for node, reason in sorted(unsafe.items())),
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """In CI a whole run must have run both engine tiers: a run that skipped them fails."""
+    """In CI a whole run must have run both engine tiers: a run that skipped them fails. Under
+    pytest-run-parallel, THREAD_UNSAFE_REPORT names a file for the tests run in one thread."""
+    report = os.environ.get("THREAD_UNSAFE_REPORT")
+    if report and session.config.pluginmanager.has_plugin("_run-parallel"):
+        _write_thread_unsafe(session.config, Path(report))
     options = session.config.option
     default = list(session.config.getini("testpaths"))
     whole = not options.markexpr and not options.keyword and session.config.args == default

@@ -81,6 +81,8 @@ def test_nox_freethreaded_session(freethreaded_bin: Path) -> None:
     # the unit tier ran with each test in several threads (pytest-run-parallel's report)
     assert "items to run in parallel" in output and "pytest-run-parallel report" in output
     assert "was not run in parallel: fixture mini is one folder on disk" in output
+    listed = (REPO / "reports/compat/3.13t/thread-unsafe.md").read_text()
+    assert "test_a_rule_registers_under_its_id_and_group` | adds and removes a rule" in listed
     assert "threads ran" in output and "x the work of 1 thread" in output
     assert "N-thread time ratio GIL/free-threaded" in output
     assert "GIL off: 1 thread" in output and "GIL on : 1 thread" in output
