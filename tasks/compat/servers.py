@@ -103,6 +103,17 @@ class ServerVerdict:
 def verdict(
     name: str, result: ProbeResult | None, checked: dict[str, Checked], error: str = ""
 ) -> ServerVerdict:
+    """See `_verdict`; a database server's call always runs with no database behind it."""
+    found = _verdict(name, result, checked, error)
+    if name in DATABASE_SERVERS and found.answers and not found.detail:
+        note = "the call ran with no database behind it and was answered without an error flag"
+        return ServerVerdict(name, found.installed, True, found.gil_free, found.tools, note)
+    return found
+
+
+def _verdict(
+    name: str, result: ProbeResult | None, checked: dict[str, Checked], error: str = ""
+) -> ServerVerdict:
     """The verdict from the probe under PYTHON_GIL=0 and the environment's import results: a
     server runs GIL-free when it answers and none of its packages is missing or turns the GIL
     on. A call refused for want of a database still counts as an answer."""
