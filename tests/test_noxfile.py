@@ -5,7 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from tasks.model.versions import load_versions
 from tests.clirun import REPO
+
+
+def _free_threaded_lines() -> list[str]:
+    """The free-threaded lines versions.json pins, read through the library's model."""
+    versions = load_versions(REPO / ".devcontainer" / "versions.json")
+    return sorted({f"{pin.line}t" for pin in versions.all_pins()})
 
 
 def test_nox_lists_sessions_and_the_build_matrix() -> None:
@@ -18,13 +25,12 @@ def test_nox_lists_sessions_and_the_build_matrix() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+    lines = _free_threaded_lines()
+    assert {"3.13t", "3.14t", "3.15t"} <= set(lines)
     for session in (
         "tests",
         "lint",
-        "freethreaded-3.14t",
-        "freethreaded-3.13t",
-        "compat-3.14t",
-        "compat-3.13t",
+        *(f"{name}-{line}" for name in ("freethreaded", "compat", "servers") for line in lines),
         "stack(image='devcontainer', profile='offline')",
         "stack(image='fetch', profile='online')",
     ):
@@ -42,3 +48,14 @@ def test_an_image_the_profile_cannot_provide_is_skipped_with_the_reason() -> Non
     said = " ".join(result.stderr.split())
     assert "skipped:" in said and "successful" not in said
     assert "runner cannot be built with profile offline" in said or "selects profile" in said
+
+
+def test_listing_the_sessions_loads_neither_invoke_nor_the_task_modules() -> None:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "nox", "-l"],
+        cwd=REPO, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    loaded = {line.rpartition("|")[2].strip() for line in result.stderr.splitlines()}
+    assert "invoke" not in loaded and "tasks.namespace" not in loaded
+    assert "tasks.images.plan" in loaded

@@ -249,6 +249,7 @@ def test_the_registry() -> None:
     assert RULES["CMP002"] is entry
 
 
+@pytest.mark.thread_unsafe(reason="adds and removes a rule of the one global registry")
 def test_a_rule_registers_under_its_id_and_group() -> None:
     def found(stack: object) -> list[Hit]:
         return []
@@ -267,6 +268,7 @@ def test_a_rule_registers_under_its_id_and_group() -> None:
         del RULES["ZZZ902"]
 
 
+@pytest.mark.thread_unsafe(reason="adds and removes a rule of the one global registry")
 def test_run_rules_filters_dedupes_and_sorts(mini: MiniStack) -> None:
     from tasks.rules import base as registry
 
