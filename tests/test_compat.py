@@ -78,7 +78,7 @@ def test_the_repository_environments_come_from_their_files() -> None:
     found = {env.name: env for env in discover(load_stack(REPO))}
     assert set(found) == {
         LIBRARY, "devcontainer", "python-experimental", "fetch", "git", "postgres-mcp",
-        "mariadb-mcp",
+        "mariadb-mcp", "bridge",
     }  # fmt: skip
     library = library_environment(REPO / "pyproject.toml")
     assert found[LIBRARY] == library and "jsonschema>=4.18" in library.requirements
@@ -89,11 +89,19 @@ def test_the_repository_environments_come_from_their_files() -> None:
     assert found["fetch"].requirements == (f"mcp-server-fetch=={arg.value.partition('=')[2]}",)
     assert found["fetch"].command == "mcp-server-fetch" and not found["fetch"].free_threaded
     postgres = found["postgres-mcp"]
-    requirements = (REPO / ".devcontainer/containers/postgres/mcp/requirements.txt").read_text()
+    requirements = (REPO / ".devcontainer/mcp/postgres/requirements.txt").read_text()
     assert "psycopg[binary]>=3.2.6" in requirements
     assert "psycopg[binary]>=3.2.6" in postgres.requirements
     assert postgres.no_deps[0].startswith("postgres-mcp==")
-    assert postgres.command == "postgres-mcp"
+    # The image runs the venv's python on serve.py (which sets the allowed hosts, then starts
+    # postgres-mcp); the relay's server is what the other images run.
+    assert (postgres.command, postgres.script) == (
+        "python",
+        REPO / ".devcontainer/mcp/postgres/serve.py",
+    )
+    assert found["git"].command == "mcp-server-git" and found["git"].script is None
+    assert found["bridge"].requirements[0].startswith("mcp-proxy==")
+    assert found["bridge"].command == "mcp-proxy"
     assert found["mariadb-mcp"].requirements[0].startswith("mysql-mcp-server[sse]==")
     assert found["mariadb-mcp"].command == "mysql_mcp_server"
 
@@ -379,6 +387,10 @@ def test_a_stdio_server_runs_from_its_venv_with_the_manifest_call_on_the_host() 
     spec = server_spec(fetch, Path("/v"), stack.manifests["fetch"], Path("/r"), "http://p/", 9.0)
     assert spec is not None and spec.args == ("--allow-private-ips",)
     assert spec.call is not None and spec.call.arguments == {"url": "http://p/"}
+    postgres = next(env for env in discover(stack) if env.name == "postgres-mcp")
+    spec = server_spec(postgres, Path("/v"), None, Path("/r"), "", 9.0)
+    assert spec is not None and spec.command == "/v/bin/python"
+    assert spec.args == (str(postgres.script), "--access-mode=restricted", "--transport=stdio")
     maria = next(env for env in discover(stack) if env.name == "mariadb-mcp")
     spec = server_spec(maria, Path("/v"), None, Path("/r"), "", 9.0)
     assert spec is not None and spec.command == "/v/bin/mysql_mcp_server"

@@ -48,8 +48,11 @@ class Environment:
     no_deps: tuple[str, ...] = ()
     """Requirements installed without their dependencies (`pip install --no-deps`)."""
     command: str = ""
-    """The console script the image runs from this environment (its ENTRYPOINT, or what an
-    entrypoint script `exec`s from the venv), if any."""
+    """The console script the image runs from this environment (its ENTRYPOINT, the server
+    the relay in front of it starts, or what an entrypoint script `exec`s from the venv), if
+    any."""
+    script: Path | None = None
+    """The build-context Python script `command` (the venv's python) runs, if any."""
 
     @property
     def empty(self) -> bool:
@@ -223,26 +226,31 @@ def _image_environment(
         tuple(requirements),
         free_threaded,
         tuple(no_deps),
-        _console_script(dockerfile.final, target.build.context, set(venvs)),
+        *_console_script(dockerfile.final, target.build.context, set(venvs)),
     )
 
 
-_EXEC = re.compile(r"^\s*exec\s+(\S+)", re.M)
+_EXEC = re.compile(r"^\s*exec\s+(\S+)(?:[ \t]+([^\s$\\]+))?", re.M)
 
 
-def _console_script(stage: Stage, context: Path, venvs: set[str]) -> str:
-    """The name of the venv command the image's ENTRYPOINT runs: the ENTRYPOINT itself, or the
-    command an entrypoint script from the build context `exec`s."""
+def _console_script(stage: Stage, context: Path, venvs: set[str]) -> tuple[str, Path | None]:
+    """The venv command the image's ENTRYPOINT runs and the context script it runs (for the
+    venv's python): the ENTRYPOINT itself, the server after the relay's `--`, or the command
+    an entrypoint script from the build context `exec`s."""
     entry = next(iter(stage.of("ENTRYPOINT")), None)
     words = (entry.exec_form() or entry.value.split()) if entry else []
-    command = words[0] if words else ""
+    if "--" in words:
+        words = words[words.index("--") + 1 :]
+    command, argument = (words[0] if words else ""), ""
     if command and "/" not in command:
         script = _copied_file(stage, f"/usr/local/bin/{command}", context)
         found = _EXEC.search(read_text(script, "entrypoint script")) if script else None
-        command = found.group(1) if found else ""
-    if any(command.startswith(f"{venv}/bin/") for venv in venvs if venv):
-        return posixpath.basename(command)
-    return ""
+        command, argument = (found.group(1), found.group(2) or "") if found else ("", "")
+    if not any(command.startswith(f"{venv}/bin/") for venv in venvs if venv):
+        return "", None
+    name = posixpath.basename(command)
+    runs = _copied_file(stage, argument, context) if name.startswith("python") else None
+    return name, runs
 
 
 def _installs(ins: Instruction, path: Path) -> list[PipInstall]:

@@ -64,6 +64,7 @@ def server_spec(
     """How to start the environment's server from `venv` and what to ask it (None when the
     environment runs no MCP server)."""
     command = str(venv / "bin" / environment.command)
+    script = (str(environment.script),) if environment.script else ()
     env = {"PYTHON_GIL": "0"}
     if manifest is not None and manifest.transport == "stdio" and manifest.probe is not None:
         mounts = {m.target: str(workspace) for m in manifest.mounts if m.type == "workspace"}
@@ -75,11 +76,16 @@ def server_spec(
             for key, value in call.arguments.items()
         }
         local = ProbeCall(call.tool, arguments, call.expect)
-        return ProbeSpec(environment.name, command, args, env, local, timeout)
+        return ProbeSpec(environment.name, command, (*script, *args), env, local, timeout)
     if environment.name in DATABASE_SERVERS:
         options, variables, database_call = DATABASE_SERVERS[environment.name]
         return ProbeSpec(
-            environment.name, command, options, {**env, **variables}, database_call, timeout
+            environment.name,
+            command,
+            (*script, *options),
+            {**env, **variables},
+            database_call,
+            timeout,
         )
     return None
 
