@@ -875,6 +875,18 @@ def test_no_backup_when_no_volume_changes(tmp_path: Path) -> None:
     assert back_up_if_running(None, compose, b"", tmp_path) is None  # type: ignore[arg-type]
 
 
+def test_a_broken_compose_file_is_named_before_any_backup(tmp_path: Path) -> None:
+    compose = tmp_path / "c.yml"
+    compose.write_text("services:\n  a:\n    volumes: [v:/d\n")
+    with pytest.raises(StackError) as broken:
+        back_up_if_running(None, compose, b"services: {}\n", tmp_path)  # type: ignore[arg-type]
+    assert broken.value.path == compose and "invalid YAML" in broken.value.problem
+    compose.write_text("services: {}\n")
+    with pytest.raises(StackError) as template:
+        back_up_if_running(None, compose, b"services: [\n", tmp_path)  # type: ignore[arg-type]
+    assert template.value.path == compose and template.value.line == 2
+
+
 # --- the engine seen through fakes (the unit tier has none) ---------------------------------
 
 

@@ -180,7 +180,11 @@ def _too_deep(path: Path, line: int | None) -> StackError:
 
 def load_yaml(path: Path, what: str = "YAML file") -> Document:
     """Parse one YAML document with key lines; syntax errors name the line."""
-    text = read_text(path, what)
+    return parse_yaml(read_text(path, what), path)
+
+
+def parse_yaml(text: str, path: Path) -> Document:
+    """Parse YAML `text` that is (or will be) the file `path`, as `load_yaml` parses a file."""
     try:
         yaml.reader.Reader(text)
     except yaml.YAMLError as error:

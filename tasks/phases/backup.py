@@ -6,13 +6,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
 from python_on_whales import DockerClient
 
 from tasks.engine.stack import running_containers
 from tasks.engine.volumes import backup
 from tasks.errors import EngineError
 from tasks.model.compose import project_name, volume_name
+from tasks.model.source import load_yaml, parse_yaml
 from tasks.model.stack import BACKUPS
 
 
@@ -52,9 +52,10 @@ def back_up_if_running(
     `EngineUnreachable` when no engine answers the question whether the project runs (then
     nothing runs); any failure of the backup itself is an `EngineError` that stops the phase.
     """
-    old = yaml.safe_load(compose_file.read_bytes()) or {}
+    old = load_yaml(compose_file, "compose file").data or {}
     project = project_name(old, compose_file)
-    names = volumes_to_back_up(old, yaml.safe_load(new_text) or {}, project)
+    new = parse_yaml(new_text.decode("utf-8"), compose_file).data or {}
+    names = volumes_to_back_up(old, new, project)
     if not names:
         return None
     if not running_containers(client, project):
