@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.clirun import REPO
+from tests.tree import write_tree
 
 RUNTIME = ".devcontainer/mcp/runtime"
 FAKE_DOCKER = f"""#!{sys.executable}
@@ -40,9 +41,7 @@ def workspace(tmp_path: Path) -> Path:
         "src/a,b.key": "k",
         ".git/config": "[core]\n",
     }
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+    write_tree(root, files)
     (root / ".git/hooks").mkdir()
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()

@@ -21,6 +21,7 @@ from tasks.phases.template import listed_files
 from tasks.phases.workspace import TEMPLATE_PATHS, Workspace
 from tests.clirun import REPO
 from tests.legacy_fixture import build_legacy_repo, git
+from tests.tree import write_tree
 
 DEVCONTAINER = ".devcontainer/devcontainer.json"
 
@@ -117,9 +118,7 @@ def test_the_template_of_a_copy_is_what_git_would_list(tmp_path: Path) -> None:
         ".devcontainer/containers/buildx/certs/ca.pem": "key\n",
         ".devcontainer/mcp/fetch/__pycache__/x.pyc": "",
     }
-    for name, text in local.items():
-        (copy / name).parent.mkdir(parents=True, exist_ok=True)
-        (copy / name).write_text(text)
+    write_tree(copy, local)
     tracked = git(REPO, "ls-files", "--", *TEMPLATE_PATHS).splitlines()
     assert listed_files(copy, TEMPLATE_PATHS) == sorted(tracked)
 

@@ -168,16 +168,21 @@ def test_a_client_killed_twenty_times_leaves_no_server(image: str, session_label
     assert containers(session_label) == []
 
 
-def test_the_probe_stops_a_server_that_ignores_everything(image: str, session_label: str) -> None:
-    """No relay here: the server ignores its closed stdin and SIGTERM, and the docker CLI is
-    killed; the probe still stops the container by name."""
-    name = f"mcp-probe-stubborn-{os.getpid()}"
+def _stubborn(image: str, session_label: str, name: str) -> ProbeSpec:
+    """A server, container `name`, that ignores a closed stdin and SIGTERM (no relay)."""
     command = (
         "run", "-i", "--rm", "--name", name, "--label", ROLE, "--label", session_label,
         "-e", "FAKEMCP_PID_FILE=/tmp/pid", "--entrypoint", "python3", image,
         "/usr/local/lib/fakemcp.py", "stubborn",
     )  # fmt: skip
-    spec = ProbeSpec("stubborn", "docker", command, timeout=30, container=name)
+    return ProbeSpec("stubborn", "docker", command, timeout=30, container=name)
+
+
+def test_the_probe_stops_a_server_that_ignores_everything(image: str, session_label: str) -> None:
+    """No relay here: the server ignores its closed stdin and SIGTERM, and the docker CLI is
+    killed; the probe still stops the container by name."""
+    name = f"mcp-probe-stubborn-{os.getpid()}"
+    spec = _stubborn(image, session_label, name)
     client = docker_client()
     result = asyncio.run(probe(spec, repeat=1, reach=Reach(stop=lambda n: stop_named(client, n))))
     assert result.ok, result.error
@@ -186,12 +191,7 @@ def test_the_probe_stops_a_server_that_ignores_everything(image: str, session_la
 
 def test_without_the_stop_by_name_such_a_server_would_stay(image: str, session_label: str) -> None:
     name = f"mcp-probe-stubborn-{os.getpid()}-kept"
-    command = (
-        "run", "-i", "--rm", "--name", name, "--label", ROLE, "--label", session_label,
-        "-e", "FAKEMCP_PID_FILE=/tmp/pid", "--entrypoint", "python3", image,
-        "/usr/local/lib/fakemcp.py", "stubborn",
-    )  # fmt: skip
-    spec = ProbeSpec("stubborn", "docker", command, timeout=30, container=name)
+    spec = _stubborn(image, session_label, name)
     result = asyncio.run(probe(spec, repeat=1))
     assert result.ok, result.error
     assert docker("inspect", "-f", "{{.State.Running}}", name).stdout.strip() == "true"
