@@ -16,6 +16,7 @@ def sections() -> dict[str, Callable[[Verifier], list[Check]]]:
     from tasks.engine.client import docker_client
     from tasks.engine.doctor import gather_facts
     from tasks.engine.verify import Verifier, http_get
+    from tasks.monitoring.counted import counted_call
     from tasks.rules.registry import run_rules
     from tasks.servers.inside import client_checks
 
@@ -28,7 +29,7 @@ def sections() -> dict[str, Callable[[Verifier], list[Check]]]:
             "nvidia" in gather_facts(docker_client()).runtimes,
             [f.message for f in run_rules(v.stack, {"CMP008"})],
         ),
-        "monitoring": lambda v: v.monitoring(http_get),
+        "monitoring": lambda v: v.monitoring(http_get) + counted_call(v, http_get),
         "freethreading": Verifier.freethreading,
         "client": client_checks,
     }

@@ -7,6 +7,7 @@ from tasks.rules import (  # noqa: F401
     env_rules,
     image_rules,
     mcp_rules,
+    monitoring_rules,
     python_rules,
     secret_rules,
     version_rules,

@@ -1,0 +1,77 @@
+"""The monitoring tier: dashboards generated from their source, and Prometheus scraping exactly
+the services that serve metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tasks.model.prometheus import load_config
+from tasks.model.stack import Stack
+from tasks.model.verifyspec import KEY as VERIFY_KEY
+from tasks.rules.registry import Hit, Severity, rule
+
+SOURCE = "tasks/monitoring/dashboards.py"
+
+
+@rule("MON001", "Grafana dashboard differs from its source", Severity.ERROR)
+def dashboards(stack: Stack) -> Iterator[Hit]:
+    """The dashboards Grafana provisions are generated from one source (`invoke
+    monitoring.dashboards`): a missing or hand-edited file fails."""
+    from tasks.monitoring.dashboards import dashboards_folder, rendered_files
+
+    folder = dashboards_folder(stack)
+    if folder is None:
+        return
+    for path, text in rendered_files(folder).items():
+        if not path.is_file():
+            yield Hit(path, None, f"{path.name} is missing", "run `invoke monitoring.dashboards`")
+        elif path.read_text(encoding="utf-8") != text:
+            yield Hit(
+                path,
+                None,
+                f"{path.name} differs from what {SOURCE} generates",
+                f"edit the panels in {SOURCE} and run `invoke monitoring.dashboards` (the JSON "
+                "is generated)",
+            )
+
+
+@rule("MON002", "Prometheus and the services' metrics disagree", Severity.ERROR)
+def scrape_targets(stack: Stack) -> Iterator[Hit]:
+    """Every service that declares `x-verify: {metrics: PORT}` is a target SERVICE:PORT of the
+    Prometheus configuration (the service with `x-verify.targets`), and every target there is
+    a service of the compose file with that metrics port."""
+    services = stack.compose.services
+    for prometheus in (s for s in services.values() if s.verify.targets is not None):
+        config = load_config(prometheus, stack.compose.folder)
+        if config is None:
+            continue
+        scraped = {target for job in config.jobs for target in job.targets}
+        for name, service in services.items():
+            port = service.verify.metrics
+            if port is not None and f"{name}:{port}" not in scraped:
+                yield Hit(
+                    stack.compose.path,
+                    stack.compose.line("services", name, VERIFY_KEY, "metrics"),
+                    f"{name} serves metrics on port {port}, but {stack.rel(config.path)} "
+                    f"has no target {name}:{port}",
+                    f"add a scrape job with the target {name}:{port} (a dns_sd_configs entry "
+                    "for a service behind a compose profile)",
+                )
+        for job in config.jobs:
+            for target in job.targets:
+                host, _, port_text = target.rpartition(":")
+                declared = services[host].verify.metrics if host in services else None
+                if declared is not None and str(declared) == port_text:
+                    continue
+                problem = (
+                    f"{host} declares no metrics on port {port_text}"
+                    if host in services
+                    else f"{host} is no service of {stack.rel(stack.compose.path)}"
+                )
+                yield Hit(
+                    config.path,
+                    job.line,
+                    f"job {job.name} scrapes {target}, but {problem}",
+                    f"scrape services by name, and declare x-verify: {{metrics: PORT}} on "
+                    f"{host if host in services else 'the service'} in the compose file",
+                )
