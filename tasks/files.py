@@ -37,7 +37,11 @@ def update_generated(
         changed.append(path)
         name = name_of(path)
         if dry_run:
-            say("".join(difflib.unified_diff(old.splitlines(True), text.splitlines(True), name, name)))
+            say(
+                "".join(
+                    difflib.unified_diff(old.splitlines(True), text.splitlines(True), name, name)
+                )
+            )
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(path, text)

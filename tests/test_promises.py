@@ -30,7 +30,7 @@ SEVERITIES = {
     "CMP008": E, "CMP009": E, "CMP010": E, "CMP011": W, "CMP012": E, "CMP013": E, "CMP014": E,
     "CMP015": E, "CMP016": E, "DF001": E, "DF002": E, "DF003": E, "DF004": W, "DF005": E, "DF006": E, "DOC001": E, "DOC002": E,
     "DOC003": W, "DOC004": E, "ENV001": E, "ENV002": W, "MCP001": E, "MCP002": E, "MCP003": E, "MCP004": E,
-    "MCP005": E, "MCP006": E, "MCP007": E, "MCP008": E, "MCP009": E, "MCP010": E, "MCP011": E, "MCP012": E, "MCP013": E, "MCP014": E,
+    "MCP005": E, "MCP006": E, "MCP007": E, "MCP008": E, "MCP009": E, "MCP010": E, "MCP011": E, "MCP012": E, "MCP013": E, "MCP014": E, "MON001": E, "MON002": E,
     "PY001": E, "PY002": E, "PY003": E, "PY004": W, "SEC001": E, "SEC002": E, "SEC003": E,
     "IMG001": E, "VER001": E, "VER002": E, "VER003": W, "VER004": E, "VOL001": E, "VOL002": E, "VOL003": W,
 }  # fmt: skip

@@ -368,7 +368,10 @@ def test_monitoring_reads_targets_routes_and_what_serves_metrics() -> None:
     )
     # a discovered target of grafana, which is not running though the profile runs it
     assert checks["target grafana"] == Check(
-        "monitoring", "target grafana", FAIL, "grafana is not running (the selected profile runs it)"
+        "monitoring",
+        "target grafana",
+        FAIL,
+        "grafana is not running (the selected profile runs it)",
     )
     assert checks["target mcp-exporter"] == Check(
         "monitoring", "target mcp-exporter", FAIL, "down: connection refused"

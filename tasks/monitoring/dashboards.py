@@ -76,54 +76,121 @@ CONTAINERS = Dashboard(
         Row(
             "Stack",
             (
-                Panel("Containers running", "stat", "none",
-                      (Query("sum(container_running)"),), width=6),
+                Panel(
+                    "Containers running",
+                    "stat",
+                    "none",
+                    (Query("sum(container_running)"),),
+                    width=6,
+                ),
                 Panel("Scrape targets up", "stat", "none", (Query("count(up == 1)"),), width=6),
-                Panel("Stack memory (working set)", "stat", "bytes",
-                      (Query("sum(container_memory_working_set_bytes)"),), width=6),
+                Panel(
+                    "Stack memory (working set)",
+                    "stat",
+                    "bytes",
+                    (Query("sum(container_memory_working_set_bytes)"),),
+                    width=6,
+                ),
                 Panel("Stack CPU", "stat", "percentunit", (Query(f"sum({CPU})"),), width=6),
             ),
-        ),  # fmt: skip
+        ),
         Row(
             "Per container",
             (
-                Panel("CPU (1 = one core)", "timeseries", "percentunit",
-                      (Query(_by("service", CPU), "{{service}}"),)),
-                Panel("Memory (working set)", "timeseries", "bytes",
-                      (Query(_by("service", "container_memory_working_set_bytes"),
-                             "{{service}}"),)),
-                Panel("Network received", "timeseries", "Bps",
-                      (Query(_by("service", "rate(container_network_receive_bytes_total[2m])"),
-                             "{{service}}"),)),
-                Panel("Network sent", "timeseries", "Bps",
-                      (Query(_by("service", "rate(container_network_transmit_bytes_total[2m])"),
-                             "{{service}}"),)),
-                Panel("Restarts in the last hour", "timeseries", "none",
-                      (Query(_by("service", "increase(container_restarts_total[1h])"),
-                             "{{service}}"),),
-                      "restarts by the restart policy; the ContainerRestarting alert fires on "
-                      "any"),
-                Panel("Healthy", "timeseries", "none",
-                      (Query(_by("service", "container_healthy"), "{{service}}"),)),
+                Panel(
+                    "CPU (1 = one core)",
+                    "timeseries",
+                    "percentunit",
+                    (Query(_by("service", CPU), "{{service}}"),),
+                ),
+                Panel(
+                    "Memory (working set)",
+                    "timeseries",
+                    "bytes",
+                    (Query(_by("service", "container_memory_working_set_bytes"), "{{service}}"),),
+                ),
+                Panel(
+                    "Network received",
+                    "timeseries",
+                    "Bps",
+                    (
+                        Query(
+                            _by("service", "rate(container_network_receive_bytes_total[2m])"),
+                            "{{service}}",
+                        ),
+                    ),
+                ),
+                Panel(
+                    "Network sent",
+                    "timeseries",
+                    "Bps",
+                    (
+                        Query(
+                            _by("service", "rate(container_network_transmit_bytes_total[2m])"),
+                            "{{service}}",
+                        ),
+                    ),
+                ),
+                Panel(
+                    "Restarts in the last hour",
+                    "timeseries",
+                    "none",
+                    (
+                        Query(
+                            _by("service", "increase(container_restarts_total[1h])"), "{{service}}"
+                        ),
+                    ),
+                    "restarts by the restart policy; the ContainerRestarting alert fires on any",
+                ),
+                Panel(
+                    "Healthy",
+                    "timeseries",
+                    "none",
+                    (Query(_by("service", "container_healthy"), "{{service}}"),),
+                ),
             ),
-        ),  # fmt: skip
+        ),
         Row(
             "Databases and proxy",
             (
-                Panel("Database connections used", "timeseries", "percentunit",
-                      (Query("sum by (instance) (pg_stat_database_numbackends) / on (instance) "
-                             "pg_settings_max_connections", "postgres"),
-                       Query("mysql_global_status_threads_connected / "
-                             "mysql_global_variables_max_connections", "mariadb")),
-                      "alerts above 80% (PostgresNearConnectionLimit, MariaDBNearConnectionLimit)"),
-                Panel("Databases answering their exporter", "stat", "none",
-                      (Query("pg_up", "postgres"), Query("mysql_up", "mariadb"))),
-                Panel("nginx requests", "timeseries", "reqps",
-                      (Query("rate(nginx_http_requests_total[2m])", "requests"),)),
-                Panel("nginx connections", "timeseries", "none",
-                      (Query("nginx_connections_active", "active"),)),
+                Panel(
+                    "Database connections used",
+                    "timeseries",
+                    "percentunit",
+                    (
+                        Query(
+                            "sum by (instance) (pg_stat_database_numbackends) / on (instance) "
+                            "pg_settings_max_connections",
+                            "postgres",
+                        ),
+                        Query(
+                            "mysql_global_status_threads_connected / "
+                            "mysql_global_variables_max_connections",
+                            "mariadb",
+                        ),
+                    ),
+                    "alerts above 80% (PostgresNearConnectionLimit, MariaDBNearConnectionLimit)",
+                ),
+                Panel(
+                    "Databases answering their exporter",
+                    "stat",
+                    "none",
+                    (Query("pg_up", "postgres"), Query("mysql_up", "mariadb")),
+                ),
+                Panel(
+                    "nginx requests",
+                    "timeseries",
+                    "reqps",
+                    (Query("rate(nginx_http_requests_total[2m])", "requests"),),
+                ),
+                Panel(
+                    "nginx connections",
+                    "timeseries",
+                    "none",
+                    (Query("nginx_connections_active", "active"),),
+                ),
             ),
-        ),  # fmt: skip
+        ),
     ),
 )
 
@@ -143,57 +210,136 @@ MCP = Dashboard(
         Row(
             "Calls",
             (
-                Panel("Calls per second by server and origin", "timeseries", "reqps",
-                      (Query(_by("server, origin", "rate(mcp_calls_total[5m])"),
-                             "{{server}} ({{origin}})"),)),
-                Panel("Tool calls per second by tool", "timeseries", "reqps",
-                      (Query(_by("server, gen_ai_tool_name",
-                                 'rate(mcp_calls_total{mcp_method_name="tools/call"}[5m])'),
-                             "{{server}} {{gen_ai_tool_name}}"),)),
-                Panel("Error ratio by server", "timeseries", "percentunit",
-                      (Query('(sum by (server) (rate(mcp_calls_total{outcome!="ok"}[5m])) or '
-                             "sum by (server) (rate(mcp_calls_total[5m])) * 0) / sum by (server) "
-                             "(rate(mcp_calls_total[5m]))", "{{server}}"),),
-                      "errors, tool errors and unanswered requests; McpErrorRatioHigh fires "
-                      "above 10% for 5 minutes"),
-                Panel("Errors in the last hour by type", "timeseries", "none",
-                      (Query(_by("server, gen_ai_tool_name, error_type",
-                                 "increase(mcp_call_errors_total[1h])"),
-                             "{{server}} {{gen_ai_tool_name}} {{error_type}}"),),
-                      "error_type: a JSON-RPC error code, tool_error or no_reply"),
+                Panel(
+                    "Calls per second by server and origin",
+                    "timeseries",
+                    "reqps",
+                    (
+                        Query(
+                            _by("server, origin", "rate(mcp_calls_total[5m])"),
+                            "{{server}} ({{origin}})",
+                        ),
+                    ),
+                ),
+                Panel(
+                    "Tool calls per second by tool",
+                    "timeseries",
+                    "reqps",
+                    (
+                        Query(
+                            _by(
+                                "server, gen_ai_tool_name",
+                                'rate(mcp_calls_total{mcp_method_name="tools/call"}[5m])',
+                            ),
+                            "{{server}} {{gen_ai_tool_name}}",
+                        ),
+                    ),
+                ),
+                Panel(
+                    "Error ratio by server",
+                    "timeseries",
+                    "percentunit",
+                    (
+                        Query(
+                            '(sum by (server) (rate(mcp_calls_total{outcome!="ok"}[5m])) or '
+                            "sum by (server) (rate(mcp_calls_total[5m])) * 0) / sum by (server) "
+                            "(rate(mcp_calls_total[5m]))",
+                            "{{server}}",
+                        ),
+                    ),
+                    "errors, tool errors and unanswered requests; McpErrorRatioHigh fires "
+                    "above 10% for 5 minutes",
+                ),
+                Panel(
+                    "Errors in the last hour by type",
+                    "timeseries",
+                    "none",
+                    (
+                        Query(
+                            _by(
+                                "server, gen_ai_tool_name, error_type",
+                                "increase(mcp_call_errors_total[1h])",
+                            ),
+                            "{{server}} {{gen_ai_tool_name}} {{error_type}}",
+                        ),
+                    ),
+                    "error_type: a JSON-RPC error code, tool_error or no_reply",
+                ),
             ),
-        ),  # fmt: skip
+        ),
         Row(
             "Latency",
             (
-                Panel("Request latency percentiles", "timeseries", "s",
-                      tuple(Query(_quantile(q, "le", CALL), f"p{round(q * 100)}")
-                            for q in (0.5, 0.95, 0.99)),
-                      "every request, from the histogram; the goal is a p95 under 500 ms"),
-                Panel("Tool call p95 by tool", "timeseries", "s",
-                      (Query(_quantile(0.95, "server, gen_ai_tool_name, le", TOOL_CALLS),
-                             "{{server}} {{gen_ai_tool_name}}"),),
-                      "McpLatencyHigh fires above 500 ms for 5 minutes"),
+                Panel(
+                    "Request latency percentiles",
+                    "timeseries",
+                    "s",
+                    tuple(
+                        Query(_quantile(q, "le", CALL), f"p{round(q * 100)}")
+                        for q in (0.5, 0.95, 0.99)
+                    ),
+                    "every request, from the histogram; the goal is a p95 under 500 ms",
+                ),
+                Panel(
+                    "Tool call p95 by tool",
+                    "timeseries",
+                    "s",
+                    (
+                        Query(
+                            _quantile(0.95, "server, gen_ai_tool_name, le", TOOL_CALLS),
+                            "{{server}} {{gen_ai_tool_name}}",
+                        ),
+                    ),
+                    "McpLatencyHigh fires above 500 ms for 5 minutes",
+                ),
             ),
-        ),  # fmt: skip
+        ),
         Row(
             "Sessions and health",
             (
-                Panel("Sessions started in the last hour", "timeseries", "none",
-                      (Query(_by("server, origin", "increase(mcp_sessions_started_total[1h])"),
-                             "{{server}} ({{origin}})"),)),
-                Panel("Session lifetime p95", "timeseries", "s",
-                      (Query(_quantile(0.95, "server, le",
-                                       "mcp_server_session_duration_seconds_bucket", "1h"),
-                             "{{server}}"),)),
-                Panel("Server health (mcp-prober)", "stat", "none",
-                      (Query("mcp_probe_up", "{{server}}"),),
-                      "1: started as a client starts it, the server completed initialize and "
-                      "tools/list"),
-                Panel("Handshake time (mcp-prober)", "timeseries", "s",
-                      (Query("mcp_probe_handshake_seconds", "{{server}}"),)),
+                Panel(
+                    "Sessions started in the last hour",
+                    "timeseries",
+                    "none",
+                    (
+                        Query(
+                            _by("server, origin", "increase(mcp_sessions_started_total[1h])"),
+                            "{{server}} ({{origin}})",
+                        ),
+                    ),
+                ),
+                Panel(
+                    "Session lifetime p95",
+                    "timeseries",
+                    "s",
+                    (
+                        Query(
+                            _quantile(
+                                0.95,
+                                "server, le",
+                                "mcp_server_session_duration_seconds_bucket",
+                                "1h",
+                            ),
+                            "{{server}}",
+                        ),
+                    ),
+                ),
+                Panel(
+                    "Server health (mcp-prober)",
+                    "stat",
+                    "none",
+                    (Query("mcp_probe_up", "{{server}}"),),
+                    "1: started as a client starts it, the server completed initialize and "
+                    "tools/list",
+                ),
+                Panel(
+                    "Handshake time (mcp-prober)",
+                    "timeseries",
+                    "s",
+                    (Query("mcp_probe_handshake_seconds", "{{server}}"),),
+                ),
             ),
-        ),  # fmt: skip
+        ),
     ),
 )
 

@@ -59,19 +59,25 @@ def scrape_targets(stack: Stack) -> Iterator[Hit]:
                 )
         for job in config.jobs:
             for target in job.targets:
-                host, _, port_text = target.rpartition(":")
+                host, _, port = target.rpartition(":")
                 declared = services[host].verify.metrics if host in services else None
-                if declared is not None and str(declared) == port_text:
+                if declared is not None and str(declared) == port:
                     continue
-                problem = (
-                    f"{host} declares no metrics on port {port_text}"
-                    if host in services
-                    else f"{host} is no service of {stack.rel(stack.compose.path)}"
-                )
+                if host not in services:
+                    problem, fix = (
+                        f"{host} is no service of {stack.rel(stack.compose.path)}",
+                        "scrape a compose service by its name (SERVICE:PORT), or remove the job",
+                    )
+                elif declared is None:
+                    problem, fix = (
+                        f"{host} declares no metrics port",
+                        f"declare x-verify: {{metrics: {port}}} on {host} in the compose file",
+                    )
+                else:
+                    problem, fix = (
+                        f"{host} serves metrics on port {declared}",
+                        f"scrape {host}:{declared}",
+                    )
                 yield Hit(
-                    config.path,
-                    job.line,
-                    f"job {job.name} scrapes {target}, but {problem}",
-                    f"scrape services by name, and declare x-verify: {{metrics: PORT}} on "
-                    f"{host if host in services else 'the service'} in the compose file",
+                    config.path, job.line, f"job {job.name} scrapes {target}, but {problem}", fix
                 )

@@ -31,11 +31,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import engine_api
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-
-import engine_api
 
 REFRESH_SECONDS = 5.0
 WORKERS = 32
@@ -193,9 +192,9 @@ class ContainerCollector(Collector):
         """The samples (refreshed when old) and whether the last refresh failed."""
         with self.lock:
             if time.monotonic() - self.taken >= REFRESH_SECONDS:
+                self.taken = time.monotonic()  # an engine that fails is asked again later too
                 try:
                     self.samples = self.refresh()
-                    self.taken = time.monotonic()
                 except (engine_api.EngineError, KeyError, ValueError) as error:
                     self.scrape_errors += 1
                     print(f"docker-exporter: {error}", file=sys.stderr)

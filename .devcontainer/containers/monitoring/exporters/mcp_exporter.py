@@ -39,7 +39,6 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
-    disable_created_metrics,
     start_http_server,
 )
 from prometheus_client.registry import Collector
@@ -154,7 +153,9 @@ class AuditMetrics:
             buckets=OPERATION_BUCKETS,
             registry=None,
         )
-        self.calls = Counter("mcp_calls", "MCP requests answered (or not)", CALL_LABELS, registry=None)
+        self.calls = Counter(
+            "mcp_calls", "MCP requests answered (or not)", CALL_LABELS, registry=None
+        )
         self.errors = Counter(
             "mcp_call_errors", "MCP requests that failed", ERROR_LABELS, registry=None
         )
@@ -175,10 +176,14 @@ class AuditMetrics:
             registry=None,
         )
         self.invalid = Counter(
-            "mcp_audit_invalid_lines", "audit lines that are no call or session record", registry=None
+            "mcp_audit_invalid_lines",
+            "audit lines that are no call or session record",
+            registry=None,
         )
         self.pruned = Counter(
-            "mcp_audit_pruned_files", "audit files deleted after the retention period", registry=None
+            "mcp_audit_pruned_files",
+            "audit files deleted after the retention period",
+            registry=None,
         )
         self.files = Gauge("mcp_audit_files", "audit files in the log", registry=None)
         self.size = Gauge("mcp_audit_bytes", "bytes of the audit log", registry=None)
@@ -345,7 +350,6 @@ def main() -> None:
     folder = Path(os.environ.get("MCP_AUDIT_DIR", "/audit"))
     port = setting("MCP_EXPORTER_PORT", 9464)
     days = setting("MCP_AUDIT_RETENTION_DAYS", 30)
-    disable_created_metrics()
     registry = CollectorRegistry()
     collector = AuditCollector(folder, AuditMetrics())
     registry.register(collector)

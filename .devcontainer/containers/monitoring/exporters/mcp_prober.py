@@ -19,6 +19,8 @@ host, so the launcher gets the host path of this container's own /workspace moun
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import os
 import re
@@ -33,11 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import engine_api
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-
-import engine_api
 
 WORKSPACE = "/workspace"
 PROTOCOL = "2025-06-18"
@@ -81,7 +82,7 @@ def servers(config: dict[str, Any], environ: dict[str, str]) -> list[Server]:
             continue
         args = tuple(str(a) for a in entry.get("args") or [])
         env = {str(k): str(v) for k, v in (entry.get("env") or {}).items()}
-        passed = [b for a, b in zip(args, args[1:], strict=False) if a == "-e"]
+        passed = [value for option, value in itertools.pairwise(args) if option == "-e"]
         missing = [v for v in passed if PASSED.fullmatch(v) and not environ.get(v)]
         unresolved = [a for a in (*args, *env.values()) if "${" in a]
         reason = (
@@ -95,42 +96,80 @@ def servers(config: dict[str, Any], environ: dict[str, str]) -> list[Server]:
     return found
 
 
-def request(ident: int, method: str, params: dict[str, Any]) -> bytes:
-    """A JSON-RPC request line."""
-    return (json.dumps({"jsonrpc": "2.0", "id": ident, "method": method, "params": params}) + "\n").encode()
+class Session:
+    """A client's side of newline-delimited JSON-RPC with a server process, each wait bounded
+    by `deadline`. It answers the server's own requests as a client without capabilities
+    does: `ping` with an empty result, anything else with "method not found"."""
 
+    MAX_PAGES = 20
 
-class Lines:
-    """Newline-delimited JSON-RPC read from a process's stdout, each wait bounded."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        self.stream = stream
+    def __init__(self, sink: IO[bytes], source: IO[bytes], deadline: float) -> None:
+        self.sink = sink
+        self.source = source
+        self.deadline = deadline
         self.selector = selectors.DefaultSelector()
-        self.selector.register(stream, selectors.EVENT_READ)
+        self.selector.register(source, selectors.EVENT_READ)
         self.buffer = b""
+        self.next_id = 0
 
-    def reply(self, ident: int, deadline: float) -> dict[str, Any]:
-        """The response to request `ident` (other messages are passed over)."""
+    def send(self, message: dict[str, Any]) -> None:
+        """Write one message."""
+        self.sink.write((json.dumps({"jsonrpc": "2.0", **message}) + "\n").encode())
+        self.sink.flush()
+
+    def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Send a request and return its result (`ProbeFailed` on an error answer)."""
+        self.next_id += 1
+        ident = self.next_id
+        self.send({"id": ident, "method": method, "params": params})
         while True:
-            line = self._line(deadline)
-            try:
-                message = json.loads(line)
-            except ValueError:
-                continue  # a server's stray output
-            if isinstance(message, dict) and message.get("id") == ident and "method" not in message:
-                if "error" in message:
-                    raise ProbeFailed(f"request {ident} failed: {message['error']}")
-                result = message.get("result")
-                return result if isinstance(result, dict) else {}
+            for message in self.messages():
+                if "method" in message and "id" in message:
+                    self.answer(message)
+                elif message.get("id") == ident:
+                    if "error" in message:
+                        raise ProbeFailed(f"{method} failed: {message['error']}")
+                    result = message.get("result")
+                    return result if isinstance(result, dict) else {}
 
-    def _line(self, deadline: float) -> bytes:
+    def answer(self, message: dict[str, Any]) -> None:
+        """Reply to a request the server sent."""
+        if message["method"] == "ping":
+            self.send({"id": message["id"], "result": {}})
+        else:
+            error = {"code": -32601, "message": f"{message['method']} is not supported"}
+            self.send({"id": message["id"], "error": error})
+
+    def tools(self) -> int:
+        """How many tools the server lists, across pages."""
+        count, cursor = 0, None
+        for _ in range(self.MAX_PAGES):
+            page = self.request("tools/list", {"cursor": cursor} if cursor else {})
+            tools = page.get("tools")
+            count += len(tools) if isinstance(tools, list) else 0
+            cursor = page.get("nextCursor")
+            if not cursor:
+                break
+        return count
+
+    def messages(self) -> list[dict[str, Any]]:
+        """The JSON-RPC messages of the next line (a batch holds several; a line that is no
+        JSON, such as a server's stray output, holds none)."""
+        try:
+            data = json.loads(self._line())
+        except ValueError:
+            return []
+        items = data if isinstance(data, list) else [data]
+        return [item for item in items if isinstance(item, dict)]
+
+    def _line(self) -> bytes:
         while b"\n" not in self.buffer:
-            left = deadline - time.monotonic()
+            left = self.deadline - time.monotonic()
             if left <= 0:
                 raise ProbeFailed("no answer in time")
             if not self.selector.select(left):
                 continue
-            chunk = os.read(self.stream.fileno(), 65536)
+            chunk = os.read(self.source.fileno(), 65536)
             if not chunk:
                 raise ProbeFailed("the server exited before it answered")
             self.buffer += chunk
@@ -139,10 +178,10 @@ class Lines:
 
 
 def probe(server: Server, cwd: str, environ: dict[str, str], timeout: float) -> Result:
-    """One session: initialize, initialized, tools/list, then close stdin and wait."""
+    """One session: initialize, initialized, tools/list (every page), then close stdin and
+    wait for the launch to end."""
     env = {**environ, **server.env, "MCP_ORIGIN": "probe", "MCP_SESSION": f"probe-{server.name}"}
     started = time.monotonic()
-    deadline = started + timeout
     with tempfile.TemporaryFile() as errors:
         try:
             process = subprocess.Popen(
@@ -157,19 +196,13 @@ def probe(server: Server, cwd: str, environ: dict[str, str], timeout: float) -> 
             return Result(False, error=f"cannot start {server.command}: {error}")
         assert process.stdin is not None and process.stdout is not None
         try:
-            lines = Lines(process.stdout)
-            process.stdin.write(
-                request(1, "initialize", {"protocolVersion": PROTOCOL, "capabilities": {},
-                                          "clientInfo": CLIENT})  # fmt: skip
-            )
-            process.stdin.flush()
-            lines.reply(1, deadline)
+            session = Session(process.stdin, process.stdout, started + timeout)
+            hello = {"protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": CLIENT}
+            session.request("initialize", hello)
             handshake = time.monotonic() - started
-            process.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
-            process.stdin.write(request(2, "tools/list", {}))
-            process.stdin.flush()
-            tools = lines.reply(2, deadline).get("tools")
-            result = Result(True, handshake, time.monotonic() - started, len(tools or []))
+            session.send({"method": "notifications/initialized"})
+            tools = session.tools()
+            result = Result(True, handshake, time.monotonic() - started, tools)
         except (ProbeFailed, OSError) as error:
             errors.seek(0)
             tail = errors.read().decode(errors="replace").strip().splitlines()[-1:]
@@ -182,10 +215,8 @@ def probe(server: Server, cwd: str, environ: dict[str, str], timeout: float) -> 
 def _close(process: subprocess.Popen[bytes]) -> None:
     """End the session as a client does (stdin closed), then make sure the launch ended."""
     assert process.stdin is not None
-    try:
+    with contextlib.suppress(OSError):
         process.stdin.close()
-    except OSError:
-        pass
     try:
         process.wait(15)
     except subprocess.TimeoutExpired:
@@ -211,12 +242,26 @@ class ProbeCollector(Collector):
         with self.lock:
             results = dict(self.results)
             skipped = dict(self.skipped)
-        up = GaugeMetricFamily("mcp_probe_up", "1 when the server completed initialize and tools/list", labels=["server"])
-        handshake = GaugeMetricFamily("mcp_probe_handshake_seconds", "start to the initialize answer", labels=["server"])
-        duration = GaugeMetricFamily("mcp_probe_duration_seconds", "the whole probe session", labels=["server"])
+        up = GaugeMetricFamily(
+            "mcp_probe_up",
+            "1 when the server completed initialize and tools/list",
+            labels=["server"],
+        )
+        handshake = GaugeMetricFamily(
+            "mcp_probe_handshake_seconds", "start to the initialize answer", labels=["server"]
+        )
+        duration = GaugeMetricFamily(
+            "mcp_probe_duration_seconds", "the whole probe session", labels=["server"]
+        )
         tools = GaugeMetricFamily("mcp_probe_tools", "tools the server lists", labels=["server"])
-        last = GaugeMetricFamily("mcp_probe_last_run_timestamp_seconds", "when the server was last probed", labels=["server"])
-        skip = GaugeMetricFamily("mcp_probe_skipped", "1 for a server the prober cannot start", labels=["server"])  # fmt: skip
+        last = GaugeMetricFamily(
+            "mcp_probe_last_run_timestamp_seconds",
+            "when the server was last probed",
+            labels=["server"],
+        )
+        skip = GaugeMetricFamily(
+            "mcp_probe_skipped", "1 for a server the prober cannot start", labels=["server"]
+        )
         for name, (result, when) in sorted(results.items()):
             up.add_metric([name], 1.0 if result.up else 0.0)
             last.add_metric([name], when)
@@ -245,8 +290,15 @@ def seconds(name: str, default: int) -> int:
     return int(raw)
 
 
-def probe_all(collector: ProbeCollector, config: Path, environ: dict[str, str], timeout: float) -> None:
-    """Probe every server of the config once, one at a time; log what changed."""
+def probe_all(
+    collector: ProbeCollector,
+    config: Path,
+    environ: dict[str, str],
+    timeout: float,
+    cwd: str = WORKSPACE,
+) -> None:
+    """Probe every server of the config once, one at a time, from `cwd` (where clients run
+    them: the workspace); log what changed."""
     try:
         loaded = json.loads(config.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -258,9 +310,13 @@ def probe_all(collector: ProbeCollector, config: Path, environ: dict[str, str], 
     for server in listed:
         if server.skipped:
             continue
-        result = probe(server, WORKSPACE, environ, timeout)
+        result = probe(server, cwd, environ, timeout)
         before = collector.results.get(server.name)
-        if before is None or before[0].up != result.up or (result.error and before[0].error != result.error):
+        if (
+            before is None
+            or before[0].up != result.up
+            or (result.error and before[0].error != result.error)
+        ):
             state = "up" if result.up else f"down: {result.error}"
             print(f"mcp-prober: {server.name} {state}", file=sys.stderr)
         collector.record(server.name, result, time.time())
