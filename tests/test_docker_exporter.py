@@ -103,7 +103,7 @@ class Engine:
         self.down = False
 
     def get(self, path: str) -> Any:
-        self.asked.append(path.split("?")[0])
+        self.asked.append(path.split("?", maxsplit=1)[0])
         if self.down:
             raise engine_api.EngineError("GET: connection refused")
         if path.startswith("/containers/json"):

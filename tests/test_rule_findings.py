@@ -24,7 +24,13 @@ EXPECTED: dict[str, list[Expected]] = {
         ),
     ],
     "MON001-missing dashboard": [
-        (E, ".devcontainer/dash/mcp.json", None, "mcp.json is missing", "run `invoke monitoring.dashboards`"),
+        (
+            E,
+            ".devcontainer/dash/mcp.json",
+            None,
+            "mcp.json is missing",
+            "run `invoke monitoring.dashboards`",
+        ),
     ],
     "MON002-a service with metrics Prometheus does not scrape": [
         (

@@ -59,9 +59,9 @@ def scrape_targets(stack: Stack) -> Iterator[Hit]:
                 )
         for job in config.jobs:
             for target in job.targets:
-                host, _, port = target.rpartition(":")
+                host, _, scraped_port = target.rpartition(":")
                 declared = services[host].verify.metrics if host in services else None
-                if declared is not None and str(declared) == port:
+                if declared is not None and str(declared) == scraped_port:
                     continue
                 if host not in services:
                     problem, fix = (
@@ -69,9 +69,10 @@ def scrape_targets(stack: Stack) -> Iterator[Hit]:
                         "scrape a compose service by its name (SERVICE:PORT), or remove the job",
                     )
                 elif declared is None:
-                    problem, fix = (
-                        f"{host} declares no metrics port",
-                        f"declare x-verify: {{metrics: {port}}} on {host} in the compose file",
+                    problem = f"{host} declares no metrics port"
+                    fix = (
+                        f"declare x-verify: {{metrics: {scraped_port}}} on {host} "
+                        "in the compose file"
                     )
                 else:
                     problem, fix = (

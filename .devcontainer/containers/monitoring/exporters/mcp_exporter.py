@@ -13,8 +13,9 @@ Prometheus counter does) and serves:
 - `mcp_calls_total`, `mcp_call_errors_total` (by `error_type`: a JSON-RPC code, `tool_error` or
   `no_reply`), `mcp_call_request_bytes_total`, `mcp_call_response_bytes_total`;
 - `mcp_sessions_started_total` and `mcp_server_session_duration_seconds` (ended sessions);
-- `mcp_audit_invalid_lines_total`, `mcp_audit_files`, `mcp_audit_bytes` and
-  `mcp_audit_pruned_files_total`.
+- `mcp_audit_invalid_lines_total`, `mcp_audit_files`, `mcp_audit_bytes`,
+  `mcp_audit_unreadable_files` (it needs CAP_DAC_READ_SEARCH: each server owns its files, mode
+  0600) and `mcp_audit_pruned_files_total`.
 
 Files older than MCP_AUDIT_RETENTION_DAYS days (30; by the date in their name) are deleted once
 an hour. Settings: MCP_AUDIT_DIR (/audit), MCP_EXPORTER_PORT (9464).
@@ -186,6 +187,9 @@ class AuditMetrics:
             registry=None,
         )
         self.files = Gauge("mcp_audit_files", "audit files in the log", registry=None)
+        self.unreadable = Gauge(
+            "mcp_audit_unreadable_files", "audit files the exporter may not read", registry=None
+        )
         self.size = Gauge("mcp_audit_bytes", "bytes of the audit log", registry=None)
 
     def add(self, line: bytes) -> None:
@@ -224,16 +228,19 @@ class AuditMetrics:
             self.invalid,
             self.pruned,
             self.files,
+            self.unreadable,
             self.size,
         )
 
 
 @dataclass
 class Tail:
-    """New complete lines of the audit files: the offset read up to, per file name."""
+    """New complete lines of the audit files: the offset read up to, per file name, and the
+    files that could not be read (each `name: reason`)."""
 
     folder: Path
     offsets: dict[str, int] = field(default_factory=dict)
+    failed: set[str] = field(default_factory=set)
 
     def files(self) -> list[os.DirEntry[str]]:
         """The audit files in the folder, by name."""
@@ -267,6 +274,9 @@ class Tail:
                     data = handle.read(size - offset)
             except FileNotFoundError:
                 continue
+            except OSError as error:
+                self.failed.add(f"{entry.name}: {error.strerror}")
+                continue
             end = data.rfind(b"\n")
             if end < 0:
                 continue
@@ -298,6 +308,7 @@ class AuditCollector(Collector):
         self.metrics = metrics
         self.tail = Tail(folder)
         self.lock = threading.Lock()
+        self.reported: set[str] = set()
         if not from_start:
             self.tail.skip_existing()
 
@@ -306,6 +317,11 @@ class AuditCollector(Collector):
         with self.lock:
             for line in self.tail.read():
                 self.metrics.add(line)
+            for failure in sorted(self.tail.failed - self.reported):
+                print(f"mcp-exporter: cannot read {failure}", file=sys.stderr)
+            self.reported |= self.tail.failed
+            self.metrics.unreadable.set(len(self.tail.failed))
+            self.tail.failed = set()
             present = self.tail.files()
             self.metrics.files.set(len(present))
             self.metrics.size.set(sum(self._size(entry) for entry in present))
