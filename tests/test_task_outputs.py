@@ -98,7 +98,8 @@ def test_stack_up_asks_for_a_mount_a_task_makes(
 ) -> None:
     """The BuildKit service mounts certificates `invoke buildkit.certs` makes (gitignored):
     without them, stack.up names the command before starting anything."""
-    for name in ("POSTGRES", "MARIADB_ROOT", "POSTGRES_MCP", "MARIADB_MCP"):
+    for name in ("POSTGRES", "MARIADB_ROOT", "POSTGRES_MCP", "MARIADB_MCP", "POSTGRES_MONITOR",
+                 "MARIADB_MONITOR"):  # fmt: skip
         monkeypatch.setenv(f"{name}_PASSWORD", "unit-tier")
     root = copy_repo(tmp_path)
     result = invoke("stack.up", "--root", str(root), "--profile", "buildkit", "--json")
