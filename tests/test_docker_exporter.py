@@ -11,6 +11,7 @@ from typing import Any
 import docker_exporter
 import engine_api
 import pytest
+import serving
 from prometheus_client import CollectorRegistry
 
 ID = "a" * 64
@@ -163,3 +164,22 @@ def test_an_unanswered_engine_request_is_an_engine_error(tmp_path: Any) -> None:
     with pytest.raises(engine_api.EngineError) as refused:
         engine_api.get("/version", str(tmp_path / "no.sock"))
     assert str(refused.value).startswith("GET /version: ")
+
+
+def test_the_healthcheck_path_collects_nothing_and_every_other_path_serves_the_metrics() -> None:
+    engine = Engine()
+    registry = CollectorRegistry()
+    registry.register(docker_exporter.ContainerCollector("mcp-cluster", engine.get))
+    app = serving.app(registry)
+    answers: list[str] = []
+
+    def get(path: str) -> bytes:
+        body = app({"PATH_INFO": path, "QUERY_STRING": "", "REQUEST_METHOD": "GET"},
+                   lambda status, headers: answers.append(status))  # fmt: skip
+        return b"".join(body)
+
+    assert get("/healthy") == b"ok\n" and engine.asked == []
+    assert b'container_running{name="mcp-cluster-mariadb-1",service="mariadb"} 1.0' in get(
+        "/metrics"
+    )
+    assert answers == ["200 OK", "200 OK"]

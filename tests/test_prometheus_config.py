@@ -42,7 +42,7 @@ def test_what_prometheus_would_refuse_is_no_duration(text: str) -> None:
     assert duration_seconds(text) is None
 
 
-def test_the_repo_s_prometheus_scrapes_every_service_by_name_every_15s() -> None:
+def test_the_repo_s_prometheus_scrapes_every_service_by_name() -> None:
     compose = load_stack(REPO).compose
     prometheus = compose.services["prometheus"]
     folder = compose.folder / "containers/monitoring/config/prometheus"
@@ -51,7 +51,7 @@ def test_the_repo_s_prometheus_scrapes_every_service_by_name_every_15s() -> None
     config = load_config(prometheus, compose.folder)
     assert config is not None
     jobs = {job.name: job for job in config.jobs}
-    assert jobs["mcp-exporter"] == ScrapeJob("mcp-exporter", 15.0, ("mcp-exporter:9464",), 35)
+    assert jobs["mcp-exporter"] == ScrapeJob("mcp-exporter", 5.0, ("mcp-exporter:9464",), 36)
     assert jobs["grafana"].targets == ("grafana:3000",)  # discovered by name
     assert {job.name for job in config.jobs} == {
         "prometheus", "postgres-exporter", "mariadb-exporter", "nginx-exporter",

@@ -83,7 +83,11 @@ def counted_call(verifier: Verifier, http: Http) -> list[Check]:
     bound = longest_scrape_interval(service, stack.compose.folder) + FIRST_SCRAPE_MARGIN
     with probe_page() as url:
         specs, _ = probe_specs(stack, (), stack.root, url, 60.0)
-        stdio = [spec for spec in specs if not spec.url and spec.call is not None]
+        # The quickest to call first: servers whose probe call reads no page from the host.
+        stdio = sorted(
+            (spec for spec in specs if not spec.url and spec.call is not None),
+            key=lambda spec: (url in str(spec.call.arguments if spec.call else ""), spec.name),
+        )
         if not stdio:
             return [Check("monitoring", NAME, FAIL, "no stdio MCP server can be started here")]
         spec: ProbeSpec = replace(stdio[0], env={**stdio[0].env, "MCP_ORIGIN": ORIGIN})

@@ -58,10 +58,6 @@ class Dashboard:
     file: str
     rows: tuple[Row, ...]
 
-    def queries(self) -> list[tuple[str, Query]]:
-        """Every panel's queries, with the panel's title."""
-        return [(p.title, q) for row in self.rows for p in row.panels for q in p.queries]
-
 
 def _by(labels: str, metric: str) -> str:
     return f"sum by ({labels}) ({metric})"

@@ -13,8 +13,8 @@ container_running and container_healthy; each labelled with `name` and compose `
 Why the engine API: cAdvisor is not in Debian's archive, and the engine's own metrics endpoint
 (daemon.json `metrics-addr`) describes the daemon, not its containers. A refresh costs two API
 requests per container, all at once (the engine answers stats at its next collection, about a
-second); it runs at a scrape once the last one is REFRESH_SECONDS old, so a healthcheck every
-second costs little. Settings: DOCKER_EXPORTER_PORT (9417), DOCKER_SOCKET.
+second); it runs at a scrape once the last one is REFRESH_SECONDS old (the healthcheck asks
+/healthy, which collects nothing). Settings: DOCKER_EXPORTER_PORT (9417), DOCKER_SOCKET.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import engine_api
-from prometheus_client import CollectorRegistry, start_http_server
+import serving
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -220,7 +221,7 @@ def main() -> None:
         raise SystemExit("docker-exporter: this container belongs to no compose project")
     registry = CollectorRegistry()
     registry.register(ContainerCollector(project))
-    start_http_server(port, registry=registry)
+    serving.serve(port, registry)
     print(f"docker-exporter: serving project {project} on :{port}", file=sys.stderr)
     while True:
         time.sleep(3600)

@@ -35,12 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import serving
 from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
-    start_http_server,
 )
 from prometheus_client.registry import Collector
 
@@ -369,7 +369,7 @@ def main() -> None:
     registry = CollectorRegistry()
     collector = AuditCollector(folder, AuditMetrics())
     registry.register(collector)
-    start_http_server(port, registry=registry)
+    serving.serve(port, registry)
     print(f"mcp-exporter: serving {folder} on :{port}, keeping {days} days", file=sys.stderr)
     while True:
         removed = collector.prune(datetime.datetime.now(datetime.UTC).date(), days)

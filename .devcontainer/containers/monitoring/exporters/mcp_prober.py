@@ -14,7 +14,7 @@ session label per server (`probe-<server>`, one audit file per server and day). 
 attaches to, stops or reuses a client's container. The engine mounts the workspace from the
 host, so the launcher gets the host path of this container's own /workspace mount
 (LOCAL_WORKSPACE_FOLDER), read from the engine. Settings: MCP_PROBE_CONFIG
-(/workspace/.mcp.json), MCP_PROBE_INTERVAL (60 s), MCP_PROBE_TIMEOUT (60 s), MCP_PROBER_PORT (9465).
+(/workspace/.mcp.json), MCP_PROBE_INTERVAL (120 s), MCP_PROBE_TIMEOUT (60 s), MCP_PROBER_PORT (9465).
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import engine_api
-from prometheus_client import CollectorRegistry, start_http_server
+import serving
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -325,7 +326,7 @@ def probe_all(
 def main() -> None:
     """Serve the metrics; probe every MCP_PROBE_INTERVAL seconds."""
     port = int(os.environ.get("MCP_PROBER_PORT", "9465"))
-    interval = seconds("MCP_PROBE_INTERVAL", 60)
+    interval = seconds("MCP_PROBE_INTERVAL", 120)
     timeout = seconds("MCP_PROBE_TIMEOUT", 60)
     config = Path(os.environ.get("MCP_PROBE_CONFIG", f"{WORKSPACE}/.mcp.json"))
     try:
@@ -336,7 +337,7 @@ def main() -> None:
     collector = ProbeCollector()
     registry = CollectorRegistry()
     registry.register(collector)
-    start_http_server(port, registry=registry)
+    serving.serve(port, registry)
     print(f"mcp-prober: probing {config} every {interval} s, serving :{port}", file=sys.stderr)
     while True:
         began = time.monotonic()
