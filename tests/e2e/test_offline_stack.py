@@ -137,11 +137,11 @@ def _values(expr: str) -> list[float]:
     ]
 
 
-def _client_calls() -> None:
-    """The three calls through `.mcp.json` with the MCP Inspector CLI (a client we did not
-    write), each a session of its own as a client's."""
+def _client_calls(calls: tuple[tuple[str, str, str], ...] = CALLS) -> None:
+    """Calls through `.mcp.json` with the MCP Inspector CLI (a client we did not write), each a
+    session of its own as a client's."""
     env = {**os.environ, "MCP_INSPECTOR_SECRET_STORE": "memory"}
-    for server, tool, argument in CALLS:
+    for server, tool, argument in calls:
         extra = ["--tool-arg", argument] if argument else []
         ran = subprocess.run(
             [str(INSPECTOR), "--cli", "--config", ".mcp.json", "--server", server,
@@ -180,10 +180,9 @@ def test_monitoring_counts_client_calls_and_every_panel_has_data(
     rules = [r["name"] for g in _prometheus("/api/v1/rules")["groups"] for r in g["rules"]
              if r["type"] == "alerting"]  # fmt: skip
     assert len(rules) == 8 and "McpLatencyHigh" in rules
-    # Rates need two samples of a series: the same calls again, as a user keeps working.
-    _client_calls()
-    _within(90, lambda: sum(_values(CLIENT_CALLS)) >= before + 6)
-    time.sleep(16)  # one more scrape of every target
+    # A rate needs two samples of a series: the first call again, as a user keeps working.
+    _client_calls(CALLS[:1])
+    _within(90, lambda: sum(_values(CLIENT_CALLS)) >= before + 4)
     empty = [
         (spec.file, title, expr)
         for spec in DASHBOARDS
@@ -192,7 +191,7 @@ def test_monitoring_counts_client_calls_and_every_panel_has_data(
     ]
     assert empty == [], "panels without data"
     errors = _values('sum(mcp_call_errors_total{origin="client",error_type="tool_error"})')
-    assert errors and errors[0] >= 2
+    assert errors and errors[0] >= 1
     ram = sum(memory for _, memory in container_usage().values()) / 2**20
     print(f"stack RAM with the exporters (docker stats): {ram:.0f} MiB")
     assert ram <= 1024
