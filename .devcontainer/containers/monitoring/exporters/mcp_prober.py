@@ -14,7 +14,8 @@ session label per server (`probe-<server>`, one audit file per server and day). 
 attaches to, stops or reuses a client's container. The engine mounts the workspace from the
 host, so the launcher gets the host path of this container's own /workspace mount
 (LOCAL_WORKSPACE_FOLDER), read from the engine. Settings: MCP_PROBE_CONFIG
-(/workspace/.mcp.json), MCP_PROBE_INTERVAL (120 s), MCP_PROBE_TIMEOUT (60 s), MCP_PROBER_PORT (9465).
+(/workspace/.mcp.json), MCP_PROBE_INTERVAL (120 s), MCP_PROBE_TIMEOUT (60 s) and
+MCP_PROBER_PORT (9465).
 """
 
 from __future__ import annotations
