@@ -309,7 +309,7 @@ class Verifier:
                 bound = longest_scrape_interval(spec, self.stack.compose.folder)
                 deadline = clock() + bound + FIRST_SCRAPE_MARGIN
                 while True:
-                    code, targets = self.active_targets(name, http)
+                    code, targets = self._active_targets(name, http)
                     found = self._target_checks(name, code, targets)
                     if clock() >= deadline or not any(_unscraped(c) for c in found):
                         break
@@ -321,7 +321,7 @@ class Verifier:
                 checks += self._routes(name, spec.verify, http)
         return checks
 
-    def active_targets(
+    def _active_targets(
         self, name: str, http: Callable[[str], tuple[int, str]]
     ) -> tuple[int, list[Target]]:
         """The HTTP status of Prometheus service `name`'s targets API and its active targets."""
@@ -367,21 +367,12 @@ class Verifier:
             found = [
                 t for t in targets if t.instance.endswith(f":{port}") and self.service_of(t) == name
             ]
-            checks.append(
-                Check(
-                    "monitoring",
-                    f"{name} scraped",
-                    PASS,
-                    f"job {found[0].job}, {found[0].instance}",
-                )
+            detail = (
+                f"job {found[0].job}, {found[0].instance}"
                 if found
-                else Check(
-                    "monitoring",
-                    f"{name} scraped",
-                    FAIL,
-                    f"Prometheus has no target {name}:{port}: add a scrape job for it",
-                )
+                else f"Prometheus has no target {name}:{port}: add a scrape job for it"
             )
+            checks.append(Check("monitoring", f"{name} scraped", PASS if found else FAIL, detail))
         return checks
 
     def _routes(
