@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -110,49 +108,83 @@ def mcp_probe(
 
 
 @task(
-    name="exporter",
+    name="audit",
     help={
-        "host": "address to listen on (0.0.0.0 inside the dev container for prometheus)",
-        "port": "port for /metrics",
-        "interval": "seconds between probes",
-        "once": "probe once, print the metrics and exit",
+        "server": "only this server's calls",
+        "tool": "only calls of this tool",
+        "outcome": "ok, tool_error, error, no_reply, or failed (anything but ok)",
+        "origin": "client (MCP clients), probe (mcp-prober, mcp.probe) or verify",
+        "since": "from this moment: 2026-12-07, 2026-12-07T14:30 (UTC) or an age: 30m, 2h, 7d",
+        "until": "up to this moment (same forms)",
+        "limit": "show the newest N calls (0: all)",
+        "json": "print JSON",
     },
 )
-def mcp_exporter(
-    c: Context, host: str = "127.0.0.1", port: int = 9464, interval: int = 60, once: bool = False
+def mcp_audit(
+    c: Context,
+    server: str = "",
+    tool: str = "",
+    outcome: str = "",
+    origin: str = "",
+    since: str = "",
+    until: str = "",
+    limit: int = 50,
+    json: bool = False,
 ) -> None:
-    """Serve Prometheus metrics from periodic MCP probes: up, tool count, latency per server."""
-    from http.server import ThreadingHTTPServer
+    """List MCP calls from the audit log the relay in front of every stdio server writes.
 
-    from tasks.model.stack import load_stack
-    from tasks.report import REPO_ROOT, console
-    from tasks.servers.metrics import MetricsHandler, render
-    from tasks.servers.page import probe_page
-    from tasks.servers.probe import run_probes
-    from tasks.servers.specs import probe_specs
+    One line per call: when, server, origin, method, tool, argument keys (never values),
+    outcome or error code, duration and bytes. The log is read from the `mcp-audit` volume
+    through the engine (as root: each server owns its own files).
+    """
+    import datetime
 
-    if interval < 5:
-        raise UsageError("--interval must be at least 5 seconds")
-    stack = load_stack(REPO_ROOT)
-    with probe_page() as url:
-        specs, _ = probe_specs(stack, (), stack.root, url, 60.0)
-        MetricsHandler.text = render(run_probes(specs, 3, 1))
-        if once:
-            console.out(MetricsHandler.text, end="")
-            return
-        server = ThreadingHTTPServer((host, port), MetricsHandler)
-        console.print(f"serving MCP metrics on http://{host}:{port}/metrics every {interval} s")
+    from rich.markup import escape
 
-        def refresh() -> None:
-            while True:
-                time.sleep(interval)
-                MetricsHandler.text = render(run_probes(specs, 3, 1))
+    from tasks.engine.client import docker_client
+    from tasks.engine.volumes import volume_files
+    from tasks.model.launchpolicy import AUDIT_VOLUME
+    from tasks.servers.audit import FAILED, OUTCOMES, AuditFilter, parse_when, select
 
-        threading.Thread(target=refresh, daemon=True).start()
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            console.print("stopped")
+    if outcome and outcome not in (*OUTCOMES, FAILED):
+        raise UsageError(f"--outcome {outcome!r}: use one of {', '.join((*OUTCOMES, FAILED))}")
+    if limit < 0:
+        raise UsageError("--limit must be 0 (all) or more")
+    now = datetime.datetime.now(datetime.UTC)
+    try:
+        moments = [parse_when(text, now) if text else None for text in (since, until)]
+    except ValueError as error:
+        raise UsageError(f"--since/--until: {error}") from None
+    wanted = AuditFilter(server, tool, outcome, origin, *moments)
+    selection = select(volume_files(docker_client(), AUDIT_VOLUME), wanted)
+    shown = selection.calls[-limit:] if limit else selection.calls
+    rows = [
+        (
+            str(call.get("call_time", "")),
+            str(call.get("server", "")),
+            str(call.get("origin", "")),
+            str(call.get("method", "")),
+            escape(str(call.get("tool", ""))),
+            ", ".join(map(str, call.get("arg_keys") or [])),
+            str(call.get("outcome", ""))
+            + (f" {call['error_code']}" if call.get("error_code") is not None else ""),
+            f"{call.get('duration_ms', 0):.1f}",
+            f"{call.get('bytes_in', 0)}/{call.get('bytes_out', 0)}",
+        )
+        for call in shown
+    ]
+    columns = ("time (UTC)", "server", "origin", "method", "tool", "argument keys",
+               "outcome", "ms", "bytes in/out")  # fmt: skip
+    views: list[object] = [table("MCP calls", columns, rows)]
+    views.append(f"{len(shown)} of {len(selection.calls)} matching call(s) shown")
+    if selection.unreadable:
+        views.append(f"[yellow]{selection.unreadable} line(s) of the log are no JSON record[/]")
+    data = {
+        "calls": shown,
+        "matching": len(selection.calls),
+        "unreadable_lines": selection.unreadable,
+    }
+    present(Outcome(data, views), json)
 
 
 @task(
