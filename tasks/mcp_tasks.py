@@ -6,10 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from invoke.context import Context
-from invoke.exceptions import Exit
 
 from tasks.contract import present, table, task
-from tasks.errors import UsageError
 from tasks.outcome import Outcome
 
 
@@ -137,54 +135,9 @@ def mcp_audit(
     outcome or error code, duration and bytes. The log is read from the `mcp-audit` volume
     through the engine (as root: each server owns its own files).
     """
-    import datetime
+    from tasks.workflows.servers import audit, audit_filter
 
-    from rich.markup import escape
-
-    from tasks.engine.client import docker_client
-    from tasks.engine.volumes import volume_files
-    from tasks.model.launchpolicy import AUDIT_VOLUME
-    from tasks.servers.audit import FAILED, OUTCOMES, AuditFilter, parse_when, select
-
-    if outcome and outcome not in (*OUTCOMES, FAILED):
-        raise UsageError(f"--outcome {outcome!r}: use one of {', '.join((*OUTCOMES, FAILED))}")
-    if limit < 0:
-        raise UsageError("--limit must be 0 (all) or more")
-    now = datetime.datetime.now(datetime.UTC)
-    try:
-        moments = [parse_when(text, now) if text else None for text in (since, until)]
-    except ValueError as error:
-        raise UsageError(f"--since/--until: {error}") from None
-    wanted = AuditFilter(server, tool, outcome, origin, *moments)
-    selection = select(volume_files(docker_client(), AUDIT_VOLUME), wanted)
-    shown = selection.calls[-limit:] if limit else selection.calls
-    rows = [
-        (
-            str(call.get("call_time", "")),
-            str(call.get("server", "")),
-            str(call.get("origin", "")),
-            str(call.get("method", "")),
-            escape(str(call.get("tool", ""))),
-            ", ".join(map(str, call.get("arg_keys") or [])),
-            str(call.get("outcome", ""))
-            + (f" {call['error_code']}" if call.get("error_code") is not None else ""),
-            f"{call.get('duration_ms', 0):.1f}",
-            f"{call.get('bytes_in', 0)}/{call.get('bytes_out', 0)}",
-        )
-        for call in shown
-    ]
-    columns = ("time (UTC)", "server", "origin", "method", "tool", "argument keys",
-               "outcome", "ms", "bytes in/out")  # fmt: skip
-    views: list[object] = [table("MCP calls", columns, rows)]
-    views.append(f"{len(shown)} of {len(selection.calls)} matching call(s) shown")
-    if selection.unreadable:
-        views.append(f"[yellow]{selection.unreadable} line(s) of the log are no JSON record[/]")
-    data = {
-        "calls": shown,
-        "matching": len(selection.calls),
-        "unreadable_lines": selection.unreadable,
-    }
-    present(Outcome(data, views), json)
+    present(audit(audit_filter(server, tool, outcome, origin, since, until), limit), json)
 
 
 @task(
@@ -206,24 +159,10 @@ def mcp_clean(
     removes running servers too, after asking.
     """
     from tasks.confirm import confirmed
-    from tasks.engine.client import docker_client
-    from tasks.engine.reaper import reap, stdio_containers
-    from tasks.errors import EXIT_FINDINGS
+    from tasks.workflows.servers import clean
 
-    client = docker_client()
-    if all and not yes:
-        live = [i for i in stdio_containers(client, server) if i.live]
-        question = f"Remove {len(live)} running MCP server(s), ending their clients' sessions?"
-        if live and not confirmed(question, "--all ends live sessions; confirm with --yes"):
-            present(Outcome({"removed": [], "kept": []}, ["nothing removed"], ok=False), json)
-            raise Exit(code=EXIT_FINDINGS)
-    removed, kept = reap(client, everything=all, server=server)
-    views = [f"removed {i.name} ({i.id}, server {i.server}, {i.status})" for i in removed]
-    views.append(f"{len(removed)} container(s) removed")
-    if kept:
-        views.append(
-            f"kept {len(kept)} running server(s) with a live client "
-            f"({', '.join(sorted({i.server for i in kept}))}); `--all` removes them"
-        )
-    data = {"removed": [r.__dict__ for r in removed], "kept": [k.__dict__ for k in kept]}
-    present(Outcome(data, views), json)
+    def approve(live: int) -> bool:
+        question = f"Remove {live} running MCP server(s), ending their clients' sessions?"
+        return yes or confirmed(question, "--all ends live sessions; confirm with --yes")
+
+    present(clean(all, server, approve), json)

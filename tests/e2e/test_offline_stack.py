@@ -538,8 +538,9 @@ def test_a_service_killed_during_verify_all_is_named(offline_stack: dict[str, An
 
 def test_credentials_that_do_not_open_the_data_are_named(offline_stack: dict[str, Any]) -> None:
     """(Late in the module: the refused logins stay in postgres-db's log, which verify's log scan
-    would rightly report.) A lost .env: env.init refuses to mint passwords the existing data would not accept, and a
-    wrong password turns postgres-mcp unhealthy with the reason instead of "healthy"."""
+    would rightly report.) A lost .env: env.init refuses to mint passwords the existing data
+    would not accept, and a password of postgres-mcp's account that the database does not hold
+    turns postgres-mcp unhealthy with the reason and the fix instead of "healthy"."""
     env = REPO / ".devcontainer/.env"
     kept = env.read_text()
     try:
@@ -549,12 +550,14 @@ def test_credentials_that_do_not_open_the_data_are_named(offline_stack: dict[str
         assert refused.returncode == 1, refused.stdout + refused.stderr
         assert "POSTGRES_PASSWORD (volume postgres-data)" in message and "volumes.backup" in message
         assert "PASSWORD=" not in env.read_text()
-        env.write_text(kept.replace("POSTGRES_PASSWORD=", "POSTGRES_PASSWORD=wrong", 1))
+        env.write_text(kept.replace("POSTGRES_MCP_PASSWORD=", "POSTGRES_MCP_PASSWORD=wrong", 1))
         assert _recreate_postgres_mcp().returncode != 0
         health = docker(
             "inspect", "-f", "{{json .State.Health}}", "mcp-cluster-postgres-mcp-1"
         ).stdout
-        assert '"unhealthy"' in health and "does not match the database" in health, health
+        assert '"unhealthy"' in health, health
+        assert "does not accept role mcp_server with POSTGRES_MCP_PASSWORD" in health, health
+        assert "invoke stack.restart postgres-db" in health, health
     finally:
         env.write_text(kept)
         restored = _recreate_postgres_mcp()
