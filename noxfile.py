@@ -52,8 +52,9 @@ for _line, _version in PINNED.items():
             file=sys.stderr,
         )
 UNIT = "not integration and not e2e"
-# The engine tiers, which the freethreaded session leaves to the host's interpreter.
-ENGINE_TIERS = ("tests/integration", "tests/e2e")
+# The engine tiers and the layer check (import-linter, of the `lint` extra, has no free-threaded
+# build), which the freethreaded session leaves to the host's interpreter.
+HOST_ONLY = ("tests/integration", "tests/e2e", "tests/test_layers.py")
 # Tools the free-threaded sessions install, pinned: uv resolves and installs the environments,
 # pytest-run-parallel runs each unit test in several threads at once.
 UV = "uv==0.13.9"
@@ -64,14 +65,14 @@ PARALLEL_THREADS = 4
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (pytest options after --, e.g. -- -m 'not e2e')."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev,lint]")
     session.run("pytest", *session.posargs)
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
     """Run ruff (lint and format check) and mypy."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev,lint]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
@@ -94,7 +95,7 @@ def mutants(session: nox.Session) -> None:
     """
     from tests.mutants import GROUPS
 
-    session.install("-e", ".[dev]", MUTMUT)
+    session.install("-e", ".[dev,lint]", MUTMUT)
     args = list(session.posargs)
     options: list[str] = []
     while len(args) > 1 and args[0] in ("--sample", "--seed"):
@@ -185,7 +186,7 @@ def freethreaded(session: nox.Session) -> None:
     session.run("python", str(CHECK_PYTHON), "--gil", "on", env={"PYTHON_GIL": "1"})
     _install_library(session, _uv(session))
     session.install(RUN_PARALLEL)
-    select = ["-m", UNIT, *[f"--ignore={path}" for path in ENGINE_TIERS], "-p", "no:cacheprovider"]
+    select = ["-m", UNIT, *[f"--ignore={path}" for path in HOST_ONLY], "-p", "no:cacheprovider"]
     session.run("pytest", "-q", *select, env={"PYTHON_GIL": "0"})
     # Threads in the test process exercise the modules that run the library there; at the
     # default verbosity the plugin lists each test it ran in one thread, with the reason.

@@ -28,7 +28,7 @@ python=${PYTHON:-python3}
 .venv/bin/python -m pip install --quiet --upgrade pip
 # The library runs from this checkout, so the install brings its dependencies only; an
 # editable install would add an import hook to every Python start in the venv.
-.venv/bin/python -m pip install --quiet '.[dev]'
+.venv/bin/python -m pip install --quiet '.[dev,lint]'
 echo "[setup] task library installed: .venv/bin/invoke --list"
 
 if [ "$engine" = 1 ]; then

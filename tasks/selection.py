@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tasks.errors import UsageError
-from tasks.images.plan import build_plan
-from tasks.model.stack import Stack
+
+if TYPE_CHECKING:  # the stack's model loads when a selection is made, not with `invoke --list`
+    from tasks.model.stack import Stack
 
 # The compose label that sets a service's start-up tier, and the last tier.
 TIER_LABEL = "dev.mcp-cluster.tier"
@@ -35,6 +37,8 @@ def select_services(
     tier: int = MAX_TIER,
 ) -> Selection:
     """Services up to `tier` that the enabled compose profiles and the image profile allow."""
+    from tasks.images.plan import build_plan
+
     services = stack.compose.services
     unknown = sorted(set(compose_profiles) - {p for s in services.values() for p in s.profiles})
     if unknown:

@@ -12,7 +12,7 @@ import pytest
 
 from tasks.engine.verify import FAIL, PASS, Check
 from tasks.monitoring.promql import QueryError, Sample, parse_vector, query, query_url
-from tasks.workflows.counted import NAME, calls_expr, counted
+from tasks.workflows.counted import NAME, STARTED, calls_expr, counted
 
 
 def vector(*values: float) -> str:
@@ -46,16 +46,38 @@ def test_query_urls_and_unanswered_queries() -> None:
 
 
 class Prometheus:
-    """Answers the count query: `counts` in turn (None: no series yet), the last from then on."""
+    """Answers the count with `counts` in turn (None: no series yet), the count's sample time
+    with `scraped` and the exporter's start with `starts`, each in turn, the last from then
+    on."""
 
-    def __init__(self, *counts: float | None) -> None:
-        self.counts = list(counts)
+    def __init__(
+        self,
+        *counts: float | None,
+        scraped: tuple[float, ...] = (5000.0,),
+        starts: tuple[float | None, ...] = (1000.0,),
+    ) -> None:
+        self.answers: dict[str, list[float | None]] = {
+            "count": list(counts),
+            "scraped": list(scraped),
+            "start": list(starts),
+        }
         self.asked: list[str] = []
 
     def http(self, url: str) -> tuple[int, str]:
-        self.asked.append(urllib.parse.parse_qs(urllib.parse.urlparse(url).query)["query"][0])
-        count = self.counts.pop(0) if len(self.counts) > 1 else self.counts[0]
-        return 200, vector() if count is None else vector(count)
+        asked = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)["query"][0]
+        self.asked.append(asked)
+        kind = (
+            "start"
+            if asked == STARTED
+            else "scraped"
+            if asked.startswith("timestamp(")
+            else "count"
+        )
+        answers = self.answers[kind]
+        value = answers.pop(0) if len(answers) > 1 else answers[0]
+        if kind == "scraped" and self.answers["count"][0] is None:
+            return 200, vector()
+        return 200, vector() if value is None else vector(value)
 
 
 class Clock:
@@ -78,9 +100,11 @@ def test_a_call_counted_at_a_later_scrape_passes() -> None:
     assert check(prometheus) == Check(
         "monitoring", NAME, PASS, "fetch tools/call in mcp_calls_total after 2s"
     )
-    assert set(prometheus.asked) == {calls_expr("fetch")}
+    expr = calls_expr("fetch")
+    assert set(prometheus.asked) == {expr, f"timestamp({expr})", STARTED}
+    assert STARTED == "max(mcp_exporter_start_time_seconds)"
     assert calls_expr("fetch") == (
-        'sum(mcp_calls_total{origin="verify",server="fetch",mcp_method_name="tools/call"})'
+        'mcp_calls_total{origin="verify",server="fetch",mcp_method_name="tools/call"}'
     )
 
 
@@ -92,13 +116,34 @@ def test_a_call_never_counted_fails_after_the_bound() -> None:
     )  # fmt: skip
 
 
+def test_a_restarted_exporter_counts_from_zero() -> None:
+    """Prometheus still shows the old exporter's 3 when the check starts; the new exporter,
+    started since, counts this call as its first."""
+    restarted = Prometheus(3, 1, starts=(1000.0, 2000.0))
+    assert check(restarted).status == PASS
+    same = Prometheus(3, 3, starts=(1000.0,))
+    assert check(same).status == FAIL
+    first_scrape = Prometheus(None, 1, starts=(None, 2000.0))
+    assert check(first_scrape).status == PASS
+
+
+def test_a_count_left_from_before_a_restart_of_prometheus_is_not_the_count() -> None:
+    """Prometheus and the exporter restarted together: the old exporter's last count (1, from
+    before the new one started at 1000) still shows; the new one then counts this call."""
+    carried = Prometheus(1, 1, scraped=(900.0, 1005.0), starts=(1000.0,))
+    assert check(carried).status == PASS
+    never = Prometheus(1, scraped=(900.0,), starts=(1000.0,))
+    assert check(never).status == FAIL
+
+
 def test_a_call_that_fails_is_named_and_not_waited_for() -> None:
     prometheus = Prometheus(0)
     result = check(prometheus, call=lambda: "image for fetch is not built")
     assert result == Check(
         "monitoring", NAME, FAIL, "the call through fetch failed: image for fetch is not built"
     )
-    assert len(prometheus.asked) == 1
+    expr = calls_expr("fetch")
+    assert prometheus.asked == [STARTED, f"timestamp({expr})", expr]
 
 
 def test_prometheus_refusing_the_query_fails_with_its_message() -> None:

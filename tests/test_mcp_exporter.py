@@ -208,3 +208,13 @@ def test_a_bad_setting_stops_with_its_name(monkeypatch: pytest.MonkeyPatch, raw:
     assert str(stopped.value) == (
         f"mcp-exporter: MCP_AUDIT_RETENTION_DAYS must be a whole number >= 1, not {raw!r}"
     )
+
+
+def test_the_exporter_says_when_its_counters_started(tmp_path: Path) -> None:
+    """verify.monitoring tells a restarted exporter (counting from zero) by this time."""
+    import time
+
+    before = time.time()
+    registry, _ = served(tmp_path)
+    started = value(registry, "mcp_exporter_start_time_seconds")
+    assert started is not None and before <= started <= time.time()

@@ -65,6 +65,13 @@ def test_each_concurrent_session_starts_a_container_of_its_own_name() -> None:
     assert sorted(stopped) == ["mcp-probe-ok-1f", "mcp-probe-ok-1f-1", "mcp-probe-ok-1f-2"]
 
 
+def test_servers_probed_together_keep_their_order() -> None:
+    specs = [ProbeSpec(name, sys.executable, (FAKE, mode), {}, None, 20)
+             for name, mode in (("first", "ok"), ("broken", "garbage"), ("last", "ok"))]  # fmt: skip
+    results = probe.run_probes(specs, 1, 1, together=True)
+    assert [(r.name, r.ok) for r in results] == [("first", True), ("broken", False), ("last", True)]
+
+
 def test_answer_without_expected_text_fails() -> None:
     result = _probe("ok", ProbeCall("echo", {"url": "page-1"}, expect="elsewhere"))
     assert not result.ok

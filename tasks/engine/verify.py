@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
+from tasks.engine.parallel import each
 from tasks.engine.stack import ServiceStatus, restart, statuses, wait_healthy
 from tasks.model.prometheus import longest_scrape_interval
 from tasks.model.stack import Stack
@@ -115,28 +116,20 @@ class Verifier:
             return False, text[-1] if text else f"exit {error.return_code}"
 
     def health(self) -> list[Check]:
-        """10.2: each service answers its own probe."""
-        checks = []
-        for service in self.stack.compose.services:
-            if service not in self.running:
-                checks.append(self.absent("health", service, service))
-                continue
-            command = list(self.stack.compose.services[service].verify.probe)
-            if not command:
-                status = self.running[service]
-                ok = status.ready
-                checks.append(Check("health", service, PASS if ok else FAIL, status.health))
-                continue
-            ok, detail = self.exec(service, command)
-            checks.append(
-                Check(
-                    "health",
-                    service,
-                    PASS if ok else FAIL,
-                    f"{' '.join(command[:2])}: {detail or 'ok'}",
-                )
-            )
-        return checks
+        """Each service answers its own probe (the services at once)."""
+        return each(self._health, self.stack.compose.services)
+
+    def _health(self, service: str) -> Check:
+        if service not in self.running:
+            return self.absent("health", service, service)
+        command = list(self.stack.compose.services[service].verify.probe)
+        if not command:
+            status = self.running[service]
+            return Check("health", service, PASS if status.ready else FAIL, status.health)
+        ok, detail = self.exec(service, command)
+        return Check(
+            "health", service, PASS if ok else FAIL, f"{' '.join(command[:2])}: {detail or 'ok'}"
+        )
 
     def network_checks(self) -> list[Check]:
         """10.4: the network exists by name, static addresses hold, names resolve."""
@@ -438,28 +431,22 @@ class Verifier:
         return Check("stack", "every service stayed up", PASS, f"{len(self.running)} services")
 
     def logs(self) -> list[Check]:
-        """Compose logs of the running services, scanned for fatal errors."""
-        checks = []
-        for service in self.running:
-            try:
-                text = str(self.client.compose.logs([service], tail="500", no_log_prefix=True))
-            except DockerException as error:
-                checks.append(Check("logs", service, FAIL, str(error)[:200]))
-                continue
-            bad = [
-                line
-                for line in text.splitlines()
-                if LOG_ERRORS.search(line) and not LOG_BENIGN.search(line)
-            ]
-            checks.append(
-                Check(
-                    "logs",
-                    service,
-                    FAIL if bad else PASS,
-                    bad[-1][:200] if bad else "no fatal errors",
-                )
-            )
-        return checks
+        """Compose logs of the running services, scanned for fatal errors (at once)."""
+        return each(self._logs, self.running)
+
+    def _logs(self, service: str) -> Check:
+        try:
+            text = str(self.client.compose.logs([service], tail="500", no_log_prefix=True))
+        except DockerException as error:
+            return Check("logs", service, FAIL, str(error)[:200])
+        bad = [
+            line
+            for line in text.splitlines()
+            if LOG_ERRORS.search(line) and not LOG_BENIGN.search(line)
+        ]
+        return Check(
+            "logs", service, FAIL if bad else PASS, bad[-1][:200] if bad else "no fatal errors"
+        )
 
 
 def _unscraped(check: Check) -> bool:

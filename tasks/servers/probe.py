@@ -165,18 +165,26 @@ async def probe(spec: ProbeSpec, repeat: int = 5, reach: Reach = Reach()) -> Pro
 
 
 def run_probes(
-    specs: list[ProbeSpec], repeat: int, concurrency: int, reach: Reach = Reach()
+    specs: list[ProbeSpec],
+    repeat: int,
+    concurrency: int,
+    reach: Reach = Reach(),
+    together: bool = False,
 ) -> list[ProbeResult]:
-    """Probe every spec, `concurrency` sessions of each at a time; results in spec order."""
+    """Probe every spec, `concurrency` sessions of each at a time, one server after another
+    (so that their latencies are their own) or, `together`, every server at once; results in
+    spec order."""
+
+    async def server(spec: ProbeSpec) -> ProbeResult:
+        sessions = (
+            probe(spec.session(index), repeat, reach) for index in range(max(1, concurrency))
+        )
+        return _merge(spec.name, list(await asyncio.gather(*sessions)))
 
     async def main() -> list[ProbeResult]:
-        results = []
-        for spec in specs:
-            sessions = (
-                probe(spec.session(index), repeat, reach) for index in range(max(1, concurrency))
-            )
-            results.append(_merge(spec.name, list(await asyncio.gather(*sessions))))
-        return results
+        if together:
+            return list(await asyncio.gather(*(server(spec) for spec in specs)))
+        return [await server(spec) for spec in specs]
 
     return asyncio.run(main())
 

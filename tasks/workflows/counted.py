@@ -10,18 +10,24 @@ from dataclasses import replace
 
 from tasks.engine.verify import FAIL, FIRST_SCRAPE_MARGIN, PASS, Check, Verifier
 from tasks.model.prometheus import longest_scrape_interval
-from tasks.monitoring.promql import Http, QueryError, query
+from tasks.monitoring.promql import Http, QueryError, Sample, query
 from tasks.servers.specs import ProbeSpec
 
 ORIGIN = "verify"
 NAME = "a fresh MCP call is counted"
+STARTED = "max(mcp_exporter_start_time_seconds)"
+"""PromQL: when the exporter started. A restarted exporter counts from zero again, while
+Prometheus may still show the last count of the one before: after a restart of Prometheus
+itself, a series the old exporter served keeps its last sample for up to five minutes."""
 
 
 def calls_expr(server: str) -> str:
-    """PromQL: the tools/call requests of `server` that verification made."""
-    return (
-        f'sum(mcp_calls_total{{origin="{ORIGIN}",server="{server}",mcp_method_name="tools/call"}})'
-    )
+    """PromQL: the series counting the tools/call requests of `server` that verification made."""
+    return f'mcp_calls_total{{origin="{ORIGIN}",server="{server}",mcp_method_name="tools/call"}}'
+
+
+def _key(sample: Sample) -> frozenset[tuple[str, str]]:
+    return frozenset((k, v) for k, v in sample.labels.items() if k != "__name__")
 
 
 def counted(
@@ -34,18 +40,29 @@ def counted(
     clock: Callable[[], float] = time.monotonic,
 ) -> Check:
     """Read the count, make the call (`call` returns '' or why it failed), then wait at most
-    `bound` seconds for the count to grow."""
+    `bound` seconds for the count to grow (from zero, when the exporter restarted meanwhile)."""
     expr = calls_expr(server)
+
+    def reading() -> tuple[float, float | None]:
+        """The count the running exporter serves (samples scraped since it started), and when
+        it started."""
+        starts = query(http, base, STARTED)
+        start = starts[0].value if starts else None
+        scraped = {_key(s): s.value for s in query(http, base, f"timestamp({expr})")}
+        series = query(http, base, expr)
+        fresh = [s for s in series if start is None or scraped.get(_key(s), start) >= start]
+        return sum(sample.value for sample in fresh), start
+
     try:
-        before = sum(sample.value for sample in query(http, base, expr))
+        before, exporter = reading()
         failed = call()
         if failed:
             return Check("monitoring", NAME, FAIL, f"the call through {server} failed: {failed}")
         started = clock()
         while True:
-            after = sum(sample.value for sample in query(http, base, expr))
+            after, now_exporter = reading()
             waited = clock() - started
-            if after > before:
+            if after > (before if now_exporter == exporter else 0.0):
                 return Check(
                     "monitoring",
                     NAME,

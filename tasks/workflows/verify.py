@@ -10,6 +10,7 @@ from rich.markup import escape
 from tasks.contract import table
 from tasks.engine.client import docker_client
 from tasks.engine.doctor import runtimes
+from tasks.engine.parallel import each
 from tasks.engine.verify import FAIL, PASS, SKIP, Check, Verifier, http_get
 from tasks.outcome import Outcome
 from tasks.rules.catalog import run_rules
@@ -45,7 +46,13 @@ def verify(names: list[str], profile: str, persistence: bool = False) -> Outcome
     verifier = Profiled.load(profile).verifier()
     verifier.restart_databases = persistence
     run = sections()
-    checks = [check for name in names for check in run[name](verifier)]
+    # The sections mostly wait on containers, so they run at once; a persistence check that
+    # restarts the databases runs alone, after the others, so that no other check sees it.
+    alone = ["volumes"] if persistence and "volumes" in names else []
+    together = each(lambda name: run[name](verifier), [n for n in names if n not in alone])
+    found = dict(zip([n for n in names if n not in alone], together, strict=True))
+    found.update({name: run[name](verifier) for name in alone})
+    checks = [check for name in names for check in found[name]]
     if len(names) > 1:
         checks.append(verifier.stayed_up())
     failed = [c for c in checks if c.status == FAIL]
@@ -84,7 +91,7 @@ def client_checks(verifier: Verifier, timeout: float = 60.0) -> list[Check]:
         ]
     with probe_page() as url:
         specs, skipped = inside_specs(stack, remote, status.container, url, timeout)
-        results = run_probes(specs, 1, 1, reach_for(status.container, user))
+        results = run_probes(specs, 1, 1, reach_for(status.container, user), together=True)
     checks = [
         Check(
             "client",

@@ -191,6 +191,12 @@ class AuditMetrics:
             "mcp_audit_unreadable_files", "audit files the exporter may not read", registry=None
         )
         self.size = Gauge("mcp_audit_bytes", "bytes of the audit log", registry=None)
+        self.started = Gauge(
+            "mcp_exporter_start_time_seconds",
+            "when this exporter started (Unix time): its counters count from then",
+            registry=None,
+        )
+        self.started.set_to_current_time()
 
     def add(self, line: bytes) -> None:
         """Count one audit line."""
@@ -230,6 +236,7 @@ class AuditMetrics:
             self.files,
             self.unreadable,
             self.size,
+            self.started,
         )
 
 
