@@ -166,6 +166,46 @@ def test_a_password_inside_a_url_or_dsn_is_masked(value: str, shown: str) -> Non
     assert mask("DATABASE_URL", value) == shown
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("user=app pwd=s3cret", f"user=app pwd={MASK}"),
+        ("passwd = s3cret;x=1", f"passwd = {MASK};x=1"),
+        ("password='s3 cret' user=app", f"password={MASK} user=app"),
+        ('password="s3 cret" user=app', f"password={MASK} user=app"),
+        ("password=s3cret&sslmode=off", f"password={MASK}&sslmode=off"),
+        ("app:s3cret@/db", f"app:{MASK}@/db"),
+        ("note: a:b@host", "note: a:b@host"),
+        ("app:s3cret@db", "app:s3cret@db"),
+    ],
+)
+def test_each_dsn_form_masks_the_password_and_only_it(value: str, shown: str) -> None:
+    assert mask("DSN", value) == shown
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "shown"),
+    [
+        ("DB_PASSWORD", None, None),
+        ("DB_PASSWORD", "", ""),
+        ("DB_PASSWORD", "/run/secrets/db", "/run/secrets/db"),
+        ("DB_PASSWORD", "${DB_PASSWORD}", "${DB_PASSWORD}"),
+        ("DB_PASSWORD", "plain", MASK),
+        ("NOTE", "token ghp_abc", MASK),
+        ("NOTE", "github_pat_abc", MASK),
+        ("NOTE", "AKIA" + "A1" * 8, MASK),
+        ("NOTE", "AKIA" + "a1" * 8, "AKIA" + "a1" * 8),
+        ("NOTE", "AKIA" + "A" * 15, "AKIA" + "A" * 15),
+        ("NOTE", "-----BEGIN OPENSSH PRIVATE KEY-----", MASK),
+        ("NOTE", "----BEGIN", "----BEGIN"),
+        ("DB_PASSWORD_FILE", "/secrets/db", "/secrets/db"),
+        ("NOTE", "/run/secret/x", "/run/secret/x"),
+    ],
+)
+def test_what_a_secret_value_shows(key: str, value: str | None, shown: str | None) -> None:
+    assert mask(key, value) == shown
+
+
 def test_env_show_never_prints_a_url_password(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -196,6 +236,23 @@ def test_env_show_never_prints_a_url_password(
 )
 def test_printable_drops_what_a_terminal_would_act_on(text: str, kept: str) -> None:
     assert printable(text) == kept
+
+
+# Each edge of the stripped ranges: the first and last character dropped, and the neighbours
+# kept (tab and newline sit inside the C0 range; NBSP follows C1; the marks around the bidi
+# controls are ordinary text).
+DROPPED = "\x00\x08\x0b\x1f\x7f\x9f\u200e\u200f\u202a\u202e\u2066\u2069"
+KEPT = "\t\n\x20\x7e\xa0\u200d\u2010\u2029\u202f\u2065\u206a"
+
+
+@pytest.mark.parametrize("char", DROPPED)
+def test_printable_drops_each_edge_of_its_ranges(char: str) -> None:
+    assert printable(f"a{char}b") == "ab"
+
+
+@pytest.mark.parametrize("char", KEPT)
+def test_printable_keeps_the_neighbours_of_its_ranges(char: str) -> None:
+    assert printable(f"a{char}b") == f"a{char}b"
 
 
 def test_the_probe_table_shows_a_servers_answers_as_text() -> None:

@@ -202,7 +202,7 @@ def test_usage_errors_start_nothing() -> None:
 
 
 def relay_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mcp_relay_under_test", RELAY)
+    spec = importlib.util.spec_from_file_location("mcp_relay", RELAY)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
