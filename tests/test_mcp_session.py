@@ -1,0 +1,275 @@
+"""The MCP client's requests over a scripted transport: exactly what it sends (the handshake,
+the cursor of each page, its answers to the server's own requests) and what each reply it
+reads turns into; and the probe's verdicts: percentiles, messages, merged sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from tasks.servers import probe, stdio
+from tasks.servers.probe import ProbeError, ProbeResult
+from tasks.servers.specs import ProbeSpec
+from tasks.servers.stdio import (
+    CLIENT_INFO,
+    HANDSHAKE_VERSIONS,
+    ProtocolError,
+    ServerError,
+    ServerInfo,
+    Session,
+    decode,
+)
+
+
+class Scripted(Session):
+    """A session whose server says the scripted lines, one per read."""
+
+    def __init__(self, *lines: Any) -> None:
+        super().__init__()
+        self.lines = [line if isinstance(line, list) else [line] for line in lines]
+        self.sent: list[dict[str, Any]] = []
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+
+    async def _read(self) -> list[dict[str, Any]]:
+        return self.lines.pop(0)
+
+    async def close(self) -> None:
+        return None
+
+
+def reply(ident: Any, result: Any) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": ident, "result": result}
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+def test_the_constants_of_the_protocol() -> None:
+    assert HANDSHAKE_VERSIONS == ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
+    assert CLIENT_INFO == {"name": "mcp-cluster-probe", "version": "1.0"}
+    assert stdio.LINE_LIMIT == 16 * 2**20 and stdio.EXIT_SECONDS == 2.0
+    assert stdio.METHOD_NOT_FOUND == -32601
+
+
+def test_the_handshake_offers_the_newest_revision_then_says_initialized() -> None:
+    answer = {"protocolVersion": "2024-11-05", "serverInfo": {"name": "git", "version": 3}}
+    session = Scripted(reply(1, answer))
+    assert run(session.initialize()) == ServerInfo("git", "3", "2024-11-05")
+    assert session.protocol == "2024-11-05"
+    assert session.sent == [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "mcp-cluster-probe", "version": "1.0"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+    ]
+
+
+@pytest.mark.parametrize("info", [None, "git", ["git"]])
+def test_a_server_without_its_info_is_nameless(info: Any) -> None:
+    session = Scripted(reply(1, {"protocolVersion": "2025-06-18", "serverInfo": info}))
+    assert run(session.initialize()) == ServerInfo("", "", "2025-06-18")
+
+
+@pytest.mark.parametrize("version", ["2025-06-19", "", None])
+def test_an_unknown_revision_is_refused_before_initialized(version: Any) -> None:
+    session = Scripted(reply(1, {} if version is None else {"protocolVersion": version}))
+    shown = "" if version is None else version
+    with pytest.raises(ProtocolError) as refused:
+        run(session.initialize())
+    assert str(refused.value) == f"initialize answered protocol version {shown!r}"
+    assert len(session.sent) == 1 and session.protocol == ""
+
+
+def test_pages_are_followed_by_their_cursor() -> None:
+    session = Scripted(
+        reply(1, {"tools": [{"name": "a"}], "nextCursor": "p2"}),
+        reply(2, {"tools": [{"name": "b"}, {"name": "c"}], "nextCursor": ""}),
+    )
+    assert run(session.list_tools()) == [{"name": "a"}, {"name": "b"}, {"name": "c"}]
+    assert [m["params"] for m in session.sent] == [{}, {"cursor": "p2"}]
+    assert [m["id"] for m in session.sent] == [1, 2]
+
+
+@pytest.mark.parametrize("tools", [None, {"a": 1}, "a"])
+def test_a_page_without_a_tools_list_is_refused(tools: Any) -> None:
+    session = Scripted(reply(1, {"tools": tools} if tools is not None else {}))
+    with pytest.raises(ProtocolError, match=r"\Atools/list answered without a tools list\Z"):
+        run(session.list_tools())
+
+
+def test_a_call_sends_the_tool_and_its_arguments() -> None:
+    session = Scripted(reply(1, {"content": [], "isError": True}))
+    assert run(session.call_tool("echo", {"x": 1})) == {"content": [], "isError": True}
+    assert session.sent[0]["method"] == "tools/call"
+    assert session.sent[0]["params"] == {"name": "echo", "arguments": {"x": 1}}
+
+
+def test_the_servers_own_requests_are_answered_while_waiting() -> None:
+    session = Scripted(
+        [
+            {"jsonrpc": "2.0", "method": "notifications/progress", "params": {}},
+            {"jsonrpc": "2.0", "id": "p1", "method": "ping"},
+            {"jsonrpc": "2.0", "id": 7, "method": "sampling/createMessage"},
+        ],
+        reply(99, {"late": True}),
+        reply("1", {"wrong": "type"}),
+        reply(1, {"ok": True}),
+    )
+    assert run(session.request("tools/list", {})) == {"ok": True}
+    assert session.sent[1:] == [
+        {"jsonrpc": "2.0", "id": "p1", "result": {}},
+        {
+            "jsonrpc": "2.0",
+            "id": 7,
+            "error": {"code": -32601, "message": "not supported by this client"},
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        (
+            {"jsonrpc": "2.0", "id": 1, "error": {"code": -32602, "message": "bad params"}},
+            "tools/call failed: bad params (code -32602)",
+        ),
+        ({"jsonrpc": "2.0", "id": 1, "error": "text"}, "tools/call failed: None (code None)"),
+        (
+            {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}},
+            "tools/call failed: parse error (code -32700)",
+        ),
+        ({"jsonrpc": "2.0", "error": ["x"]}, "tools/call failed: None (code None)"),
+    ],
+)
+def test_an_error_reply_fails_the_request_with_its_code(message: Any, shown: str) -> None:
+    with pytest.raises(ServerError) as failed:
+        run(Scripted(message).request("tools/call", {}))
+    assert str(failed.value) == shown
+
+
+@pytest.mark.parametrize("result", [None, [], "ok"])
+def test_a_reply_without_a_result_object_is_refused(result: Any) -> None:
+    message = {"jsonrpc": "2.0", "id": 1} if result is None else reply(1, result)
+    with pytest.raises(ProtocolError, match=r"\Aping answered without a result object\Z"):
+        run(Scripted(message).request("ping", {}))
+
+
+def test_a_batch_or_one_message_is_decoded() -> None:
+    one = {"jsonrpc": "2.0", "id": 1, "result": {}}
+    assert decode(json.dumps(one), "stdout") == [one]
+    assert decode(f"  {json.dumps([one, one])}\n", "stdout") == [one, one]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[]", "{}", '{"jsonrpc": "1.0"}', '[{"jsonrpc": "2.0"}, 1]', "hello", "null", "x" * 200],
+)
+def test_anything_else_is_named_with_where_it_came(text: str) -> None:
+    with pytest.raises(ProtocolError) as refused:
+        decode(text, "the SSE stream")
+    assert str(refused.value) == (
+        f"wrote output that is not JSON-RPC to the SSE stream ({text.strip()[:120]})"
+    )
+
+
+# ---------------------------------------------------------------- the probe's verdicts
+
+
+def test_the_probes_retry_constants() -> None:
+    assert (probe.SPAWN_ATTEMPTS, probe.BACKOFF_SECONDS) == (3, 0.5)
+    assert (ProbeError, ProtocolError, ServerError, TimeoutError) == probe.FINAL
+
+
+@pytest.mark.parametrize(
+    ("values", "pct", "found"),
+    [
+        ([5.0, 1.0, 3.0, 2.0, 4.0], 50, 3.0),
+        ([5.0, 1.0, 3.0, 2.0, 4.0], 95, 5.0),
+        ([5.0, 1.0, 3.0, 2.0, 4.0], 20, 1.0),
+        ([5.0, 1.0, 3.0, 2.0, 4.0], 21, 2.0),
+        ([5.0, 1.0, 3.0, 2.0, 4.0], 0, 1.0),
+        ([5.0, 1.0, 3.0, 2.0, 4.0], 100, 5.0),
+        ([5.0, 1.0, 3.0, 2.0, 4.0], 150, 5.0),
+        ([7.0], 1, 7.0),
+        ([], 50, 0.0),
+    ],
+)
+def test_nearest_rank_percentiles(values: list[float], pct: float, found: float) -> None:
+    assert probe.percentile(values, pct) == found
+
+
+def test_a_result_rounds_its_figures_for_json() -> None:
+    result = ProbeResult("git", True, latencies_ms=[10.0, 20.06, 30.1, 40.04])
+    assert (result.p50_ms, result.p95_ms) == (25.1, 40.0)
+    assert ProbeResult("git").p50_ms == 0.0 and ProbeResult("git").p95_ms == 0.0
+    data = result.to_json()
+    assert data["p50_ms"] == 25.1 and data["p95_ms"] == 40.0 and data["name"] == "git"
+    assert "p50_ms" not in result.__dict__
+
+
+SPEC = ProbeSpec("git", "python3", timeout=12.4)
+
+
+@pytest.mark.parametrize(
+    ("stderr", "error", "shown"),
+    [
+        ("", ProtocolError("wrote x"), "git wrote x"),
+        (
+            "Unable to find image 'mcp-git:latest' locally",
+            RuntimeError("exit 125"),
+            "image for git is not built: run `invoke build.mcp --name git`",
+        ),
+        (
+            "pull access denied for mcp-git",
+            OSError(),
+            "image for git is not built: run `invoke build.mcp --name git`",
+        ),
+        (
+            "Error: No such image: mcp-git",
+            OSError(),
+            "image for git is not built: run `invoke build.mcp --name git`",
+        ),
+        ("", TimeoutError(), "git did not answer within 12 s"),
+        (
+            "a\nb\nc\nd\n",
+            RuntimeError("boom"),
+            "git failed: RuntimeError: boom (stderr: b | c | d)",
+        ),
+        ("  \n", ValueError(""), "git failed: ValueError:"),
+    ],
+)
+def test_what_went_wrong_is_one_message(stderr: str, error: BaseException, shown: str) -> None:
+    assert probe.explain(stderr, error, SPEC) == shown
+
+
+def test_concurrent_sessions_merge_into_one_verdict() -> None:
+    first = ProbeResult("git", True, "git", "1", "2025-06-18", 4, 120.0, [1.0, 2.0], 1)
+    second = ProbeResult("git", False, "", "", "", 0, 300.0, [3.0], 3, "git: b failed")
+    third = ProbeResult("git", False, "", "", "", 0, 0.0, [], 2, "git: a failed")
+    merged = probe._merge("git", [first, second, third, second])
+    assert merged == ProbeResult(
+        "git",
+        False,
+        "git",
+        "1",
+        "2025-06-18",
+        4,
+        300.0,
+        [1.0, 2.0, 3.0, 3.0],
+        3,
+        "git: a failed; git: b failed",
+    )
+    assert probe._merge("git", [first, first]).ok

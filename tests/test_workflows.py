@@ -1,0 +1,672 @@
+"""The workflows behind the tasks, run in this process on a mini stack, with the engine's calls
+replaced by recorded answers: what each shows people (every table cell), what it returns under
+`--json`, and when it fails with which exit code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.table import Table
+
+from tasks.engine.bake import ImageResult
+from tasks.engine.status import ServiceStatus
+from tasks.engine.verify import FAIL, PASS, SKIP, Check, http_get
+from tasks.errors import EngineError, Failure, StackError, UsageError
+from tasks.images.plan import Unavailable
+from tasks.images.progress import BuildLog
+from tasks.model.stack import load_stack
+from tasks.outcome import Outcome
+from tasks.selection import TIER_LABEL
+from tasks.servers.inside import remote_settings
+from tasks.servers.probe import ProbeResult, Reach
+from tasks.servers.specs import ProbeSpec, Skipped
+from tasks.workflows import probe as probe_workflow
+from tasks.workflows import stack as stack_workflow
+from tasks.workflows import up as up_workflow
+from tasks.workflows import verify as verify_workflow
+from tasks.workflows.profile import Profiled
+from tasks.workflows.views import build_progress, build_summary, failed_builds, services_table
+from tests.clirun import REPO
+from tests.ministack import MiniStack
+
+COMPOSE = "docker-compose.mcp.yml"
+
+
+def cells(table: Table) -> list[tuple[str, ...]]:
+    """Every row of a rich table, cell by cell."""
+    columns = [list(map(str, column._cells)) for column in table.columns]
+    return list(zip(*columns, strict=True))
+
+
+def headers(table: Table) -> tuple[str, ...]:
+    return tuple(str(column.header) for column in table.columns)
+
+
+# ---------------------------------------------------------------- views
+
+
+def test_build_progress_shows_queued_running_and_finished_images() -> None:
+    times = iter([10.0, 12.6, 20.0, 22.5, 30.0, 30.0])
+    log = BuildLog(clock=lambda: next(times))
+    log.new_round(("alpha", "beta"))
+    for line in ("#1 [alpha 1/2] RUN a", "#1 DONE 0.1s", "#2 [alpha 2/2] RUN b"):
+        log.feed(line)
+    table = build_progress(log, ["alpha", "gamma"])
+    assert table.title == "building"
+    assert headers(table) == ("image", "status", "steps", "seconds")
+    # (rendering reads each image's time as of now)
+    assert cells(table) == [("alpha", "building", "1/2", "12"), ("gamma", "queued", "", "")]
+    log.image("delta")
+    assert cells(build_progress(log, ["delta"])) == [("delta", "building", "", "0")]
+
+
+def result(tag: str, status: str, **changes: Any) -> ImageResult:
+    values: dict[str, Any] = {
+        "name": tag.partition(":")[0],
+        "tag": tag,
+        "status": status,
+        "seconds": 12.34,
+        "cached_steps": 3,
+        "total_steps": 5,
+        "size_bytes": 123_456_789,
+        "error": None,
+        "log_tail": (),
+    }
+    return ImageResult(**{**values, **changes})
+
+
+def test_the_build_summary_has_a_row_per_image_and_per_image_not_buildable_here() -> None:
+    results = [
+        result("mcp-a:latest", "built"),
+        result("mcp-b:latest", "cached", size_bytes=None, seconds=0.05),
+        result("mcp-c:latest", "failed", size_bytes=0),
+        result("mcp-d:latest", "building"),
+    ]
+    unavailable = [Unavailable("gpu", "mcp-gpu:latest", "needs [the] NVIDIA base")]
+    table = build_summary(results, unavailable, 61.25)
+    assert table.title == "build summary (61.2 s)"
+    assert headers(table) == ("image", "status", "seconds", "cached/total steps", "size")
+    assert cells(table) == [
+        ("mcp-a:latest", "[green]built[/]", "12.3", "3/5", "123 MB"),
+        ("mcp-b:latest", "[cyan]cached[/]", "0.1", "3/5", ""),
+        ("mcp-c:latest", "[red]failed[/]", "12.3", "3/5", ""),
+        ("mcp-d:latest", "[yellow]building[/]", "12.3", "3/5", "123 MB"),
+        ("gpu", "[yellow]not buildable here[/]", "", "", "needs \\[the] NVIDIA base"),
+    ]
+
+
+def test_a_failed_build_shows_its_error_and_its_last_twelve_lines() -> None:
+    tail = tuple(f"step [s{n}]" for n in range(15))
+    results = [
+        result("mcp-a:latest", "built", log_tail=("unseen",)),
+        result("mcp-c:latest", "failed", error="RUN [x] failed", log_tail=tail),
+        result("mcp-e:latest", "failed", error=None, log_tail=()),
+    ]
+    assert failed_builds(results) == [
+        "[red]mcp-c:latest failed:[/] RUN \\[x] failed",
+        *[f"  step \\[s{n}]" for n in range(3, 15)],
+        "[red]mcp-e:latest failed:[/] ",
+    ]
+
+
+@pytest.fixture
+def tiered(mini: MiniStack) -> MiniStack:
+    def change(data: dict[str, Any]) -> None:
+        data["services"]["db"]["labels"] = {TIER_LABEL: "1"}
+        data["services"]["devcontainer"]["labels"] = {TIER_LABEL: "2"}
+        data["services"]["web"] = {"image": "busybox:1", "restart": "unless-stopped"}
+
+    mini.edit_yaml(COMPOSE, change)
+    return mini
+
+
+def test_services_are_shown_tier_by_tier(tiered: MiniStack) -> None:
+    stack = load_stack(tiered.root)
+    rows = {
+        "web": ServiceStatus("web", "running", "none", "172.20.0.9", "", 0.04),
+        "db": ServiceStatus("db", "running", "starting", "172.20.0.20", "127.0.0.1:5432->5432"),
+        "devcontainer": ServiceStatus("devcontainer", "exited", "unhealthy"),
+    }
+    table = services_table(stack, rows, "stack (3.0 s)")
+    assert table.title == "stack (3.0 s)"
+    assert headers(table) == ("tier", "service", "state", "health", "IP", "ports", "s to healthy")
+    assert cells(table) == [
+        ("1", "db", "running", "[yellow]starting[/]", "172.20.0.20", "127.0.0.1:5432->5432", ""),
+        ("2", "devcontainer", "exited", "[red]unhealthy[/]", "", "", ""),
+        ("4", "web", "running", "[green]none[/]", "172.20.0.9", "", "0.0"),
+    ]
+
+
+# ---------------------------------------------------------------- up
+
+
+def outcome(ok: bool = True, code: int = 1) -> Callable[[], Outcome]:
+    return lambda: Outcome({"ok": ok}, [f"step says {ok}"], ok=ok, code=code)
+
+
+def test_up_runs_its_steps_in_order_with_the_profile_for_env_init_only() -> None:
+    names = [step.name for step in up_workflow.steps("offline", True, quiet=True)]
+    assert names == [
+        "check",
+        "env.init --profile offline",
+        "build.all --parallel",
+        "stack.up",
+        "verify.all --persistence",
+        "mcp.probe --repeat 1",
+    ]
+    plain = [step.name for step in up_workflow.steps("", False, quiet=False)]
+    assert plain[1] == "env.init" and plain[4] == "verify.all"
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "shown"),
+    [
+        (UsageError("--tier [five] is not a tier"), 2, "--tier \\[five] is not a tier"),
+        (StackError(Path("x.yml"), "broken", "fix it", line=4), 2, "x.yml:4: broken. Fix: fix it"),
+        (EngineError("docker is down", "start it"), 1, "docker is down. Fix: start it"),
+        (Failure("the build failed"), 1, "the build failed"),
+    ],
+)
+def test_a_steps_error_is_its_failed_outcome(error: Exception, code: int, shown: str) -> None:
+    def fail() -> Outcome:
+        raise error
+
+    failed = up_workflow.attempt(up_workflow.Step("x", fail))
+    assert (failed.ok, failed.code) == (False, code)
+    assert failed.views == [f"[bold red]error:[/] {shown}"]
+    assert failed.data["ok"] is False and "problem" in failed.data["error"]
+
+
+def test_a_bug_in_a_step_is_not_hidden() -> None:
+    def broken() -> Outcome:
+        raise KeyError("bug")
+
+    with pytest.raises(KeyError):
+        up_workflow.attempt(up_workflow.Step("x", broken))
+
+
+def test_up_stops_at_the_first_failed_step_with_its_exit_code(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ran: list[str] = []
+
+    def step(name: str, made: Callable[[], Outcome]) -> up_workflow.Step:
+        def run() -> Outcome:
+            ran.append(name)
+            return made()
+
+        return up_workflow.Step(name, run)
+
+    planned = [
+        step("check", outcome()),
+        step("build", outcome(False, code=2)),
+        step("stack.up", outcome()),
+        step("verify", outcome()),
+    ]
+    monkeypatch.setattr(up_workflow, "steps", lambda profile, persistence, quiet: planned)
+    done = up_workflow.up(as_json=True)
+    assert ran == ["check", "build"]
+    assert (done.ok, done.code) == (False, 2)
+    assert [(r["step"], r["ok"], r["exit"]) for r in done.data["steps"]] == [
+        ("check", True, 0),
+        ("build", False, 2),
+    ]
+    assert done.data["not_run"] == ["stack.up", "verify"] and done.data["ok"] is False
+    [table] = done.views
+    assert table.title == "invoke up" and headers(table) == ("step", "result", "seconds")
+    assert [row[:2] for row in cells(table)] == [
+        ("check", "[green]ok[/]"),
+        ("build", "[red]failed (exit 2)[/]"),
+        ("stack.up", "[yellow]not run (an earlier step failed)[/]"),
+        ("verify", "[yellow]not run (an earlier step failed)[/]"),
+    ]
+    assert cells(table)[0][2] == "0.0" and cells(table)[2][2] == ""
+    out, err = capsys.readouterr()
+    assert out == "" and "step says True" in err and "step says False" in err
+
+
+def test_up_passes_when_every_step_does(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    planned = [up_workflow.Step("check", outcome()), up_workflow.Step("build", outcome())]
+    monkeypatch.setattr(up_workflow, "steps", lambda profile, persistence, quiet: planned)
+    done = up_workflow.up()
+    assert (done.ok, done.code, done.data["not_run"]) == (True, 0, [])
+    out, err = capsys.readouterr()
+    assert "invoke check" in out and "step says True" in out and err == ""
+
+
+# ---------------------------------------------------------------- stack.up and restart
+
+
+class Engine:
+    """Recorded answers of the engine's compose calls for stack.up and stack.restart."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, result: dict[str, ServiceStatus]) -> None:
+        self.result = result
+        self.calls: list[tuple[Any, ...]] = []
+        self.up_error = ""
+        for name in ("up_and_wait", "last_logs", "health_output", "restart", "wait_healthy"):
+            monkeypatch.setattr(stack_workflow, name, getattr(self, name))
+        monkeypatch.setattr(Profiled, "client", "client")
+
+    def up_and_wait(
+        self, client: Any, services: list[str], network: str, timeout: float, tick: Any
+    ) -> tuple[dict[str, ServiceStatus], str]:
+        self.calls.append(("up", client, services, network, timeout))
+        tick(self.result)
+        return self.result, self.up_error
+
+    def last_logs(self, client: Any, service: str) -> list[str]:
+        return [f"{service} log [one]", f"{service} log 2"]
+
+    def health_output(self, client: Any, container: str) -> str:
+        return f"probe of {container} failed" if container != "quiet" else ""
+
+    def restart(self, client: Any, service: str) -> None:
+        self.calls.append(("restart", client, service))
+
+    def wait_healthy(
+        self, client: Any, services: list[str], network: str, timeout: float, tick: Any, t: float
+    ) -> dict[str, ServiceStatus]:
+        self.calls.append(("wait", client, services, network, timeout))
+        return {name: self.result[name] for name in services}
+
+
+@pytest.fixture
+def provided(mini: MiniStack, monkeypatch: pytest.MonkeyPatch) -> Profiled:
+    monkeypatch.setenv("DB_PASSWORD", "x")
+    return Profiled.load("", mini.root)
+
+
+def test_stack_up_starts_the_selected_services_and_reports_each(
+    provided: Profiled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    healthy = {
+        "db": ServiceStatus("db", "running", "healthy", "172.20.0.20", container="c1"),
+        "devcontainer": ServiceStatus("devcontainer", "running", "none", container="c2"),
+    }
+    engine = Engine(monkeypatch, healthy)
+    done = stack_workflow.stack_up(provided, timeout=42, quiet=True)
+    assert engine.calls == [("up", "client", ["db", "devcontainer"], "mcp-cluster", 42)]
+    assert done.ok and done.data["ok"] is True and done.data["error"] == ""
+    assert [s["service"] for s in done.data["services"]] == ["db", "devcontainer"]
+    assert done.data["logs"] == {} and done.data["healthchecks"] == {}
+    assert done.data["pulled"] == [] and done.data["not_exercised"] == {}
+    assert len(done.views) == 1 and str(done.views[0].title).startswith("stack (")
+
+
+def test_stack_up_shows_each_unhealthy_service_with_its_check_and_logs(
+    provided: Profiled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = {
+        "db": ServiceStatus("db", "running", "unhealthy", container="c1"),
+        "devcontainer": ServiceStatus("devcontainer", "exited", "", container="quiet"),
+    }
+    engine = Engine(monkeypatch, result)
+    engine.up_error = "compose said [no]"
+    done = stack_workflow.stack_up(provided, quiet=True)
+    assert not done.ok and done.data["error"] == "compose said [no]"
+    assert done.data["healthchecks"] == {"db": "probe of c1 failed", "devcontainer": ""}
+    assert done.data["logs"]["db"] == ["db log [one]", "db log 2"]
+    assert done.views[1:] == [
+        "[red]compose said \\[no][/]",
+        "[red]db is unhealthy:[/] probe of c1 failed",
+        "[red]db is unhealthy[/]; last logs:",
+        "  db log \\[one]",
+        "  db log 2",
+        "[red]devcontainer is exited[/]; last logs:",
+        "  devcontainer log \\[one]",
+        "  devcontainer log 2",
+    ]
+
+
+def test_stack_up_fails_when_compose_fails_even_with_every_service_ready(
+    provided: Profiled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ready = {name: ServiceStatus(name, "running", "healthy") for name in ("db", "devcontainer")}
+    Engine(monkeypatch, ready).up_error = "docker compose up --wait had not returned"
+    done = stack_workflow.stack_up(provided, quiet=True)
+    assert not done.ok and done.data["ok"] is False
+
+
+def test_stack_up_needs_its_secrets_first(mini: MiniStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DB_PASSWORD", raising=False)
+    engine = Engine(monkeypatch, {})
+    with pytest.raises(UsageError) as refused:
+        stack_workflow.stack_up(Profiled.load("", mini.root), quiet=True)
+    assert str(refused.value) == (
+        "secrets not provided: DB_PASSWORD. Fix: export them, or run `invoke env.init` to "
+        "write random ones to .devcontainer/.env"
+    )
+    assert engine.calls == []
+
+
+def test_a_tier_starts_only_the_services_up_to_it(
+    tiered: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DB_PASSWORD", "x")
+    engine = Engine(monkeypatch, {"db": ServiceStatus("db", "running", "healthy")})
+    done = stack_workflow.stack_up(Profiled.load("", tiered.root), tier=1, quiet=True)
+    assert engine.calls[0][2] == ["db"]
+    assert done.data["not_exercised"] == {
+        "devcontainer": "tier 2 is above --tier 1",
+        "web": "tier 4 is above --tier 1",
+    }
+    assert done.views[1:] == [
+        "[yellow]not exercised:[/] devcontainer: tier 2 is above --tier 1",
+        "[yellow]not exercised:[/] web: tier 4 is above --tier 1",
+    ]
+
+
+def test_a_restart_waits_for_the_service_again(
+    provided: Profiled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = Engine(monkeypatch, {"db": ServiceStatus("db", "running", "healthy")})
+    done = stack_workflow.restart_service(provided, "db")
+    assert engine.calls == [
+        ("restart", "client", "db"),
+        ("wait", "client", ["db"], "mcp-cluster", 120),
+    ]
+    assert done.ok and done.data["services"][0]["service"] == "db"
+    assert done.views[0].title == "restart db"
+    engine.result["db"] = ServiceStatus("db", "running", "starting")
+    assert not stack_workflow.restart_service(provided, "db").ok
+    with pytest.raises(UsageError, match="no service 'dbx'"):
+        stack_workflow.restart_service(provided, "dbx")
+
+
+# ---------------------------------------------------------------- mcp.probe
+
+
+@pytest.mark.parametrize(("repeat", "concurrency"), [(0, 1), (1, 0), (1001, 1), (500, 3)])
+def test_the_probe_refuses_counts_out_of_range(repeat: int, concurrency: int) -> None:
+    with pytest.raises(UsageError) as refused:
+        probe_workflow.probe_servers(repeat=repeat, concurrency=concurrency)
+    assert str(refused.value) == (
+        "--repeat and --concurrency must be >= 1 and their product at most 1000"
+    )
+
+
+def test_the_probe_refuses_a_server_that_is_not_one() -> None:
+    with pytest.raises(UsageError) as refused:
+        probe_workflow.probe_servers("gti")
+    names = ", ".join(sorted(load_stack(REPO).manifests))
+    assert str(refused.value) == f"no MCP server 'gti'; choose one of {names}"
+
+
+class Probes:
+    """The probe's sessions, answered from a script."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, results: list[ProbeResult]) -> None:
+        self.results = results
+        self.asked: list[tuple[list[str], int, int]] = []
+        monkeypatch.setattr(probe_workflow, "run_probes", self.run_probes)
+        monkeypatch.setattr(probe_workflow, "reachable", self.reachable)
+        monkeypatch.setattr(probe_workflow, "probe_specs", self.probe_specs)
+        self.unreachable: list[Skipped] = []
+
+    def probe_specs(
+        self, stack: Any, names: tuple[str, ...], workspace: Path, url: str, timeout: float
+    ) -> tuple[list[ProbeSpec], list[Skipped]]:
+        assert workspace == REPO and url.startswith("http://127.0.0.1:")
+        picked = [r.name for r in self.results if not names or r.name in names]
+        return [ProbeSpec(name, "python3", timeout=timeout) for name in picked], []
+
+    def run_probes(
+        self, specs: list[ProbeSpec], repeat: int, concurrency: int, reach: Reach
+    ) -> list[ProbeResult]:
+        self.asked.append(([f"{s.name} {s.timeout:g}" for s in specs], repeat, concurrency))
+        return [r for r in self.results if r.name in {s.name for s in specs}]
+
+    def reachable(
+        self, stack: Any, specs: list[ProbeSpec]
+    ) -> tuple[list[ProbeSpec], list[Skipped], Reach]:
+        return specs, list(self.unreachable), Reach()
+
+
+def test_the_probe_reports_each_server_and_passes_when_all_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    git = ProbeResult("git", True, "git", "1.2", "2025-06-18", 7, 812.4, [10.0, 30.0])
+    probes = Probes(monkeypatch, [git])
+    done = probe_workflow.probe_servers("git", repeat=2, concurrency=3, timeout=9)
+    assert probes.asked == [(["git 9"], 2, 3)]
+    assert done.ok and done.data["ok"] is True
+    assert (done.data["repeat"], done.data["concurrency"]) == (2, 3)
+    assert done.data["servers"] == [git.to_json()] and done.data["not_exercised"] == []
+    [table] = done.views
+    assert table.title == "MCP probe (3 x 2 requests)"
+    assert cells(table) == [
+        ("git", "[green]yes[/]", "git 1.2", "2025-06-18", "7", "812", "20", "30")
+    ]
+
+
+def test_a_failed_server_or_a_refused_launch_fails_the_probe(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    broken = ProbeResult("git", False, error="git did not answer [in] time")
+    probes = Probes(monkeypatch, [broken])
+    probes.unreachable = [
+        Skipped("postgres", "served [on] the network"),
+        Skipped("evil", "--privileged is not allowed", refused=True),
+    ]
+    done = probe_workflow.probe_servers()
+    assert not done.ok and done.data["ok"] is False
+    assert done.views[1:] == [
+        "[red]git:[/] git did not answer \\[in] time",
+        "[yellow]not exercised:[/] postgres: served \\[on] the network",
+        "[red]evil:[/] --privileged is not allowed",
+    ]
+    assert done.data["not_exercised"] == [
+        {"name": "postgres", "reason": "served [on] the network", "refused": False},
+        {"name": "evil", "reason": "--privileged is not allowed", "refused": True},
+    ]
+
+
+def test_a_server_not_exercised_fails_only_when_it_was_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    probes = Probes(monkeypatch, [ProbeResult("git", True)])
+    probes.unreachable = [Skipped("postgres", "served on the network")]
+    assert probe_workflow.probe_servers().ok
+    assert not probe_workflow.probe_servers("postgres").ok
+
+
+def test_url_servers_wait_for_the_dev_container(monkeypatch: pytest.MonkeyPatch) -> None:
+    stack = load_stack(REPO)
+    reached: list[tuple[str, str]] = []
+
+    def reach_for(container: str, user: str) -> Reach:
+        reached.append((container, user))
+        return Reach()
+
+    monkeypatch.setattr(probe_workflow, "reach_for", reach_for)
+    stdio, url = ProbeSpec("git", "python3"), ProbeSpec("postgres", url="http://p:8000/sse")
+    monkeypatch.setattr(probe_workflow, "dev_container", lambda stack: "")
+    kept, skipped, _ = probe_workflow.reachable(stack, [stdio, url])
+    assert kept == [stdio]
+    assert skipped == [
+        Skipped(
+            "postgres",
+            f"served on the cluster network: start the dev container ({stack.dev_service})",
+        )
+    ]
+    monkeypatch.setattr(probe_workflow, "dev_container", lambda stack: "c0ffee")
+    assert probe_workflow.reachable(stack, [stdio, url])[:2] == ([stdio, url], [])
+    user = remote_settings(stack).user
+    assert reached == [("", user), ("c0ffee", user)]
+    monkeypatch.setattr(probe_workflow, "dev_container", lambda stack: pytest.fail("asked"))
+    assert probe_workflow.reachable(stack, [stdio])[:2] == ([stdio], [])
+    assert reached[-1] == ("", user)
+
+
+# ---------------------------------------------------------------- verify
+
+
+class FakeVerifier:
+    """The sections' checks, as scripted; records what the workflow set and asked."""
+
+    def __init__(self, stack: Any = None) -> None:
+        self.stack = stack
+        self.restart_databases = False
+        self.not_exercised: dict[str, str] = {}
+        self.running: dict[str, ServiceStatus] = {}
+        self.gpu_args: tuple[Any, ...] = ()
+        self.monitored: Any = None
+
+    def health(self) -> list[Check]:
+        return [Check("health", "db", PASS, "pg_isready: ok"), Check("health", "web", SKIP, "x")]
+
+    def logs(self) -> list[Check]:
+        return [Check("logs", "db", FAIL, "FATAL [boom]")]
+
+    def stayed_up(self) -> Check:
+        return Check("stack", "every service stayed up", PASS, "2 services")
+
+    def gpu(self, has_nvidia: bool, violations: list[str]) -> list[Check]:
+        self.gpu_args = (has_nvidia, violations)
+        return []
+
+    def monitoring(self, get: Any) -> list[Check]:
+        self.monitored = get
+        return []
+
+
+@pytest.fixture
+def verifier(monkeypatch: pytest.MonkeyPatch) -> FakeVerifier:
+    made = FakeVerifier()
+
+    class Loaded:
+        @staticmethod
+        def load(profile: str) -> Any:
+            assert profile == "offline"
+            return type("P", (), {"verifier": lambda self: made})()
+
+    monkeypatch.setattr(verify_workflow, "Profiled", Loaded)
+    sections = {"health": FakeVerifier.health, "logs": FakeVerifier.logs}
+    monkeypatch.setattr(verify_workflow, "sections", lambda: sections)
+    return made
+
+
+def test_the_sections_in_the_order_verify_all_runs_them() -> None:
+    assert list(verify_workflow.sections()) == [
+        "health",
+        "logs",
+        "network",
+        "volumes",
+        "gpu",
+        "monitoring",
+        "freethreading",
+        "client",
+    ]
+
+
+def test_one_section_runs_alone_and_fails_on_a_failed_check(verifier: FakeVerifier) -> None:
+    done = verify_workflow.verify(["logs"], "offline")
+    assert not done.ok and done.data["ok"] is False
+    assert done.data["summary"] == {"pass": 0, "fail": 1, "not exercised": 0}
+    assert done.data["checks"] == [
+        {"section": "logs", "name": "db", "status": "fail", "detail": "FATAL [boom]"}
+    ]
+    table, summary = done.views
+    assert table.title == "verify"
+    assert headers(table) == ("section", "check", "result", "detail")
+    assert cells(table) == [("logs", "db", "[bold red]fail[/]", "FATAL \\[boom]")]
+    assert summary == "0 passed, 1 failed, 0 not exercised"
+    assert verifier.restart_databases is False
+
+
+def test_several_sections_end_with_every_service_still_up(verifier: FakeVerifier) -> None:
+    done = verify_workflow.verify(["health"], "offline", persistence=True)
+    assert done.ok and len(done.data["checks"]) == 2 and verifier.restart_databases is True
+    done = verify_workflow.verify(["health", "health"], "offline")
+    assert done.ok and done.data["summary"] == {"pass": 3, "fail": 0, "not exercised": 2}
+    assert done.data["checks"][-1]["name"] == "every service stayed up"
+    assert [row[2] for row in cells(done.views[0])] == [
+        "[green]pass[/]",
+        "[yellow]not exercised[/]",
+        "[green]pass[/]",
+        "[yellow]not exercised[/]",
+        "[green]pass[/]",
+    ]
+    assert done.views[1] == "3 passed, 0 failed, 2 not exercised"
+
+
+def test_the_gpu_section_is_told_the_runtime_and_the_compose_findings(
+    monkeypatch: pytest.MonkeyPatch, mini: MiniStack
+) -> None:
+    stack = load_stack(mini.root)
+    monkeypatch.setattr(verify_workflow, "docker_client", lambda: "client")
+    monkeypatch.setattr(verify_workflow, "runtimes", lambda client: ["runc", "nvidia"])
+    fake = FakeVerifier(stack)
+    assert verify_workflow.sections()["gpu"](fake) == []  # type: ignore[arg-type]
+    assert fake.gpu_args == (True, [])
+    monkeypatch.setattr(verify_workflow, "runtimes", lambda client: ["runc", "nvidia-x"])
+    verify_workflow.sections()["gpu"](fake)  # type: ignore[arg-type]
+    assert fake.gpu_args == (False, [])
+    verify_workflow.sections()["monitoring"](fake)  # type: ignore[arg-type]
+    assert fake.monitored is http_get
+
+
+def test_the_client_section_waits_for_the_dev_container(mini: MiniStack) -> None:
+    stack = load_stack(mini.root)
+    fake = FakeVerifier(stack)
+    names = sorted(stack.devcontainer.servers)
+    fake.not_exercised = {"devcontainer": "behind compose profile dev (not enabled)"}
+    assert verify_workflow.client_checks(fake) == [  # type: ignore[arg-type]
+        Check("client", name, SKIP, "behind compose profile dev (not enabled)") for name in names
+    ]
+    fake.not_exercised = {}
+    down = [
+        Check("client", name, FAIL, "dev container (devcontainer) is not running") for name in names
+    ]
+    assert verify_workflow.client_checks(fake) == down  # type: ignore[arg-type]
+    fake.running = {"devcontainer": ServiceStatus("devcontainer", "running", "healthy")}
+    assert verify_workflow.client_checks(fake) == down  # type: ignore[arg-type]
+
+
+def test_the_client_section_probes_each_server_inside_the_dev_container(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = load_stack(mini.root)
+    fake = FakeVerifier(stack)
+    fake.running = {"devcontainer": ServiceStatus("devcontainer", "running", container="c0ffee")}
+    asked: list[Any] = []
+
+    def inside_specs(
+        stack: Any, remote: Any, container: str, url: str, timeout: float
+    ) -> tuple[list[ProbeSpec], list[Skipped]]:
+        asked.append((remote.user, container, timeout))
+        skipped = [
+            Skipped("github", "GITHUB_PERSONAL_ACCESS_TOKEN is not set"),
+            Skipped("evil", "no", True),
+        ]
+        return [ProbeSpec("memory")], skipped
+
+    def run_probes(
+        specs: list[ProbeSpec], repeat: int, concurrency: int, reach: Any
+    ) -> list[ProbeResult]:
+        asked.append((repeat, concurrency, reach))
+        return [
+            ProbeResult("memory", True, tools=9, cold_start_ms=1234.56),
+            ProbeResult("filesystem", False, error="filesystem did not answer"),
+        ]
+
+    monkeypatch.setattr(verify_workflow, "inside_specs", inside_specs)
+    monkeypatch.setattr(verify_workflow, "run_probes", run_probes)
+    monkeypatch.setattr(verify_workflow, "reach_for", lambda container, user: (container, user))
+    checks = verify_workflow.client_checks(fake, timeout=7.0)  # type: ignore[arg-type]
+    user = remote_settings(stack).user
+    assert asked == [(user, "c0ffee", 7.0), (1, 1, ("c0ffee", user))]
+    assert checks == [
+        Check(
+            "client", "memory", PASS, f"as {user} in devcontainer: 9 tools, probe call ok, 1235 ms"
+        ),
+        Check("client", "filesystem", FAIL, "filesystem did not answer"),
+        Check("client", "github", SKIP, "GITHUB_PERSONAL_ACCESS_TOKEN is not set"),
+        Check("client", "evil", FAIL, "no"),
+    ]
