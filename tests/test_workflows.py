@@ -4,30 +4,40 @@ replaced by recorded answers: what each shows people (every table cell), what it
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rich.table import Table
 
+from tasks.engine import volumes as engine_volumes
 from tasks.engine.bake import ImageResult
 from tasks.engine.status import ServiceStatus
 from tasks.engine.verify import FAIL, PASS, SKIP, Check, http_get
+from tasks.engine.volumes import VolumeInfo
 from tasks.errors import EngineError, Failure, StackError, UsageError
-from tasks.images.plan import Unavailable
+from tasks.images import plan as plan_module
+from tasks.images.plan import CA_VARIABLE, Unavailable
 from tasks.images.progress import BuildLog
 from tasks.model.stack import load_stack
 from tasks.outcome import Outcome
-from tasks.selection import TIER_LABEL
+from tasks.selection import TIER_LABEL, Selection
 from tasks.servers.inside import remote_settings
 from tasks.servers.probe import ProbeResult, Reach
 from tasks.servers.specs import ProbeSpec, Skipped
+from tasks.workflows import build as build_workflow
+from tasks.workflows import env as env_workflow
+from tasks.workflows import envinit
 from tasks.workflows import probe as probe_workflow
+from tasks.workflows import profile as profile_module
 from tasks.workflows import stack as stack_workflow
 from tasks.workflows import up as up_workflow
 from tasks.workflows import verify as verify_workflow
-from tasks.workflows.profile import Profiled
+from tasks.workflows.build import BuildRequest
+from tasks.workflows.profile import Profiled, split_profiles
 from tasks.workflows.views import build_progress, build_summary, failed_builds, services_table
 from tests.clirun import REPO
 from tests.ministack import MiniStack
@@ -670,3 +680,402 @@ def test_the_client_section_probes_each_server_inside_the_dev_container(
         Check("client", "github", SKIP, "GITHUB_PERSONAL_ACCESS_TOKEN is not set"),
         Check("client", "evil", FAIL, "no"),
     ]
+
+
+# ---------------------------------------------------------------- env.init
+
+
+@pytest.fixture
+def no_volumes(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The engine's answer about the data volumes: none of them exists."""
+    asked: list[list[str]] = []
+
+    def describe(client: Any, names: list[str]) -> list[VolumeInfo]:
+        asked.append(names)
+        return [VolumeInfo(name, False, ()) for name in names]
+
+    monkeypatch.setattr(engine_volumes, "describe", describe)
+    monkeypatch.setattr("tasks.engine.client.docker_client", lambda: "client")
+    monkeypatch.delenv("DB_PASSWORD", raising=False)
+    monkeypatch.delenv("GITHUB_PERSONAL_ACCESS_TOKEN", raising=False)
+    monkeypatch.setenv(CA_VARIABLE, "/etc/ssl/certs/ca-certificates.crt")
+    return asked
+
+
+def test_env_init_writes_a_private_password_for_each_missing_secret(
+    mini: MiniStack, no_volumes: list[list[str]]
+) -> None:
+    env = mini.folder / ".env"
+    env.write_text("KEEP=me")
+    done = env_workflow.init_env(root=str(mini.root))
+    assert done.data == {"env": str(env), "profile": None, "generated": ["DB_PASSWORD"]}
+    assert stat.S_IMODE(env.stat().st_mode) == 0o600
+    lines = env.read_text().splitlines()
+    assert lines[0] == "KEEP=me" and lines[1].startswith("DB_PASSWORD=") and len(lines) == 2
+    assert len(lines[1].removeprefix("DB_PASSWORD=")) == 32
+    assert no_volumes == [["db-data"]]
+    assert done.views == [".devcontainer/.env: generated DB_PASSWORD"]
+    again = env_workflow.init_env(root=str(mini.root))
+    assert again.data["generated"] == [] and env.read_text().splitlines() == lines
+    assert again.views[-1] == ".devcontainer/.env: every password is already provided"
+
+
+def test_a_credential_from_elsewhere_is_left_to_the_user(
+    mini: MiniStack, no_volumes: list[list[str]]
+) -> None:
+    mini.edit_yaml(COMPOSE, lambda d: d["secrets"].update(gh={"environment": "GITHUB_TOKEN"}))
+    done = env_workflow.init_env(root=str(mini.root))
+    assert done.data["generated"] == ["DB_PASSWORD"]
+    assert "GITHUB_TOKEN" not in (mini.folder / ".env").read_text()
+    assert done.views == [
+        "GITHUB_TOKEN is a credential from elsewhere (e.g. a GitHub token): set it yourself in "
+        ".devcontainer/.env or the shell when you need it",
+        ".devcontainer/.env: generated DB_PASSWORD",
+    ]
+
+
+def test_a_password_from_the_shell_is_not_written(
+    mini: MiniStack, no_volumes: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DB_PASSWORD", "from-the-shell")
+    monkeypatch.setenv("GITHUB_PERSONAL_ACCESS_TOKEN", "ghp_x")
+    done = env_workflow.init_env(root=str(mini.root))
+    assert done.data["generated"] == [] and no_volumes == []
+    assert (mini.folder / ".env").read_text() == ""
+    assert done.views == [".devcontainer/.env: every password is already provided"]
+
+
+def test_no_password_is_minted_for_data_made_with_another(
+    mini: MiniStack, no_volumes: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        engine_volumes, "describe", lambda client, names: [VolumeInfo("db-data", True, ())]
+    )
+    with pytest.raises(Failure) as refused:
+        env_workflow.init_env(root=str(mini.root))
+    assert str(refused.value) == (
+        "not generating DB_PASSWORD (volume db-data): the data there was created with another "
+        "password, which a new one would not open. Fix: restore the .devcontainer/.env that "
+        "created it, or back the data up (invoke volumes.backup) and remove it (invoke "
+        "stack.down --volumes), then run env.init again"
+    )
+    assert not (mini.folder / ".env").exists()
+
+
+def test_without_an_engine_the_volumes_go_unchecked_with_a_note(
+    mini: MiniStack, no_volumes: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(client: Any, names: list[str]) -> list[VolumeInfo]:
+        raise EngineError("docker does not answer")
+
+    monkeypatch.setattr(engine_volumes, "describe", down)
+    done = env_workflow.init_env(root=str(mini.root))
+    assert done.views[0] == "[yellow]note:[/] no engine: cannot check for existing database volumes"
+    assert done.data["generated"] == ["DB_PASSWORD"]
+
+
+def test_a_password_goes_after_text_without_a_final_newline(mini: MiniStack) -> None:
+    stack = load_stack(mini.root)
+    said: list[str] = []
+    text, added = envinit.with_passwords(stack, "A=1", {"DB_PASSWORD": ""}, said.append)
+    assert added == ["DB_PASSWORD"] and text.startswith("A=1\nDB_PASSWORD=") and text.endswith("\n")
+    text, added = envinit.with_passwords(stack, "", {"DB_PASSWORD": "set"}, said.append)
+    assert (text, added) == ("", [])
+
+
+def test_the_ca_bundle_is_written_only_where_debians_is_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text("x")
+    assert envinit.ca_line({CA_VARIABLE: "/given.pem"}) == []
+    monkeypatch.setattr(plan_module, "DEFAULT_CA_BUNDLE", str(tmp_path / "none.pem"))
+    monkeypatch.setattr(plan_module, "detect_ca_bundle", lambda: bundle)
+    assert envinit.ca_line({}) == [f"{CA_VARIABLE}={bundle}"]
+    monkeypatch.setattr(plan_module, "detect_ca_bundle", lambda: None)
+    assert envinit.ca_line({}) == []
+
+
+def test_a_services_environment_masks_its_secrets(mini: MiniStack) -> None:
+    mini.put(".env", "DB_PASSWORD=s3cret\n")
+    stack = load_stack(mini.root)
+    rows = envinit.service_environment(stack, "db")
+    assert rows == [
+        {
+            "variable": "POSTGRES_PASSWORD_FILE",
+            "value": "/run/secrets/db_password",
+            "source": ".devcontainer/docker-compose.mcp.yml:20",
+        },
+        {"variable": "/run/secrets/db_password", "value": "****", "source": "compose secret"},
+    ]
+
+
+# ---------------------------------------------------------------- --profile
+
+
+@pytest.fixture
+def profiled_mini(mini: MiniStack) -> MiniStack:
+    for name in ("online", "offline"):
+        mini.put(f"profiles/{name}.env", f"# {name}\n")
+
+    def change(data: dict[str, Any]) -> None:
+        data["services"]["grafana"] = {
+            "image": "busybox:1",
+            "restart": "unless-stopped",
+            "profiles": ["grafana"],
+            "volumes": ["./generated/grafana.ini:/etc/grafana.ini:ro"],
+            "x-generated": {"generated/grafana.ini": "invoke monitoring.config"},
+        }
+
+    mini.edit_yaml(COMPOSE, change)
+    return mini
+
+
+def test_profile_names_split_into_the_image_profile_and_compose_profiles(
+    profiled_mini: MiniStack,
+) -> None:
+    folder = profiled_mini.folder
+    assert split_profiles(folder, "grafana,offline,,x") == ("offline", ("grafana", "x"))
+    assert split_profiles(folder, "") == (None, ())
+    with pytest.raises(ValueError, match=r"\Achoose one image profile, not online, offline\Z"):
+        split_profiles(folder, "online,grafana,offline")
+    with pytest.raises(UsageError, match=r"\Achoose one image profile, not offline, online\Z"):
+        Profiled.load("offline,online", profiled_mini.root)
+    loaded = Profiled.load("grafana,offline", profiled_mini.root)
+    assert (loaded.image_profile, loaded.compose_profiles) == ("offline", ("grafana",))
+
+
+def test_the_network_is_the_dev_containers_first(profiled_mini: MiniStack) -> None:
+    assert Profiled.load("", profiled_mini.root).network == "mcp-cluster"
+
+    def change(data: dict[str, Any]) -> None:
+        data["networks"]["side"] = {"name": "side-net"}
+        data["services"]["devcontainer"]["networks"] = {"side": {}, "mcp-cluster": {}}
+
+    profiled_mini.edit_yaml(COMPOSE, change)
+    assert Profiled.load("", profiled_mini.root).network == "side-net"
+
+    def lonely(data: dict[str, Any]) -> None:
+        del data["services"]["devcontainer"]["networks"]
+
+    profiled_mini.edit_yaml(COMPOSE, lonely)  # then it is on compose's default network
+    assert Profiled.load("", profiled_mini.root).network == "mini_default"
+
+
+def test_an_unknown_compose_profile_is_bad_input(profiled_mini: MiniStack) -> None:
+    loaded = Profiled.load("grafna", profiled_mini.root)
+    with pytest.raises(UsageError, match=r"\Ano compose profile 'grafna' in docker-compose"):
+        loaded.selection()
+    with pytest.raises(UsageError, match="no compose profile 'grafna'"):
+        loaded.selection(2)
+    assert Profiled.load("grafana", profiled_mini.root).selection(4).services[-1] == "grafana"
+
+
+def test_a_mount_a_task_makes_must_exist_first(profiled_mini: MiniStack) -> None:
+    loaded = Profiled.load("grafana", profiled_mini.root)
+    loaded.require_generated(["db"])
+    with pytest.raises(UsageError) as refused:
+        loaded.require_generated(["db", "grafana"])
+    assert str(refused.value) == (
+        "service grafana mounts generated/grafana.ini, which does not exist yet. "
+        "Fix: run `invoke monitoring.config`"
+    )
+    profiled_mini.put("generated/grafana.ini", "")
+    loaded.require_generated(["grafana"])
+
+
+def test_images_are_pulled_for_the_selected_services_and_every_server(
+    profiled_mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pulled: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        profile_module, "pull_as", lambda client, ref, tag: pulled.append((ref, tag))
+    )
+    monkeypatch.setattr(Profiled, "client", "client")
+    loaded = Profiled.load("", profiled_mini.root)
+    selection = Selection(("db",), ())
+    refs = loaded.pull_images(selection, "127.0.0.1:5000/mcp/")
+    assert pulled == [
+        (f"127.0.0.1:5000/mcp/{tag.partition(':')[0]}:latest", tag) for _, tag in pulled
+    ]
+    tags = sorted(tag for _, tag in pulled)
+    assert tags == ["mini-db:latest", "mini-filesystem:latest", "mini-memory:latest"]
+    assert refs == [ref for ref, _ in pulled]
+    with pytest.raises(UsageError) as refused:
+        loaded.pull_images(selection, "")
+    assert str(refused.value) == (
+        "--pull needs a registry: pass --registry PREFIX or set MCP_REGISTRY (in the shell or "
+        ".devcontainer/.env)"
+    )
+    with pytest.raises(UsageError, match="is not a registry prefix"):
+        loaded.pull_images(selection, "https://registry")
+
+
+# ---------------------------------------------------------------- build
+
+
+class Builder:
+    """The engine's side of a build, recorded: the bake's definition and options, the registry's
+    answers, what was pushed."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, failed: tuple[str, ...] = ()) -> None:
+        self.failed = failed
+        self.calls: list[tuple[Any, ...]] = []
+        self.present: frozenset[str] | None = frozenset()
+        self.definition: dict[str, Any] = {}
+        for name in ("docker_client", "require_engine", "builder_driver", "present_refs"):
+            monkeypatch.setattr(build_workflow, name, getattr(self, name))
+        monkeypatch.setattr(build_workflow, "run_builds", self.run_builds)
+        monkeypatch.setattr(build_workflow, "push_images", self.push)
+        monkeypatch.setenv(CA_VARIABLE, "/etc/ssl/certs/ca-certificates.crt")
+
+    def docker_client(self) -> str:
+        return "client"
+
+    def require_engine(self, client: Any) -> str:
+        self.calls.append(("engine", client))
+        return "20.10"
+
+    def builder_driver(self, client: Any, builder: str) -> str:
+        self.calls.append(("driver", builder))
+        return "docker-container" if builder else "docker"
+
+    def present_refs(self, client: Any, refs: list[str], *, required: bool) -> Any:
+        self.calls.append(("present", tuple(refs), required))
+        return self.present
+
+    def run_builds(self, client: Any, plan: Any, definition: dict[str, Any], **options: Any) -> Any:
+        self.definition = definition
+        self.calls.append(("bake", tuple(t.name for t in plan.targets), options["parallel"]))
+        options["listener"](BuildLog())
+        return [
+            result(t.tag, "failed" if t.name in self.failed else "built", error="boom")
+            for t in plan.targets
+        ]
+
+    def push(self, client: Any, refs: list[str]) -> None:
+        self.calls.append(("push", tuple(refs)))
+
+
+def test_a_build_of_the_stacks_images_reports_each(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builder = Builder(monkeypatch)
+    done = build_workflow.build(BuildRequest(root=str(mini.root), parallel=True), quiet=True)
+    names = ("db", "devcontainer", "filesystem", "memory")
+    assert builder.calls == [("engine", "client"), ("bake", names, True), ("push", ())]
+    assert done.ok and done.data["ok"] is True
+    assert done.data["profile"] == "online" and done.data["parallel"] is True
+    assert done.data["ca_bundle"] == "/etc/ssl/certs/ca-certificates.crt"
+    assert done.data["registry"] is None and done.data["pushed"] == []
+    assert done.data["builder"] == {"name": None, "driver": "docker"}
+    assert [i["tag"] for i in done.data["images"]] == [
+        "mini-db:latest",
+        "mini-dev:latest",
+        "mini-filesystem:latest",
+        "mini-memory:latest",
+    ]
+    assert done.data["not_buildable"] == []
+    assert len(done.views) == 1 and str(done.views[0].title).startswith("build summary (")
+    assert all("output" not in t for t in builder.definition["target"].values())
+
+
+def test_one_failed_image_fails_the_build_and_shows_why(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Builder(monkeypatch, failed=("memory",))
+    done = build_workflow.build(BuildRequest(root=str(mini.root), name="memory"), quiet=True)
+    assert not done.ok and done.data["ok"] is False
+    assert done.views[1:] == ["[red]mini-memory:latest failed:[/] boom"]
+
+
+def test_a_push_tags_for_the_registry_and_pushes_what_built(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builder = Builder(monkeypatch, failed=("db",))
+    builder.present = frozenset({"127.0.0.1:5000/mcp/mini-dev:latest"})
+    request = BuildRequest(
+        root=str(mini.root), group="containers", registry="127.0.0.1:5000/mcp", push=True
+    )
+    done = build_workflow.build(request, quiet=True)
+    registry = "127.0.0.1:5000/mcp"
+    assert builder.calls == [
+        ("engine", "client"),
+        ("driver", ""),
+        ("present", (f"{registry}/mini-db:latest", f"{registry}/mini-dev:latest"), True),
+        ("bake", ("db", "devcontainer"), False),
+        ("push", (f"{registry}/mini-dev:latest",)),
+    ]
+    dev = builder.definition["target"]["devcontainer"]
+    assert dev["tags"] == ["mini-dev:latest", f"{registry}/mini-dev:latest"]
+    assert dev["cache-from"] == [f"type=registry,ref={registry}/mini-dev:latest"]
+    assert dev["cache-to"] == ["type=inline"]
+    assert "cache-from" not in builder.definition["target"]["db"]
+    assert done.data["pushed"] == [f"{registry}/mini-dev:latest"]
+    assert done.data["registry"] == registry
+    assert done.views[-2] == f"pushed {registry}/mini-dev:latest"
+    assert done.views[-1].startswith("[cyan]note:[/] the docker driver embeds cache")
+
+
+def test_a_builder_of_its_own_loads_its_images_into_the_engine(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builder = Builder(monkeypatch)
+    request = BuildRequest(root=str(mini.root), name="db", builder="remote-kit", no_cache=True)
+    done = build_workflow.build(request, quiet=True)
+    assert builder.calls[1] == ("driver", "remote-kit")
+    assert builder.definition["target"]["db"]["output"] == ["type=docker"]
+    assert done.data["builder"] == {"name": "remote-kit", "driver": "docker-container"}
+    assert not any(call[0] == "present" for call in builder.calls)
+
+
+def test_a_registry_that_does_not_answer_builds_without_its_cache(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    builder = Builder(monkeypatch)
+    builder.present = None
+    request = BuildRequest(root=str(mini.root), name="db", registry="127.0.0.1:5000/mcp")
+    done = build_workflow.build(request)
+    assert done.ok and "cache-from" not in builder.definition["target"]["db"]
+    assert "cache-to" not in builder.definition["target"]["db"]
+    out = capsys.readouterr().out
+    assert "note: 127.0.0.1:5000/mcp does not answer: building without its cache" in out
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        (BuildRequest(name="nope"), "no image named 'nope'; choose from db, devcontainer, "),
+        (
+            BuildRequest(push=True),
+            "--push needs a registry: pass --registry PREFIX or set MCP_REGISTRY",
+        ),
+        (
+            BuildRequest(registry="acme/mcp"),
+            "--registry: 'acme/mcp' has no registry host (Docker would read it as a Docker Hub",
+        ),
+        (BuildRequest(ca_bundle="/nonexistent/ca.pem"), "/nonexistent/ca.pem"),
+    ],
+)
+def test_bad_build_options_are_refused_before_the_engine_is_asked(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch, request_: BuildRequest, message: str
+) -> None:
+    builder = Builder(monkeypatch)
+    with pytest.raises(UsageError) as refused:
+        build_workflow.build(replace(request_, root=str(mini.root)), quiet=True)
+    assert message in str(refused.value) and builder.calls == []
+
+
+def test_the_offline_profile_builds_on_the_engines_own_builder(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mini.put("profiles/offline.env", "# offline\n")
+    Builder(monkeypatch)
+    request = BuildRequest(root=str(mini.root), profile="offline", builder="kit")
+    with pytest.raises(UsageError) as refused:
+        build_workflow.build(request, quiet=True)
+    assert str(refused.value) == (
+        "--builder kit: a docker-container builder cannot see the offline profile's stand-in "
+        "base images, which live in the engine's image store; build offline on the engine's "
+        "own builder"
+    )
