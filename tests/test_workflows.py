@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.markup import escape
 from rich.table import Table
 
 from tasks.engine import volumes as engine_volumes
 from tasks.engine.bake import ImageResult
+from tasks.engine.prerequisites import Facts, Wanted
 from tasks.engine.status import ServiceStatus
 from tasks.engine.verify import FAIL, PASS, SKIP, Check, http_get
 from tasks.engine.volumes import VolumeInfo
@@ -24,20 +26,26 @@ from tasks.images.plan import CA_VARIABLE, Unavailable
 from tasks.images.progress import BuildLog
 from tasks.model.stack import load_stack
 from tasks.outcome import Outcome
+from tasks.rules.base import RULES
 from tasks.selection import TIER_LABEL, Selection
 from tasks.servers.inside import remote_settings
 from tasks.servers.probe import ProbeResult, Reach
 from tasks.servers.specs import ProbeSpec, Skipped
 from tasks.workflows import build as build_workflow
+from tasks.workflows import check as check_workflow
+from tasks.workflows import doctor as doctor_workflow
 from tasks.workflows import env as env_workflow
 from tasks.workflows import envinit
+from tasks.workflows import generate as generate_workflow
 from tasks.workflows import probe as probe_workflow
 from tasks.workflows import profile as profile_module
 from tasks.workflows import stack as stack_workflow
 from tasks.workflows import up as up_workflow
 from tasks.workflows import verify as verify_workflow
+from tasks.workflows import volumes as volumes_workflow
 from tasks.workflows.build import BuildRequest
 from tasks.workflows.profile import Profiled, split_profiles
+from tasks.workflows.secrets import data_volumes_of, require_secrets, secret_status
 from tasks.workflows.views import build_progress, build_summary, failed_builds, services_table
 from tests.clirun import REPO
 from tests.ministack import MiniStack
@@ -1079,3 +1087,177 @@ def test_the_offline_profile_builds_on_the_engines_own_builder(
         "base images, which live in the engine's image store; build offline on the engine's "
         "own builder"
     )
+
+
+# ---------------------------------------------------------------- check, mcp.config, volumes
+
+
+def test_check_runs_the_rules_once_every_file_reads(mini: MiniStack) -> None:
+    done = check_workflow.check(str(mini.root))
+    assert done.ok and done.data["rules_ran"] is True and done.data["root"] == str(mini.root)
+    assert done.data["rules"] == len(RULES) > 50
+
+
+def test_check_reports_every_schema_violation_before_the_rules(mini: MiniStack) -> None:
+    mini.edit_yaml(COMPOSE, lambda d: d["services"]["db"].update(restart=5))
+    done = check_workflow.check(str(mini.root))
+    assert not done.ok and done.data["rules_ran"] is False
+    assert done.views[1:] == [
+        "[cyan]note:[/] the other rules run once every file matches its schema",
+        f"[bold red]FAIL[/] check {mini.root}: 1 errors, 0 warnings, 0 notes",
+    ]
+
+
+def test_mcp_config_writes_what_differs_or_shows_the_diff(mini: MiniStack) -> None:
+    first = generate_workflow.regenerate_clients(str(mini.root))
+    assert first.ok and first.data == {
+        "changed": [".vscode/mcp.json", ".mcp.json"],
+        "written": True,
+    }
+    assert first.views == ["wrote .vscode/mcp.json", "wrote .mcp.json"]
+    done = generate_workflow.regenerate_clients(str(mini.root), dry_run=True)
+    assert done.ok and done.data == {"changed": [], "written": False}
+    assert done.views == ["client configs and the docs' table match the manifests"]
+    mini.edit_yaml("mcp/memory/config/memory.yml", lambda d: d["env"].update(EXTRA="1"))
+    before = (mini.root / ".mcp.json").read_text()
+    shown = generate_workflow.regenerate_clients(str(mini.root), dry_run=True)
+    assert (shown.ok, shown.code) == (False, 1)
+    assert shown.data["changed"] == [
+        ".devcontainer/devcontainer.json",
+        ".vscode/mcp.json",
+        ".mcp.json",
+    ]
+    assert all("EXTRA=1" in str(view) for view in shown.views)
+    assert (mini.root / ".mcp.json").read_text() == before
+    written = generate_workflow.regenerate_clients(str(mini.root))
+    assert written.ok and written.views == [f"wrote {n}" for n in shown.data["changed"]]
+    assert "EXTRA=1" in (mini.root / ".mcp.json").read_text()
+
+
+def test_a_backup_lists_each_volume_and_where_it_went(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    asked: list[Any] = []
+
+    def backup(client: Any, names: list[str], target: Path) -> dict[str, Any]:
+        asked.append((names, target))
+        entry = {"bytes": 2_345_678, "sha256": "ab" * 32, "method": "paused db"}
+        return {"volumes": {name: entry for name in names}}
+
+    monkeypatch.setattr(volumes_workflow, "backup_volumes", backup)
+    monkeypatch.setattr(volumes_workflow, "docker_client", lambda: "client")
+    done = volumes_workflow.backup(str(tmp_path / "b"), ["db-data"])
+    assert asked == [(["db-data"], tmp_path / "b")]
+    assert done.views == [
+        f"db-data: 2.3 MB sha256 {'ab' * 6}, paused db",
+        f"backup written to {tmp_path / 'b'}",
+    ]
+    assert done.data["dest"] == str(tmp_path / "b") and "db-data" in done.data["volumes"]
+    done = volumes_workflow.backup("", [])
+    names, target = asked[-1]
+    assert names == load_stack(REPO).compose.volume_names()
+    assert target.parent == REPO / "backups" and len(target.name) == len("20261207T104800Z")
+    with pytest.raises(UsageError):
+        volumes_workflow.backup("", ["bad/name"])
+
+
+def test_a_restore_names_what_it_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[Any] = []
+
+    def restore(client: Any, src: Path, names: list[str], force: bool, stop: bool) -> list[str]:
+        asked.append((src, names, force, stop))
+        return ["db-data", "web-data"]
+
+    monkeypatch.setattr(volumes_workflow, "restore_volumes", restore)
+    monkeypatch.setattr(volumes_workflow, "docker_client", lambda: "client")
+    done = volumes_workflow.restore("backups/x", ["db-data"], True, False)
+    assert asked == [(Path("backups/x"), ["db-data"], True, False)]
+    assert done.views == ["restored db-data, web-data from backups/x"]
+    assert done.data == {"restored": ["db-data", "web-data"], "src": "backups/x"}
+
+
+# ---------------------------------------------------------------- doctor, secrets
+
+
+def test_the_doctor_shows_a_row_per_prerequisite_and_fails_on_a_failed_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[Any] = []
+
+    def gather(client: Any, wanted: Any) -> Facts:
+        asked.append(wanted)
+        return Facts(engine_error="no [engine] here", free_bytes=50 * 2**30, mmdebstrap=True)
+
+    monkeypatch.setattr(doctor_workflow, "gather_facts", gather)
+    monkeypatch.setattr(doctor_workflow, "docker_client", lambda: "client")
+    done = doctor_workflow.doctor()
+    assert (done.ok, done.data["ok"]) == (False, False) and "unread" not in done.data
+    assert asked[0].subnets == ["172.20.0.0/16"] and asked[0].interpreters[-1] == "python3t"
+    table = done.views[0]
+    assert table.title == "doctor" and headers(table) == ("check", "status", "detail", "fix")
+    assert cells(table)[0] == (
+        "docker engine",
+        "[bold red]fail[/]",
+        "no \\[engine] here",
+        "scripts/provision-engine.sh (as root)",
+    )
+    assert cells(table)[3][:2] == ("disk space", "[green]ok[/]")
+    assert cells(table)[4][:2] == ("NVIDIA runtime", "[yellow]warn[/]")
+    assert done.data["checks"][0]["status"] == "fail" and done.data["facts"]["mmdebstrap"]
+
+
+def test_the_doctor_still_runs_when_the_stacks_files_do_not_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(doctor_workflow, "REPO_ROOT", tmp_path)
+    wanted, unread = doctor_workflow.wanted()
+    assert wanted == Wanted() and unread is not None
+    assert unread.startswith("the stack's files cannot be read (")
+    assert unread.endswith("); `invoke check` names why")
+    monkeypatch.setattr(doctor_workflow, "gather_facts", lambda client, wanted: Facts(
+        engine_version="20.10", api_version="1.41", buildx_version="v0.29",
+        compose_version="Docker Compose version v2.4", free_bytes=20 * 2**30,
+    ))  # fmt: skip
+    monkeypatch.setattr(doctor_workflow, "docker_client", lambda: "client")
+    done = doctor_workflow.doctor()
+    assert done.ok and done.data["unread"] == unread
+    assert done.views[1] == f"[yellow]note:[/] {escape(unread)}"
+
+
+def test_each_secret_says_what_provides_it(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DB_PASSWORD", raising=False)
+    monkeypatch.delenv("API_TOKEN", raising=False)
+
+    def change(data: dict[str, Any]) -> None:
+        data["secrets"]["api"] = {"environment": "API_TOKEN"}
+        data["secrets"]["cert"] = {"file": "./certs/cert.pem"}
+
+    mini.edit_yaml(COMPOSE, change)
+    stack = load_stack(mini.root)
+    assert secret_status(stack) == {
+        "db_password": {"variable": "DB_PASSWORD", "file": None, "provided": False},
+        "api": {"variable": "API_TOKEN", "file": None, "provided": False},
+        "cert": {"variable": None, "file": "./certs/cert.pem", "provided": False},
+    }
+    mini.put(".env", "DB_PASSWORD=x\nAPI_TOKEN=\n")
+    mini.put("certs/cert.pem", "pem")
+    provided = {name: item["provided"] for name, item in secret_status(stack).items()}
+    assert provided == {"db_password": True, "api": False, "cert": True}
+    monkeypatch.setenv("API_TOKEN", "t")
+    assert secret_status(stack)["api"]["provided"] is True
+    require_secrets(stack, ["db", "devcontainer"])
+    monkeypatch.delenv("API_TOKEN")
+    (mini.folder / ".env").unlink()
+    with pytest.raises(UsageError, match=r"\Asecrets not provided: DB_PASSWORD\. Fix: export"):
+        require_secrets(stack, ["devcontainer", "db"])
+    require_secrets(stack, ["devcontainer"])
+
+
+def test_a_secret_set_again_at_every_start_guards_no_data(mini: MiniStack) -> None:
+    stack = load_stack(mini.root)
+    assert data_volumes_of(stack, "DB_PASSWORD") == ["db-data"]
+    assert data_volumes_of(stack, "OTHER") == []
+    mini.edit_yaml(COMPOSE, lambda d: d["secrets"]["db_password"].update({"x-set-at-start": True}))
+    assert data_volumes_of(load_stack(mini.root), "DB_PASSWORD") == []
