@@ -1,7 +1,9 @@
-"""Mutation testing of the core with mutmut, for `nox -s mutants` (run from the repository root).
+"""Mutation testing of every module with decisions with mutmut, for `nox -s mutants` (run from
+the repository root), group by group (GROUPS).
 
     python -m tests.mutants run GROUP...       mutate GROUP, run the unit tier against each mutant
     python -m tests.mutants run --sample N [--seed S] GROUP...   N mutants of each group only
+                                               (either way the groups' earlier results go)
     python -m tests.mutants report [GROUP...]  score per module and group, surviving mutants
     python -m tests.mutants mutmut ARGS...     any mutmut command (show NAME, results, browse)
 
@@ -15,8 +17,13 @@ CLI in a subprocess; it is not run against mutants (each run would take seconds)
 only at import time (module constants, rule registration) is not mutation-tested: the modules
 are imported once, unmutated, before the mutants run.
 
+The client-side MCP runtime (.devcontainer/mcp/runtime) is a second source path; its mutants are
+named after the modules as the launcher and the tests load them (`mcpignore`, `mcp_launch`,
+`mcp_relay`), not after the folder, so that the trampolines find them.
+
 A mutant that no test could kill because no behaviour differs is listed, with the reason, in
-tests/mutants-equivalent.txt; the report leaves those out of the score.
+tests/mutants-equivalent.txt; the report leaves those out of the score, and keeps each group's
+score with the date, commit and sample size of its run in reports/mutants/.
 """
 
 from __future__ import annotations
@@ -188,9 +195,10 @@ def run_mutmut(args: Sequence[str]) -> int:
     return 0
 
 
-def run_sample(groups: Sequence[str], size: int, seed: str) -> int:
-    """Run `size` mutants of each group, picked by a hash of their names and `seed` (the same
-    ones while the code is the same); the groups' earlier results are cleared first."""
+def run_groups(groups: Sequence[str], size: int = 0, seed: str = "0") -> int:
+    """Run every mutant of each group, or `size` of them picked by a hash of their names and
+    `seed` (the same ones while the code is the same). The groups' earlier results are cleared
+    first: the tests may have changed since."""
     main = _prepare()
     main.makedirs(Path("mutants"), exist_ok=True)
     main.copy_src_dir()
@@ -199,13 +207,13 @@ def run_sample(groups: Sequence[str], size: int, seed: str) -> int:
     chosen: list[str] = []
     for group in groups:
         names: list[str] = []
-        for meta in _metas(group):
+        for meta in [m for m in _metas(group) if m.is_file()]:
             data = json.loads(meta.read_text())
             names += data["exit_code_by_key"]
             data["exit_code_by_key"] = dict.fromkeys(data["exit_code_by_key"])
             meta.write_text(json.dumps(data, indent=4))
         names.sort(key=lambda n: hashlib.sha256(f"{seed}:{n}".encode()).hexdigest())
-        chosen += names[:size]
+        chosen += names[:size] if size else patterns(group)
     try:
         main.cli.main(
             args=["run", "--max-children", "1", *chosen], prog_name="mutmut", standalone_mode=False
@@ -445,11 +453,8 @@ def main(argv: Sequence[str]) -> int:
         return 2
     if command == "run":
         record_run(rest or list(GROUPS), int(options["--sample"] or 0))
-    if command == "run" and options["--sample"]:
-        return run_sample(rest or list(GROUPS), int(options["--sample"]), options["--seed"])
     if command == "run":
-        globs = [glob for group in rest or GROUPS for glob in patterns(group)]
-        return run_mutmut(["run", "--max-children", "1", *globs])
+        return run_groups(rest or list(GROUPS), int(options["--sample"] or 0), options["--seed"])
     if command == "report":
         import os
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import socket
 import stat
 import threading
@@ -84,6 +85,22 @@ def test_the_file_and_its_folder_reach_the_disk(
     monkeypatch.setattr(os, "fsync", fsync)
     files.write_atomic(tmp_path / "a.json", "{}\n")
     assert synced == ["file", "folder"]
+
+
+def test_a_temporary_name_is_hidden_beside_its_file_and_unguessable(tmp_path: Path) -> None:
+    names = {files._temp_name(tmp_path / "a.json").name for _ in range(50)}
+    assert len(names) == 50
+    for name in names:
+        assert re.fullmatch(r"\.a\.json\.[0-9a-f]{12}\.partial", name), name
+    assert files._ATTEMPTS == 8
+
+
+def test_a_lock_makes_its_folders(tmp_path: Path) -> None:
+    lock = tmp_path / "a" / "b" / ".lock"
+    with files.locked(lock):
+        assert lock.is_file()
+    with files.locked(lock):
+        assert lock.read_text() == ""
 
 
 def test_modes_private_new_and_kept(tmp_path: Path) -> None:

@@ -35,15 +35,15 @@ def tiered(mini: MiniStack) -> MiniStack:
         services["db"]["labels"] = {TIER_LABEL: "1"}
         services["devcontainer"]["labels"] = {TIER_LABEL: "2"}
         services["grafana"] = _service(profiles=["grafana", "monitoring"], labels={TIER_LABEL: "3"})
-        services["dashboards"] = _service(
-            labels={TIER_LABEL: "3"}, depends_on={"grafana": {"condition": "service_started"}}
-        )
+        # listed before what it needs: found only when the chain is followed again
         services["viewer"] = _service(
             labels={TIER_LABEL: "4"},
             depends_on={"dashboards": {"condition": "service_started"}},
         )
+        services["dashboards"] = _service(
+            labels={TIER_LABEL: "3"}, depends_on={"grafana": {"condition": "service_started"}}
+        )
         services["extras"] = _service(
-            labels={TIER_LABEL: "x"},
             depends_on={"grafana": {"condition": "service_started", "required": False}},
         )
 
@@ -65,13 +65,14 @@ def test_a_profile_left_off_leaves_out_its_services_and_those_needing_them(
             "viewer": "needs dashboards, which is not started",
         },
     )
+    assert list(selection.not_exercised) == ["grafana", "dashboards", "viewer"]
 
 
 def test_enabling_one_of_a_services_profiles_starts_it(tiered: MiniStack) -> None:
     stack = load_stack(tiered.root)
     selection = select_services(stack, None, ("monitoring",))
     assert selection.services == (
-        "db", "devcontainer", "grafana", "dashboards", "viewer", "extras"
+        "db", "devcontainer", "grafana", "viewer", "dashboards", "extras"
     )  # fmt: skip
     assert selection.compose_profiles == ("monitoring",) and selection.not_exercised == {}
 
@@ -82,7 +83,7 @@ def test_enabling_one_of_a_services_profiles_starts_it(tiered: MiniStack) -> Non
         (1, ("db",)),
         (2, ("db", "devcontainer")),
         (3, ("db", "devcontainer", "grafana", "dashboards")),
-        (4, ("db", "devcontainer", "grafana", "dashboards", "viewer", "extras")),
+        (4, ("db", "devcontainer", "grafana", "viewer", "dashboards", "extras")),
     ],
 )
 def test_a_tier_starts_the_services_up_to_it(
@@ -102,14 +103,18 @@ def test_an_unknown_compose_profile_is_refused(tiered: MiniStack) -> None:
 
 
 def test_an_untiered_or_odd_tier_counts_as_the_last(tiered: MiniStack) -> None:
+    tiered.edit_yaml(
+        COMPOSE, lambda d: d["services"]["grafana"]["labels"].update({TIER_LABEL: "3a"})
+    )
     stack = load_stack(tiered.root)
     assert MAX_TIER == 4
-    assert [tier_of(stack, name) for name in ("db", "devcontainer", "grafana", "extras")] == [
+    assert [tier_of(stack, name) for name in ("db", "devcontainer", "dashboards", "extras")] == [
         1,
         2,
         3,
         4,
     ]
+    assert tier_of(stack, "grafana") == 4
 
 
 def test_a_service_that_is_not_one_is_refused_with_the_choice(tiered: MiniStack) -> None:
@@ -121,3 +126,28 @@ def test_a_service_that_is_not_one_is_refused_with_the_choice(tiered: MiniStack)
         "no service 'dbb' in .devcontainer/docker-compose.mcp.yml; choose one of "
         "dashboards, db, devcontainer, extras, grafana, viewer"
     )
+
+
+def test_a_service_the_image_profile_cannot_run_is_left_out_with_why(tiered: MiniStack) -> None:
+    tiered.put("profiles/offline.env", "# offline\n")
+    tiered.put("profiles/online.env", "# online\n")
+    stack = load_stack(tiered.root, "offline")
+    selection = select_services(stack, "offline")
+    busybox = "cannot run with profile offline: busybox:1 is only in a registry and has no stand-in"
+    assert selection == Selection(
+        (),
+        (),
+        {
+            "grafana": "behind compose profile grafana/monitoring (not enabled)",
+            "db": "cannot run with profile offline: base image postgres:17 is only in a registry",
+            "devcontainer": (
+                "cannot run with profile offline: base image debian:trixie-slim is only in a "
+                "registry"
+            ),
+            "viewer": busybox,
+            "dashboards": busybox,
+            "extras": busybox,
+        },
+    )
+    online = select_services(load_stack(tiered.root, "online"), "online")
+    assert "db" in online.services
