@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 import pytest
 
 from tasks.servers import probe, stdio
 from tasks.servers.probe import ProbeError, ProbeResult
+from tasks.servers.remote import HEAD_LIMIT, Stream, Target, send_request
 from tasks.servers.specs import ProbeSpec
 from tasks.servers.stdio import (
     CLIENT_INFO,
@@ -273,3 +275,124 @@ def test_concurrent_sessions_merge_into_one_verdict() -> None:
         "git: a failed; git: b failed",
     )
     assert probe._merge("git", [first, first]).ok
+
+
+# ---------------------------------------------------------------- HTTP, byte by byte
+
+
+class Written:
+    """The writing half of a scripted connection: what the client sent."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+    async def drain(self) -> None:
+        return None
+
+
+def exchange_once(
+    answer: bytes, method: str, body: bytes = b""
+) -> tuple[int, dict[str, str], str, bytes]:
+    async def run() -> tuple[int, dict[str, str], str, bytes]:
+        reader = asyncio.StreamReader()
+        reader.feed_data(answer)
+        reader.feed_eof()
+        writer = Written()
+
+        async def close() -> None:
+            return None
+
+        stream = Stream(reader, writer, close)  # type: ignore[arg-type]
+        target = Target.of("http://mcp-host:8000/mcp?session=1")
+        reply = await send_request(stream, method, target, {"Accept": "text/event-stream"}, body)
+        return reply.status, reply.headers, await reply.text(), writer.data
+
+    result: tuple[int, dict[str, str], str, bytes] = asyncio.run(run())
+    return result
+
+
+def test_a_post_says_its_length_and_a_get_does_not() -> None:
+    answer = b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
+    status, headers, text, sent = exchange_once(answer, "POST", b'{"a":1}')
+    assert sent == (
+        b"POST /mcp?session=1 HTTP/1.1\r\nHost: mcp-host:8000\r\nAccept: text/event-stream\r\n"
+        b'Content-Length: 7\r\n\r\n{"a":1}'
+    )
+    assert (status, headers, text) == (202, {"content-length": "0"}, "")
+    _, _, _, sent = exchange_once(answer, "POST")
+    assert sent.endswith(b"Content-Length: 0\r\n\r\n")
+    _, _, _, sent = exchange_once(answer, "GET")
+    assert (
+        sent
+        == b"GET /mcp?session=1 HTTP/1.1\r\nHost: mcp-host:8000\r\nAccept: text/event-stream\r\n\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "headers", "text"),
+    [
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello-extra",
+            {"content-type": "text/plain", "content-length": "5"},
+            "hello",
+        ),
+        (
+            b"HTTP/1.1 200 OK\nTransfer-Encoding: Chunked\n\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+            {"transfer-encoding": "Chunked"},
+            "abcde",
+        ),
+        (
+            b"HTTP/1.0 200 OK\r\nX-A:  spaced : value \r\n\r\nuntil the end",
+            {"x-a": "spaced : value"},
+            "until the end",
+        ),
+        (b"HTTP/1.1 200 OK\r\nX-Cut: yes\r\n", {"x-cut": "yes"}, ""),
+    ],
+)
+def test_a_response_head_and_body_are_read_as_sent(
+    answer: bytes, headers: dict[str, str], text: str
+) -> None:
+    status, found, body, _ = exchange_once(answer, "GET")
+    assert (status, found, body) == (200, headers, text)
+
+
+@pytest.mark.parametrize(
+    "answer", [b"", b"SSH-2.0-OpenSSH\r\n", b"HTTP/1.1\r\n", b"HTTP/1.1 OK fine\r\n"]
+)
+def test_an_answer_that_is_not_http_is_named(answer: bytes) -> None:
+    with pytest.raises(ProtocolError) as refused:
+        exchange_once(answer, "GET")
+    assert str(refused.value) == f"GET /mcp?session=1 got no HTTP response ({answer[:80]!r})"
+
+
+def test_a_head_over_64_kib_is_refused() -> None:
+    assert HEAD_LIMIT == 64 * 1024
+    line = b"X-Big: " + b"a" * 1015 + b"\r\n"
+    assert len(line) * 64 == HEAD_LIMIT
+    assert exchange_once(b"HTTP/1.1 200 OK\r\n" + line * 64 + b"\r\n", "GET")[0] == 200
+    over = line * 63 + b"X-Big: " + b"a" * 1016 + b"\r\n"
+    with pytest.raises(
+        ProtocolError, match=r"\AGET /mcp\?session=1: response headers over 64 KiB\Z"
+    ):
+        exchange_once(b"HTTP/1.1 200 OK\r\n" + over + b"\r\n", "GET")
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        ("http://db:8000/sse", Target("db", 8000, "/sse")),
+        ("http://db", Target("db", 80, "/")),
+        ("http://db/mcp?a=1&b=2", Target("db", 80, "/mcp?a=1&b=2")),
+    ],
+)
+def test_a_url_is_split_into_where_it_points(url: str, target: Target) -> None:
+    assert Target.of(url) == target
+
+
+@pytest.mark.parametrize("url", ["https://db/sse", "db:8000/sse", "http:///sse"])
+def test_only_plain_http_urls_are_reached(url: str) -> None:
+    with pytest.raises(ProtocolError, match=rf"\A{re.escape(url)} is not an http:// URL\Z"):
+        Target.of(url)
