@@ -5,13 +5,16 @@ judged, rounded and reported."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from invoke.exceptions import Exit
 
-from tasks.perf import measure
+from tasks.errors import Failure
+from tasks.perf import measure, run
 from tasks.perf.figures import UNITS, Figure, rounded, to_bytes
 from tasks.perf.measure import GOALS, TARGETS
 from tasks.perf.report import markdown
@@ -289,3 +292,109 @@ def test_the_report_has_one_row_per_figure() -> None:
     ]
     assert text.endswith("|\n")
     assert json.loads(json.dumps(figures[0].__dict__))["target"] == 10
+
+
+class Measured:
+    """Phase 12's measurements replaced by recorded figures."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, figures: list[Figure]) -> None:
+        self.asked: list[tuple[Any, ...]] = []
+        monkeypatch.setattr(
+            run,
+            "builds",
+            lambda root, flags, cold, repeat: self.note("builds", flags, cold, repeat, figures[:1]),
+        )
+        monkeypatch.setattr(
+            run, "startup", lambda root, profile: self.note("startup", profile, figures[1:2])
+        )
+        monkeypatch.setattr(run, "mcp_latency", lambda root: self.note("mcp", figures[2:3]))
+        monkeypatch.setattr(run, "resources", lambda: self.note("resources", figures[3:]))
+        monkeypatch.setattr(run, "machine", lambda: {"host": "h"})
+
+    def note(self, *asked: Any) -> list[Figure]:
+        self.asked.append(asked[:-1])
+        figures: list[Figure] = asked[-1]
+        return figures
+
+
+FIGURES = [
+    Figure("cached build", "s", 1.7, 10.0),
+    Figure("stack start, all healthy", "s", 12.0, 30.0),
+    Figure("MCP git p95", "ms", None, 500.0, "not [built]"),
+    Figure("stack CPU", "%", 3.25),
+]
+
+
+def test_perf_measures_each_part_and_writes_its_report(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    measured = Measured(monkeypatch, FIGURES)
+    run.run_perf("offline", True, 3, str(tmp_path / "out"), json=True)
+    assert measured.asked == [
+        ("builds", ["--profile", "offline"], True, 3),
+        ("startup", "offline"),
+        ("mcp",),
+        ("resources",),
+    ]
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is True
+    assert data["report"] == {
+        "markdown": str(tmp_path / "out/report.md"),
+        "json": str(tmp_path / "out/report.json"),
+        "chart": str(tmp_path / "out/chart.png"),
+    }
+    assert [f["verdict"] for f in data["figures"]] == [
+        "meets",
+        "meets",
+        "not measured",
+        "no target",
+    ]
+    assert json.loads((tmp_path / "out/report.json").read_text())["machine"] == {"host": "h"}
+
+
+def test_a_missed_target_fails_perf_with_the_table(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missed = [*FIGURES[:3], Figure("stack RAM", "MB", 9000.0, 8000.0)]
+    measured = Measured(monkeypatch, missed)
+    with pytest.raises(Exit) as stop:
+        run.run_perf("", False, 1, str(tmp_path), json=False)
+    assert stop.value.code == 1 and measured.asked[0] == ("builds", [], False, 1)
+    out = capsys.readouterr().out
+    assert "perf timing builds" in out and "perf reading CPU, RAM and disk" in out
+    assert f"report: {tmp_path / 'report.md'} (+ report.json, chart.png)" in out
+    table = run._table(missed)
+    assert table.title == "phase 12: figures against the plan's targets"
+    rows = list(zip(*[[str(c) for c in column._cells] for column in table.columns], strict=True))
+    assert rows == [
+        ("cached build", "1.70 s", "<= 10 s", "[green]meets[/]", ""),
+        ("stack start, all healthy", "12 s", "<= 30 s", "[green]meets[/]", ""),
+        ("MCP git p95", "-", "<= 500 ms", "[yellow]not measured[/]", "not \\[built]"),
+        ("stack RAM", "9000 MB", "<= 8000 MB", "[bold red]misses[/]", ""),
+    ]
+    assert list(
+        zip(*[[str(c) for c in col._cells] for col in run._table(FIGURES[3:]).columns], strict=True)
+    ) == [("stack CPU", "3.25 %", "-", "no target", "")]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RuntimeError("invoke stack.up failed: x"),
+        FileNotFoundError("docker"),
+        subprocess.CalledProcessError(1, ["docker"]),
+    ],
+)
+def test_a_measurement_that_fails_is_one_message(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, error: Exception
+) -> None:
+    Measured(monkeypatch, FIGURES)
+
+    def broken(root: Path) -> list[Figure]:
+        raise error
+
+    monkeypatch.setattr(run, "mcp_latency", broken)
+    with pytest.raises(Failure) as failed:
+        run.run_perf("", False, 1, str(tmp_path), json=True)
+    assert str(failed.value) == f"measuring failed: {error}"
+    assert not (tmp_path / "report.md").exists()
