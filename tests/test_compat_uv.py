@@ -4,6 +4,7 @@ beside, and the exact installs with each build failure in a few words."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tasks.compat import importcheck
 from tasks.compat import install as install_module
 from tasks.compat import resolve as resolve_module
 from tasks.compat.environments import Environment
@@ -235,3 +237,65 @@ def test_a_failed_wheel_install_fails_each_wheel_with_the_end_of_uvs_output(uv: 
     assert found == {"a": f"install failed: {'x' * 300}", "b": f"install failed: {'x' * 300}"}
     assert install_module.BUILD_ENV == {"CARGO_NET_RETRY": "0"}
     assert install_module.BUILD_TIMEOUT == 900
+
+
+# ---------------------------------------------------------------- importing, with the GIL watched
+
+
+def test_a_distributions_modules_come_from_its_record() -> None:
+    assert importcheck.modules_of("PyYAML") == (["_yaml", "yaml"], ["yaml._yaml"])
+    assert importcheck.modules_of("pluggy") == (["pluggy"], [])
+    with pytest.raises(importlib.metadata.PackageNotFoundError):
+        importcheck.modules_of("no-such-distribution")
+
+
+def test_a_check_imports_in_a_fresh_interpreter() -> None:
+    found = importcheck.check("pluggy")
+    assert found == {
+        "name": "pluggy",
+        "modules": ["pluggy"],
+        "extensions": [],
+        "imports": True,
+        "gil_enabled": True,  # this interpreter has a GIL
+        "gil_module": "",
+        "gil_by_dependency": False,
+        "failed": {},
+    }
+    assert importcheck.check("no-such-distribution") == {
+        "name": "no-such-distribution",
+        "modules": [],
+        "extensions": [],
+        "imports": False,
+        "gil_enabled": None,
+        "gil_module": "",
+        "failed": {"no-such-distribution": "not installed"},
+        "gil_by_dependency": False,
+    }
+
+
+def test_the_child_stops_at_the_module_that_turned_the_gil_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    modules = {
+        "broken_one": "raise ValueError('bad value')",
+        "leaving": "raise SystemExit(3)",
+        "warned": "raise RuntimeWarning('something else')",
+        "gil_on": 'raise RuntimeWarning("The global interpreter lock (GIL) has been enabled to '
+        "load module 'gil_on._ext', which has not declared that it can run safely\")",
+        "never_reached": "raise ValueError('not imported')",
+    }
+    for name, text in modules.items():
+        (tmp_path / f"{name}.py").write_text(text + "\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = importcheck.child(list(modules))
+    assert found["failed"] == {
+        "broken_one": "ValueError: bad value",
+        "leaving": "SystemExit: 3",
+        "warned": "RuntimeWarning: something else",
+        "gil_on": "RuntimeWarning: The global interpreter lock (GIL) has been enabled to load "
+        "module 'gil_on._ext', which has not declared that it can run safely",
+    }
+    assert found["gil_module"] == "gil_on._ext" and found["gil_enabled"] is True
+    (tmp_path / "unnamed.py").write_text("raise RuntimeWarning('global interpreter lock on')\n")
+    assert importcheck.child(["unnamed", "never_reached"])["gil_module"] == "unnamed"
+    assert importcheck.main(["--child"]) == 0
