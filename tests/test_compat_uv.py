@@ -15,10 +15,14 @@ import pytest
 from tasks.compat import importcheck
 from tasks.compat import install as install_module
 from tasks.compat import resolve as resolve_module
-from tasks.compat.environments import Environment
+from tasks.compat import run as run_module
+from tasks.compat.environments import Environment, discover
 from tasks.compat.install import install
 from tasks.compat.lock import SDIST, Locked
+from tasks.compat.report import Report, changes, environment_report, markdown
 from tasks.compat.resolve import ROUNDS, Resolution, resolve, wheels_first
+from tasks.model.stack import load_stack
+from tests.clirun import REPO
 
 FAKE_UV = f"""#!{sys.executable}
 import json, os, sys
@@ -299,3 +303,66 @@ def test_the_child_stops_at_the_module_that_turned_the_gil_on(
     (tmp_path / "unnamed.py").write_text("raise RuntimeWarning('global interpreter lock on')\n")
     assert importcheck.child(["unnamed", "never_reached"])["gil_module"] == "unnamed"
     assert importcheck.main(["--child"]) == 0
+
+
+# ---------------------------------------------------------------- a compatibility run
+
+
+def test_a_run_resolves_every_environment_and_checks_the_chosen_ones(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    resolved: list[tuple[str, Path]] = []
+    checked: list[tuple[str, Path]] = []
+    pyyaml = Locked("pyyaml", "6.0.4", "cp313t", "pyyaml.whl")
+
+    def resolve(uv: str, python: str, env: Environment, workdir: Path) -> Resolution:
+        resolved.append((env.name, workdir))
+        if env.name == "git":
+            return Resolution(env, error="no wheel for x")
+        return Resolution(env, () if env.empty else (pyyaml,))
+
+    def check_environment(
+        uv: str, python: str, packages: Any, venv: Path, build_sdists: bool
+    ) -> dict[str, Any]:
+        checked.append((python, venv))
+        return {"pyyaml": install_module.Checked(True, imports=True, gil_enabled=False)}
+
+    monkeypatch.setattr(run_module, "resolve", resolve)
+    monkeypatch.setattr(run_module, "check_environment", check_environment)
+    said: list[str] = []
+    report = run_module.compatibility(
+        REPO, "uv", "python3.14t", "3.14.6", tmp_path, lambda env: env.name == "fetch", said.append
+    )
+    names = [env.name for env in discover(load_stack(REPO))]
+    assert [name for name, _ in resolved] == names
+    assert {workdir for _, workdir in resolved} == {tmp_path / "locks"}
+    assert checked == [("python3.14t", tmp_path / "venvs" / "fetch")]
+    assert report.python == "3.14.6" and len(report.environments) == len(names)
+    assert "git: 0 packages resolved (no wheel for x)" in said
+    assert "fetch: 1 packages resolved, installed and imported" in said
+    assert "python-experimental: 0 packages resolved" in said
+
+
+def test_a_report_says_what_changed_since_the_one_it_replaces(tmp_path: Path) -> None:
+    assert run_module._previous(tmp_path) is None
+    (tmp_path / "compat.json").write_text("[1, 2]")
+    assert run_module._previous(tmp_path) is None
+    (tmp_path / "compat.json").write_text("{broken")
+    assert run_module._previous(tmp_path) is None
+    env = Environment("fetch", "Dockerfile", ("x",), False)
+    old = (Locked("pyyaml", "6.0.3", "cp313t", "pyyaml.whl"),)
+    first = Report("3.14.6", (environment_report(Resolution(env, old), None),))
+    written = run_module.write(first, tmp_path / "out")
+    assert json.loads((tmp_path / "out/compat.json").read_text()) == written.to_json()
+    assert (tmp_path / "out/compat.md").read_text() == markdown(written)
+    assert written.changes == ()
+    new = (Locked("pyyaml", "6.0.4", "cp313t", "pyyaml.whl"),)
+    fixed = Report("3.14.6", (environment_report(Resolution(env, new), None),))
+    again = run_module.write(fixed, tmp_path / "out")
+    assert again.changes == ("fetch: pyyaml 6.0.3 -> 6.0.4",)
+    assert again.changes == tuple(changes(written.to_json(), fixed))
+    assert (run_module.REPORT_JSON, run_module.REPORT_MD, run_module.PROBE_SECONDS) == (
+        "compat.json",
+        "compat.md",
+        60.0,
+    )
