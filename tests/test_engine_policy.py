@@ -148,11 +148,12 @@ def test_without_mmdebstrap_the_offline_profile_cannot_be_seeded() -> None:
 
 
 def test_the_address_pool_names_the_networks_in_the_way() -> None:
-    taken = ["old_default (172.20.0.0/16)", "vpn (172.20.5.0/24)"]
-    assert rows(overlapping_networks=taken)["address pool"] == Row(
+    taken = ["old_default (172.20.0.0/16)", "vpn (10.1.5.0/24)"]
+    pools = ["172.20.0.0/16", "10.1.0.0/16"]
+    assert rows(overlapping_networks=taken, stack_subnets=pools)["address pool"] == Row(
         "address pool",
         "warn",
-        "overlaps 172.20.0.0/16: old_default (172.20.0.0/16), vpn (172.20.5.0/24)",
+        "overlaps 172.20.0.0/16, 10.1.0.0/16: old_default (172.20.0.0/16), vpn (10.1.5.0/24)",
         "remove those networks (docker network rm) before `invoke stack.up`",
     )
     assert rows(stack_subnets=[])["address pool"] == Row(
@@ -224,8 +225,8 @@ def test_what_a_document_lacks_reads_as_nothing() -> None:
     off_network = inspected(NetworkSettings={"Networks": {"other": {}}, "Ports": None})
     status = status_of(off_network, "mcp")
     assert (status.ip, status.ports) == ("", "")
-    unlabelled = inspected(Config={"Labels": None})
-    assert status_of(unlabelled, "mcp").service == "mini-db-1"
+    unlabelled = inspected(Config={"Labels": None}, Name="/Xenial-db-1")
+    assert status_of(unlabelled, "mcp").service == "Xenial-db-1"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ replaced by recorded answers: what each shows people (every table cell), what it
 
 from __future__ import annotations
 
+import io
 import stat
 from collections.abc import Callable
 from dataclasses import replace
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -22,6 +24,7 @@ from tasks.engine.verify import FAIL, PASS, SKIP, Check, http_get
 from tasks.engine.volumes import VolumeInfo
 from tasks.errors import EngineError, Failure, StackError, UsageError
 from tasks.images import plan as plan_module
+from tasks.images.announce import Announcer
 from tasks.images.plan import CA_VARIABLE, Unavailable
 from tasks.images.progress import BuildLog
 from tasks.model.stack import load_stack
@@ -282,6 +285,7 @@ class Engine:
         return [f"{service} log [one]", f"{service} log 2"]
 
     def health_output(self, client: Any, container: str) -> str:
+        assert client == "client"
         return f"probe of {container} failed" if container != "quiet" else ""
 
     def restart(self, client: Any, service: str) -> None:
@@ -658,6 +662,7 @@ def test_the_client_section_probes_each_server_inside_the_dev_container(
     def inside_specs(
         stack: Any, remote: Any, container: str, url: str, timeout: float
     ) -> tuple[list[ProbeSpec], list[Skipped]]:
+        assert url.startswith("http://127.0.0.1:")
         asked.append((remote.user, container, timeout))
         skipped = [
             Skipped("github", "GITHUB_PERSONAL_ACCESS_TOKEN is not set"),
@@ -787,6 +792,10 @@ def test_a_password_goes_after_text_without_a_final_newline(mini: MiniStack) -> 
     said: list[str] = []
     text, added = envinit.with_passwords(stack, "A=1", {"DB_PASSWORD": ""}, said.append)
     assert added == ["DB_PASSWORD"] and text.startswith("A=1\nDB_PASSWORD=") and text.endswith("\n")
+    text, _ = envinit.with_passwords(stack, "A=1\n", {}, said.append)
+    assert text.startswith("A=1\nDB_PASSWORD=") and text.count("\n") == 2
+    text, _ = envinit.with_passwords(stack, "", {}, said.append)
+    assert text.startswith("DB_PASSWORD=") and text.count("\n") == 1
     text, added = envinit.with_passwords(stack, "", {"DB_PASSWORD": "set"}, said.append)
     assert (text, added) == ("", [])
 
@@ -1261,3 +1270,53 @@ def test_a_secret_set_again_at_every_start_guards_no_data(mini: MiniStack) -> No
     assert data_volumes_of(stack, "OTHER") == []
     mini.edit_yaml(COMPOSE, lambda d: d["secrets"]["db_password"].update({"x-set-at-start": True}))
     assert data_volumes_of(load_stack(mini.root), "DB_PASSWORD") == []
+
+
+def test_each_step_of_up_runs_its_workflow_with_its_options(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ran: list[tuple[Any, ...]] = []
+
+    def record(name: str) -> Callable[..., Outcome]:
+        def workflow(*args: Any, **kwargs: Any) -> Outcome:
+            ran.append((name, args, kwargs))
+            return Outcome({})
+
+        return workflow
+
+    for name in ("check", "init_env", "build", "stack_up", "verify", "probe_servers"):
+        monkeypatch.setattr(up_workflow, name, record(name))
+    monkeypatch.setattr(Profiled, "load", staticmethod(lambda: "profiled"))
+    for step in up_workflow.steps("offline", True, quiet=True):
+        step.run()
+    assert ran == [
+        ("check", (), {}),
+        ("init_env", ("offline",), {}),
+        ("build", (BuildRequest(parallel=True),), {"quiet": True}),
+        ("stack_up", ("profiled",), {"quiet": True}),
+        ("verify", (list(verify_workflow.sections()), "", True), {}),
+        ("probe_servers", (), {"repeat": 1}),
+    ]
+
+
+def test_progress_is_nothing_when_quiet_lines_in_a_log_or_a_live_table() -> None:
+    log = BuildLog()
+    log.new_round(("alpha",))
+    log.feed("#1 [alpha 1/1] RUN x\n")
+    assert build_workflow._listener(True, None, ["alpha"])(log) is None
+    assert isinstance(build_workflow._listener(False, None, ["alpha"]), Announcer)
+    shown: list[Table] = []
+    live = type("Live", (), {"update": lambda self, table: shown.append(table)})()
+    build_workflow._listener(False, live, ["alpha", "beta"])(log)
+    assert cells(shown[0]) == [("alpha", "building", "0/1", "0"), ("beta", "queued", "", "")]
+
+
+def test_a_terminal_sees_the_services_start(
+    provided: Profiled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=120)
+    monkeypatch.setattr(stack_workflow, "console", terminal)
+    Engine(monkeypatch, {"db": ServiceStatus("db", "running", "healthy", "10.0.0.7")})
+    stack_workflow.stack_up(provided)
+    assert "starting" in screen.getvalue() and "10.0.0.7" in screen.getvalue()
