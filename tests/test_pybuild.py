@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -158,15 +159,18 @@ def test_the_cache_is_the_users(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 def test_a_failed_step_shows_its_command_and_the_end_of_the_log(tmp_path: Path) -> None:
     log = tmp_path / "build.log"
     said: list[str] = []
-    script = "import sys\nfor n in range(20): print(f'line {n}')\nsys.exit(3)"
+    script = (
+        "import sys\nfor n in range(19): print(f'line {n}')\n"
+        "sys.stdout.flush(); sys.stdout.buffer.write(b'line \\xff19\\n'); sys.exit(3)"
+    )
     command = [sys.executable, "-c", script, "extra"]
     with pytest.raises(BuildFailed) as failed:
         builder._run(command, tmp_path, log, said.append)
-    tail = "\n".join(f"line {n}" for n in range(5, 20))
+    tail = "\n".join(f"line {n}" for n in range(5, 19)) + "\nline \ufffd19"
     assert str(failed.value) == f"`{' '.join(command)}` failed (log: {log}):\n{tail}"
     assert said == [f"{sys.executable} -c {script} ..."]
     builder._run([sys.executable, "-c", "print('ok')"], tmp_path, log, said.append)
-    assert said[-1] == f"{sys.executable} -c print('ok')" and log.read_text().endswith("ok\n")
+    assert said[-1] == f"{sys.executable} -c print('ok')" and log.read_bytes().endswith(b"ok\n")
 
 
 def test_the_probe_reads_an_interpreter_or_says_none(tmp_path: Path) -> None:
@@ -176,6 +180,12 @@ def test_the_probe_reads_an_interpreter_or_says_none(tmp_path: Path) -> None:
     assert isinstance(facts, Interpreter) and facts.gil_enabled
     assert inspect(tmp_path / "python-missing") is None
     assert inspect("/bin/false") is None
+    lying = tmp_path / "lying-python"
+    facts_json = '{"version": "3.14.6", "free_threaded_build": true, "gil_enabled": false}'
+    lying.write_text(f"#!/bin/sh\necho '{facts_json}'\nexit $EXIT\n")
+    lying.chmod(0o755)
+    assert inspect(lying, {"EXIT": "1"}) is None
+    assert inspect(lying, {"EXIT": "0"}) == Interpreter("3.14.6", True, False)
 
 
 # ---------------------------------------------------------------- files versions.json generates
@@ -246,3 +256,129 @@ def test_a_pin_for_an_unknown_image_or_profile_writes_nothing(tmp_path: Path) ->
         "url": "https://www.python.org/ftp/python/3.14.7/Python-3.14.7.tar.xz",
         "sha256": SHA,
     }
+
+
+# ---------------------------------------------------------------- a whole build, of a stand-in tree
+
+CONFIGURE = """#!/bin/sh
+echo "configure $*"
+for word in "$@"; do case $word in --prefix=*) echo "${word#--prefix=}" > prefix.txt ;; esac; done
+"""
+MAKEFILE = """PREFIX := $(shell cat prefix.txt)
+all:
+\t@echo "make all"
+install:
+\t@mkdir -p "$(DESTDIR)$(PREFIX)/bin"
+\t@cp fake-python "$(DESTDIR)$(PREFIX)/bin/python3.14t"
+\t@echo "installed into $(DESTDIR)"
+"""
+# A stand-in interpreter: `-c` is the standard modules' import, anything else check-python.
+FAKE_PYTHON = """#!/bin/sh
+if [ "$1" = "-c" ]; then
+  [ -n "$FAKE_MISSING" ] && { printf 'Traceback\\n%s\\n' "$FAKE_MISSING" >&2; exit 1; }
+  exit 0
+fi
+[ -n "$FAKE_CHECK" ] && { echo "$FAKE_CHECK" >&2; exit 1; }
+[ "$PYTHON_GIL" = 0 ] && [ -n "$PYTHONHOME" ] || { echo "wrong environment" >&2; exit 1; }
+exit 0
+"""
+
+
+def _tree(tmp_path: Path) -> Source:
+    tree = tmp_path / "src" / "Python-3.14.6"
+    tree.mkdir(parents=True)
+    for name, text, mode in (
+        ("configure", CONFIGURE, 0o755),
+        ("Makefile", MAKEFILE, 0o644),
+        ("fake-python", FAKE_PYTHON, 0o755),
+    ):
+        (tree / name).write_text(text)
+        (tree / name).chmod(mode)
+    tarball = tmp_path / "Python-3.14.6.tar.xz"
+    with tarfile.open(tarball, "w:xz") as archive:
+        archive.add(tree, arcname="Python-3.14.6")
+    return Source("3.14.6", str(tarball), hashlib.sha256(tarball.read_bytes()).hexdigest(), "o")
+
+
+def test_a_build_configures_compiles_installs_and_verifies(tmp_path: Path) -> None:
+    source, root = _tree(tmp_path), tmp_path / "cache"
+    said: list[str] = []
+    python = builder.build(source, root, 3, said.append)
+    prefix = root / "3.14.6t"
+    assert python == prefix / "bin/python3.14t" and python.is_file()
+    assert (prefix / builder.MARKER).read_text() == f"{source.sha256}\n"
+    assert is_built(source, root) and not (root / "3.14.6t.partial").exists()
+    partial = root / "3.14.6t.partial"
+    assert said == [
+        f"./configure --disable-gil --prefix={prefix} ...",
+        "make -j3",
+        f"make install DESTDIR={partial}",
+    ]
+    log = (root / "build-3.14.6t.log").read_text().splitlines()
+    assert log == [
+        f"configure --disable-gil --prefix={prefix} --with-ensurepip=install",
+        "make all",
+        f"installed into {partial}",
+    ]
+    assert (root / "downloads/Python-3.14.6.tar.xz").is_file()
+    assert builder.build(source, root, 3, said.append) == python
+    assert said[-1] == f"reusing {prefix}"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "FAKE_CHECK",
+            "3.14.6 is not a free-threaded build",
+            "3.14.6 is not a free-threaded build",
+        ),
+        (
+            "FAKE_MISSING",
+            "ModuleNotFoundError: No module named '_ssl'",
+            "the build lacks standard modules (ModuleNotFoundError: No module named '_ssl'). Fix: "
+            "install the build dependencies (scripts/setup.sh --host) and run the task again",
+        ),
+    ],
+)
+def test_a_build_that_is_not_what_it_should_be_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    source, root = _tree(tmp_path), tmp_path / "cache"
+    with pytest.raises(BuildFailed) as failed:
+        builder.build(source, root, 2, print)
+    assert str(failed.value) == message
+    assert not (root / "3.14.6t").exists() and not is_built(source, root)
+
+
+def test_a_half_installed_build_of_an_earlier_run_is_replaced(tmp_path: Path) -> None:
+    source, root = _tree(tmp_path), tmp_path / "cache"
+    stale = root / "3.14.6t.partial" / "junk"
+    stale.mkdir(parents=True)
+    old = root / "3.14.6t" / "bin" / "old"
+    old.parent.mkdir(parents=True)
+    old.write_text("")
+    builder.build(source, root, 1, print)
+    assert not (root / "3.14.6t.partial").exists() and not old.exists()
+
+
+def test_two_images_on_one_line_need_image_named(tmp_path: Path) -> None:
+    data = json.loads((FOLDER / "versions.json").read_text())
+    experimental = data["cpython"]["python-experimental"]["pins"]
+    experimental["online"] = data["cpython"]["devcontainer"]["pins"]["online"]
+    (tmp_path / "versions.json").write_text(json.dumps(data))
+    versions = load_versions(tmp_path / "versions.json")
+    with pytest.raises(ValueError) as refused:
+        pinfiles.image_for_version(versions, "3.14.7")
+    assert str(refused.value) == (
+        "no single image tracks Python 3.14 (devcontainer, python-experimental); pass --image"
+    )
+
+
+def test_a_profile_without_its_env_file_gets_one_with_its_values(tmp_path: Path) -> None:
+    versions = load_versions(FOLDER / "versions.json")
+    views = pinfiles.render_views(tmp_path, versions, tmp_path / "missing-compose.yml")
+    assert sorted(views) == [tmp_path / "profiles/offline.env", tmp_path / "profiles/online.env"]
+    online = views[tmp_path / "profiles/online.env"]
+    assert online == "".join(f"{k}={v}\n" for k, v in versions.profile_values("online").items())
