@@ -5,7 +5,9 @@ judged, rounded and reported."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from tasks.perf import measure, run
 from tasks.perf.figures import UNITS, Figure, rounded, to_bytes
 from tasks.perf.measure import GOALS, TARGETS
 from tasks.perf.report import markdown
+from tests.ministack import MiniStack
 
 ROOT = Path("/repo")
 PROFILE = ["--profile", "offline"]
@@ -398,3 +401,149 @@ def test_a_measurement_that_fails_is_one_message(
         run.run_perf("", False, 1, str(tmp_path), json=True)
     assert str(failed.value) == f"measuring failed: {error}"
     assert not (tmp_path / "report.md").exists()
+
+
+# ---------------------------------------------------------------- the commands it times
+
+FAKE_DOCKER = f"""#!{sys.executable}
+import json, os, sys
+args = sys.argv[1:]
+with open(os.environ["FAKE_DOCKER_LOG"], "a") as log:
+    log.write(json.dumps(args) + "\\n")
+answers = json.loads(os.environ.get("FAKE_DOCKER_ANSWERS", "{{}}"))
+answer = answers.get(args[0], ["", 0])
+sys.stdout.write(answer[0])
+sys.stderr.write("went wrong\\n" if answer[1] else "")
+sys.exit(answer[1])
+"""
+
+
+@pytest.fixture
+def docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A recording `docker` first on PATH; its log of commands."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "docker").write_text(FAKE_DOCKER)
+    (folder / "docker").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}:{os.environ['PATH']}")
+    log = tmp_path / "docker.log"
+    monkeypatch.setenv("FAKE_DOCKER_LOG", str(log))
+    return log
+
+
+def commands(log: Path) -> list[list[str]]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def test_the_stacks_containers_are_read_from_docker_ps_and_stats(
+    docker: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answers = {
+        "ps": ["mcp-db-1\n", 0],
+        "stats": ["mcp-db-1 1.5% 1GiB / 4GiB\n", 0],
+        "system": ['{"Size": "2GB"}\n', 0],
+    }
+    monkeypatch.setenv("FAKE_DOCKER_ANSWERS", json.dumps(answers))
+    assert measure.container_usage() == {"mcp-db-1": (1.5, 2**30)}
+    assert measure.resources()[2] == Figure(
+        "engine disk (images, containers, volumes, cache)", "GB", 2.0
+    )
+    assert commands(docker)[:3] == [
+        [
+            "ps",
+            "--filter",
+            "label=com.docker.compose.project=mcp-cluster",
+            "--format",
+            "{{.Names}}",
+        ],
+        ["stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}} {{.MemUsage}}", "mcp-db-1"],
+        [
+            "ps",
+            "--filter",
+            "label=com.docker.compose.project=mcp-cluster",
+            "--format",
+            "{{.Names}}",
+        ],
+    ]
+    assert commands(docker)[-1] == ["system", "df", "--format", "{{json .}}"]
+    monkeypatch.setenv("FAKE_DOCKER_ANSWERS", json.dumps({"ps": ["", 1]}))
+    with pytest.raises(subprocess.CalledProcessError):
+        measure.container_usage()
+
+
+def test_a_baseline_command_that_fails_says_which_and_why(tmp_path: Path) -> None:
+    measure._measured([sys.executable, "-c", "pass"], tmp_path)
+    script = "import sys; print('out'); sys.stderr.write('x' * 600); sys.exit(1)"
+    with pytest.raises(RuntimeError) as failed:
+        measure._measured([sys.executable, "-c", script, "ignored"], tmp_path)
+    assert str(failed.value) == f"{sys.executable} -c {script} failed: {'x' * 500}"
+    with pytest.raises(RuntimeError, match=r"failed: only out\Z"):
+        measure._measured(
+            [sys.executable, "-c", "import sys; print('only out'); sys.exit(2)"], tmp_path
+        )
+
+
+def test_the_raw_bake_times_the_definition_the_library_prints(
+    docker: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    context = tmp_path / "ctx"
+    definition = {"target": {"a": {"context": str(context), "dockerfile": "Dockerfile"}}}
+    asked: list[tuple[Any, ...]] = []
+
+    def run_task(root: Path, *args: str) -> str:
+        asked.append((root, *args))
+        return json.dumps(definition)
+
+    monkeypatch.setattr(measure, "run_task", run_task)
+    seconds = measure.raw_bake(tmp_path, ["--profile", "offline"])
+    assert 0 < seconds < 60
+    assert asked == [(tmp_path, "build.bake-file", "--profile", "offline")]
+    [bake] = commands(docker)
+    assert bake[:3] == ["buildx", "bake", "-f"] and bake[3].endswith("/bake.json")
+    assert bake[4:] == [
+        f"--allow=fs.read={context}",
+        "--allow=fs.read=Dockerfile",
+        "--progress",
+        "plain",
+    ]
+
+
+def test_the_raw_compose_up_uses_the_stacks_compose_command(
+    docker: Path, monkeypatch: pytest.MonkeyPatch, mini: MiniStack
+) -> None:
+    seconds = measure.raw_compose_up(mini.root, "", ["db", "devcontainer"])
+    assert seconds > 0
+    [up] = commands(docker)
+    assert up[0] == "compose" and up[-5:] == ["up", "-d", "--wait", "db", "devcontainer"]
+    assert str(mini.folder / "docker-compose.mcp.yml") in up
+
+
+TASKS_PY = """
+from invoke import task
+
+@task
+def hello(c, json=False):
+    print('{"n": 1}' if json else "plain")
+
+@task
+def cache(c):
+    import os
+    print(os.environ.get("PYTHONDONTWRITEBYTECODE", "kept"))
+
+@task
+def broken(c):
+    raise SystemExit("it broke")
+"""
+
+
+def test_a_task_runs_as_a_user_would_and_its_json_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "tasks.py").write_text(TASKS_PY)
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    assert measure.run_task(tmp_path, "hello") == "plain\n"
+    seconds, data = measure.invoke_json(tmp_path, "hello")
+    assert data == {"n": 1} and 0 < seconds < 60 and seconds == round(seconds, 2)
+    assert measure.run_task(tmp_path, "cache") == "kept\n"
+    with pytest.raises(RuntimeError, match=r"\Ainvoke broken failed: it broke\Z"):
+        measure.run_task(tmp_path, "broken")
