@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from invoke.exceptions import Exit
 
 from tasks.errors import Failure
 from tasks.perf import measure, run
+from tasks.perf import report as perf_report
 from tasks.perf.figures import UNITS, Figure, rounded, to_bytes
 from tasks.perf.measure import GOALS, TARGETS
 from tasks.perf.report import markdown
@@ -547,3 +549,30 @@ def test_a_task_runs_as_a_user_would_and_its_json_is_read(
     assert measure.run_task(tmp_path, "cache") == "kept\n"
     with pytest.raises(RuntimeError, match=r"\Ainvoke broken failed: it broke\Z"):
         measure.run_task(tmp_path, "broken")
+
+
+def test_the_machine_the_figures_were_measured_on(
+    docker: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_DOCKER_ANSWERS", json.dumps({"version": ["20.10.24\n", 0]}))
+    host = perf_report.machine()
+    assert list(host) == [
+        "host",
+        "os",
+        "cpu",
+        "cpus",
+        "memory_gb",
+        "python",
+        "docker",
+        "measured_at",
+    ]
+    total = int(Path("/proc/meminfo").read_text().split()[1]) * 1024
+    assert host["memory_gb"] == round(total / 1e9, 1) > 0
+    assert host["docker"] == "20.10.24" and host["cpus"] == os.cpu_count()
+    assert host["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", host["measured_at"])
+    assert commands(docker) == [["version", "--format", "{{.Server.Version}}"]]
+    monkeypatch.setenv("FAKE_DOCKER_ANSWERS", json.dumps({"version": ["", 1]}))
+    assert perf_report._docker_version() == "unavailable"
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert perf_report._docker_version() == "unavailable"
