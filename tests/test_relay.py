@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -385,3 +386,65 @@ def test_bad_arguments_start_nothing(argv: list[str], capsys: pytest.CaptureFixt
 def test_a_command_that_cannot_start_is_named(capsys: pytest.CaptureFixture[str]) -> None:
     assert relay_module().main(["x", "--", "/nonexistent/server"]) == 127
     assert capsys.readouterr().err.startswith("mcp-relay: cannot start /nonexistent/server: ")
+
+
+def test_small_records_share_one_file(tmp_path: Path) -> None:
+    audit = relay_module().Audit(str(tmp_path), "git", "s-1", "client")
+    for n in range(3):
+        audit.write({"kind": "call", "n": n})
+    assert [path.name.split(".")[3] for path in tmp_path.iterdir()] == ["0"]
+    assert [r["n"] for r in records(tmp_path)] == [0, 1, 2]
+
+
+ONE_THEN_EXIT = """
+import sys
+sys.stdin.readline()
+sys.exit(3)
+"""
+
+
+@pytest.fixture
+def handlers() -> Iterator[None]:
+    """The test process's own signal handlers, back after a relay installed its own."""
+    kept = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for signum, handler in kept.items():
+            signal.signal(signum, handler)
+
+
+def test_a_session_is_logged_from_start_to_end_with_calls_left_unanswered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, handlers: None
+) -> None:
+    relay = relay_module()
+    request = b'{"jsonrpc": "2.0", "id": 9, "method": "tools/list", "params": {}}\n'
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(request)))
+    out = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(out))
+    audit = relay.Audit(str(tmp_path), "fake", "s-3", "probe")
+    session = relay.Relay([sys.executable, "-c", ONE_THEN_EXIT], audit)
+    assert session.run() == 3
+    start, call, end = records(tmp_path)
+    assert (start["kind"], start["event"]) == ("session", "start")
+    assert (call["method"], call["outcome"], call["bytes_out"]) == ("tools/list", "no_reply", 0)
+    assert {k: end[k] for k in ("kind", "event", "calls", "exit_code")} == {
+        "kind": "session",
+        "event": "end",
+        "calls": 1,
+        "exit_code": 3,
+    }
+    assert end["duration_s"] >= 0 and isinstance(end["client_closed"], bool)
+    assert signal.getsignal(signal.SIGTERM) == session.forward
+
+
+def test_a_server_killed_by_a_signal_exits_128_plus_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, handlers: None
+) -> None:
+    relay = relay_module()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO()))
+    killed = "import os, signal\nos.kill(os.getpid(), signal.SIGTERM)"
+    session = relay.Relay([sys.executable, "-c", killed], relay.Audit(str(tmp_path), "f", "s", "c"))
+    assert session.run() == 128 + signal.SIGTERM
+    assert records(tmp_path)[-1]["exit_code"] == 143
