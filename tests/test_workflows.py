@@ -1320,3 +1320,122 @@ def test_a_terminal_sees_the_services_start(
     Engine(monkeypatch, {"db": ServiceStatus("db", "running", "healthy", "10.0.0.7")})
     stack_workflow.stack_up(provided)
     assert "starting" in screen.getvalue() and "10.0.0.7" in screen.getvalue()
+
+
+def test_an_offline_build_seeds_the_stand_ins_its_images_and_services_need(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mini.edit_yaml(
+        COMPOSE,
+        lambda d: d["services"]["db"]["build"]["args"].update(
+            BASE_IMAGE="${DB_BASE_IMAGE:-postgres:17}"
+        ),
+    )
+    mini.edit_yaml(
+        COMPOSE,
+        lambda d: d["services"].update(
+            cache={"image": "mcp-offline/redis:7", "restart": "unless-stopped"}
+        ),
+    )
+    mini.put("profiles/offline.env", "DB_BASE_IMAGE=mcp-offline/postgres:17\n")
+    builder = Builder(monkeypatch)
+    seeded: list[tuple[Any, ...]] = []
+
+    def seed(client: Any, folder: Path, bases: frozenset[str]) -> Any:
+        seeded.append((client, folder, bases))
+        return type("Seeded", (), {"root": "mcp-offline/root:1", "root_state": "built now"})()
+
+    monkeypatch.setattr(build_workflow, "seed_for_build", seed)
+    done = build_workflow.build(BuildRequest(root=str(mini.root), profile="offline"))
+    assert seeded == [
+        ("client", mini.folder, frozenset({"mcp-offline/postgres:17", "mcp-offline/redis:7"}))
+    ]
+    assert done.data["profile"] == "offline" and builder.calls[1][1] == ("db",)
+    assert "stand-in mcp-offline/root:1: built now" in capsys.readouterr().out
+    assert [u["name"] for u in done.data["not_buildable"]] == [
+        "devcontainer",
+        "filesystem",
+        "memory",
+    ]
+    seeded.clear()
+    build_workflow.build(
+        BuildRequest(root=str(mini.root), profile="offline", name="db"), quiet=True
+    )
+    assert seeded[0][2] == frozenset({"mcp-offline/postgres:17"})
+    assert capsys.readouterr().out == ""
+
+
+def test_stack_up_can_pull_its_images_first(
+    provided: Profiled, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Engine(monkeypatch, {"db": ServiceStatus("db", "running", "healthy")})
+    pulled: list[Any] = []
+
+    def pull_images(self: Profiled, selection: Selection, registry: str) -> list[str]:
+        pulled.append((selection.services, registry))
+        return ["127.0.0.1:5000/mcp/mini-db:latest"]
+
+    monkeypatch.setattr(Profiled, "pull_images", pull_images)
+    monkeypatch.setattr(stack_workflow, "console", Console(file=io.StringIO()))
+    done = stack_workflow.stack_up(provided, pull=True, registry="127.0.0.1:5000/mcp")
+    assert pulled == [(("db", "devcontainer"), "127.0.0.1:5000/mcp")]
+    assert done.data["pulled"] == ["127.0.0.1:5000/mcp/mini-db:latest"]
+    quiet = stack_workflow.stack_up(provided, pull=False, quiet=True)
+    assert quiet.data["pulled"] == [] and len(pulled) == 1
+
+
+def test_the_dev_container_is_running_or_nothing(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = load_stack(mini.root)
+    states = {"devcontainer": ServiceStatus("devcontainer", "running", container="c0ffee")}
+    monkeypatch.setattr(Profiled, "statuses", lambda self: states)
+    assert probe_workflow.dev_container(stack) == "c0ffee"
+    states["devcontainer"] = ServiceStatus("devcontainer", "exited", container="c0ffee")
+    assert probe_workflow.dev_container(stack) == ""
+    states.clear()
+    assert probe_workflow.dev_container(stack) == ""
+
+
+def test_url_servers_are_reached_through_a_relay_in_the_dev_container(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened: list[list[str]] = []
+    stopped: list[tuple[Any, str]] = []
+
+    async def opener(host: str, port: int) -> Any:
+        return None
+
+    def tunnel(prefix: list[str]) -> Any:
+        opened.append(prefix)
+        return opener
+
+    monkeypatch.setattr(probe_workflow, "tunnel", tunnel)
+    monkeypatch.setattr(probe_workflow, "docker_client", lambda: "client")
+    monkeypatch.setattr(
+        probe_workflow, "stop_named", lambda client, name: stopped.append((client, name))
+    )
+    reach = probe_workflow.reach_for("c0ffee", "vscode")
+    assert opened == [["docker", "exec", "-i", "-u", "vscode", "c0ffee", "socat", "-"]]
+    assert reach.opener is opener
+    reach.stop("mcp-probe-git-1")
+    assert stopped == [("client", "mcp-probe-git-1")]
+
+
+def test_env_init_with_a_profile_selects_it_for_every_consumer(
+    mini: MiniStack, no_volumes: list[list[str]]
+) -> None:
+    mini.put("profiles/offline.env", "OFFLINE_ONLY=1\n")
+    mini.put("profiles/online.env", "OFFLINE_ONLY=0\n")
+    env = mini.folder / ".env"
+    env.write_text("MY_KEY=mine\n")
+    done = env_workflow.init_env("offline", str(mini.root))
+    assert done.data["profile"] == "offline"
+    text = env.read_text()
+    assert text.startswith("MY_KEY=mine\n\n# >>> image profile")
+    assert "MCP_PROFILE=offline\nOFFLINE_ONLY=1\n# <<< image profile\n" in text
+    assert done.views == [
+        ".devcontainer/.env: image profile offline for every consumer",
+        ".devcontainer/.env: generated DB_PASSWORD",
+    ]
+    assert stat.S_IMODE(env.stat().st_mode) == 0o600
