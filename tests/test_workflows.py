@@ -1439,3 +1439,27 @@ def test_env_init_with_a_profile_selects_it_for_every_consumer(
         ".devcontainer/.env: generated DB_PASSWORD",
     ]
     assert stat.S_IMODE(env.stat().st_mode) == 0o600
+
+
+def test_a_profile_gives_the_projects_client_state_and_verifier(
+    profiled_mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[Any] = []
+
+    def compose_client(stack: Any, image_profile: Any, compose_profiles: Any) -> str:
+        made.append((image_profile, compose_profiles))
+        return "client"
+
+    monkeypatch.setattr(profile_module, "compose_client", compose_client)
+    monkeypatch.setattr(
+        profile_module, "statuses", lambda client, network: {"asked": (client, network)}
+    )
+    monkeypatch.setattr(profile_module, "Verifier", lambda *args: args)
+    loaded = Profiled.load("offline,grafana", profiled_mini.root)
+    client: Any = loaded.client
+    assert client == "client" and loaded.client is client
+    assert made == [("offline", ("grafana",))]
+    state: Any = loaded.statuses()
+    assert state == {"asked": ("client", "mcp-cluster")}
+    verifier: Any = loaded.verifier()
+    assert verifier == (loaded.stack, "client", "mcp-cluster", loaded.selection().not_exercised)
