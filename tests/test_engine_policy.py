@@ -128,8 +128,10 @@ def test_without_the_nvidia_runtime_the_gpu_is_not_exercised() -> None:
 
 
 def test_only_an_interpreter_that_runs_without_the_gil_counts() -> None:
-    found = rows(free_threaded={"/usr/bin/python3t": False, "/opt/b/python3.14t": True})
-    assert found["free-threaded Python"].detail == "/opt/b/python3.14t"
+    found = rows(
+        free_threaded={"/usr/bin/python3t": False, "/opt/b/python3.14t": True, "/c/3.13t": True}
+    )
+    assert found["free-threaded Python"].detail == "/opt/b/python3.14t, /c/3.13t"
     assert rows(free_threaded={"/usr/bin/python3t": False})["free-threaded Python"] == Row(
         "free-threaded Python",
         "warn",
@@ -156,6 +158,8 @@ def test_the_address_pool_names_the_networks_in_the_way() -> None:
         "overlaps 172.20.0.0/16, 10.1.0.0/16: old_default (172.20.0.0/16), vpn (10.1.5.0/24)",
         "remove those networks (docker network rm) before `invoke stack.up`",
     )
+    two = rows(stack_subnets=["172.20.0.0/16", "10.1.0.0/16"])["address pool"]
+    assert two == Row("address pool", "ok", "172.20.0.0/16, 10.1.0.0/16 free")
     assert rows(stack_subnets=[])["address pool"] == Row(
         "address pool", "ok", "the stack pins no subnet"
     )
