@@ -7,14 +7,21 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import urllib.error
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tasks.model.stack import load_stack
 from tasks.servers import probe, stdio
+from tasks.servers.generate import launcher_args
+from tasks.servers.inside import inside_specs, remote_settings
+from tasks.servers.page import probe_page
 from tasks.servers.probe import ProbeError, ProbeResult
 from tasks.servers.remote import HEAD_LIMIT, Stream, Target, send_request
-from tasks.servers.specs import ProbeSpec
+from tasks.servers.specs import PAGE_TEXT, ProbeSpec, Skipped, harmless_call, probe_specs
 from tasks.servers.stdio import (
     CLIENT_INFO,
     HANDSHAKE_VERSIONS,
@@ -24,6 +31,7 @@ from tasks.servers.stdio import (
     Session,
     decode,
 )
+from tests.clirun import REPO
 
 
 class Scripted(Session):
@@ -396,3 +404,82 @@ def test_a_url_is_split_into_where_it_points(url: str, target: Target) -> None:
 def test_only_plain_http_urls_are_reached(url: str) -> None:
     with pytest.raises(ProtocolError, match=rf"\A{re.escape(url)} is not an http:// URL\Z"):
         Target.of(url)
+
+
+# ---------------------------------------------------------------- what the probe starts
+
+
+def test_the_launchers_own_options_per_client() -> None:
+    stack = load_stack(REPO)
+    git, filesystem = stack.manifests["git"], stack.manifests["filesystem"]
+    guards = ["--guard", ".git/hooks/", "--guard", ".git/config", "--guard", ".vscode/",
+              "--guard", ".devcontainer/"]  # fmt: skip
+    assert launcher_args(git, "devcontainer") == [
+        "--workspace", "/workspace", "--source", "${localWorkspaceFolder}", *guards,
+        "--as-owner", "--git-identity",
+    ]  # fmt: skip
+    assert launcher_args(git, "portable") == [
+        "--workspace", "/workspace", *guards, "--as-owner", "--git-identity",
+    ]  # fmt: skip
+    assert launcher_args(filesystem, "vscode") == ["--workspace", "/workspace:ro"]
+    assert launcher_args(stack.manifests["memory"], "devcontainer") == []
+
+
+def test_the_probe_starts_each_server_as_its_client_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_PERSONAL_ACCESS_TOKEN", raising=False)
+    stack = load_stack(REPO)
+    specs, skipped = probe_specs(
+        stack, ("git", "github", "postgres"), Path("/ws"), "http://p/", 7.0
+    )
+    assert skipped == [Skipped("github", "GITHUB_PERSONAL_ACCESS_TOKEN is not set")]
+    git, postgres = specs
+    assert postgres == ProbeSpec(
+        "postgres",
+        call=harmless_call(stack.manifests["postgres"], "http://p/"),
+        timeout=7.0,
+        url="http://postgres-mcp:8000/sse",
+        transport="sse",
+    )
+    assert git.command == "python3" and git.timeout == 7.0 and git.env == {"MCP_ORIGIN": "probe"}
+    assert re.fullmatch(r"mcp-probe-git-[0-9a-f]{8}", git.container)
+    assert git.args[:2] == ("/ws/.devcontainer/mcp/runtime/mcp_launch.py", "--workspace")
+    at = git.args.index("run")
+    assert git.args[at : at + 3] == ("run", "--name", git.container)
+    assert git.args[-3:] == ("mcp-git:latest", "--repository", "/workspace")
+    inside = probe_specs(stack, ("git",), Path("/ws"), "http://p/", 7.0, "/in")[0][0]
+    assert inside.args[0] == "/in/.devcontainer/mcp/runtime/mcp_launch.py"
+
+
+def test_inside_the_dev_container_the_probe_runs_docker_exec_as_its_user(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GITHUB_PERSONAL_ACCESS_TOKEN", "ghp_x")
+    stack = load_stack(REPO)
+    remote = remote_settings(stack)
+    specs, _ = inside_specs(stack, remote, "c0ffee", "http://p/", 5.0)
+    by_name = {spec.name: spec for spec in specs}
+    assert by_name["postgres"].url == "http://postgres-mcp:8000/sse"
+    github = by_name["github"]
+    options = ["exec", "-i", "-u", remote.user, "-w", remote.workdir]
+    for name, value in remote.env.items():
+        options += ["-e", f"{name}={value}"]
+    names = sorted(github.env)
+    assert names == ["GITHUB_PERSONAL_ACCESS_TOKEN", "MCP_ORIGIN"]
+    assert github.command == "docker"
+    assert list(github.args[: len(options) + 5]) == [
+        *options, "-e", names[0], "-e", names[1], "c0ffee",
+    ]  # fmt: skip
+    assert "ghp_x" not in github.args and github.args[len(options) + 5] == "python3"
+
+
+def test_the_probe_page_and_the_metrics_are_served_on_loopback() -> None:
+    with probe_page() as url:
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/")
+        with urllib.request.urlopen(url, timeout=10) as page:
+            assert page.status == 200 and page.headers["Content-Type"] == "text/html"
+            assert page.read().decode() == f"<html><body><h1>{PAGE_TEXT}</h1></body></html>"
+        with urllib.request.urlopen(url + "index.html", timeout=10) as page:
+            assert page.status == 200
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(url + "other", timeout=10)
+        assert missing.value.code == 404
