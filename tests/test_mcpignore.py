@@ -69,7 +69,7 @@ mcpignore = matcher()
         ("**/x", "x", False, True),
         ("a/**", "a/b", True, True),
         ("*", "a/b/c", False, True),
-        ("x*", "y/x1\nx", False, False),
+        ("x*", "y/x1\nx", False, True),
         ("dir/", "dir/file", False, True),
         ("deep/a", "x/deep/a", False, False),
     ],
