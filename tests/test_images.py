@@ -285,6 +285,7 @@ def test_selecting_names_keeps_their_reasons_and_only_theirs(mini: MiniStack) ->
     _offline_profile(mini)
     plan = build_plan(load_stack(mini.root, "offline"), "offline")
     picked = plan.select("containers", ("db", "memory"))
+    assert picked.profile == "offline" and plan.select().profile == "offline"
     assert [t.name for t in picked.targets] == ["db"]
     assert [u.name for u in picked.unavailable] == ["memory"]
     assert [u.name for u in plan.select("mcp").unavailable] == [
