@@ -20,7 +20,14 @@ from tasks.servers.generate import launcher_args
 from tasks.servers.inside import inside_specs, remote_settings
 from tasks.servers.page import probe_page
 from tasks.servers.probe import ProbeError, ProbeResult
-from tasks.servers.remote import HEAD_LIMIT, Stream, Target, send_request
+from tasks.servers.remote import (
+    HEAD_LIMIT,
+    HttpSession,
+    SseSession,
+    Stream,
+    Target,
+    send_request,
+)
 from tasks.servers.specs import PAGE_TEXT, ProbeSpec, Skipped, harmless_call, probe_specs
 from tasks.servers.stdio import (
     CLIENT_INFO,
@@ -483,3 +490,159 @@ def test_the_probe_page_and_the_metrics_are_served_on_loopback() -> None:
         with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(url + "other", timeout=10)
         assert missing.value.code == 404
+
+
+# ---------------------------------------------------------------- the network transports, scripted
+
+
+class Served:
+    """Connections answered from a script: each opened connection reads the next answer."""
+
+    def __init__(self, *answers: bytes) -> None:
+        self.answers = list(answers)
+        self.sent: list[Written] = []
+        self.opened: list[tuple[str, int]] = []
+        self.closed = 0
+
+    async def open(self, host: str, port: int) -> Stream:
+        self.opened.append((host, port))
+        reader = asyncio.StreamReader()
+        reader.feed_data(self.answers.pop(0))
+        reader.feed_eof()
+        writer = Written()
+        self.sent.append(writer)
+
+        async def close() -> None:
+            self.closed += 1
+
+        return Stream(reader, writer, close)  # type: ignore[arg-type]
+
+
+def http(status: str, headers: dict[str, str], body: bytes) -> bytes:
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    return f"HTTP/1.1 {status}\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+
+INIT = {"protocolVersion": "2025-06-18", "serverInfo": {"name": "db", "version": "2"}}
+
+
+def test_streamable_http_keeps_its_session_id_and_protocol_on_every_request() -> None:
+    first = http("200 OK", {"Content-Type": "application/json", "Mcp-Session-Id": "s-1"},
+                 json.dumps({"jsonrpc": "2.0", "id": 1, "result": INIT}).encode())  # fmt: skip
+    accepted = http("202 Accepted", {}, b"")
+    events_ = (
+        b"event: ping\ndata: {}\n\n"
+        b'event: message\ndata: {"jsonrpc": "2.0", "id": 2, "result": {"tools": []}}\n\n'
+    )
+    listed = http("200 OK", {"Content-Type": "text/event-stream"}, events_)
+    deleted = http("200 OK", {}, b"")
+    server = Served(first + accepted + listed + deleted)
+
+    async def talk() -> tuple[ServerInfo, list[dict[str, Any]]]:
+        session = await HttpSession.start("http://db:8000/mcp", server.open)
+        info = await session.initialize()
+        tools = await session.list_tools()
+        await session.close()
+        return info, tools
+
+    info, tools = asyncio.run(talk())
+    assert info == ServerInfo("db", "2", "2025-06-18") and tools == []
+    assert server.opened == [("db", 8000)] and server.closed == 1
+    requests = server.sent[0].data.split(b"POST /mcp HTTP/1.1\r\n")
+    assert b"Mcp-Session-Id" not in requests[1]
+    assert b"Accept: application/json, text/event-stream\r\n" in requests[1]
+    assert b"Mcp-Session-Id: s-1\r\nMCP-Protocol-Version: 2025-06-18\r\n" in requests[3]
+    assert server.sent[0].data.count(b"DELETE /mcp HTTP/1.1\r\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (http("500 Oops", {}, b"database [gone]"), "POST http://db/mcp answered HTTP 500 database [gone]"),
+        (http("200 OK", {"Content-Type": "text/event-stream"}, b"event: other\ndata: x\n\n"),
+         "POST http://db/mcp answered without the reply"),
+    ],
+)  # fmt: skip
+def test_streamable_http_failures_name_the_url(answer: bytes, message: str) -> None:
+    server = Served(answer)
+
+    async def talk() -> None:
+        session = await HttpSession.start("http://db/mcp", server.open)
+        try:
+            await session.request("ping", {})
+        finally:
+            await session.close()
+
+    with pytest.raises(ProtocolError) as failed:
+        asyncio.run(talk())
+    assert str(failed.value) == message
+    assert b"DELETE" not in server.sent[0].data
+
+
+def test_sse_posts_to_the_endpoint_its_stream_names_first() -> None:
+    stream = (
+        b"event: endpoint\ndata: /messages?session=abc\n\n"
+        b'event: message\ndata: {"jsonrpc": "2.0", "id": 1, "result": '
+        + json.dumps(INIT).encode()
+        + b"}\n\n"
+    )
+    server = Served(
+        http("200 OK", {"Content-Type": "text/event-stream"}, stream),
+        http("202 Accepted", {}, b"") + http("204 No Content", {}, b""),
+    )
+
+    async def talk() -> ServerInfo:
+        session = await SseSession.start("http://pg:8000/sse", server.open)
+        assert session.endpoint == "http://pg:8000/messages?session=abc"
+        try:
+            return await session.initialize()
+        finally:
+            await session.close()
+
+    assert asyncio.run(talk()) == ServerInfo("db", "2", "2025-06-18")
+    assert server.sent[0].data.startswith(b"GET /sse HTTP/1.1\r\nHost: pg:8000\r\n")
+    assert b"Accept: text/event-stream\r\n" in server.sent[0].data
+    assert server.sent[1].data.count(b"POST /messages?session=abc HTTP/1.1\r\n") == 2
+    assert server.closed == 2
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ((http("404 Not Found", {}, b"no"),), "GET http://pg/sse answered HTTP 404 no"),
+        ((http("200 OK", {}, b"event: message\ndata: {}\n\n"),), "http://pg/sse sent no endpoint event first"),
+        ((http("200 OK", {}, b""),), "http://pg/sse sent no endpoint event first"),
+        ((http("200 OK", {}, b"event: endpoint\ndata: /m\n\n"), http("400 Bad", {}, b"bad body")),
+         "POST http://pg/m answered HTTP 400 bad body"),
+    ],
+)  # fmt: skip
+def test_sse_failures_name_the_url(answers: tuple[bytes, ...], message: str) -> None:
+    server = Served(*answers)
+
+    async def talk() -> None:
+        session = await SseSession.start("http://pg/sse", server.open)
+        try:
+            await session.request("ping", {})
+        finally:
+            await session.close()
+
+    with pytest.raises(ProtocolError) as failed:
+        asyncio.run(talk())
+    assert str(failed.value) == message
+
+
+def test_an_sse_stream_that_ends_before_the_reply_is_named() -> None:
+    server = Served(
+        http("200 OK", {}, b"event: endpoint\ndata: /m\n\nevent: note\ndata: x\n\n"),
+        http("202 Accepted", {}, b""),
+    )
+
+    async def talk() -> None:
+        session = await SseSession.start("http://pg/sse", server.open)
+        try:
+            await session.request("ping", {})
+        finally:
+            await session.close()
+
+    with pytest.raises(stdio.ServerExited, match="closed its event stream before it answered"):
+        asyncio.run(talk())
