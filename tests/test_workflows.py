@@ -1463,3 +1463,42 @@ def test_a_profile_gives_the_projects_client_state_and_verifier(
     assert state == {"asked": ("client", "mcp-cluster")}
     verifier: Any = loaded.verifier()
     assert verifier == (loaded.stack, "client", "mcp-cluster", loaded.selection().not_exercised)
+
+
+class Clock:
+    """A module's `time`, reading the scripted instants."""
+
+    def __init__(self, *instants: float) -> None:
+        self.instants = list(instants)
+
+    def monotonic(self) -> float:
+        return self.instants.pop(0)
+
+
+def test_the_seconds_a_start_took_are_shown_and_kept(
+    provided: Profiled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Engine(monkeypatch, {"db": ServiceStatus("db", "running", "healthy")})
+    monkeypatch.setattr(stack_workflow, "time", Clock(100.0, 103.456))
+    done = stack_workflow.stack_up(provided, quiet=True)
+    assert done.data["seconds"] == 3.46 and done.views[0].title == "stack (3.5 s)"
+
+
+def test_the_seconds_a_build_took_are_shown_and_kept(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Builder(monkeypatch)
+    monkeypatch.setattr(build_workflow, "time", Clock(10.0, 71.256))
+    done = build_workflow.build(BuildRequest(root=str(mini.root), name="db"), quiet=True)
+    assert done.data["seconds"] == 61.26 and done.views[0].title == "build summary (61.3 s)"
+
+
+def test_each_step_of_up_shows_its_seconds(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    planned = [up_workflow.Step("check", outcome()), up_workflow.Step("build", outcome())]
+    monkeypatch.setattr(up_workflow, "steps", lambda profile, persistence, quiet: planned)
+    monkeypatch.setattr(up_workflow, "time", Clock(0.0, 1.26, 2.0, 14.04))
+    done = up_workflow.up(as_json=True)
+    assert [row["seconds"] for row in done.data["steps"]] == [1.3, 12.0]
+    assert [row[2] for row in cells(done.views[0])] == ["1.3", "12.0"]
