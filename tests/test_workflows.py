@@ -1502,3 +1502,28 @@ def test_each_step_of_up_shows_its_seconds(
     done = up_workflow.up(as_json=True)
     assert [row["seconds"] for row in done.data["steps"]] == [1.3, 12.0]
     assert [row[2] for row in cells(done.views[0])] == ["1.3", "12.0"]
+
+
+def test_a_build_without_cache_never_asks_the_registry_for_it(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    builder = Builder(monkeypatch)
+    monkeypatch.setattr(build_workflow, "detect_ca_bundle", lambda given: None)
+    request = BuildRequest(
+        root=str(mini.root), name="db", registry="127.0.0.1:5000/mcp", push=True, no_cache=True
+    )
+    done = build_workflow.build(request)
+    assert [call[0] for call in builder.calls] == ["engine", "driver", "bake", "push"]
+    assert "cache-from" not in builder.definition["target"]["db"]
+    assert done.data["ca_bundle"] is None
+    assert "pushing 1 image(s) to 127.0.0.1:5000/mcp" in capsys.readouterr().out
+
+
+def test_a_registry_asked_only_for_cache_is_not_required_to_answer(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builder = Builder(monkeypatch)
+    request = BuildRequest(root=str(mini.root), name="db", registry="127.0.0.1:5000/mcp")
+    done = build_workflow.build(request, quiet=True)
+    assert builder.calls[2] == ("present", ("127.0.0.1:5000/mcp/mini-db:latest",), False)
+    assert done.data["pushed"] == [] and builder.calls[-1] == ("push", ())
