@@ -143,3 +143,13 @@ def test_an_error_names_its_file_line_and_key() -> None:
     assert StackError("c.yml", "bad", "fix", line=0).location == "c.yml"
     assert EngineError("down").fix == ENGINE_FIX
     assert str(EngineError("down")) == f"down. Fix: {ENGINE_FIX}"
+
+
+def test_a_task_keeps_the_tasks_it_runs_first() -> None:
+    first = _task(None)
+
+    @task(first, name="second")
+    def second(c: Context) -> None:
+        """Run after the first."""
+
+    assert tuple(second.pre) == (first,)

@@ -4,6 +4,7 @@ control characters from outside kept off the terminal."""
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -93,6 +94,48 @@ def test_a_temporary_name_is_hidden_beside_its_file_and_unguessable(tmp_path: Pa
     for name in names:
         assert re.fullmatch(r"\.a\.json\.[0-9a-f]{12}\.partial", name), name
     assert files._ATTEMPTS == 8
+
+
+def test_a_taken_temporary_name_is_passed_over_for_a_fresh_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = tmp_path / ".a.json.taken.partial"
+    taken.write_text("another run's")
+    names = iter([taken, tmp_path / ".a.json.free.partial"])
+    monkeypatch.setattr(files, "_temp_name", lambda path: next(names))
+    files.write_atomic(tmp_path / "a.json", "{}\n")
+    assert (tmp_path / "a.json").read_text() == "{}\n" and taken.read_text() == "another run's"
+
+
+def test_a_new_file_gets_the_usual_mode_and_a_private_one_600(tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    files.write_atomic(tmp_path / "open.txt", "x")
+    files.write_atomic(tmp_path / "closed.txt", "x", private=True)
+    assert stat.S_IMODE((tmp_path / "open.txt").stat().st_mode) == 0o666 & ~umask
+    assert stat.S_IMODE((tmp_path / "closed.txt").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    ("code", "raised"), [(errno.EINVAL, False), (errno.ENOTSUP, False), (errno.EIO, True)]
+)
+def test_a_folder_that_cannot_be_flushed_is_skipped_only_when_it_never_can(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, raised: bool
+) -> None:
+    real = os.fsync
+
+    def fsync(handle: int) -> None:
+        if stat.S_ISDIR(os.fstat(handle).st_mode):
+            raise OSError(code, os.strerror(code))
+        real(handle)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    if raised:
+        with pytest.raises(OSError):
+            files.write_atomic(tmp_path / "a.json", "{}")
+    else:
+        files.write_atomic(tmp_path / "a.json", "{}")
+    assert (tmp_path / "a.json").read_text() == "{}"
 
 
 def test_a_lock_makes_its_folders(tmp_path: Path) -> None:
