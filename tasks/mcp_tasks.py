@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from invoke.context import Context
-from invoke.exceptions import Exit
 
 from tasks.contract import present, table, task
-from tasks.errors import UsageError
 from tasks.outcome import Outcome
 
 
@@ -110,49 +106,38 @@ def mcp_probe(
 
 
 @task(
-    name="exporter",
+    name="audit",
     help={
-        "host": "address to listen on (0.0.0.0 inside the dev container for prometheus)",
-        "port": "port for /metrics",
-        "interval": "seconds between probes",
-        "once": "probe once, print the metrics and exit",
+        "server": "only this server's calls",
+        "tool": "only calls of this tool",
+        "outcome": "ok, tool_error, error, no_reply, or failed (anything but ok)",
+        "origin": "client (MCP clients), probe (mcp-prober, mcp.probe) or verify",
+        "since": "from this moment: 2026-12-07, 2026-12-07T14:30 (UTC) or an age: 30m, 2h, 7d",
+        "until": "up to this moment (same forms)",
+        "limit": "show the newest N calls (0: all)",
+        "json": "print JSON",
     },
 )
-def mcp_exporter(
-    c: Context, host: str = "127.0.0.1", port: int = 9464, interval: int = 60, once: bool = False
+def mcp_audit(
+    c: Context,
+    server: str = "",
+    tool: str = "",
+    outcome: str = "",
+    origin: str = "",
+    since: str = "",
+    until: str = "",
+    limit: int = 50,
+    json: bool = False,
 ) -> None:
-    """Serve Prometheus metrics from periodic MCP probes: up, tool count, latency per server."""
-    from http.server import ThreadingHTTPServer
+    """List MCP calls from the audit log the relay in front of every stdio server writes.
 
-    from tasks.model.stack import load_stack
-    from tasks.report import REPO_ROOT, console
-    from tasks.servers.metrics import MetricsHandler, render
-    from tasks.servers.page import probe_page
-    from tasks.servers.probe import run_probes
-    from tasks.servers.specs import probe_specs
+    One line per call: when, server, origin, method, tool, argument keys (never values),
+    outcome or error code, duration and bytes. The log is read from the `mcp-audit` volume
+    through the engine (as root: each server owns its own files).
+    """
+    from tasks.workflows.servers import audit, audit_filter
 
-    if interval < 5:
-        raise UsageError("--interval must be at least 5 seconds")
-    stack = load_stack(REPO_ROOT)
-    with probe_page() as url:
-        specs, _ = probe_specs(stack, (), stack.root, url, 60.0)
-        MetricsHandler.text = render(run_probes(specs, 3, 1))
-        if once:
-            console.out(MetricsHandler.text, end="")
-            return
-        server = ThreadingHTTPServer((host, port), MetricsHandler)
-        console.print(f"serving MCP metrics on http://{host}:{port}/metrics every {interval} s")
-
-        def refresh() -> None:
-            while True:
-                time.sleep(interval)
-                MetricsHandler.text = render(run_probes(specs, 3, 1))
-
-        threading.Thread(target=refresh, daemon=True).start()
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            console.print("stopped")
+    present(audit(audit_filter(server, tool, outcome, origin, since, until), limit), json)
 
 
 @task(
@@ -174,24 +159,10 @@ def mcp_clean(
     removes running servers too, after asking.
     """
     from tasks.confirm import confirmed
-    from tasks.engine.client import docker_client
-    from tasks.engine.reaper import reap, stdio_containers
-    from tasks.errors import EXIT_FINDINGS
+    from tasks.workflows.servers import clean
 
-    client = docker_client()
-    if all and not yes:
-        live = [i for i in stdio_containers(client, server) if i.live]
-        question = f"Remove {len(live)} running MCP server(s), ending their clients' sessions?"
-        if live and not confirmed(question, "--all ends live sessions; confirm with --yes"):
-            present(Outcome({"removed": [], "kept": []}, ["nothing removed"], ok=False), json)
-            raise Exit(code=EXIT_FINDINGS)
-    removed, kept = reap(client, everything=all, server=server)
-    views = [f"removed {i.name} ({i.id}, server {i.server}, {i.status})" for i in removed]
-    views.append(f"{len(removed)} container(s) removed")
-    if kept:
-        views.append(
-            f"kept {len(kept)} running server(s) with a live client "
-            f"({', '.join(sorted({i.server for i in kept}))}); `--all` removes them"
-        )
-    data = {"removed": [r.__dict__ for r in removed], "kept": [k.__dict__ for k in kept]}
-    present(Outcome(data, views), json)
+    def approve(live: int) -> bool:
+        question = f"Remove {live} running MCP server(s), ending their clients' sessions?"
+        return yes or confirmed(question, "--all ends live sessions; confirm with --yes")
+
+    present(clean(all, server, approve), json)

@@ -11,6 +11,7 @@ from tasks import (
     env_tasks,
     images_tasks,
     mcp_tasks,
+    monitoring_tasks,
     perf_tasks,
     phase_tasks,
     python_tasks,
@@ -49,9 +50,10 @@ namespace.add_collection(
         mcp_tasks.mcp_list,
         mcp_tasks.mcp_probe,
         mcp_tasks.mcp_clean,
-        mcp_tasks.mcp_exporter,
+        mcp_tasks.mcp_audit,
     )
 )
+namespace.add_collection(Collection("monitoring", monitoring_tasks.monitoring_dashboards))
 namespace.add_collection(
     Collection("python", python_tasks.freethreaded, python_tasks.pin, python_tasks.sync)
 )

@@ -48,7 +48,11 @@ def verify_volumes(
 verify_gpu = _section(
     "gpu", "Check only the GPU service has a GPU; report a missing NVIDIA runtime."
 )
-verify_monitoring = _section("monitoring", "Check prometheus targets and nginx routes.")
+verify_monitoring = _section(
+    "monitoring",
+    "Check every Prometheus target is up and every service with metrics scraped, the nginx "
+    "routes, and that a fresh MCP call is counted.",
+)
 verify_freethreading = _section(
     "freethreading", "Check the GIL is off in the free-threaded images."
 )

@@ -78,7 +78,7 @@ def test_the_repository_environments_come_from_their_files() -> None:
     found = {env.name: env for env in discover(load_stack(REPO))}
     assert set(found) == {
         LIBRARY, "devcontainer", "python-experimental", "fetch", "git", "postgres-mcp",
-        "mariadb-mcp", "bridge",
+        "mariadb-mcp", "bridge", "mcp-exporter",
     }  # fmt: skip
     library = library_environment(REPO / "pyproject.toml")
     assert found[LIBRARY] == library and "jsonschema>=4.18" in library.requirements

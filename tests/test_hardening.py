@@ -13,7 +13,6 @@ import socket
 import stat
 import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,6 @@ from tasks import env_tasks, files
 from tasks.contract import present, table
 from tasks.errors import Failure
 from tasks.outcome import Outcome
-from tasks.servers.metrics import MetricsHandler
 from tasks.servers.probe import ProbeResult
 from tasks.servers.probetable import COLUMNS, probe_rows
 from tasks.terminal import printable
@@ -175,14 +173,18 @@ def test_runs_that_take_the_same_lock_take_turns(tmp_path: Path) -> None:
     assert order == ["first", "second"]
 
 
-# --- the metrics exporter -----------------------------------------------------------------
+# --- the exporters' HTTP server -----------------------------------------------------------
 
 
 @pytest.fixture
 def exporter(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, int]]:
-    monkeypatch.setattr(MetricsHandler, "timeout", 0.5)
-    monkeypatch.setattr(MetricsHandler, "text", "mcp_server_up 1\n")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), MetricsHandler)
+    import serving
+    from prometheus_client import CollectorRegistry, Gauge
+
+    monkeypatch.setattr(serving._Quiet, "timeout", 0.5)
+    registry = CollectorRegistry()
+    Gauge("mcp_server_up", "up", registry=registry).set(1)
+    server = serving.server("127.0.0.1", 0, registry)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -202,7 +204,7 @@ def test_a_scrape_is_still_answered(exporter: tuple[str, int]) -> None:
     with socket.create_connection(exporter, timeout=30) as client:
         client.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
         reply = b"".join(iter(lambda: client.recv(4096), b""))
-    assert reply.startswith(b"HTTP/1.0 200") and reply.endswith(b"mcp_server_up 1\n")
+    assert reply.startswith(b"HTTP/1.0 200") and b"\nmcp_server_up 1.0\n" in reply
 
 
 # --- credentials in URLs and DSNs ---------------------------------------------------------

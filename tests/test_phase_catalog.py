@@ -28,7 +28,7 @@ PHASES = {
     ),
     3: (
         "New container definitions",
-        "feat: add BuildKit daemon, GitHub runner, and TBC monitoring stack",
+        "feat: add BuildKit daemon, GitHub runner, and monitoring stack",
         False,
     ),
     4: (
@@ -75,7 +75,7 @@ def test_each_phase_has_its_steps() -> None:
         (MoveService, f"move .github/services/{name}/ to {target}/")
         for name, target in legacy.MOVES.items()
     ]
-    assert steps[3] == [(CopyFiles, "add the buildx, runner and TBC definitions")]
+    assert steps[3] == [(CopyFiles, "add the buildx, runner and monitoring definitions")]
     assert steps[4] == [
         (CopyFiles, "rewrite the devcontainer and python-experimental images"),
         (JsonKeys, "point devcontainer.json at the compose service"),
@@ -120,7 +120,7 @@ def test_what_each_step_owns_sets_and_removes() -> None:
         if isinstance(s, CopyFiles)
     }
     assert prefixes == {
-        (3, 0): tuple(f"{DC}/containers/{n}/" for n in ("buildx", "runner", "TBC")),
+        (3, 0): tuple(f"{DC}/containers/{n}/" for n in ("buildx", "runner", "monitoring")),
         (4, 0): (
             f"{DC}/Dockerfile",
             f"{DC}/.dockerignore",

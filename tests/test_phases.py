@@ -28,7 +28,7 @@ from tests.legacy_fixture import build_legacy_repo, git
 
 MESSAGES = [
     "refactor: reorganize MCP servers and containers into .devcontainer structure",
-    "feat: add BuildKit daemon, GitHub runner, and TBC monitoring stack",
+    "feat: add BuildKit daemon, GitHub runner, and monitoring stack",
     "feat: upgrade to Python 3.14.0 free-threaded base image",
     "feat: configure MCP servers with stdio transport in devcontainer.json",
     "refactor: update docker-compose for infrastructure services only",

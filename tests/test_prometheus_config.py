@@ -9,8 +9,10 @@ import pytest
 
 from tasks.model.compose import load_compose
 from tasks.model.prometheus import (
+    ScrapeJob,
     config_path,
     duration_seconds,
+    load_config,
     longest_scrape_interval,
 )
 from tasks.model.stack import load_stack
@@ -40,13 +42,21 @@ def test_what_prometheus_would_refuse_is_no_duration(text: str) -> None:
     assert duration_seconds(text) is None
 
 
-def test_the_repo_s_prometheus_scrapes_at_most_every_30s() -> None:
+def test_the_repo_s_prometheus_scrapes_every_service_by_name() -> None:
     compose = load_stack(REPO).compose
     prometheus = compose.services["prometheus"]
-    assert config_path(prometheus, compose.folder) == (
-        compose.folder / "containers/TBC/config/prometheus.yml"
-    )
-    assert longest_scrape_interval(prometheus, compose.folder) == 30.0
+    folder = compose.folder / "containers/monitoring/config/prometheus"
+    assert config_path(prometheus, compose.folder) == folder / "prometheus.yml"
+    assert longest_scrape_interval(prometheus, compose.folder) == 15.0
+    config = load_config(prometheus, compose.folder)
+    assert config is not None
+    jobs = {job.name: job for job in config.jobs}
+    assert jobs["mcp-exporter"] == ScrapeJob("mcp-exporter", 5.0, ("mcp-exporter:9464",), 36)
+    assert jobs["grafana"].targets == ("grafana:3000",)  # discovered by name
+    assert {job.name for job in config.jobs} == {
+        "prometheus", "postgres-exporter", "mariadb-exporter", "nginx-exporter",
+        "docker-exporter", "mcp-exporter", "mcp-prober", "grafana", "buildkit",
+    }  # fmt: skip
 
 
 def _prometheus(tmp_path: Path, command: str, mount: str, config: str | None) -> float:
@@ -75,6 +85,8 @@ def _prometheus(tmp_path: Path, command: str, mount: str, config: str | None) ->
         ("[]", "./prom.yml:/etc/prometheus/prometheus.yml", "scrape_configs: []\n", 60),
         # --config.file in either form picks the mounted file
         ('["--config.file=/c/p.yml"]', "./prom.yml:/c/p.yml", "global: {scrape_interval: 7s}\n", 7),
+        # ... also in a mounted folder
+        ('["--config.file=/c/prom.yml"]', ".:/c:ro", "global: {scrape_interval: 9s}\n", 9),
         (
             '["--config.file", "/c/p.yml"]',
             "./prom.yml:/c/p.yml",

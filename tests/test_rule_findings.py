@@ -14,6 +14,65 @@ RELOCK = "push the images (`invoke build.all --push`), then run `invoke images.l
 Expected = tuple[str, str, int | None, str, str]
 
 EXPECTED: dict[str, list[Expected]] = {
+    "MON001-hand-edited dashboard": [
+        (
+            E,
+            ".devcontainer/dash/mcp.json",
+            119,
+            "mcp.json differs from what tasks/monitoring/dashboards.py generates",
+            "edit the panels in tasks/monitoring/dashboards.py and run `invoke monitoring.dashboards` (the JSON is generated)",
+        ),
+    ],
+    "MON001-missing dashboard": [
+        (
+            E,
+            ".devcontainer/dash/mcp.json",
+            None,
+            "mcp.json is missing",
+            "run `invoke monitoring.dashboards`",
+        ),
+    ],
+    "MON002-a service with metrics Prometheus does not scrape": [
+        (
+            E,
+            ".devcontainer/docker-compose.mcp.yml",
+            31,
+            "db serves metrics on port 9187, but .devcontainer/prom/prometheus.yml has no target db:9187",
+            "add a scrape job with the target db:9187 (a dns_sd_configs entry for a service behind a compose profile)",
+        ),
+        (
+            E,
+            ".devcontainer/prom/prometheus.yml",
+            2,
+            "job prom scrapes prom:9090, but prom declares no metrics port",
+            "declare x-verify: {metrics: 9090} on prom in the compose file",
+        ),
+    ],
+    "MON002-a target that is no service": [
+        (
+            E,
+            ".devcontainer/prom/prometheus.yml",
+            6,
+            "job gone scrapes gone:9100, but gone is no service of .devcontainer/docker-compose.mcp.yml",
+            "scrape a compose service by its name (SERVICE:PORT), or remove the job",
+        ),
+    ],
+    "MON002-a target on another port": [
+        (
+            E,
+            ".devcontainer/docker-compose.mcp.yml",
+            31,
+            "db serves metrics on port 9187, but .devcontainer/prom/prometheus.yml has no target db:9187",
+            "add a scrape job with the target db:9187 (a dns_sd_configs entry for a service behind a compose profile)",
+        ),
+        (
+            E,
+            ".devcontainer/prom/prometheus.yml",
+            2,
+            "job db scrapes db:9100, but db serves metrics on port 9187",
+            "scrape db:9187",
+        ),
+    ],
     "PY001-compose env on GIL image": [
         (
             E,

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import yaml
 
 from tasks.model.imagelock import lock_document
 from tasks.model.stack import load_stack
+from tasks.monitoring.dashboards import PROVIDER_PATH, rendered_files
 from tasks.rules.base import RULES, Finding, Severity
 from tasks.rules.catalog import run_rules
 from tasks.servers.docstable import BEGIN, END
@@ -107,6 +109,39 @@ def _reserve_gpu(service: dict[str, Any]) -> None:
 
 def _docs_readme(change: Callable[[str], str]) -> Mutation:
     return lambda m: m.put("docs/README.md", change((m.folder / "docs/README.md").read_text()))
+
+
+def _dashboards(change: Callable[[dict[Any, str]], object]) -> Mutation:
+    """db mounts a dashboards folder where Grafana's provider reads; `change` edits the files
+    the source gives it before they are written."""
+
+    def apply(m: MiniStack) -> None:
+        _svc("db", lambda s: s["volumes"].append(f"./dash:{PROVIDER_PATH}:ro"))(m)
+        files = rendered_files(m.folder / "dash")
+        change(files)
+        for path, text in files.items():
+            m.put(f"dash/{path.name}", text)
+
+    return apply
+
+
+def _prometheus(*targets: str) -> Mutation:
+    """A Prometheus service scraping `targets`, and db serving metrics on 9187."""
+
+    def apply(m: MiniStack) -> None:
+        jobs = [
+            {"job_name": t.split(":")[0], "static_configs": [{"targets": [t]}]} for t in targets
+        ]
+        m.put("prom/prometheus.yml", yaml.safe_dump({"scrape_configs": jobs}))
+        prom = {
+            "image": "prom/prometheus:v3",
+            "volumes": ["./prom:/etc/prometheus:ro"],
+            "x-verify": {"port": 9090, "targets": "/api/v1/targets"},
+        }
+        _compose(lambda d: d["services"].update(prom=prom))(m)
+        _svc("db", lambda s: s.update({"x-verify": {"metrics": 9187}}))(m)
+
+    return apply
 
 
 def _env_file_on_db(m: MiniStack) -> None:
@@ -518,6 +553,17 @@ CASES: list[tuple[str, str, Mutation]] = [
     ),
     ("VER005", "pinned Dockerfile that is not there", _versions_dockerfile("images/Dockerfile")),
     ("DOC002", "broken link", _append("docs/README.md", "[gone](setup/missing.md)\n")),
+    (
+        "MON001",
+        "hand-edited dashboard",
+        _dashboards(
+            lambda f: f.update({p: t.replace("Error ratio", "Errors") for p, t in f.items()})
+        ),
+    ),
+    ("MON001", "missing dashboard", _dashboards(lambda f: f.popitem())),
+    ("MON002", "a service with metrics Prometheus does not scrape", _prometheus("prom:9090")),
+    ("MON002", "a target that is no service", _prometheus("db:9187", "gone:9100")),
+    ("MON002", "a target on another port", _prometheus("db:9100")),
     (
         "DOC003",
         "service not documented",

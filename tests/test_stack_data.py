@@ -156,7 +156,7 @@ BAD: list[tuple[str, Any, str]] = [
     ("routes without a port", {"routes": {"/x": "db"}}, "services.db.x-verify.port"),
     ("route to a missing service", {"port": 80, "routes": {"/x": "nope"}}, "services.db.x-verify"),
     ("targets not a path", {"port": 9090, "targets": 5}, "services.db.x-verify.targets"),
-    ("exporter as a string", {"exporter": "mcp-exporter"}, "services.db.x-verify.exporter"),
+    ("metrics as a string", {"metrics": "9100"}, "services.db.x-verify.metrics"),
 ]
 
 
@@ -330,12 +330,27 @@ def test_gpu_checks_name_the_gpu_service_and_the_no_gpu_services() -> None:
     )
 
 
-def test_monitoring_reads_targets_routes_and_the_hand_started_exporter() -> None:
-    verifier = FakeVerifier(["prometheus", "nginx", "devcontainer"], {})
+def _targets_body(*targets: tuple[str, str, str]) -> str:
+    """Prometheus's targets API answer: (job, instance, health) of each active target."""
+    active = [
+        {
+            "labels": {"job": job, "instance": instance},
+            "health": health,
+            "lastError": "connection refused" if health == "down" else "",
+        }
+        for job, instance, health in targets
+    ]
+    return json.dumps({"status": "success", "data": {"activeTargets": active}})
+
+
+def test_monitoring_reads_targets_routes_and_what_serves_metrics() -> None:
+    verifier = FakeVerifier(["prometheus", "nginx", "devcontainer", "mcp-exporter"], {})
+    verifier.running["mcp-exporter"].ip = "172.20.0.77"
     urls: list[str] = []
-    body = (
-        '{"job":"prometheus","x":1,"health":"up"},{"job":"grafana","health":"down"},'
-        '{"job":"mcp-exporter","health":"down"}'
+    body = _targets_body(
+        ("prometheus", "prometheus:9090", "up"),
+        ("grafana", "172.20.0.72:3000", "down"),
+        ("mcp-exporter", "mcp-exporter:9464", "down"),
     )
 
     def http(url: str) -> tuple[int, str]:
@@ -347,19 +362,44 @@ def test_monitoring_reads_targets_routes_and_the_hand_started_exporter() -> None
         "http://127.0.0.1:19090/api/v1/targets",
         "http://127.0.0.1:180/prometheus/-/healthy",
     ]
-    assert checks["target prometheus"].status == PASS
-    assert checks["target grafana"].status == FAIL  # grafana is not running: profile runs it
-    exporter = checks["target mcp-exporter"]
-    assert exporter.status == SKIP
-    assert exporter.detail == (
-        "`invoke mcp.exporter --host 0.0.0.0` not running in the dev container"
+    assert checks["target prometheus"] == Check(
+        "monitoring", "target prometheus", PASS, "up (prometheus:9090)"
     )
+    # a discovered target of grafana, which is not running though the profile runs it
+    assert checks["target grafana"] == Check(
+        "monitoring",
+        "target grafana",
+        FAIL,
+        "grafana is not running (the selected profile runs it)",
+    )
+    assert checks["target mcp-exporter"] == Check(
+        "monitoring", "target mcp-exporter", FAIL, "down: connection refused"
+    )
+    assert checks["prometheus scraped"].detail == "job prometheus, prometheus:9090"
+    assert checks["mcp-exporter scraped"].status == PASS
+    assert "grafana scraped" not in checks  # only running services must be scraped
     assert checks["nginx /prometheus/-/healthy"].status == PASS
     assert checks["nginx /grafana/api/health"].status == FAIL
     assert FakeVerifier([], {}).monitoring(http) == [
         Check("monitoring", "prometheus", FAIL, "prometheus is not running (the selected "
               "profile runs it)")
     ]  # fmt: skip
+
+
+def test_a_running_service_with_metrics_that_prometheus_lacks_fails() -> None:
+    verifier = FakeVerifier(["prometheus", "postgres-exporter"], {})
+    verifier.not_exercised = {"grafana": "behind compose profile grafana (not enabled)"}
+    body = _targets_body(
+        ("prometheus", "prometheus:9090", "up"), ("grafana", "172.20.0.72:3000", "down")
+    )
+    checks = {c.name: c for c in verifier.monitoring(lambda url: (200, body))}
+    assert checks["postgres-exporter scraped"] == Check(
+        "monitoring",
+        "postgres-exporter scraped",
+        FAIL,
+        "Prometheus has no target postgres-exporter:9187: add a scrape job for it",
+    )
+    assert checks["target grafana"].status == SKIP
 
 
 class _Clock:
@@ -385,7 +425,7 @@ def _targets_answering(*healths: str) -> Callable[[str], tuple[int, str]]:
         health = answers.pop(0) if len(answers) > 1 else answers[0]
         if health == "none":
             return 0, ""
-        return 200, f'{{"job":"prometheus","health":"{health}"}}'
+        return 200, _targets_body(("prometheus", "prometheus:9090", health))
 
     return http
 
@@ -395,12 +435,14 @@ def test_monitoring_waits_for_the_first_scrape_after_a_start() -> None:
     clock = _Clock()
     http = _targets_answering("none", "unknown", "unknown", "up")
     checks = {c.name: c for c in verifier.monitoring(http, clock.pause, lambda: clock.now)}
-    assert checks["target prometheus"] == Check("monitoring", "target prometheus", PASS, "up")
+    assert checks["target prometheus"] == Check(
+        "monitoring", "target prometheus", PASS, "up (prometheus:9090)"
+    )
     assert clock.pauses == [1.0, 1.0, 1.0]
 
 
 def test_a_target_never_scraped_fails_after_the_scrape_interval_and_a_margin() -> None:
-    """The repo's Prometheus configuration scrapes every 15s, one job every 30s: 30s + 10s."""
+    """The repo's Prometheus configuration scrapes every 15s: 15s + 10s."""
     verifier = FakeVerifier(["prometheus", "nginx", "devcontainer"], {})
     clock = _Clock()
     http = _targets_answering("unknown")
@@ -409,9 +451,9 @@ def test_a_target_never_scraped_fails_after_the_scrape_interval_and_a_margin() -
         "monitoring",
         "target prometheus",
         FAIL,
-        "unknown: no scrape within 30s (scrape interval) + 10s",
+        "unknown: no scrape within 15s (scrape interval) + 10s",
     )
-    assert clock.now == 40.0
+    assert clock.now == 25.0
 
 
 def test_a_target_that_is_down_fails_without_waiting() -> None:
@@ -421,7 +463,8 @@ def test_a_target_that_is_down_fails_without_waiting() -> None:
         c.name: c
         for c in verifier.monitoring(_targets_answering("down"), clock.pause, lambda: clock.now)
     }
-    assert checks["target prometheus"].detail == "down" and clock.pauses == []
+    assert checks["target prometheus"].detail == "down: connection refused"
+    assert clock.pauses == []
 
 
 def test_freethreading_runs_the_shared_probe_in_each_free_threaded_service() -> None:

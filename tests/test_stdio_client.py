@@ -50,6 +50,21 @@ def test_concurrent_sessions_pool_their_latencies() -> None:
     assert result.ok and len(result.latencies_ms) == 6
 
 
+def test_each_concurrent_session_starts_a_container_of_its_own_name() -> None:
+    spec = ProbeSpec("ok", sys.executable, (FAKE, "ok", "--name", "mcp-probe-ok-1f"), timeout=20,
+                     container="mcp-probe-ok-1f")  # fmt: skip
+    assert spec.session(0) is spec
+    second = spec.session(2)
+    assert (second.container, second.args) == (
+        "mcp-probe-ok-1f-2", (FAKE, "ok", "--name", "mcp-probe-ok-1f-2"),
+    )  # fmt: skip
+    assert ProbeSpec("url", url="http://x/sse").session(1).container == ""
+    stopped: list[str] = []
+    [result] = probe.run_probes([spec], 1, 3, probe.Reach(stop=stopped.append))
+    assert result.ok, result.error
+    assert sorted(stopped) == ["mcp-probe-ok-1f", "mcp-probe-ok-1f-1", "mcp-probe-ok-1f-2"]
+
+
 def test_answer_without_expected_text_fails() -> None:
     result = _probe("ok", ProbeCall("echo", {"url": "page-1"}, expect="elsewhere"))
     assert not result.ok

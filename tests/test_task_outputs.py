@@ -84,8 +84,9 @@ def test_engine_failures_are_one_json_error(args: tuple[str, ...]) -> None:
 
 def test_stack_up_names_a_missing_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     """stack.up asks the engine nothing before starting: its first poll names a dead one."""
-    monkeypatch.setenv("POSTGRES_PASSWORD", "unit-tier")
-    monkeypatch.setenv("MARIADB_ROOT_PASSWORD", "unit-tier")
+    for name in ("POSTGRES", "MARIADB_ROOT", "POSTGRES_MCP", "MARIADB_MCP", "POSTGRES_MONITOR",
+                 "MARIADB_MONITOR"):  # fmt: skip
+        monkeypatch.setenv(f"{name}_PASSWORD", "unit-tier")
     result = invoke("stack.up", "--json", "--timeout", "30")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
@@ -98,7 +99,8 @@ def test_stack_up_asks_for_a_mount_a_task_makes(
 ) -> None:
     """The BuildKit service mounts certificates `invoke buildkit.certs` makes (gitignored):
     without them, stack.up names the command before starting anything."""
-    for name in ("POSTGRES", "MARIADB_ROOT", "POSTGRES_MCP", "MARIADB_MCP"):
+    for name in ("POSTGRES", "MARIADB_ROOT", "POSTGRES_MCP", "MARIADB_MCP", "POSTGRES_MONITOR",
+                 "MARIADB_MONITOR"):  # fmt: skip
         monkeypatch.setenv(f"{name}_PASSWORD", "unit-tier")
     root = copy_repo(tmp_path)
     result = invoke("stack.up", "--root", str(root), "--profile", "buildkit", "--json")

@@ -10,7 +10,7 @@ import pytest
 
 from tasks.errors import StackError
 from tasks.model.source import Document
-from tasks.model.verifyspec import Exporter, Persist, Verify, parse_verify
+from tasks.model.verifyspec import Persist, Verify, parse_verify
 
 DOC = Document(
     Path("c.yml"),
@@ -32,7 +32,7 @@ def test_every_part_declared() -> None:
         "targets": "/t",
         "routes": {"/r": "x"},
         "persist": {"write": ["w", "{token}"], "read": ["r{token}"], "expect": "1", "drop": ["d"]},
-        "exporter": {"job": "j", "start": "s"},
+        "metrics": 9100,
     }
     assert parse_verify(declared, "db", DOC) == Verify(
         probe=("a", "b"),
@@ -42,7 +42,7 @@ def test_every_part_declared() -> None:
         no_gpu=True,
         targets="/t",
         routes={"/r": "x"},
-        exporter=Exporter("j", "s"),
+        metrics=9100,
     )
     assert parse_verify({"port": 1}, "db", DOC).port == 1
     assert parse_verify({"port": 65535}, "db", DOC).port == 65535
@@ -84,7 +84,7 @@ ROWS: list[tuple[str, Any, int, str, str, str]] = [
         7,
         "services.db.x-verify.ports",
         "unknown key 'ports'",
-        "use one of: exporter, free-threaded, no-gpu, persist, port, probe, routes, targets",
+        "use one of: free-threaded, metrics, no-gpu, persist, port, probe, routes, targets",
     ),
     (
         "port as a string",
@@ -282,28 +282,28 @@ ROWS: list[tuple[str, Any, int, str, str, str]] = [
         "write write: [program, arg, ...]",
     ),
     (
-        "exporter as a string",
-        {"exporter": "x"},
+        "metrics as a string",
+        {"metrics": "9100"},
         7,
-        "services.db.x-verify.exporter",
-        "exporter must be a mapping of job and start (both strings)",
-        "write exporter: {job: JOB, start: COMMAND}",
+        "services.db.x-verify.metrics",
+        "metrics must be a port number (1-65535), not '9100'",
+        "see the x-verify keys in the compose file's header comment",
     ),
     (
-        "exporter without start",
-        {"exporter": {"job": "j"}},
+        "metrics out of range",
+        {"metrics": 70000},
         7,
-        "services.db.x-verify.exporter",
-        "exporter must be a mapping of job and start (both strings)",
-        "write exporter: {job: JOB, start: COMMAND}",
+        "services.db.x-verify.metrics",
+        "metrics must be a port number (1-65535), not 70000",
+        "see the x-verify keys in the compose file's header comment",
     ),
     (
-        "exporter with an empty start",
-        {"exporter": {"job": "j", "start": ""}},
+        "metrics as true",
+        {"metrics": True},
         7,
-        "services.db.x-verify.exporter",
-        "exporter must be a mapping of job and start (both strings)",
-        "write exporter: {job: JOB, start: COMMAND}",
+        "services.db.x-verify.metrics",
+        "metrics must be a port number (1-65535), not True",
+        "see the x-verify keys in the compose file's header comment",
     ),
 ]
 

@@ -3,6 +3,7 @@ free-threading and logs. Each check passes, fails, or is not exercised (with the
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
@@ -35,6 +36,39 @@ LOG_ERRORS = re.compile(
     r"\b(FATAL|PANIC|panic:|Traceback \(most recent call last\)|"
     r"Segmentation fault|Killed)\b"
 )
+
+
+@dataclass(frozen=True)
+class Target:
+    """One active target of Prometheus: its job, instance, health and last scrape error."""
+
+    job: str
+    instance: str
+    health: str
+    error: str = ""
+
+
+def parse_targets(body: str) -> list[Target]:
+    """The active targets of a Prometheus targets API answer (none when it is no such answer)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return []
+    found = (data.get("data") or {}).get("activeTargets") if isinstance(data, dict) else None
+    targets = []
+    for item in found if isinstance(found, list) else []:
+        labels = item.get("labels") if isinstance(item, dict) else None
+        if not isinstance(labels, dict):
+            continue
+        targets.append(
+            Target(
+                str(labels.get("job", "")),
+                str(labels.get("instance", "")),
+                str(item.get("health", "")),
+                str(item.get("lastError", "")),
+            )
+        )
+    return targets
 
 
 @dataclass(frozen=True)
@@ -263,55 +297,83 @@ class Verifier:
         pause: Callable[[float], object] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> list[Check]:
-        """10.7: every scrape target up (services with `targets`), and each proxy route answers
-        (services with `routes`). Right after a start, a target Prometheus has not scraped yet
-        is waited for, at most the longest scrape interval of the Prometheus configuration the
-        service mounts plus a margin, before its "unknown" counts as a failure."""
+        """10.7: every scrape target up and every running service that declares `metrics`
+        among them (services with `targets`), and each proxy route answers (services with
+        `routes`). Right after a start, a target Prometheus has not scraped yet is waited for,
+        at most the longest scrape interval of the Prometheus configuration the service mounts
+        plus a margin, before its "unknown" counts as a failure."""
         checks = []
         for name, spec in self.stack.compose.services.items():
             if spec.verify.targets is not None:
                 if name not in self.running:
                     return [self.absent("monitoring", name, name)]
-                service = self.stack.compose.services[name]
-                bound = longest_scrape_interval(service, self.stack.compose.folder)
+                bound = longest_scrape_interval(spec, self.stack.compose.folder)
                 deadline = clock() + bound + FIRST_SCRAPE_MARGIN
                 while True:
-                    found = self._targets(name, spec.verify, http)
+                    code, targets = self._active_targets(name, http)
+                    found = self._target_checks(name, code, targets)
                     if clock() >= deadline or not any(_unscraped(c) for c in found):
                         break
                     pause(1.0)
                 checks += [_after_wait(c, bound) for c in found]
+                checks += self._scraped(targets)
         for name, spec in self.stack.compose.services.items():
             if spec.verify.routes:
                 checks += self._routes(name, spec.verify, http)
         return checks
 
-    def _targets(
-        self, name: str, spec: Verify, http: Callable[[str], tuple[int, str]]
-    ) -> list[Check]:
-        """The scrape targets `name` lists: up, or not exercised when only started by hand."""
-        by_hand = {
-            s.verify.exporter.job: (service, s.verify.exporter.start)
-            for service, s in self.stack.compose.services.items()
-            if s.verify.exporter is not None
-        }
-        checks = []
-        code, body = http(f"http://127.0.0.1:{self.published(name, str(spec.port))}{spec.targets}")
-        targets = re.findall(r'"job":"([^"]+)".*?"health":"([a-z]+)"', body) if code == 200 else []
-        for job, health in targets:
-            service, start = by_hand.get(job, (job, None))
-            if health == "up":
-                checks.append(Check("monitoring", f"target {job}", PASS, "up"))
-            elif start is not None:
-                where = "the dev container" if service == self.stack.dev_service else service
-                reason = f"`{start}` not running in {where}"
-                checks.append(Check("monitoring", f"target {job}", SKIP, reason))
-            elif service not in self.running:
-                checks.append(self.absent("monitoring", f"target {job}", service))
-            else:
-                checks.append(Check("monitoring", f"target {job}", FAIL, health))
+    def _active_targets(
+        self, name: str, http: Callable[[str], tuple[int, str]]
+    ) -> tuple[int, list[Target]]:
+        """The HTTP status of Prometheus service `name`'s targets API and its active targets."""
+        spec = self.stack.compose.services[name].verify
+        url = f"http://127.0.0.1:{self.published(name, str(spec.port))}{spec.targets}"
+        code, body = http(url)
+        return code, parse_targets(body) if code == 200 else []
+
+    def _target_checks(self, name: str, code: int, targets: list[Target]) -> list[Check]:
+        """Each target up, or why not; a down target of a service that is not running is that
+        service's absence (not exercised when the profiles leave it out)."""
         if not targets:
-            checks.append(Check("monitoring", f"{name} targets", FAIL, f"HTTP {code}"))
+            return [Check("monitoring", f"{name} targets", FAIL, f"HTTP {code}")]
+        checks = []
+        for target in targets:
+            label = f"target {target.job}"
+            service = self.service_of(target)
+            if target.health == "up":
+                checks.append(Check("monitoring", label, PASS, f"up ({target.instance})"))
+            elif service and service not in self.running:
+                checks.append(self.absent("monitoring", label, service))
+            else:
+                why = f"{target.health}: {target.error}" if target.error else target.health
+                checks.append(Check("monitoring", label, FAIL, why))
+        return checks
+
+    def service_of(self, target: Target) -> str:
+        """The compose service a target scrapes: its host by name or by address ('' when no
+        service has it)."""
+        host = target.instance.rpartition(":")[0]
+        if host in self.stack.compose.services:
+            return host
+        by_address = {status.ip: name for name, status in self.running.items() if status.ip}
+        return by_address.get(host, target.job if target.job in self.stack.compose.services else "")
+
+    def _scraped(self, targets: list[Target]) -> list[Check]:
+        """Every running service that serves metrics (`x-verify.metrics`) is a target."""
+        checks = []
+        for name, spec in self.stack.compose.services.items():
+            port = spec.verify.metrics
+            if port is None or name not in self.running:
+                continue
+            found = [
+                t for t in targets if t.instance.endswith(f":{port}") and self.service_of(t) == name
+            ]
+            detail = (
+                f"job {found[0].job}, {found[0].instance}"
+                if found
+                else f"Prometheus has no target {name}:{port}: add a scrape job for it"
+            )
+            checks.append(Check("monitoring", f"{name} scraped", PASS if found else FAIL, detail))
         return checks
 
     def _routes(
@@ -422,6 +484,6 @@ def http_get(url: str) -> tuple[int, str]:
         with urllib.request.urlopen(url, timeout=10) as response:
             return int(response.status), response.read().decode(errors="replace")
     except urllib.error.HTTPError as error:
-        return int(error.code), ""
+        return int(error.code), error.read().decode(errors="replace")
     except (urllib.error.URLError, OSError):
         return 0, ""

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tarfile
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -185,3 +187,32 @@ def backup(client: DockerClient, names: list[str], destination: Path) -> dict[st
             }
         write_atomic(work / MANIFEST, json.dumps(manifest, indent=2) + "\n", private=True)
     return manifest
+
+
+def volume_files(client: DockerClient, volume: str) -> list[tuple[str, bytes]]:
+    """Name and content of every regular file at the top of a named volume, read as root by a
+    throwaway helper container (the files may belong to other users); an `EngineError` when the
+    volume does not exist."""
+    if not describe(client, [volume])[0].exists:
+        raise EngineError(
+            f"volume {volume} does not exist",
+            "it is made when the stack starts or an MCP server first runs (`invoke stack.up`)",
+        )
+    with tempfile.TemporaryFile() as archive:
+        run_helper(
+            client,
+            {volume: "/volume:ro"},
+            [*TAR, "-C", "/volume", "-cf", "-", "."],
+            f"reading volume {volume}",
+            "the volume is untouched",
+            stdout=archive,
+        )
+        archive.seek(0)
+        found = []
+        with tarfile.open(fileobj=archive, mode="r|") as members:
+            for member in members:
+                name = member.name.removeprefix("./")
+                handle = members.extractfile(member) if member.isfile() else None
+                if handle is not None and "/" not in name:
+                    found.append((name, handle.read()))
+    return found

@@ -3,7 +3,7 @@
 Every option a manifest can produce is listed here with why it is allowed and what values it
 takes; anything else (`--privileged`, `--pid host`, `--cap-add`, `--device`, a host path mounted,
 an unconfined seccomp profile, ...) is refused: when the client configs are generated, when
-`invoke check` reads them (rule MCP012), and before the probe or the exporter starts a server.
+`invoke check` reads them (rule MCP012), and before the probe starts a server.
 The launcher adds its own options (session label, workspace mount, masks, `--user`) at launch.
 """
 

@@ -39,14 +39,6 @@ class Persist:
 
 
 @dataclass(frozen=True)
-class Exporter:
-    """A Prometheus scrape job this service serves only when started by hand (`start`)."""
-
-    job: str
-    start: str
-
-
-@dataclass(frozen=True)
 class Verify:
     """What phase 10 checks on one service; every part is optional."""
 
@@ -57,7 +49,7 @@ class Verify:
     no_gpu: bool = False
     targets: str | None = None
     routes: dict[str, str] = field(default_factory=dict)
-    exporter: Exporter | None = None
+    metrics: int | None = None
 
 
 _FIX = "see the x-verify keys in the compose file's header comment"
@@ -81,18 +73,14 @@ def parse_verify(raw: Any, service: str, doc: Document) -> Verify:
         return Verify()
     if not isinstance(raw, Mapping):
         raise fail((), f"{KEY} must be a mapping, not {_kind(raw)}")
-    known = {"probe", "port", "persist", "free-threaded", "no-gpu", "targets", "routes", "exporter"}
+    known = {"probe", "port", "persist", "free-threaded", "no-gpu", "targets", "routes", "metrics"}
     for key in raw:
         if key not in known:
             raise fail(
                 (str(key),), f"unknown key {key!r}", f"use one of: {', '.join(sorted(known))}"
             )
     probe = _command(raw, "probe", fail) if "probe" in raw else ()
-    port = raw.get("port")
-    if port is not None and (
-        isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536
-    ):
-        raise fail(("port",), f"port must be a port number (1-65535), not {port!r}")
+    port = _port(raw, "port", fail)
     free_threaded = _flag(raw, "free-threaded", fail)
     if free_threaded and not probe:
         raise fail(
@@ -119,7 +107,7 @@ def parse_verify(raw: Any, service: str, doc: Document) -> Verify:
         no_gpu=_flag(raw, "no-gpu", fail),
         targets=targets,
         routes={str(path): str(to) for path, to in routes.items()},
-        exporter=_exporter(raw.get("exporter"), fail),
+        metrics=_port(raw, "metrics", fail),
     )
 
 
@@ -173,17 +161,10 @@ def _persist(raw: Any, fail: Fail) -> Persist | None:
     return Persist(write, read, raw["expect"], _command(raw, "drop", fail, "persist"))
 
 
-def _exporter(raw: Any, fail: Fail) -> Exporter | None:
-    if raw is None:
-        return None
-    if (
-        not isinstance(raw, Mapping)
-        or set(raw) != {"job", "start"}
-        or not all(isinstance(v, str) and v for v in raw.values())
+def _port(raw: Mapping[str, Any], key: str, fail: Fail) -> int | None:
+    value = raw.get(key)
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536
     ):
-        raise fail(
-            ("exporter",),
-            "exporter must be a mapping of job and start (both strings)",
-            "write exporter: {job: JOB, start: COMMAND}",
-        )
-    return Exporter(raw["job"], raw["start"])
+        raise fail((key,), f"{key} must be a port number (1-65535), not {value!r}")
+    return value

@@ -101,11 +101,11 @@ def build_phases(template: Path) -> dict[int, Phase]:
         Phase(
             3,
             "New container definitions",
-            "feat: add BuildKit daemon, GitHub runner, and TBC monitoring stack",
+            "feat: add BuildKit daemon, GitHub runner, and monitoring stack",
             (
                 CopyFiles(
-                    "add the buildx, runner and TBC definitions",
-                    tuple(f"{DC}/containers/{n}/" for n in ("buildx", "runner", "TBC")),
+                    "add the buildx, runner and monitoring definitions",
+                    tuple(f"{DC}/containers/{n}/" for n in ("buildx", "runner", "monitoring")),
                 ),
             ),
         ),

@@ -20,7 +20,7 @@ FOLDERS = (
     *MOVES.values(),
     ".devcontainer/containers/buildx",
     ".devcontainer/containers/runner",
-    ".devcontainer/containers/TBC",
+    ".devcontainer/containers/monitoring",
     ".devcontainer/docs/architecture",
     ".devcontainer/docs/services",
     ".devcontainer/docs/setup",

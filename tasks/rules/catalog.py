@@ -15,6 +15,7 @@ from tasks.rules import (  # noqa: F401  (each registers its rules)
     env_rules,
     image_rules,
     mcp_rules,
+    monitoring_rules,
     python_rules,
     secret_rules,
     version_rules,

@@ -8,7 +8,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from tasks.model.manifest import ProbeCall
@@ -173,12 +173,7 @@ def run_probes(
         results = []
         for spec in specs:
             sessions = (
-                probe(
-                    replace(spec, container=f"{spec.container}-{index}") if index else spec,
-                    repeat,
-                    reach,
-                )
-                for index in range(max(1, concurrency))
+                probe(spec.session(index), repeat, reach) for index in range(max(1, concurrency))
             )
             results.append(_merge(spec.name, list(await asyncio.gather(*sessions))))
         return results

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tasks.model.clients import StdioServer
@@ -32,6 +32,15 @@ class ProbeSpec:
     url: str = ""
     transport: str = "stdio"
     container: str = ""
+
+    def session(self, index: int) -> ProbeSpec:
+        """The spec of concurrent session `index` (0 is this one): a container of its own
+        name, in its launch as in `container`, so that sessions never ask for one name."""
+        if not index or not self.container:
+            return self
+        name = f"{self.container}-{index}"
+        args = tuple(name if word == self.container else word for word in self.args)
+        return replace(self, args=args, container=name)
 
 
 @dataclass(frozen=True)

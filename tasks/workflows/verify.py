@@ -16,6 +16,7 @@ from tasks.rules.catalog import run_rules
 from tasks.servers.inside import inside_specs, remote_settings
 from tasks.servers.page import probe_page
 from tasks.servers.probe import run_probes
+from tasks.workflows.counted import counted_call
 from tasks.workflows.probe import reach_for
 from tasks.workflows.profile import Profiled
 
@@ -31,7 +32,7 @@ def sections() -> dict[str, Callable[[Verifier], list[Check]]]:
             "nvidia" in runtimes(docker_client()),
             [f.message for f in run_rules(v.stack, {"CMP008"})],
         ),
-        "monitoring": lambda v: v.monitoring(http_get),
+        "monitoring": lambda v: v.monitoring(http_get) + counted_call(v, http_get),
         "freethreading": Verifier.freethreading,
         "client": client_checks,
     }

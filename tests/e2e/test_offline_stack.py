@@ -4,13 +4,16 @@ server, persist memory and data, take it all down. Runs once; slow on a cold mac
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Iterator
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +74,7 @@ def test_every_buildable_image_builds_offline(offline_stack: dict[str, Any]) -> 
         "memory",
         "github",
         "bridge",
+        "mcp-exporter",
     } <= names
     not_buildable = {u["name"] for u in build["not_buildable"]}
     assert not_buildable == {"buildkit", "runner", "grafana"}
@@ -104,6 +108,93 @@ def test_mcp_servers_answer_over_stdio(offline_stack: dict[str, Any]) -> None:
     # every probe container was stopped by name when its session ended
     assert docker("ps", "-aq", "--filter", "name=mcp-probe-").stdout.strip() == ""
     assert [s["name"] for s in data["not_exercised"]] == ["github"]
+
+
+# ---------------------------------------------------------------- monitoring
+
+INSPECTOR = REPO / ".venv" / "node-tools" / "node_modules" / ".bin" / "mcp-inspector-cli"
+PROMETHEUS = "http://127.0.0.1:9090"
+# Three calls as a user makes them: two that work and one that fails in the tool.
+CALLS = (
+    ("filesystem", "list_directory", "path=/workspace"),
+    ("memory", "read_graph", ""),
+    ("filesystem", "read_text_file", "path=/workspace/no-such-file"),
+)
+CLIENT_CALLS = 'sum(mcp_calls_total{origin="client",mcp_method_name="tools/call"})'
+
+
+def _prometheus(path: str, **query: str) -> Any:
+    url = f"{PROMETHEUS}{path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
+    with urllib.request.urlopen(url, timeout=10) as response:
+        answer = json.loads(response.read())
+    assert answer["status"] == "success", answer
+    return answer["data"]
+
+
+def _values(expr: str) -> list[float]:
+    return [
+        float(sample["value"][1]) for sample in _prometheus("/api/v1/query", query=expr)["result"]
+    ]
+
+
+def _client_calls(calls: tuple[tuple[str, str, str], ...] = CALLS) -> None:
+    """Calls through `.mcp.json` with the MCP Inspector CLI (a client we did not write), each a
+    session of its own as a client's."""
+    env = {**os.environ, "MCP_INSPECTOR_SECRET_STORE": "memory"}
+    for server, tool, argument in calls:
+        extra = ["--tool-arg", argument] if argument else []
+        ran = subprocess.run(
+            [str(INSPECTOR), "--cli", "--config", ".mcp.json", "--server", server,
+             "--method", "tools/call", "--tool-name", tool, *extra],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert ran.returncode == 0, f"{server} {tool}: {ran.stdout[-300:]} {ran.stderr[-800:]}"
+        assert json.loads(ran.stdout).get("isError", False) == (tool == "read_text_file")
+
+
+def _within(seconds: float, holds: Callable[[], bool]) -> float:
+    """Seconds until `holds()` is true (fails after `seconds`)."""
+    started = time.monotonic()
+    while not holds():
+        assert time.monotonic() - started < seconds, f"not within {seconds:g} s"
+        time.sleep(1)
+    return time.monotonic() - started
+
+
+def test_monitoring_counts_client_calls_and_every_panel_has_data(
+    offline_stack: dict[str, Any],
+) -> None:
+    """Calls made with the Inspector through `.mcp.json` are counted within 90 s, every target
+    is up, the alerting rules are loaded, every dashboard panel's query has data, and the
+    stack with its exporters stays within 1 GB of RAM."""
+    from tasks.monitoring.dashboards import DASHBOARDS, panel_queries, render
+    from tasks.perf.measure import container_usage
+
+    before = sum(_values(CLIENT_CALLS))
+    _client_calls()
+    waited = _within(90, lambda: sum(_values(CLIENT_CALLS)) >= before + 3)
+    print(f"3 client calls counted in Prometheus after {waited:.0f} s")
+    targets = _prometheus("/api/v1/targets")["activeTargets"]
+    assert {t["labels"]["job"]: t["health"] for t in targets if t["health"] != "up"} == {}
+    assert len(targets) >= 7
+    rules = [r["name"] for g in _prometheus("/api/v1/rules")["groups"] for r in g["rules"]
+             if r["type"] == "alerting"]  # fmt: skip
+    assert len(rules) == 8 and "McpLatencyHigh" in rules
+    # A rate needs two samples of a series: the first call again, as a user keeps working.
+    _client_calls(CALLS[:1])
+    _within(90, lambda: sum(_values(CLIENT_CALLS)) >= before + 4)
+    empty = [
+        (spec.file, title, expr)
+        for spec in DASHBOARDS
+        for title, expr in panel_queries(render(spec))
+        if not [v for v in _values(expr) if math.isfinite(v)]
+    ]
+    assert empty == [], "panels without data"
+    errors = _values('sum(mcp_call_errors_total{origin="client",error_type="tool_error"})')
+    assert errors and errors[0] >= 1
+    ram = sum(memory for _, memory in container_usage().values()) / 2**20
+    print(f"stack RAM with the exporters (docker stats): {ram:.0f} MiB")
+    assert ram <= 1024
 
 
 def test_memory_graph_survives_between_runs(offline_stack: dict[str, Any]) -> None:
@@ -197,6 +288,11 @@ def test_verify_all_passes_and_names_what_it_cannot_exercise(
     assert checks[("health", "grafana")]["status"] == "not exercised"
     assert checks[("free-threading", "devcontainer")]["status"] == "pass"
     assert checks[("monitoring", "nginx /prometheus/-/healthy")]["status"] == "pass"
+    for service in ("postgres-exporter", "mariadb-exporter", "nginx-exporter", "docker-exporter",
+                    "mcp-exporter", "mcp-prober", "prometheus"):  # fmt: skip
+        assert checks[("monitoring", f"{service} scraped")]["status"] == "pass"
+    counted = checks[("monitoring", "a fresh MCP call is counted")]
+    assert counted["status"] == "pass", counted
 
 
 def test_verify_restarts_the_databases_only_with_persistence(
@@ -442,8 +538,9 @@ def test_a_service_killed_during_verify_all_is_named(offline_stack: dict[str, An
 
 def test_credentials_that_do_not_open_the_data_are_named(offline_stack: dict[str, Any]) -> None:
     """(Late in the module: the refused logins stay in postgres-db's log, which verify's log scan
-    would rightly report.) A lost .env: env.init refuses to mint passwords the existing data would not accept, and a
-    wrong password turns postgres-mcp unhealthy with the reason instead of "healthy"."""
+    would rightly report.) A lost .env: env.init refuses to mint passwords the existing data
+    would not accept, and a password of postgres-mcp's account that the database does not hold
+    turns postgres-mcp unhealthy with the reason and the fix instead of "healthy"."""
     env = REPO / ".devcontainer/.env"
     kept = env.read_text()
     try:
@@ -453,12 +550,14 @@ def test_credentials_that_do_not_open_the_data_are_named(offline_stack: dict[str
         assert refused.returncode == 1, refused.stdout + refused.stderr
         assert "POSTGRES_PASSWORD (volume postgres-data)" in message and "volumes.backup" in message
         assert "PASSWORD=" not in env.read_text()
-        env.write_text(kept.replace("POSTGRES_PASSWORD=", "POSTGRES_PASSWORD=wrong", 1))
+        env.write_text(kept.replace("POSTGRES_MCP_PASSWORD=", "POSTGRES_MCP_PASSWORD=wrong", 1))
         assert _recreate_postgres_mcp().returncode != 0
         health = docker(
             "inspect", "-f", "{{json .State.Health}}", "mcp-cluster-postgres-mcp-1"
         ).stdout
-        assert '"unhealthy"' in health and "does not match the database" in health, health
+        assert '"unhealthy"' in health, health
+        assert "does not accept role mcp_server with POSTGRES_MCP_PASSWORD" in health, health
+        assert "invoke stack.restart postgres-db" in health, health
     finally:
         env.write_text(kept)
         restored = _recreate_postgres_mcp()
@@ -507,10 +606,3 @@ def test_stack_down_removes_containers(offline_stack: dict[str, Any]) -> None:
     assert docker("network", "inspect", "mcp-cluster").returncode != 0
     code, data = invoke_json("stack.ps", "--profile", "offline")
     assert code == 0 and data["services"] == []
-
-
-def test_exporter_serves_probe_metrics(offline_stack: dict[str, Any]) -> None:
-    result = invoke("mcp.exporter", "--once")
-    assert result.returncode == 0, result.stderr
-    for server in ("fetch", "filesystem", "git", "memory"):
-        assert f'mcp_server_up{{server="{server}"}} 1' in result.stdout

@@ -53,25 +53,6 @@ def test_compose_config_accepts_the_stack(options: list[str]) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_tbc_compose_file_is_valid() -> None:
-    result = subprocess.run(
-        [
-            "docker",
-            "compose",
-            "-f",
-            str(FOLDER / "containers/TBC/docker-compose.tbc.yml"),
-            "--profile",
-            "grafana",
-            "config",
-            "-q",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-
-
 def _compose_reads(folder: Path, env_file: str) -> dict[str, str]:
     """The environment compose gives a service from `env_file` (its `$$` escapes undone)."""
     (folder / "compose.yml").write_text(

@@ -1,6 +1,7 @@
--- The MCP server's role, mcp_server: its password from the secret file (psql reads it; it is on
--- no command line) and its privileges on this database's public schema: SELECT, and with
--- DB_MCP_ACCESS=write also INSERT, UPDATE and DELETE. Run at every database start by mcp-role.
+-- The accounts of the stack's clients of this database, run at every database start by mcp-role;
+-- passwords come from the secret files (psql reads them; they are on no command line).
+-- The MCP server's role, mcp_server: its privileges on this database's public schema: SELECT,
+-- and with DB_MCP_ACCESS=write also INSERT, UPDATE and DELETE.
 \set password `cat /run/secrets/postgres_mcp_password`
 SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'mcp_server') AS missing \gset
 \if :missing
@@ -26,3 +27,14 @@ ALTER DEFAULT PRIVILEGES FOR ROLE :"USER" IN SCHEMA public
   REVOKE INSERT, UPDATE, DELETE ON TABLES FROM mcp_server;
 ALTER ROLE mcp_server SET default_transaction_read_only = on;
 \endif
+-- The exporter's role, mcp_monitor: pg_monitor (statistics, settings and activity, no table
+-- data), read-only, at most 3 connections.
+\set monitor_password `cat /run/secrets/postgres_monitor_password`
+SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'mcp_monitor') AS monitor_missing \gset
+\if :monitor_missing
+CREATE ROLE mcp_monitor LOGIN;
+\endif
+ALTER ROLE mcp_monitor WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS
+  CONNECTION LIMIT 3 PASSWORD :'monitor_password';
+GRANT pg_monitor TO mcp_monitor;
+ALTER ROLE mcp_monitor SET default_transaction_read_only = on;
