@@ -69,6 +69,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "workflows": ("tasks/workflows",),
     "perf": ("tasks/perf",),
     "compat": ("tasks/compat",),
+    "monitoring": ("tasks/monitoring",),
     "runtime": (".devcontainer/mcp/runtime",),
 }
 RUNTIME_PACKAGE = ".devcontainer.mcp.runtime."
