@@ -1,7 +1,9 @@
-"""Mutation testing of the core with mutmut, for `nox -s mutants` (run from the repository root).
+"""Mutation testing of every module with decisions with mutmut, for `nox -s mutants` (run from
+the repository root), group by group (GROUPS).
 
     python -m tests.mutants run GROUP...       mutate GROUP, run the unit tier against each mutant
     python -m tests.mutants run --sample N [--seed S] GROUP...   N mutants of each group only
+                                               (either way the groups' earlier results go)
     python -m tests.mutants report [GROUP...]  score per module and group, surviving mutants
     python -m tests.mutants mutmut ARGS...     any mutmut command (show NAME, results, browse)
 
@@ -15,8 +17,13 @@ CLI in a subprocess; it is not run against mutants (each run would take seconds)
 only at import time (module constants, rule registration) is not mutation-tested: the modules
 are imported once, unmutated, before the mutants run.
 
+The client-side MCP runtime (.devcontainer/mcp/runtime) is a second source path; its mutants are
+named after the modules as the launcher and the tests load them (`mcpignore`, `mcp_launch`,
+`mcp_relay`), not after the folder, so that the trampolines find them.
+
 A mutant that no test could kill because no behaviour differs is listed, with the reason, in
-tests/mutants-equivalent.txt; the report leaves those out of the score.
+tests/mutants-equivalent.txt; the report leaves those out of the score, and keeps each group's
+score with the date, commit and sample size of its run in reports/mutants/.
 """
 
 from __future__ import annotations
@@ -31,14 +38,42 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 EQUIVALENT = Path(__file__).with_name("mutants-equivalent.txt")
-# Module group -> the path its modules live under (a folder or one file).
-GROUPS = {
-    "rules": "tasks/rules",
-    "model": "tasks/model",
-    "report": "tasks/report.py",
-    "jsonc_edit": "tasks/servers/jsonc_edit.py",
-    "phases": "tasks/phases",
+# When each group was last run, on which commit, over all its mutants or a sample.
+RUNS = ROOT / "mutants" / "runs.json"
+# The scores `report` keeps, one entry per group, as JSON and as a Markdown table.
+SCORES = ROOT / "reports" / "mutants"
+# Module group -> the paths its modules live under (folders or files). The client-side runtime
+# lives outside tasks/ and is loaded by its module's bare name (RUNTIME_PACKAGE): see
+# patch_names.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "rules": ("tasks/rules",),
+    "model": ("tasks/model",),
+    "report": ("tasks/report.py",),
+    "phases": ("tasks/phases",),
+    "servers": ("tasks/servers",),
+    "images": ("tasks/images",),
+    "pybuild": ("tasks/pybuild",),
+    "engine": (
+        "tasks/engine/parallel.py",
+        "tasks/engine/prerequisites.py",
+        "tasks/engine/restoreplan.py",
+        "tasks/engine/status.py",
+    ),
+    "contract": (
+        "tasks/contract.py",
+        "tasks/errors.py",
+        "tasks/outcome.py",
+        "tasks/terminal.py",
+        "tasks/files.py",
+    ),
+    "selection": ("tasks/selection.py",),
+    "workflows": ("tasks/workflows",),
+    "perf": ("tasks/perf",),
+    "compat": ("tasks/compat",),
+    "monitoring": ("tasks/monitoring",),
+    "runtime": (".devcontainer/mcp/runtime",),
 }
+RUNTIME_PACKAGE = ".devcontainer.mcp.runtime."
 THRESHOLD = 90.0
 MAX_TEST_SECONDS = 1.5
 KILLED = {"killed", "timeout"}
@@ -98,6 +133,23 @@ def patch_mutmut() -> None:
     file_mutation.function_trampoline_arrangement = trampoline_arrangement
 
 
+def patch_names() -> None:
+    """Name the runtime's mutants after the modules the launcher and the tests load
+    (`mcpignore.x_match__mutmut_1`), not after their folder: the trampoline compares a mutant's
+    module with the `__module__` of the function it replaces."""
+    import mutmut.__main__ as main
+    from mutmut.mutation import file_mutation
+    from mutmut.utils import format_utils
+
+    named = format_utils.get_mutant_name
+
+    def get_mutant_name(relative_source_path: Path, mutant_method_name: str) -> str:
+        return str(named(relative_source_path, mutant_method_name)).removeprefix(RUNTIME_PACKAGE)
+
+    for module in (format_utils, file_mutation, main):
+        module.get_mutant_name = get_mutant_name
+
+
 def patch_test_choice() -> None:
     """Run a mutant's in-process tests only, fastest first: a test that took MAX_TEST_SECONDS or
     more while mutmut recorded which test calls what starts the CLI in a subprocess (seconds
@@ -130,6 +182,7 @@ def _prepare() -> Any:
         del sys.modules[name]
     import mutmut.__main__ as main
 
+    patch_names()
     patch_test_choice()
     return main
 
@@ -144,9 +197,10 @@ def run_mutmut(args: Sequence[str]) -> int:
     return 0
 
 
-def run_sample(groups: Sequence[str], size: int, seed: str) -> int:
-    """Run `size` mutants of each group, picked by a hash of their names and `seed` (the same
-    ones while the code is the same); the groups' earlier results are cleared first."""
+def run_groups(groups: Sequence[str], size: int = 0, seed: str = "0") -> int:
+    """Run every mutant of each group, or `size` of them picked by a hash of their names and
+    `seed` (the same ones while the code is the same). The groups' earlier results are cleared
+    first: the tests may have changed since."""
     main = _prepare()
     main.makedirs(Path("mutants"), exist_ok=True)
     main.copy_src_dir()
@@ -155,13 +209,13 @@ def run_sample(groups: Sequence[str], size: int, seed: str) -> int:
     chosen: list[str] = []
     for group in groups:
         names: list[str] = []
-        for meta in _metas(group):
+        for meta in [m for m in _metas(group) if m.is_file()]:
             data = json.loads(meta.read_text())
             names += data["exit_code_by_key"]
             data["exit_code_by_key"] = dict.fromkeys(data["exit_code_by_key"])
             meta.write_text(json.dumps(data, indent=4))
         names.sort(key=lambda n: hashlib.sha256(f"{seed}:{n}".encode()).hexdigest())
-        chosen += names[:size]
+        chosen += names[:size] if size else patterns(group)
     try:
         main.cli.main(
             args=["run", "--max-children", "1", *chosen], prog_name="mutmut", standalone_mode=False
@@ -171,10 +225,26 @@ def run_sample(groups: Sequence[str], size: int, seed: str) -> int:
     return 0
 
 
-def pattern(group: str) -> str:
-    """The mutant-name glob of a module group."""
-    path = GROUPS[group]
-    return path.removesuffix(".py").replace("/", ".") + ".*"
+def module_name(path: str) -> str:
+    """The module name mutmut gives a source file (`tasks/rules/base.py` -> `tasks.rules.base`);
+    a runtime module is named as the launcher and the tests load it (`mcpignore`)."""
+    dotted = path.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+    return dotted.removeprefix(RUNTIME_PACKAGE)
+
+
+def sources(group: str) -> list[str]:
+    """The Python files of a module group, relative to the repository root."""
+    found: list[str] = []
+    for path in GROUPS[group]:
+        base = ROOT / path
+        files = [base] if base.suffix == ".py" else sorted(base.rglob("*.py"))
+        found += [str(f.relative_to(ROOT)) for f in files]
+    return found
+
+
+def patterns(group: str) -> list[str]:
+    """The mutant-name globs of a module group, one per module."""
+    return [module_name(path) + ".*" for path in sources(group)]
 
 
 def read_equivalent(path: Path = EQUIVALENT) -> dict[str, str]:
@@ -221,8 +291,7 @@ class Score:
 
 def _metas(group: str) -> list[Path]:
     """mutmut's result files of a group's modules."""
-    base = ROOT / "mutants" / GROUPS[group]
-    return [Path(f"{base}.meta")] if base.suffix == ".py" else sorted(base.rglob("*.py.meta"))
+    return [ROOT / "mutants" / f"{path}.meta" for path in sources(group)]
 
 
 def _results(group: str) -> dict[str, dict[str, int | None]]:
@@ -235,22 +304,28 @@ def _results(group: str) -> dict[str, dict[str, int | None]]:
     return found
 
 
-def report(groups: Sequence[str], show_diff: Callable[[str, str], str] | None = None) -> int:
-    """Print the score per module and group and the surviving mutants; 1 if a group is below
-    THRESHOLD or was never run."""
+def report(
+    groups: Sequence[str],
+    show_diff: Callable[[str, str], str] | None = None,
+    folder: Path = SCORES,
+) -> int:
+    """Print the score per module and group and the surviving mutants, and keep the groups'
+    scores in `folder`; 1 if a group is below THRESHOLD or was never run."""
     from mutmut.stats import status_by_exit_code
 
     equivalent = read_equivalent()
     stale: set[str] = set()
     known: set[str] = set()
     failed = False
+    totals: dict[str, Score] = {}
     for group in groups:
         modules = _results(group)
-        total = Score()
-        print(f"\n== {group} ({GROUPS[group]})")
+        total = totals[group] = Score()
+        print(f"\n== {group} ({', '.join(GROUPS[group])})")
         if not modules:
             print("   not run: nox -s mutants -- " + group)
             failed = True
+            del totals[group]
             continue
         for module, codes in modules.items():
             score = Score()
@@ -280,10 +355,77 @@ def report(groups: Sequence[str], show_diff: Callable[[str, str], str] | None = 
         if total.counted == 0 or total.percent < THRESHOLD:
             print(f"   below {THRESHOLD:.0f}% killed")
             failed = True
-    listed = {n for n in equivalent if any(n.startswith(pattern(g)[:-1]) for g in groups)}
+    prefixes = tuple(glob[:-1] for group in groups for glob in patterns(group))
+    listed = {name for name in equivalent if name.startswith(prefixes)}
     for name in sorted(stale | (listed - known)):
         print(f"\n{EQUIVALENT.name}: {name} is killed or gone now; check the entry")
+    if totals:
+        write_scores(totals, folder)
+        print(f"\nscores kept in {folder.relative_to(ROOT)}/scores.md")
     return 1 if failed else 0
+
+
+def measured_commit() -> str:
+    """The checkout's commit, `+changes` when its files differ from it."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short=12", "HEAD") or "unknown"
+    return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def record_run(groups: Sequence[str], sample: int) -> None:
+    """Note the date, the commit and the sample size (0: every mutant) of a run of `groups`."""
+    from datetime import UTC, datetime
+
+    runs = json.loads(RUNS.read_text()) if RUNS.is_file() else {}
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    for group in groups:
+        runs[group] = {"date": when, "commit": measured_commit(), "sample": sample}
+    RUNS.parent.mkdir(exist_ok=True)
+    RUNS.write_text(json.dumps(runs, indent=2) + "\n")
+
+
+def write_scores(totals: dict[str, Score], folder: Path = SCORES) -> None:
+    """Keep each group's score with the date and commit of its run in `folder` (scores.json,
+    scores.md); the groups not reported this time keep their last entries."""
+    runs = json.loads(RUNS.read_text()) if RUNS.is_file() else {}
+    path = folder / "scores.json"
+    scores = json.loads(path.read_text()) if path.is_file() else {}
+    for group, total in totals.items():
+        run = runs.get(group, {"date": "unknown", "commit": "unknown", "sample": 0})
+        scores[group] = {
+            **run,
+            "killed": total.killed,
+            "counted": total.counted,
+            "percent": round(total.percent, 1),
+            "equivalent": total.equivalent,
+            "survived": len(total.missed),
+            "not_run": total.unchecked,
+        }
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(scores, indent=2, sort_keys=True) + "\n")
+    rows = [
+        "| group | killed | score | equivalent | measured | date | commit |",
+        "|---|---:|---:|---:|---|---|---|",
+    ]
+    for group in [g for g in GROUPS if g in scores]:
+        entry = scores[group]
+        every = entry["counted"] + entry["equivalent"] + entry["not_run"]
+        measured = (
+            f"a sample of {entry['sample']} of {every} mutants"
+            if entry["sample"]
+            else f"all {every} mutants"
+        )
+        rows.append(
+            f"| {group} | {entry['killed']}/{entry['counted']} | {entry['percent']:.1f}% "
+            f"| {entry['equivalent']} | {measured} | {entry['date']} | {entry['commit']} |"
+        )
+    text = "# Mutation scores (`nox -s mutants`)\n\n" + "\n".join(rows) + "\n"
+    (folder / "scores.md").write_text(text)
 
 
 def _diff(name: str, module: str) -> str:
@@ -311,10 +453,10 @@ def main(argv: Sequence[str]) -> int:
     if command in ("run", "report") and unknown:
         print(f"unknown group(s) {', '.join(unknown)}; groups: {', '.join(GROUPS)}")
         return 2
-    if command == "run" and options["--sample"]:
-        return run_sample(rest or list(GROUPS), int(options["--sample"]), options["--seed"])
     if command == "run":
-        return run_mutmut(["run", "--max-children", "1", *(pattern(g) for g in rest or GROUPS)])
+        record_run(rest or list(GROUPS), int(options["--sample"] or 0))
+    if command == "run":
+        return run_groups(rest or list(GROUPS), int(options["--sample"] or 0), options["--seed"])
     if command == "report":
         import os
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tasks.engine.restore import ASIDE, RestorePlan, VolumeState, plan_restore
+from tasks.engine.restoreplan import ASIDE, RestorePlan, VolumeState, plan_restore
 from tasks.errors import EngineError, StackError
 from tasks.model.backupfolder import building, check_destination, private_file
 from tasks.model.backupset import (

@@ -4,6 +4,7 @@ half-made when a step fails."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
@@ -138,3 +139,82 @@ def test_no_openssl_and_bad_days_are_named(folder: Path, monkeypatch: pytest.Mon
         with pytest.raises(ValueError, match="is not a host name or IP address"):
             make_certs(folder, 30, (host,))
     assert not (folder / CERTS_DIR).exists()
+
+
+def test_each_openssl_step_and_its_flags(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = buildkitcerts._openssl
+    steps: list[tuple[str, list[str]]] = []
+
+    def recording(what: str, *args: str) -> None:
+        scratch = next(a for a in args if a.endswith(".pem") or a.endswith(".csr"))
+        base = str(Path(scratch).parents[1])
+        steps.append((what, [a.replace(base, "W") for a in args]))
+        # made in a hidden scratch folder beside the certificates' place, moved in at the end
+        assert Path(base).name == "certs" and Path(base).parent.name.startswith(".certs-")
+        assert Path(base).parents[1] == folder / CERTS_DIR.parent
+        real(what, *args)
+
+    monkeypatch.setattr(buildkitcerts, "_openssl", recording)
+    make_certs(folder, 45, ("10.0.0.9",), ("DNS:localhost",))
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    assert steps == [
+        ("the CA", ["req", "-x509", *key, "-keyout", "W/ca/key.pem", "-out", "W/ca/cert.pem",
+                    "-days", "45", "-subj", "/CN=mcp-cluster BuildKit CA"]),
+        ("the server key", ["req", *key, "-keyout", "W/server/key.pem", "-out",
+                            "W/server/request.csr", "-subj", "/CN=buildkit"]),
+        ("the server certificate", ["x509", "-req", "-in", "W/server/request.csr", "-CA",
+                                    "W/ca/cert.pem", "-CAkey", "W/ca/key.pem", "-CAcreateserial",
+                                    "-out", "W/server/cert.pem", "-days", "45", "-extfile",
+                                    "W/server/extensions.cnf"]),
+        ("the client key", ["req", *key, "-keyout", "W/client/key.pem", "-out",
+                            "W/client/request.csr", "-subj", "/CN=mcp-cluster client"]),
+        ("the client certificate", ["x509", "-req", "-in", "W/client/request.csr", "-CA",
+                                    "W/ca/cert.pem", "-CAkey", "W/ca/key.pem", "-CAcreateserial",
+                                    "-out", "W/client/cert.pem", "-days", "45", "-extfile",
+                                    "W/client/extensions.cnf"]),
+    ]  # fmt: skip
+    assert buildkitcerts.LOCAL_NAMES == ("DNS:localhost", "IP:127.0.0.1")
+
+
+def test_the_scratch_folder_is_hidden_beside_the_certificates(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+
+    def failing(what: str, *args: str) -> None:
+        seen.append(Path(args[args.index("-keyout") + 1]).parents[2].name)
+        raise CertError("stop")
+
+    monkeypatch.setattr(buildkitcerts, "_openssl", failing)
+    with pytest.raises(CertError):
+        make_certs(folder, 30)
+    assert seen[0].startswith(".certs-")
+
+
+@pytest.mark.parametrize(
+    ("stderr", "shown"),
+    [("line one\\nbad days value\\n", "bad days value"), ("", "no output")],
+)
+def test_a_refusal_of_openssl_names_the_step_and_its_last_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stderr: str, shown: str
+) -> None:
+    fake = tmp_path / "openssl"
+    fake.write_text(f"#!/bin/sh\nprintf '{stderr}' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    with pytest.raises(CertError) as refused:
+        buildkitcerts._openssl("the CA", "req")
+    assert str(refused.value) == f"openssl could not make the CA: {shown}"
+
+
+@pytest.mark.parametrize(
+    ("host", "name"),
+    [
+        ("10.0.0.9", "IP:10.0.0.9"),
+        ("fd00::1", "IP:fd00::1"),
+        ("build.example", "DNS:build.example"),
+        ("b1", "DNS:b1"),
+    ],
+)
+def test_a_host_is_a_name_or_an_address(host: str, name: str) -> None:
+    assert buildkitcerts._san(host) == name

@@ -12,13 +12,18 @@ from tasks.model.clients import StdioServer, load_client_config
 from tasks.model.compose import Build
 from tasks.model.manifest import (
     HARDENING,
+    PULL_PINNED,
     REFERENCE_LABEL,
+    REMOTE,
     ManifestMount,
     ProbeCall,
     SecretRef,
     load_manifest,
     load_manifests,
 )
+from tasks.model.stack import load_stack
+from tasks.servers.generate import bridges_of, launch, server_entry
+from tests.clirun import REPO
 from tests.ministack import MiniStack
 
 
@@ -194,4 +199,64 @@ def test_a_build_variable_that_must_be_set(tmp_path: Path) -> None:
         "build",
         "required variable A is missing: set A",
         "define A in devcontainer.env or the shell, or give a default ${A:-value}",
+    )
+
+
+def test_the_hardening_table_flag_by_flag() -> None:
+    assert HARDENING == {
+        "init": ("--init",),
+        "no_new_privileges": ("--security-opt", "no-new-privileges"),
+        "cap_drop": ("--cap-drop", "ALL"),
+        "read_only": ("--read-only", "--tmpfs", "/tmp:rw,nosuid,nodev,size=64m"),
+        "limits": ("--memory", "512m", "--cpus", "1", "--pids-limit", "256"),
+        "pull_never": ("--pull", "never"),
+    }
+    assert PULL_PINNED == ("--pull", "missing")
+    assert REMOTE == {"sse": (), "http": ("--transport", "streamablehttp")}
+
+
+def test_a_remote_server_launches_through_its_bridge_with_its_url() -> None:
+    stack = load_stack(REPO)
+    bridges = bridges_of(stack.manifests.values())
+    command, args = launch(stack.manifests["postgres"], "portable", bridges)
+    assert (command, args) == (
+        "python3",
+        [
+            ".devcontainer/mcp/runtime/mcp_launch.py",
+            "run", "-i", "--rm",
+            "--label", "dev.mcp-cluster.role=stdio-server",
+            "--label", "dev.mcp-cluster.server=postgres",
+            "--init", "--security-opt", "no-new-privileges", "--cap-drop", "ALL",
+            "--read-only", "--tmpfs", "/tmp:rw,nosuid,nodev,size=64m",
+            "--memory", "512m", "--cpus", "1", "--pids-limit", "256", "--pull", "never",
+            "-e", "MCP_SERVER_NAME=postgres",
+            "-v", "mcp-audit:/audit",
+            "--network", "mcp-cluster",
+            "mcp-bridge:latest", "http://postgres-mcp:8000/sse",
+        ],
+    )  # fmt: skip
+    assert launch(stack.manifests["postgres"], "vscode", bridges)[1][0] == (
+        "${workspaceFolder}/.devcontainer/mcp/runtime/mcp_launch.py"
+    )
+    assert server_entry(stack.manifests["postgres"], "devcontainer", bridges) == {
+        "type": "sse",
+        "url": "http://postgres-mcp:8000/sse",
+    }
+
+
+@pytest.mark.parametrize("bridges", ["none", "stdio"])
+def test_a_bridge_that_is_not_one_is_refused_at_its_line(bridges: str) -> None:
+    stack = load_stack(REPO)
+    found = {} if bridges == "none" else {"bridge": stack.manifests["git"]}
+    postgres = stack.manifests["postgres"]
+    with pytest.raises(StackError) as refused:
+        launch(postgres, "portable", found)
+    assert (refused.value.path, refused.value.line, refused.value.key) == (
+        postgres.path,
+        9,
+        "bridge",
+    )
+    assert refused.value.problem == "bridge 'bridge' is not a manifest with transport: bridge"
+    assert refused.value.fix == (
+        "name the bridge manifest (mcp/bridge/config/bridge.yml) in `bridge:`"
     )

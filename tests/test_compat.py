@@ -350,6 +350,13 @@ def test_the_diff_names_a_package_that_started_turning_the_gil_on() -> None:
         current.to_json(), Report("3.13.15t", (environment_report(_resolution("library"), before),))
     ) == ["library: gilprobe 0.1 no longer re-enables the GIL"]
     assert changes(None, current) == []
+    fresh = {"environments": [{"name": "library", "rows": []}]}
+    assert changes(fresh, current) == [
+        "library: gilprobe 0.1 started re-enabling the GIL (module gilprobe._speedups)",
+        "library: gilprobe 0.1 is new",
+        "library: pyyaml 6.0.4 is new",
+        "library: rpds-py 2026.5.1 is new",
+    ]
 
 
 def test_the_markdown_report_has_a_summary_changes_and_a_table_per_environment() -> None:

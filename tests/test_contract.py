@@ -9,8 +9,16 @@ import pytest
 from invoke.context import Context
 from invoke.exceptions import Exit
 
-from tasks.contract import present, table, task
-from tasks.errors import EngineError, Failure, StackError, UsageError
+from tasks.contract import present, show, table, task
+from tasks.errors import (
+    ENGINE_FIX,
+    EXIT_BAD_INPUT,
+    EXIT_FINDINGS,
+    EngineError,
+    Failure,
+    StackError,
+    UsageError,
+)
 from tasks.outcome import Outcome
 
 
@@ -102,3 +110,46 @@ def test_tables_fold_long_cells_instead_of_cutting_them(capsys: pytest.CaptureFi
     long = "mcp-python-experimental:latest-" + "x" * 120
     present(Outcome({}, [table("t", ("image",), [(long,)])]), False)
     assert "…" not in capsys.readouterr().out
+
+
+def test_a_table_has_its_title_on_the_left(capsys: pytest.CaptureFixture[str]) -> None:
+    made = table("tit\x1ble", ("a column of some width",), [("x",)])
+    assert (made.title, made.title_justify) == ("title", "left")
+    present(Outcome({}, [made]), False)
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("title ") and first.strip() == "title"
+
+
+def test_a_line_is_never_wrapped_at_the_terminals_width(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    long = "word " * 60
+    present(Outcome({}, [long, "x\x07y"]), False)
+    assert capsys.readouterr().out == f"{long}\nxy\n"
+    show(Outcome({}, [long]), False, on_stderr=True)
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"{long}\n"
+
+
+def test_the_exit_codes() -> None:
+    assert (EXIT_FINDINGS, EXIT_BAD_INPUT) == (1, 2)
+    assert Outcome({}).code == 1 and Outcome({}).ok and Outcome({}).views == []
+
+
+def test_an_error_names_its_file_line_and_key() -> None:
+    error = StackError(Path("a/b.yml"), "bad", "fix", line=7, key="services.db")
+    assert str(error) == "a/b.yml:7 [services.db]: bad. Fix: fix"
+    assert error.location == "a/b.yml:7"
+    assert StackError("c.yml", "bad", "fix", line=0).location == "c.yml"
+    assert EngineError("down").fix == ENGINE_FIX
+    assert str(EngineError("down")) == f"down. Fix: {ENGINE_FIX}"
+
+
+def test_a_task_keeps_the_tasks_it_runs_first() -> None:
+    first = _task(None)
+
+    @task(first, name="second")
+    def second(c: Context) -> None:
+        """Run after the first."""
+
+    assert tuple(second.pre) == (first,)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tasks.engine.cache import parse_size
-from tasks.engine.doctor import Facts, evaluate
+from tasks.engine.prerequisites import Facts, evaluate
 
 GOOD = Facts(
     engine_version="20.10.24",
@@ -64,7 +64,7 @@ def test_what_the_stack_asks_for_is_read_from_its_files() -> None:
 
     import yaml
 
-    from tasks.engine.doctor import Wanted
+    from tasks.engine.prerequisites import Wanted
     from tasks.model.stack import load_stack
     from tests.clirun import REPO
 

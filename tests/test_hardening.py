@@ -4,9 +4,11 @@ control characters from outside kept off the terminal."""
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
+import re
 import socket
 import stat
 import threading
@@ -82,6 +84,64 @@ def test_the_file_and_its_folder_reach_the_disk(
     monkeypatch.setattr(os, "fsync", fsync)
     files.write_atomic(tmp_path / "a.json", "{}\n")
     assert synced == ["file", "folder"]
+
+
+def test_a_temporary_name_is_hidden_beside_its_file_and_unguessable(tmp_path: Path) -> None:
+    names = {files._temp_name(tmp_path / "a.json").name for _ in range(50)}
+    assert len(names) == 50
+    for name in names:
+        assert re.fullmatch(r"\.a\.json\.[0-9a-f]{12}\.partial", name), name
+    assert files._ATTEMPTS == 8
+
+
+def test_a_taken_temporary_name_is_passed_over_for_a_fresh_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = tmp_path / ".a.json.taken.partial"
+    taken.write_text("another run's")
+    names = iter([taken, tmp_path / ".a.json.free.partial"])
+    monkeypatch.setattr(files, "_temp_name", lambda path: next(names))
+    files.write_atomic(tmp_path / "a.json", "{}\n")
+    assert (tmp_path / "a.json").read_text() == "{}\n" and taken.read_text() == "another run's"
+
+
+def test_a_new_file_gets_the_usual_mode_and_a_private_one_600(tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    files.write_atomic(tmp_path / "open.txt", "x")
+    files.write_atomic(tmp_path / "closed.txt", "x", private=True)
+    assert stat.S_IMODE((tmp_path / "open.txt").stat().st_mode) == 0o666 & ~umask
+    assert stat.S_IMODE((tmp_path / "closed.txt").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    ("code", "raised"), [(errno.EINVAL, False), (errno.ENOTSUP, False), (errno.EIO, True)]
+)
+def test_a_folder_that_cannot_be_flushed_is_skipped_only_when_it_never_can(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, raised: bool
+) -> None:
+    real = os.fsync
+
+    def fsync(handle: int) -> None:
+        if stat.S_ISDIR(os.fstat(handle).st_mode):
+            raise OSError(code, os.strerror(code))
+        real(handle)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    if raised:
+        with pytest.raises(OSError):
+            files.write_atomic(tmp_path / "a.json", "{}")
+    else:
+        files.write_atomic(tmp_path / "a.json", "{}")
+    assert (tmp_path / "a.json").read_text() == "{}"
+
+
+def test_a_lock_makes_its_folders(tmp_path: Path) -> None:
+    lock = tmp_path / "a" / "b" / ".lock"
+    with files.locked(lock):
+        assert lock.is_file()
+    with files.locked(lock):
+        assert lock.read_text() == ""
 
 
 def test_modes_private_new_and_kept(tmp_path: Path) -> None:
@@ -168,6 +228,46 @@ def test_a_password_inside_a_url_or_dsn_is_masked(value: str, shown: str) -> Non
     assert mask("DATABASE_URL", value) == shown
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("user=app pwd=s3cret", f"user=app pwd={MASK}"),
+        ("passwd = s3cret;x=1", f"passwd = {MASK};x=1"),
+        ("password='s3 cret' user=app", f"password={MASK} user=app"),
+        ('password="s3 cret" user=app', f"password={MASK} user=app"),
+        ("password=s3cret&sslmode=off", f"password={MASK}&sslmode=off"),
+        ("app:s3cret@/db", f"app:{MASK}@/db"),
+        ("note: a:b@host", "note: a:b@host"),
+        ("app:s3cret@db", "app:s3cret@db"),
+    ],
+)
+def test_each_dsn_form_masks_the_password_and_only_it(value: str, shown: str) -> None:
+    assert mask("DSN", value) == shown
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "shown"),
+    [
+        ("DB_PASSWORD", None, None),
+        ("DB_PASSWORD", "", ""),
+        ("DB_PASSWORD", "/run/secrets/db", "/run/secrets/db"),
+        ("DB_PASSWORD", "${DB_PASSWORD}", "${DB_PASSWORD}"),
+        ("DB_PASSWORD", "plain", MASK),
+        ("NOTE", "token ghp_abc", MASK),
+        ("NOTE", "github_pat_abc", MASK),
+        ("NOTE", "AKIA" + "A1" * 8, MASK),
+        ("NOTE", "AKIA" + "a1" * 8, "AKIA" + "a1" * 8),
+        ("NOTE", "AKIA" + "A" * 15, "AKIA" + "A" * 15),
+        ("NOTE", "-----BEGIN OPENSSH PRIVATE KEY-----", MASK),
+        ("NOTE", "----BEGIN", "----BEGIN"),
+        ("DB_PASSWORD_FILE", "/secrets/db", "/secrets/db"),
+        ("NOTE", "/run/secret/x", "/run/secret/x"),
+    ],
+)
+def test_what_a_secret_value_shows(key: str, value: str | None, shown: str | None) -> None:
+    assert mask(key, value) == shown
+
+
 def test_env_show_never_prints_a_url_password(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -198,6 +298,23 @@ def test_env_show_never_prints_a_url_password(
 )
 def test_printable_drops_what_a_terminal_would_act_on(text: str, kept: str) -> None:
     assert printable(text) == kept
+
+
+# Each edge of the stripped ranges: the first and last character dropped, and the neighbours
+# kept (tab and newline sit inside the C0 range; NBSP follows C1; the marks around the bidi
+# controls are ordinary text).
+DROPPED = "\x00\x08\x0b\x1f\x7f\x9f\u200e\u200f\u202a\u202e\u2066\u2069"
+KEPT = "\t\n\x20\x7e\xa0\u200d\u2010\u2029\u202f\u2065\u206a"
+
+
+@pytest.mark.parametrize("char", DROPPED)
+def test_printable_drops_each_edge_of_its_ranges(char: str) -> None:
+    assert printable(f"a{char}b") == "ab"
+
+
+@pytest.mark.parametrize("char", KEPT)
+def test_printable_keeps_the_neighbours_of_its_ranges(char: str) -> None:
+    assert printable(f"a{char}b") == f"a{char}b"
 
 
 def test_the_probe_table_shows_a_servers_answers_as_text() -> None:

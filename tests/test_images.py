@@ -279,3 +279,54 @@ def test_both_free_threaded_images_build_one_cpython_stage(tmp_path: Path) -> No
         assert (dev["dockerfile"], dev["context"]) == (lab["dockerfile"], lab["context"])
         assert (dev["target"], lab["target"]) == ("devcontainer", "python-experimental")
         assert (dev["args"] == lab["args"]) is same, (profile, dev["args"], lab["args"])
+
+
+def test_selecting_names_keeps_their_reasons_and_only_theirs(mini: MiniStack) -> None:
+    _offline_profile(mini)
+    plan = build_plan(load_stack(mini.root, "offline"), "offline")
+    picked = plan.select("containers", ("db", "memory"))
+    assert picked.profile == "offline" and plan.select().profile == "offline"
+    assert [t.name for t in picked.targets] == ["db"]
+    assert [u.name for u in picked.unavailable] == ["memory"]
+    assert [u.name for u in plan.select("mcp").unavailable] == [
+        "devcontainer",
+        "filesystem",
+        "memory",
+    ]
+
+
+SHARED = """\
+#1 [alpha 1/2] RUN make base
+#1 DONE 1.0s
+#1 [beta 1/2] RUN make base
+#2 [beta 2/2] RUN cached thing
+#2 CACHED
+#3 [alpha 2/2] RUN fails
+#3 ERROR: target alpha: exit code: XX
+"""
+
+
+def test_a_step_shared_by_two_images_counts_for_both() -> None:
+    log = BuildLog()
+    log.new_round(("alpha", "beta"))
+    for line in SHARED.splitlines(keepends=True):
+        log.feed(line)
+    alpha, beta = log.images["alpha"], log.images["beta"]
+    assert beta.steps == {("", "1"): "done", ("", "2"): "cached"}
+    assert (beta.finished_steps, beta.cached_steps, beta.total_steps) == (2, 1, 2)
+    assert alpha.steps == {("", "1"): "done", ("", "2"): "error"}
+    assert alpha.error == "[alpha 2/2] RUN fails: target alpha: exit code: XX"
+    assert alpha.finished_steps == 1
+
+
+def test_a_target_never_mentioned_is_complete_under_its_name() -> None:
+    log = BuildLog()
+    log.new_round(("quiet",))
+    log.complete()
+    assert log.images["quiet"].name == "quiet" and log.images["quiet"].status == "cached"
+    log.feed("ERROR: target quiet: failed to solve: BOX\n")
+    assert log.images["quiet"].error == "failed to solve: BOX"
+    log.feed("ERROR: something else X\n")
+    assert log.failure == "ERROR: something else X"
+    log.new_round(("quiet",))
+    assert log.failure == "" and log.targets == ("quiet",) and log.steps == {}

@@ -3,15 +3,20 @@ the probe refuse, wherever a forbidden option sits, and the forms that stay clea
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tasks.errors import StackError
 from tasks.model.dockerrun import parse_docker_run
 from tasks.model.launchpolicy import REFERENCE, Scope, image_problem, violations
 from tasks.model.stack import load_stack
 from tasks.rules.catalog import run_rules
-from tasks.servers.specs import probe_specs
+from tasks.servers.configfiles import rendered_files
+from tasks.servers.generate import portable_document
+from tasks.servers.specs import probe_specs, substitute
 from tests.clirun import invoke
 from tests.ministack import MiniStack
 
@@ -216,3 +221,51 @@ def test_the_repository_an_image_names(image: str, expected: str | None) -> None
     from tasks.model.launchpolicy import repository
 
     assert repository(image) == expected
+
+
+def test_rendering_refuses_a_launch_outside_the_allow_list_naming_the_manifest(
+    mini: MiniStack,
+) -> None:
+    mini.edit_yaml("mcp/memory/config/memory.yml", lambda d: d.update(network="host"))
+    with pytest.raises(StackError) as refused:
+        rendered_files(load_stack(mini.root))
+    error = refused.value
+    assert (error.path, error.line, error.key) == (
+        mini.folder / "mcp/memory/config/memory.yml",
+        1,
+        "--network",
+    )
+    assert error.problem == (
+        "the launch of memory would carry --network host is not none, bridge or a network of "
+        "the stack"
+    )
+    assert error.fix == "remove or correct --network host"
+
+
+def test_the_rendered_client_files_are_json_indented_by_two(mini: MiniStack) -> None:
+    views = rendered_files(load_stack(mini.root))
+    portable = views[mini.root / ".mcp.json"]
+    assert portable.endswith("}\n") and portable.startswith('{\n  "mcpServers": {\n    "')
+    assert json.loads(portable) == portable_document(load_stack(mini.root).manifests.values())
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("${localWorkspaceFolder}/a", "/ws/a"),
+        ("${workspaceFolder}", "/ws"),
+        ("${containerWorkspaceFolder}/b", "/in/b"),
+        ("${localEnv:PROBE_X}-${env:PROBE_X}-${PROBE_X}", "x1-x1-x1"),
+        ("${localEnv:PROBE_UNSET}|", "|"),
+        ("${localEnv:workspaceFolder}", ""),
+        ("$PROBE_X ${1x}", "$PROBE_X ${1x}"),
+    ],
+)
+def test_variables_are_filled_as_vs_code_would(
+    monkeypatch: pytest.MonkeyPatch, text: str, shown: str
+) -> None:
+    monkeypatch.setenv("PROBE_X", "x1")
+    monkeypatch.delenv("PROBE_UNSET", raising=False)
+    monkeypatch.delenv("workspaceFolder", raising=False)
+    assert substitute(text, Path("/ws"), "/in") == shown
+    assert substitute("${containerWorkspaceFolder}", Path("/ws")) == "/ws"

@@ -1,17 +1,23 @@
 """The launcher every client config runs (`mcp/runtime/mcp_launch.py`): what it adds to `docker
-run` at launch time, checked by running it for real with a `docker` on PATH that records the
-arguments and environment it is given instead of starting anything."""
+run` at launch time. The launcher of a copied workspace runs in the test's process, its final
+`exec` of docker recorded instead of made; one test runs it for real with a `docker` on PATH
+that records the arguments and environment it is given instead of starting anything."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import io
 import json
 import os
 import shutil
 import stat
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, NoReturn
 
 import pytest
 
@@ -19,12 +25,20 @@ from tests.clirun import REPO
 from tests.tree import write_tree
 
 RUNTIME = ".devcontainer/mcp/runtime"
+# The variables the recording `docker` reports (the launcher passes the others by name).
+KEEP = (
+    "MCP_SESSION",
+    "MCP_ORIGIN",
+    "USER",
+    "GIT_AUTHOR_NAME",
+    "GIT_AUTHOR_EMAIL",
+    "GIT_COMMITTER_NAME",
+    "GIT_COMMITTER_EMAIL",
+)
 FAKE_DOCKER = f"""#!{sys.executable}
 import json, os, sys
-keep = ("MCP_SESSION", "MCP_ORIGIN", "USER", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
-        "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")
 with open(os.environ["FAKE_DOCKER_OUT"], "w") as out:
-    json.dump({{"argv": sys.argv[1:], "env": {{k: os.environ.get(k) for k in keep}}}}, out)
+    json.dump({{"argv": sys.argv[1:], "env": {{k: os.environ.get(k) for k in {KEEP!r}}}}}, out)
 """
 
 
@@ -43,29 +57,79 @@ def workspace(tmp_path: Path) -> Path:
     }
     write_tree(root, files)
     (root / ".git/hooks").mkdir()
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "docker").write_text(FAKE_DOCKER)
-    (bin_dir / "docker").chmod(0o755)
     return root
+
+
+@dataclass
+class Result:
+    """How a launch ended: its exit code and what it printed on stderr."""
+
+    returncode: int
+    stderr: str
+
+
+class Executed(Exception):
+    """`os.execvpe` was called: the process would be docker from here on."""
+
+
+def launcher(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The launcher of `workspace`, loaded as the module `mcp_launch` (the name mutation
+    testing knows it by)."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    spec = importlib.util.spec_from_file_location(
+        "mcp_launch", workspace / RUNTIME / "mcp_launch.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "mcp_launch", module)
+    spec.loader.exec_module(module)
+    return module
 
 
 def launch(
     workspace: Path, *options: str, env: dict[str, str] | None = None
-) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    """Run the launcher of `workspace`; its result and what `docker` was given."""
+) -> tuple[Result, dict[str, Any]]:
+    """Run the launcher of `workspace` in this process; its result and what it would exec
+    `docker` with."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("LOCAL_WORKSPACE_FOLDER", "MCP_SESSION", "MCP_ORIGIN"):
+            patch.delenv(name, raising=False)
+        for name, value in (env or {}).items():
+            patch.setenv(name, value)
+        module = launcher(workspace, patch)
+        docker: dict[str, Any] = {}
+
+        def execvpe(file: str, args: list[str], environ: dict[str, str]) -> NoReturn:
+            assert file == "docker" and args[0] == "docker"
+            docker.update(argv=args[1:], env={k: environ.get(k) for k in KEEP})
+            raise Executed
+
+        patch.setattr(module.os, "execvpe", execvpe)
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr):
+            try:
+                code = module.main(list(options))
+            except Executed:
+                code = 0
+            except SystemExit as stop:
+                code = int(stop.code or 0)
+    return Result(code, stderr.getvalue()), docker
+
+
+def launch_process(workspace: Path, *options: str) -> dict[str, Any]:
+    """Run the launcher of `workspace` as clients do, with the recording `docker` on PATH;
+    what `docker` was given."""
     out = workspace.parent / "docker.json"
-    out.unlink(missing_ok=True)
-    base = {k: v for k, v in os.environ.items() if k not in ("LOCAL_WORKSPACE_FOLDER",)}
-    environ = {
-        **base,
-        "PATH": f"{workspace.parent / 'bin'}{os.pathsep}{os.environ['PATH']}",
-        "FAKE_DOCKER_OUT": str(out),
-        **(env or {}),
-    }
+    bin_dir = workspace.parent / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(FAKE_DOCKER)
+    (bin_dir / "docker").chmod(0o755)
+    environ = {k: v for k, v in os.environ.items() if k not in ("LOCAL_WORKSPACE_FOLDER",)}
+    environ |= {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "FAKE_DOCKER_OUT": str(out)}
     command = [sys.executable, str(workspace / RUNTIME / "mcp_launch.py"), *options]
     result = subprocess.run(command, env=environ, capture_output=True, text=True, check=False)
-    return result, json.loads(out.read_text()) if out.exists() else {}
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(out.read_text()))
 
 
 RUN = ["run", "-i", "--rm", "--label", "dev.mcp-cluster.server=x", "img:1", "--flag", "run"]
@@ -76,8 +140,7 @@ def mounts(argv: list[str]) -> list[str]:
 
 
 def test_a_session_label_and_its_id_and_nothing_else_without_options(workspace: Path) -> None:
-    result, docker = launch(workspace, *RUN)
-    assert result.returncode == 0, result.stderr
+    docker = launch_process(workspace, *RUN)
     argv = docker["argv"]
     assert argv[0] == "run" and argv[-6:] == RUN[2:]
     label = argv[argv.index("--label") + 1]

@@ -55,6 +55,23 @@ mcpignore = matcher()
         (".env   ", ".env", False, True),
         ("a\\*b", "a*b", False, True),
         ("a\\*b", "axb", False, False),
+        # the edges: an escaped trailing space stays, a bare slash names nothing, `^` negates
+        # a class like `!`, an unclosed `[` is itself, `**` first or alone spans any depth
+        ("a\\ ", "a ", False, True),
+        ("a\\ ", "a", False, False),
+        ("/", "x", True, False),
+        ("!", "x", False, False),
+        ("[^ab].pem", "a.pem", False, False),
+        ("[^ab].pem", "c.pem", False, True),
+        ("[ab", "[ab", False, True),
+        ("[ab", "a", False, False),
+        ("**", "any/thing/here", False, True),
+        ("**/x", "x", False, True),
+        ("a/**", "a/b", True, True),
+        ("*", "a/b/c", False, True),
+        ("x*", "y/x1\nx", False, True),
+        ("dir/", "dir/file", False, True),
+        ("deep/a", "x/deep/a", False, False),
     ],
 )
 def test_a_pattern_hides_what_gitignore_would(
@@ -102,3 +119,35 @@ def test_read_finds_the_file_at_the_workspace_root(tmp_path: Path) -> None:
     assert mcpignore.read(tmp_path) == []
     (tmp_path / ".mcpignore").write_text("/backups/\n")
     assert [p.text for p in mcpignore.read(tmp_path)] == ["/backups/"]
+
+
+def test_what_each_line_becomes() -> None:
+    [escaped, negated, folder] = mcpignore.parse("\\#x  \n  \n!/a/b/\nlogs/\n")
+    assert (escaped.line, escaped.text, escaped.negated) == (1, "\\#x", False)
+    assert (negated.line, negated.negated, negated.anchored, negated.folders_only) == (
+        3,
+        True,
+        True,
+        True,
+    )
+    assert (folder.line, folder.anchored, folder.folders_only) == (4, False, True)
+    assert [p.literal for p in mcpignore.parse("a\\*\nb?\nc[x]\nd\n")] == [
+        True,
+        False,
+        False,
+        True,
+    ]
+    assert (mcpignore.FILE_NAME, mcpignore.NOT_ENTERED) == (".mcpignore", ".git")
+
+
+def test_an_unreadable_folder_is_skipped_and_the_rest_walked(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / ".env").write_text("x")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / ".env").write_text("x")
+    (tmp_path / "a").chmod(0)
+    try:
+        found = [m.rel for m in mcpignore.matches(tmp_path, mcpignore.parse(".env\n"))]
+    finally:
+        (tmp_path / "a").chmod(0o755)
+    assert "b/.env" in found

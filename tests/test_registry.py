@@ -46,6 +46,7 @@ def test_registry_prefixes(value: str) -> None:
         ("ghcr.io/acme/mcp:1.0", "is not a registry prefix"),
         ("ghcr.io/Acme", "is not a registry prefix"),
         ("user:ghp_token@ghcr.io/acme", "is not a registry prefix"),
+        ("user:ghp@tok@ghcr.io/acme", "is not a registry prefix"),
         ("", "is not a registry prefix"),
         ("acme/mcp", "has no registry host"),
     ],
@@ -56,7 +57,7 @@ def test_bad_registry_prefixes_name_the_source_and_the_fix(value: str, words: st
     shown = "...@ghcr.io/acme" if "@" in value else value
     assert str(raised.value).startswith(f"--registry: {shown!r} ") and words in str(raised.value)
     assert "such as ghcr.io/acme/mcp-cluster" in str(raised.value)
-    assert "ghp_token" not in str(raised.value), "a credential in the value is never echoed"
+    assert "ghp" not in str(raised.value), "a credential in the value is never echoed"
 
 
 @pytest.mark.parametrize(

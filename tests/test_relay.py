@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import io
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -202,7 +204,7 @@ def test_usage_errors_start_nothing() -> None:
 
 
 def relay_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mcp_relay_under_test", RELAY)
+    spec = importlib.util.spec_from_file_location("mcp_relay", RELAY)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -233,3 +235,216 @@ def test_a_session_file_rotates_into_parts(tmp_path: Path, monkeypatch: pytest.M
 )
 def test_outcomes(message: dict[str, Any], expected: tuple[str, int | None]) -> None:
     assert relay_module().outcome(message) == expected
+
+
+# ---------------------------------------------------------------- the relay's parts, in process
+
+REPLIER = """
+import json, sys
+for line in sys.stdin:
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if "id" in m:
+        print(json.dumps({"jsonrpc": "2.0", "id": m["id"], "result": {"n": len(line)}}))
+        sys.stdout.flush()
+"""
+
+
+def test_a_line_holds_one_message_a_batch_or_none() -> None:
+    relay = relay_module()
+    one = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    assert relay.messages(json.dumps(one).encode()) == [one]
+    assert relay.messages(json.dumps([one, 2, "x", one]).encode()) == [one, one]
+    assert relay.messages(b"not json") == [] and relay.messages(b"7") == []
+
+
+@pytest.mark.parametrize(
+    ("message", "described"),
+    [
+        (
+            {"method": "tools/call", "params": {"name": "query", "arguments": {"sql": 1, "db": 2}}},
+            ("tools/call", "query", ["db", "sql"]),
+        ),
+        ({"method": "tools/call", "params": {"arguments": ["sql"]}}, ("tools/call", "", [])),
+        (
+            {"method": "tools/list", "params": {"cursor": "c", "_meta": {}}},
+            ("tools/list", "", ["cursor"]),
+        ),
+        ({"method": "ping", "params": "odd"}, ("ping", "", [])),
+        ({"id": 3}, ("", "", [])),
+    ],
+)
+def test_a_request_is_described_by_its_keys_never_its_values(
+    message: dict[str, Any], described: tuple[str, str, list[str]]
+) -> None:
+    assert relay_module().describe(message) == described
+
+
+def test_request_ids_and_times() -> None:
+    relay = relay_module()
+    assert relay.key(7) == "7" and relay.key("7") == '"7"' and relay.key(None) == "null"
+    assert relay.key({"b": 1, "a": 2}) == '{"a": 2, "b": 1}'
+    stamp = relay.now_iso()
+    assert len(stamp) == 24 and stamp[10] == "T" and stamp.endswith("Z") and stamp[19] == "."
+    assert relay.PART_BYTES == 16 * 2**20 and relay.AUDIT_DIR == "/audit"
+    assert relay.SAFE.fullmatch("a" * 64) and not relay.SAFE.fullmatch("a" * 65)
+    assert not relay.SAFE.fullmatch("-a") and relay.SAFE.fullmatch("a-_9")
+
+
+def test_an_audit_file_is_private_and_named_after_its_session(tmp_path: Path) -> None:
+    audit = relay_module().Audit(str(tmp_path), "git", "s-1", "probe")
+    audit.write({"kind": "session", "event": "start"})
+    [path] = tmp_path.iterdir()
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    assert path.name == f"{day}.git.s-1.0.jsonl"
+    assert path.stat().st_mode & 0o777 == 0o600
+    [record] = records(tmp_path)
+    assert {k: v for k, v in record.items() if k != "time"} == {
+        "server": "git",
+        "session": "s-1",
+        "origin": "probe",
+        "kind": "session",
+        "event": "start",
+    }
+
+
+def test_without_a_writable_folder_the_log_is_off(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    relay = relay_module()
+    missing = relay.Audit(str(tmp_path / "none"), "git", "s", "client")
+    missing.write({"kind": "x"})
+    assert not missing.enabled and capsys.readouterr().err == ""
+    file = tmp_path / "file"
+    file.write_text("")
+    refused = relay.Audit(str(file), "git", "s", "client")
+    assert not refused.enabled
+    assert capsys.readouterr().err == f"mcp-relay: audit log off: {file} is not writable\n"
+    broken = relay.Audit(str(tmp_path), "git", "s", "client")
+    broken.folder = str(tmp_path / "gone")
+    broken.write({"kind": "x"})
+    assert not broken.enabled and "mcp-relay: audit log off: [Errno 2]" in capsys.readouterr().err
+
+
+def test_each_call_is_recorded_with_its_reply(tmp_path: Path) -> None:
+    relay = relay_module()
+    audit = relay.Audit(str(tmp_path), "fake", "s-2", "client")
+    passing = relay.Relay([sys.executable, "-c", REPLIER], audit)
+    call = json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+         "params": {"name": "echo", "arguments": {"secret": "hunter2"}}}
+    ).encode() + b"\n"  # fmt: skip
+    note = b'{"jsonrpc": "2.0", "method": "notifications/initialized"}\n'
+    listed = b'{"jsonrpc": "2.0", "id": "b", "method": "tools/list", "params": {}}\n'
+    source, sink = io.BytesIO(call + note + b"garbage\n" + listed), io.BytesIO()
+    passing.from_client(source)
+    assert passing.client_gone.is_set()
+    passing.from_server(sink)
+    assert passing.child.wait(10) == 0 and passing.pending == {} and passing.calls == 2
+    replies = [json.loads(line) for line in sink.getvalue().splitlines()]
+    assert [r["id"] for r in replies] == [1, "b"]
+    calls = records(tmp_path)
+    assert [(c["method"], c["tool"], c["arg_keys"], c["outcome"]) for c in calls] == [
+        ("tools/call", "echo", ["secret"], "ok"),
+        ("tools/list", "", [], "ok"),
+    ]
+    assert calls[0]["bytes_in"] == len(call) and calls[0]["error_code"] is None
+    assert calls[0]["bytes_out"] == len(sink.getvalue().splitlines(keepends=True)[0])
+    assert calls[0]["kind"] == "call" and calls[0]["duration_ms"] >= 0
+    assert "hunter2" not in (tmp_path / os.listdir(tmp_path)[0]).read_text()
+
+
+def test_a_server_that_outstays_its_client_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relay = relay_module()
+    monkeypatch.setattr(relay, "GRACE_SECONDS", 0.2)
+    stubborn = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(30)"
+    audit = relay.Audit(str(tmp_path), "fake", "s", "client")
+    server = relay.Relay([sys.executable, "-c", stubborn], audit)
+    time.sleep(0.3)
+    server.client_gone.set()
+    server.stop_after_client()
+    assert server.child.poll() == -signal.SIGKILL
+    server.forward(signal.SIGTERM, None)
+    polite = relay.Relay([sys.executable, "-c", "import time\ntime.sleep(30)"], audit)
+    polite.forward(signal.SIGTERM, None)
+    assert polite.child.wait(10) == -signal.SIGTERM
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["x"], ["x", "--"], ["bad/name", "--", "true"], ["x", "true", "y"], ["-x", "--", "true"]],
+)
+def test_bad_arguments_start_nothing(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert relay_module().main(argv) == 2
+    assert capsys.readouterr().err == "usage: mcp-relay SERVER -- COMMAND [ARGS...]\n"
+
+
+def test_a_command_that_cannot_start_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    assert relay_module().main(["x", "--", "/nonexistent/server"]) == 127
+    assert capsys.readouterr().err.startswith("mcp-relay: cannot start /nonexistent/server: ")
+
+
+def test_small_records_share_one_file(tmp_path: Path) -> None:
+    audit = relay_module().Audit(str(tmp_path), "git", "s-1", "client")
+    for n in range(3):
+        audit.write({"kind": "call", "n": n})
+    assert [path.name.split(".")[3] for path in tmp_path.iterdir()] == ["0"]
+    assert [r["n"] for r in records(tmp_path)] == [0, 1, 2]
+
+
+ONE_THEN_EXIT = """
+import sys
+sys.stdin.readline()
+sys.exit(3)
+"""
+
+
+@pytest.fixture
+def handlers() -> Iterator[None]:
+    """The test process's own signal handlers, back after a relay installed its own."""
+    kept = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for signum, handler in kept.items():
+            signal.signal(signum, handler)
+
+
+def test_a_session_is_logged_from_start_to_end_with_calls_left_unanswered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, handlers: None
+) -> None:
+    relay = relay_module()
+    request = b'{"jsonrpc": "2.0", "id": 9, "method": "tools/list", "params": {}}\n'
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(request)))
+    out = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(out))
+    audit = relay.Audit(str(tmp_path), "fake", "s-3", "probe")
+    session = relay.Relay([sys.executable, "-c", ONE_THEN_EXIT], audit)
+    assert session.run() == 3
+    start, call, end = records(tmp_path)
+    assert (start["kind"], start["event"]) == ("session", "start")
+    assert (call["method"], call["outcome"], call["bytes_out"]) == ("tools/list", "no_reply", 0)
+    assert {k: end[k] for k in ("kind", "event", "calls", "exit_code")} == {
+        "kind": "session",
+        "event": "end",
+        "calls": 1,
+        "exit_code": 3,
+    }
+    assert end["duration_s"] >= 0 and isinstance(end["client_closed"], bool)
+    assert signal.getsignal(signal.SIGTERM) == session.forward
+
+
+def test_a_server_killed_by_a_signal_exits_128_plus_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, handlers: None
+) -> None:
+    relay = relay_module()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO()))
+    killed = "import os, signal\nos.kill(os.getpid(), signal.SIGTERM)"
+    session = relay.Relay([sys.executable, "-c", killed], relay.Audit(str(tmp_path), "f", "s", "c"))
+    assert session.run() == 128 + signal.SIGTERM
+    assert records(tmp_path)[-1]["exit_code"] == 143

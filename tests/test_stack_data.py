@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tasks.engine import verify
-from tasks.engine.stack import ServiceStatus
+from tasks.engine.status import ServiceStatus
 from tasks.engine.verify import FAIL, PASS, SKIP, Check, Verifier
 from tasks.errors import EngineError, StackError
 from tasks.model.compose import load_compose

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tasks.engine import verify
-from tasks.engine.stack import ServiceStatus
+from tasks.engine.status import ServiceStatus
 from tasks.engine.verify import FAIL, PASS, SKIP, Check, Verifier
 
 

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from tasks.engine import stack
-from tasks.engine.stack import ServiceStatus, per_service, wait_healthy
+from tasks.engine.stack import wait_healthy
+from tasks.engine.status import ServiceStatus, per_service
 from tasks.errors import EngineError
 
 

@@ -6,42 +6,18 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from python_on_whales import Container, DockerClient
 from python_on_whales.exceptions import DockerException
 
 from tasks.engine.client import engine_errors, inspect_all
+from tasks.engine.status import ServiceStatus, per_service, status_of
 from tasks.errors import EngineError
 from tasks.model.stack import ENV_FILE, PROFILES_DIR, Stack
 
 POLL_SECONDS = 0.5
 GRACE_SECONDS = 15.0
-
-
-@dataclass
-class ServiceStatus:
-    """What one service's container is doing."""
-
-    service: str
-    state: str = "missing"
-    health: str = ""
-    ip: str = ""
-    ports: str = ""
-    seconds_to_healthy: float | None = None
-    container: str = ""
-
-    @property
-    def ready(self) -> bool:
-        """Healthy, or running without a healthcheck."""
-        return self.health == "healthy" or (self.state == "running" and self.health == "none")
-
-    @property
-    def failed(self) -> bool:
-        """Exited, dead or unhealthy."""
-        return self.state in ("exited", "dead") or self.health == "unhealthy"
 
 
 def env_files(stack: Stack, image_profile: str | None) -> list[Path]:
@@ -66,24 +42,6 @@ def compose_client(
     )
 
 
-def _status(inspected: dict[str, Any], network: str) -> ServiceStatus:
-    """A service's status from its container's `docker inspect` document."""
-    state = inspected["State"]
-    settings = inspected.get("NetworkSettings") or {}
-    ip = ((settings.get("Networks") or {}).get(network) or {}).get("IPAddress", "")
-    ports = ", ".join(
-        f"{b['HostIp']}:{b['HostPort']}->{port}"
-        for port, bindings in (settings.get("Ports") or {}).items()
-        for b in (bindings or [])
-    )
-    labels = (inspected.get("Config") or {}).get("Labels") or {}
-    name = labels.get("com.docker.compose.service", str(inspected["Name"]).lstrip("/"))
-    health = (state.get("Health") or {}).get("Status", "none")
-    return ServiceStatus(
-        name, str(state["Status"]), str(health), ip, ports, container=inspected["Id"]
-    )
-
-
 def statuses(client: DockerClient, network: str) -> dict[str, ServiceStatus]:
     """Status of every container of the project (stopped ones included, `compose run`
     one-offs left out): one `docker ps` by compose's labels, which unlike `compose ps` does not
@@ -95,14 +53,7 @@ def statuses(client: DockerClient, network: str) -> dict[str, ServiceStatus]:
             all=True, filters=[("label", project), ("label", "com.docker.compose.oneoff=False")]
         )
     inspected = inspect_all(client, "container", [container.id for container in containers])
-    return per_service([_status(d, network) for d in inspected])
-
-
-def per_service(newest_first: list[ServiceStatus]) -> dict[str, ServiceStatus]:
-    """One status per service from `docker ps` order (newest container first): the newest
-    container stands for its service while compose recreates it (the old one renamed) or when
-    the service is scaled."""
-    return {status.service: status for status in reversed(newest_first)}
+    return per_service([status_of(d, network) for d in inspected])
 
 
 def running_containers(client: DockerClient, project: str) -> list[Container]:

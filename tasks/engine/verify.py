@@ -16,7 +16,8 @@ from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
 from tasks.engine.parallel import each
-from tasks.engine.stack import ServiceStatus, restart, statuses, wait_healthy
+from tasks.engine.stack import restart, statuses, wait_healthy
+from tasks.engine.status import ServiceStatus
 from tasks.model.prometheus import longest_scrape_interval
 from tasks.model.stack import Stack
 from tasks.model.verifyspec import Persist, Verify

@@ -65,7 +65,7 @@ def markdown(figures: list[Figure], host: dict[str, Any], chart: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def chart(figures: list[Figure], path: Path) -> None:
+def chart(figures: list[Figure], path: Path) -> None:  # pragma: no mutate block (drawing only)
     """Horizontal bars: each measured figure as a share of its target (1.0 = the target)."""
     import matplotlib
 

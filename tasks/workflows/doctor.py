@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tasks.contract import table
 from tasks.engine.client import docker_client
-from tasks.engine.doctor import Wanted, evaluate, gather_facts
+from tasks.engine.doctor import gather_facts
+from tasks.engine.prerequisites import Wanted, evaluate
 from tasks.errors import StackError
 from tasks.model.stack import load_stack
 from tasks.outcome import Outcome

@@ -12,7 +12,8 @@ from pathlib import Path
 from python_on_whales import DockerClient
 
 from tasks.engine.registry import pull_as
-from tasks.engine.stack import ServiceStatus, compose_client, statuses
+from tasks.engine.stack import compose_client, statuses
+from tasks.engine.status import ServiceStatus
 from tasks.engine.verify import Verifier
 from tasks.errors import UsageError
 from tasks.images.plan import build_plan

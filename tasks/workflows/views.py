@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from tasks.engine.bake import ImageResult
-    from tasks.engine.stack import ServiceStatus
+    from tasks.engine.status import ServiceStatus
     from tasks.images.plan import Unavailable
     from tasks.images.progress import BuildLog
     from tasks.model.stack import Stack

@@ -1,0 +1,55 @@
+"""What a service's container is doing, read from `docker inspect` documents (pure:
+tasks/engine/stack.py asks the engine)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class ServiceStatus:
+    """What one service's container is doing."""
+
+    service: str
+    state: str = "missing"
+    health: str = ""
+    ip: str = ""
+    ports: str = ""
+    seconds_to_healthy: float | None = None
+    container: str = ""
+
+    @property
+    def ready(self) -> bool:
+        """Healthy, or running without a healthcheck."""
+        return self.health == "healthy" or (self.state == "running" and self.health == "none")
+
+    @property
+    def failed(self) -> bool:
+        """Exited, dead or unhealthy."""
+        return self.state in ("exited", "dead") or self.health == "unhealthy"
+
+
+def status_of(inspected: dict[str, Any], network: str) -> ServiceStatus:
+    """A service's status from its container's `docker inspect` document."""
+    state = inspected["State"]
+    settings = inspected.get("NetworkSettings") or {}
+    ip = ((settings.get("Networks") or {}).get(network) or {}).get("IPAddress", "")
+    ports = ", ".join(
+        f"{b['HostIp']}:{b['HostPort']}->{port}"
+        for port, bindings in (settings.get("Ports") or {}).items()
+        for b in (bindings or [])
+    )
+    labels = (inspected.get("Config") or {}).get("Labels") or {}
+    name = labels.get("com.docker.compose.service", str(inspected["Name"]).lstrip("/"))
+    health = (state.get("Health") or {}).get("Status", "none")
+    return ServiceStatus(
+        name, str(state["Status"]), str(health), ip, ports, container=inspected["Id"]
+    )
+
+
+def per_service(newest_first: list[ServiceStatus]) -> dict[str, ServiceStatus]:
+    """One status per service from `docker ps` order (newest container first): the newest
+    container stands for its service while compose recreates it (the old one renamed) or when
+    the service is scaled."""
+    return {status.service: status for status in reversed(newest_first)}
