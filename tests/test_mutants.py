@@ -79,6 +79,7 @@ def test_mutants_are_named_as_their_modules_are_loaded() -> None:
     assert mutants.module_name(".devcontainer/mcp/runtime/mcpignore.py") == "mcpignore"
     assert mutants.patterns("runtime") == ["mcp_launch.*", "mcp_relay.*", "mcpignore.*"]
     assert mutants.patterns("engine") == [
+        "tasks.engine.parallel.*",
         "tasks.engine.prerequisites.*",
         "tasks.engine.restoreplan.*",
         "tasks.engine.status.*",
