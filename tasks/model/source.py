@@ -178,6 +178,24 @@ def _too_deep(path: Path, line: int | None) -> StackError:
     return StackError(path, f"nested more than {MAX_DEPTH} levels deep", _TOO_DEEP_FIX, line=line)
 
 
+def _first_too_deep(text: str) -> int | None:
+    """The line of the first mapping or list nested deeper than MAX_DEPTH, from the events of
+    the pure-Python parser (iterative, so at any depth): the line `_measure` names, whether or
+    not libyaml stopped first at a limit of its own."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH and event.start_mark is not None:
+                    return int(event.start_mark.line) + 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
+
+
 def load_yaml(path: Path, what: str = "YAML file") -> Document:
     """Parse one YAML document with key lines; syntax errors name the line."""
     return parse_yaml(read_text(path, what), path)
@@ -196,9 +214,8 @@ def parse_yaml(text: str, path: Path) -> Document:
     try:
         node, data = _parse(text, path, _FAST_LOADER)
     except yaml.YAMLError as fast:
-        mark = getattr(fast, "problem_mark", None)
         if "maximum nesting depth" in str(getattr(fast, "problem", "")):
-            raise _too_deep(path, mark.line + 1 if mark else None) from None
+            raise _too_deep(path, _first_too_deep(text)) from None
         try:
             node, data = _parse(text, path, yaml.SafeLoader)
         except yaml.YAMLError as error:

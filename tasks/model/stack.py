@@ -310,12 +310,14 @@ def _read_compose_env_files(folder: Path) -> None:
 
 
 def _walk(folder: Path, pattern: str) -> list[Path]:
-    """Files named `pattern` under `folder`, and the symbolic links the walk lists (reading a
-    broken one names the problem)."""
+    """Files named `pattern` under `folder`, and links among them that lead somewhere (reading
+    one that leads to a folder names it). A broken link or a loop is left to the checks of
+    whatever refers to it, on every Python (3.13's walk lists broken links, 3.11's does not)."""
     return sorted(
         p
         for p in folder.rglob(pattern)
-        if (p.is_file() or p.is_symlink()) and not _SKIP_DIRS & set(p.relative_to(folder).parts)
+        if (p.is_file() or (p.is_symlink() and p.exists()))
+        and not _SKIP_DIRS & set(p.relative_to(folder).parts)
     )
 
 

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tasks.compat.environments import Environment
+from tasks.compat.environments import Environment, discover
 from tasks.compat.install import check_imports
 from tasks.compat.lock import Locked
 from tasks.compat.report import Report, environment_report, problems
 from tasks.compat.resolve import Resolution
+from tasks.model.stack import load_stack
 from tasks.pybuild.probe import CHECK_PYTHON, Interpreter, inspect
 from tests.clirun import REPO, invoke, invoke_json
 
@@ -95,10 +96,11 @@ def test_nox_compat_session_reports_every_resolved_package(freethreaded_bin: Pat
     folder = REPO / "reports/compat/3.13t"
     report = json.loads((folder / "compat.json").read_text())
     environments = {env["name"]: env for env in report["environments"]}
-    assert set(environments) == {
-        "library", "devcontainer", "python-experimental", "fetch", "git", "postgres-mcp",
-        "mariadb-mcp",
-    }  # fmt: skip
+    # every environment discovery finds, the stack's Python servers and tools among them
+    discovered = {environment.name for environment in discover(load_stack(REPO))}
+    assert set(environments) == discovered
+    assert {"library", "devcontainer", "python-experimental", "fetch", "git"} <= discovered
+    assert {"postgres-mcp", "mariadb-mcp", "mcp-exporter"} <= discovered
     for env in environments.values():
         assert env["resolved"] == len(env["rows"]), env["name"]
         assert env["resolved"] > 0 or env["error"] or env["name"] == "python-experimental"
