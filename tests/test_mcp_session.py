@@ -9,6 +9,7 @@ import json
 import re
 import urllib.error
 import urllib.request
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -526,6 +527,19 @@ def http(status: str, headers: dict[str, str], body: bytes) -> bytes:
 INIT = {"protocolVersion": "2025-06-18", "serverInfo": {"name": "db", "version": "2"}}
 
 
+def _ping(start: Callable[[], Awaitable[Any]]) -> None:
+    """Open a session with `start`, send one ping and close the session, whatever happened."""
+
+    async def talk() -> None:
+        session = await start()
+        try:
+            await session.request("ping", {})
+        finally:
+            await session.close()
+
+    asyncio.run(talk())
+
+
 def test_streamable_http_keeps_its_session_id_and_protocol_on_every_request() -> None:
     first = http("200 OK", {"Content-Type": "application/json", "Mcp-Session-Id": "s-1"},
                  json.dumps({"jsonrpc": "2.0", "id": 1, "result": INIT}).encode())  # fmt: skip
@@ -566,15 +580,8 @@ def test_streamable_http_keeps_its_session_id_and_protocol_on_every_request() ->
 def test_streamable_http_failures_name_the_url(answer: bytes, message: str) -> None:
     server = Served(answer)
 
-    async def talk() -> None:
-        session = await HttpSession.start("http://db/mcp", server.open)
-        try:
-            await session.request("ping", {})
-        finally:
-            await session.close()
-
     with pytest.raises(ProtocolError) as failed:
-        asyncio.run(talk())
+        _ping(lambda: HttpSession.start("http://db/mcp", server.open))
     assert str(failed.value) == message
     assert b"DELETE" not in server.sent[0].data
 
@@ -619,15 +626,8 @@ def test_sse_posts_to_the_endpoint_its_stream_names_first() -> None:
 def test_sse_failures_name_the_url(answers: tuple[bytes, ...], message: str) -> None:
     server = Served(*answers)
 
-    async def talk() -> None:
-        session = await SseSession.start("http://pg/sse", server.open)
-        try:
-            await session.request("ping", {})
-        finally:
-            await session.close()
-
     with pytest.raises(ProtocolError) as failed:
-        asyncio.run(talk())
+        _ping(lambda: SseSession.start("http://pg/sse", server.open))
     assert str(failed.value) == message
 
 
@@ -637,12 +637,5 @@ def test_an_sse_stream_that_ends_before_the_reply_is_named() -> None:
         http("202 Accepted", {}, b""),
     )
 
-    async def talk() -> None:
-        session = await SseSession.start("http://pg/sse", server.open)
-        try:
-            await session.request("ping", {})
-        finally:
-            await session.close()
-
     with pytest.raises(stdio.ServerExited, match="closed its event stream before it answered"):
-        asyncio.run(talk())
+        _ping(lambda: SseSession.start("http://pg/sse", server.open))
