@@ -196,6 +196,7 @@ def _as_nobody() -> Iterator[None]:
         os.setegid(0)
 
 
+@pytest.mark.thread_unsafe(reason="switches the whole process to user nobody")
 @pytest.mark.parametrize("where", ["an unreadable file", "a folder it cannot enter"])
 def test_permission_denied_is_named(where: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
