@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from tasks.perf import report as perf_report
 from tasks.perf.figures import UNITS, Figure, rounded, to_bytes
 from tasks.perf.measure import GOALS, TARGETS
 from tasks.perf.report import markdown
+from tasks.report import REPO_ROOT
 from tests.ministack import MiniStack
 
 ROOT = Path("/repo")
@@ -65,7 +67,13 @@ def test_cached_builds_are_the_median_beside_the_raw_bake(
     calls = Calls([(9.9, {}), (4.0, {}), (2.0, {}), (3.0, {})])
     monkeypatch.setattr(measure, "invoke_json", calls.invoke_json)
     raws = iter([2.5, 1.0, 2.0])
-    monkeypatch.setattr(measure, "raw_bake", lambda root, profile: next(raws))
+    baked: list[tuple[Path, list[str]]] = []
+
+    def raw_bake(root: Path, profile: list[str]) -> float:
+        baked.append((root, profile))
+        return next(raws)
+
+    monkeypatch.setattr(measure, "raw_bake", raw_bake)
     why = "pass --cold: it rebuilds every image without cache (minutes)"
     assert measure.builds(ROOT, PROFILE, cold=False, repeat=3) == [
         Figure("cold build, parallel", "s", None, 300.0, why),
@@ -76,6 +84,7 @@ def test_cached_builds_are_the_median_beside_the_raw_bake(
     ]
     # one warm-up build, then the measured ones, all of the profile's images in parallel
     assert calls.made == [("build.all", "--parallel", *PROFILE)] * 4
+    assert baked == [(ROOT, PROFILE)] * 3
 
 
 def test_cold_builds_run_in_parallel_then_one_by_one_without_cache(
@@ -113,10 +122,10 @@ def test_the_start_is_timed_from_a_stopped_stack_per_service(
     calls = Calls([(12.34, up)])
     monkeypatch.setattr(measure, "invoke_json", calls.invoke_json)
     monkeypatch.setattr(measure, "run_task", calls.run_task)
-    raw: list[list[str]] = []
+    raw: list[tuple[Path, str, list[str]]] = []
 
     def raw_compose_up(root: Path, profile: str, services: list[str]) -> float:
-        raw.append(services)
+        raw.append((root, profile, services))
         return 11.0
 
     monkeypatch.setattr(measure, "raw_compose_up", raw_compose_up)
@@ -133,7 +142,7 @@ def test_the_start_is_timed_from_a_stopped_stack_per_service(
         ("stack.up", "--profile", "offline", "--timeout", "300"),
         ("run", "stack.down", "--profile", "offline"),
     ]
-    assert raw == [["db", "web"]]
+    assert raw == [(ROOT, "offline", ["db", "web"])]
 
 
 def test_the_default_profile_passes_no_flag(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -304,20 +313,36 @@ class Measured:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, figures: list[Figure]) -> None:
         self.asked: list[tuple[Any, ...]] = []
+        self.roots: list[Path] = []
         monkeypatch.setattr(
             run,
             "builds",
-            lambda root, flags, cold, repeat: self.note("builds", flags, cold, repeat, figures[:1]),
+            lambda root, flags, cold, repeat: self.note(
+                "builds", flags, cold, repeat, figures[:1], root=root
+            ),
         )
         monkeypatch.setattr(
-            run, "startup", lambda root, profile: self.note("startup", profile, figures[1:2])
+            run,
+            "startup",
+            lambda root, profile: self.note("startup", profile, figures[1:2], root=root),
         )
-        monkeypatch.setattr(run, "mcp_latency", lambda root: self.note("mcp", figures[2:3]))
+        monkeypatch.setattr(
+            run, "mcp_latency", lambda root: self.note("mcp", figures[2:3], root=root)
+        )
         monkeypatch.setattr(run, "resources", lambda: self.note("resources", figures[3:]))
         monkeypatch.setattr(run, "machine", lambda: {"host": "h"})
+        # drawing is tested once, below: matplotlib takes a second to load
+        self.charted: list[list[Figure]] = []
+        monkeypatch.setattr(perf_report, "chart", self.chart)
 
-    def note(self, *asked: Any) -> list[Figure]:
+    def chart(self, figures: list[Figure], path: Path) -> None:
+        self.charted.append(figures)
+        path.write_bytes(b"png")
+
+    def note(self, *asked: Any, root: Path | None = None) -> list[Figure]:
         self.asked.append(asked[:-1])
+        if root is not None:
+            self.roots.append(root)
         figures: list[Figure] = asked[-1]
         return figures
 
@@ -341,8 +366,11 @@ def test_perf_measures_each_part_and_writes_its_report(
         ("mcp",),
         ("resources",),
     ]
+    # every part is measured on this checkout, and the figures of all four parts are kept
+    assert measured.roots == [REPO_ROOT] * 3
     data = json.loads(capsys.readouterr().out)
-    assert data["ok"] is True
+    assert [f["name"] for f in data["figures"]] == [f.name for f in FIGURES]
+    assert data["ok"] is True and measured.charted == [FIGURES]
     assert data["report"] == {
         "markdown": str(tmp_path / "out/report.md"),
         "json": str(tmp_path / "out/report.json"),
@@ -354,7 +382,11 @@ def test_perf_measures_each_part_and_writes_its_report(
         "not measured",
         "no target",
     ]
-    assert json.loads((tmp_path / "out/report.json").read_text())["machine"] == {"host": "h"}
+    written = (tmp_path / "out/report.json").read_text(encoding="utf-8")
+    assert json.loads(written)["machine"] == {"host": "h"}
+    assert (
+        written.startswith('{\n  "machine": {\n    "host": "h"\n  },\n') and written[-2:] == "}\n"
+    )
 
 
 def test_a_missed_target_fails_perf_with_the_table(
@@ -380,6 +412,11 @@ def test_a_missed_target_fails_perf_with_the_table(
     assert list(
         zip(*[[str(c) for c in col._cells] for col in run._table(FIGURES[3:]).columns], strict=True)
     ) == [("stack CPU", "3.25 %", "-", "no target", "")]
+
+
+def test_the_chart_is_a_png_of_the_rated_figures(tmp_path: Path) -> None:
+    perf_report.chart(FIGURES, tmp_path / "chart.png")
+    assert (tmp_path / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.parametrize(
@@ -549,6 +586,65 @@ def test_a_task_runs_as_a_user_would_and_its_json_is_read(
     assert measure.run_task(tmp_path, "cache") == "kept\n"
     with pytest.raises(RuntimeError, match=r"\Ainvoke broken failed: it broke\Z"):
         measure.run_task(tmp_path, "broken")
+
+
+FAKE_PYTHON = """#!/bin/sh
+# `python -m invoke TASK...` as a recording stand-in: where it ran, with what cache setting
+echo "$PWD $* cache=${PYTHONDONTWRITEBYTECODE-kept}"
+case "$3" in
+    broken) echo ignored; printf 'b%0600d' 0 >&2; exit 3 ;;
+    quiet) echo "  only out  "; exit 1 ;;
+esac
+"""
+
+
+def test_a_task_that_fails_shows_the_last_500_characters_of_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    python = tmp_path / "python"
+    python.write_text(FAKE_PYTHON)
+    python.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(python))
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    root = tmp_path / "checkout"
+    root.mkdir()
+    assert (
+        measure.run_task(root, "build.all", "--x") == f"{root} -m invoke build.all --x cache=kept\n"
+    )
+    with pytest.raises(RuntimeError) as failed:
+        measure.run_task(root, "broken", "--y")
+    assert str(failed.value) == "invoke broken --y failed: " + "0" * 500
+    with pytest.raises(RuntimeError) as failed:
+        measure.run_task(root, "quiet")
+    assert str(failed.value) == (
+        f"invoke quiet failed: {root} -m invoke quiet cache=kept\n  only out"
+    )
+
+
+def test_a_tasks_wall_time_is_rounded_to_hundredths(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([100.0, 103.4567])
+    monkeypatch.setattr(measure, "time", type("Clock", (), {"perf_counter": lambda: next(clock)}))
+    asked: list[tuple[Any, ...]] = []
+
+    def run_task(root: Path, *args: str) -> str:
+        asked.append((root, *args))
+        return '{"services": []}'
+
+    monkeypatch.setattr(measure, "run_task", run_task)
+    assert measure.invoke_json(ROOT, "stack.up", "--timeout", "300") == (3.46, {"services": []})
+    assert asked == [(ROOT, "stack.up", "--timeout", "300", "--json")]
+
+
+@pytest.mark.parametrize(
+    ("processor", "cpu"), [("Intel(R) Xeon(R) Gold", "Intel(R) Xeon(R) Gold"), ("", "riscv64")]
+)
+def test_the_cpu_is_the_processors_name_or_else_the_machines(
+    monkeypatch: pytest.MonkeyPatch, processor: str, cpu: str
+) -> None:
+    monkeypatch.setattr(platform, "processor", lambda: processor)
+    monkeypatch.setattr(platform, "machine", lambda: "riscv64")
+    monkeypatch.setattr(perf_report, "_docker_version", lambda: "20.10.24")
+    assert perf_report.machine()["cpu"] == cpu
 
 
 def test_the_machine_the_figures_were_measured_on(
