@@ -56,6 +56,7 @@ def test_pip_install_lines_of_a_run_command() -> None:
         '    && /opt/x/bin/pip install "mcp-server-fetch==${V}" other>=1 \\\n'
         "    && /opt/x/bin/pip install --no-deps --quiet -r /tmp/r.txt pinned==1.0; "
         "python3 -m pip install --constraint c.txt tool && pip3 install --requirement=/a.txt"
+        " && /opt/ft/bin/python3.13t -m pip install ft==2"
     )
     found = pip_installs(command)
     assert [(i.venv, i.requirements, i.files, i.no_deps) for i in found] == [
@@ -63,6 +64,7 @@ def test_pip_install_lines_of_a_run_command() -> None:
         ("/opt/x", ("pinned==1.0",), ("/tmp/r.txt",), True),
         ("", ("tool",), (), False),
         ("", (), ("/a.txt",), False),
+        ("/opt/ft", ("ft==2",), (), False),
     ]
     assert pip_installs("apt-get install -y pip && npm install -g x") == []
 
@@ -133,24 +135,27 @@ def test_an_image_pip_install_reads_its_args_and_copied_files(mini: MiniStack) -
 
 
 @pytest.mark.parametrize(
-    ("dockerfile", "problem", "line"),
+    ("dockerfile", "problem", "line", "fix"),
     [
         (PIP_DOCKERFILE.replace("COPY reqs.txt /tmp/reqs.txt", "COPY reqs.txt /tmp/other.txt"),
-         "pip install -r /tmp/reqs.txt: no COPY earlier in the stage puts it there", 5),
+         "pip install -r /tmp/reqs.txt: no COPY earlier in the stage puts it there", 5,
+         "COPY the requirements file to /tmp/reqs.txt before this RUN"),
         (PIP_DOCKERFILE.replace("TOOL_VERSION=1.2.3", "OTHER=1"),
-         "pip install names ${TOOL_VERSION}, which no ARG before it defines", 5),
+         "pip install names ${TOOL_VERSION}, which no ARG before it defines", 5,
+         "declare ARG TOOL_VERSION=VERSION before the RUN"),
         (PIP_DOCKERFILE.replace("pip install", "pip install -e"),
-         "pip install -e is not modelled", 5),
+         "pip install -e is not modelled by the compatibility check", 5,
+         "install from PyPI by name and version"),
     ],
 )  # fmt: skip
 def test_a_pip_install_the_check_cannot_read_is_one_error(
-    mini: MiniStack, dockerfile: str, problem: str, line: int
+    mini: MiniStack, dockerfile: str, problem: str, line: int, fix: str
 ) -> None:
     with pytest.raises(StackError) as caught:
         _environments(mini, dockerfile)
-    assert problem in caught.value.problem
+    assert caught.value.problem == problem and caught.value.fix == fix
     assert caught.value.line == line and caught.value.path.name == "Dockerfile"
-    assert caught.value.fix
+    assert caught.value.key == "RUN"
 
 
 def test_a_requirements_file_with_options_names_the_line(tmp_path: Path) -> None:
@@ -246,6 +251,12 @@ def test_uv_names_the_package_that_needs_its_sdist() -> None:
     assert explain(UV_NO_WHEEL).startswith("x No solution found")
     assert "hint" not in explain(UV_NO_WHEEL)
     assert explain("") == "uv pip compile failed"
+    assert explain(
+        "  x No solution found\n  hint: Wheels are required for a\n  cause: b needs c"
+    ) == ("x No solution found b needs c")
+    assert explain("error: No solution found\nhint: a hint only\n") == (
+        "error: No solution found hint: a hint only"
+    )
 
 
 # --- sdist builds -------------------------------------------------------------------------
@@ -368,7 +379,16 @@ def test_the_markdown_report_has_a_summary_changes_and_a_table_per_environment()
         ("library: gilprobe 0.1 started re-enabling the GIL (module gilprobe._speedups)",),
     )
     text = markdown(report)
-    assert text.startswith("# Free-threaded compatibility (3.13.15t)")
+    assert text.splitlines()[:4] == [
+        "# Free-threaded compatibility (3.13.15t)",
+        "",
+        "| environment | runs free-threaded today | resolved | in report | GIL re-enabled by |",
+        "|---|---|---|---|---|",
+    ]
+    assert (
+        "\n| package | version | newest | wheel | install | imports | GIL off | detail |\n"
+        "|---|---|---|---|---|---|---|---|\n"
+    ) in text
     assert "| library | yes | 3 | 3 | gilprobe |" in text
     assert "| postgres-mcp | no | unresolvable | 0 |  |" in text
     unchecked = Report("3.13.15t", (environment_report(_resolution("fetch", False), None),))
@@ -407,6 +427,65 @@ def test_a_stdio_server_runs_from_its_venv_with_the_manifest_call_on_the_host() 
 
 def _probed(ok: bool, error: str = "") -> ProbeResult:
     return ProbeResult("s", ok, "server", "1.0", "2025-06-18", 3, 10.0, [1.0], 1, error)
+
+
+def test_a_database_server_that_answers_is_noted_as_run_without_a_database() -> None:
+    clean = {"a": Checked(True, "", True, False)}
+    note = "the call ran with no database behind it and was answered without an error flag"
+    assert verdict("postgres-mcp", _probed(True), clean) == ServerVerdict(
+        "postgres-mcp", True, True, True, 3, note
+    )
+    gil = {"a": Checked(True, "", True, True, "a._c")}
+    assert verdict("mariadb-mcp", _probed(True), gil) == ServerVerdict(
+        "mariadb-mcp", True, True, False, 3, "turns the GIL on without PYTHON_GIL=0: a (a._c)"
+    )
+    refused = verdict("postgres-mcp", _probed(False, "could not connect: refused"), clean)
+    assert refused == ServerVerdict(
+        "postgres-mcp",
+        True,
+        True,
+        True,
+        3,
+        "the call failed with a database error (no database here): could not connect: refused",
+    )
+
+
+@pytest.mark.parametrize("word", ["connect", "Connection", "REFUSED", "can't", "could not", "2003"])
+def test_each_database_error_word_counts_as_an_answer(word: str) -> None:
+    found = verdict("s", _probed(False, f"x {word} y"), {})
+    assert found.answers and found.gil_free
+    assert found.detail == f"the call failed with a database error (no database here): x {word} y"
+
+
+def test_a_server_that_did_not_answer_says_why() -> None:
+    failed = verdict("s", _probed(False, "ServerExited: 1"), {})
+    assert failed == ServerVerdict("s", True, False, False, 3, "ServerExited: 1")
+    no_tools = ProbeResult("s", True, "server", "1.0", "2025-06-18", 0)
+    assert verdict("s", no_tools, {}) == ServerVerdict("s", True, False, False, 0, "")
+    nameless = ProbeResult("s", True, "", "1.0", "2025-06-18", 2)
+    assert verdict("s", nameless, {}).answers is False
+    missing = {"a": Checked(False, "needs x"), "b": Checked(False, "needs y")}
+    assert verdict("s", None, missing) == ServerVerdict(
+        "s", False, False, False, 0, "a (needs x); b (needs y)"
+    )
+    assert verdict("s", None, {}) == ServerVerdict("s", True, False, False, 0, "not started")
+    both = verdict("s", _probed(False, "E" * 700), missing)
+    assert both.detail == ("E" * 700 + "; not installed: a (needs x), b (needs y)")[:600]
+
+
+def test_the_servers_page() -> None:
+    verdicts = [
+        ServerVerdict("git", True, True, True, 12, ""),
+        ServerVerdict("pg", False, False, False, 0, "a | b\n c"),
+    ]
+    assert servers_markdown("3.14.6t", verdicts) == (
+        "# Python MCP servers on free-threaded 3.14.6t (PYTHON_GIL=0)\n"
+        "\n"
+        "| server | answers the probe | tools | runs GIL-free | detail |\n"
+        "|---|---|---|---|---|\n"
+        "| git | yes | 12 | yes |  |\n"
+        "| pg | **no** | 0 | **no** | a \\| b c |\n"
+    )
 
 
 def test_the_server_verdicts() -> None:
