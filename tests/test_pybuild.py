@@ -7,18 +7,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 
+from tasks.errors import StackError
+from tasks.model.localenv import apply_profile
 from tasks.model.versions import load_versions
-from tasks.pybuild import builder, pinfiles
+from tasks.pybuild import builder, pinfiles, sources
 from tasks.pybuild.builder import BuildFailed, fetch, interpreter, is_built, prefix_for
 from tasks.pybuild.probe import CHECK_PYTHON, Interpreter, inspect
 from tasks.pybuild.sources import FOLDER, Source, default_version, pinned_sources, resolve_source
 from tests.clirun import REPO
+from tests.ministack import MiniStack
 
 BODY = b"a tarball's bytes\n" * 64
 SHA = hashlib.sha256(BODY).hexdigest()
@@ -114,6 +118,22 @@ def test_a_cached_tarball_that_changed_is_fetched_again(tmp_path: Path) -> None:
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"truncated")
     assert fetch(source, cache, print).read_bytes() == BODY
+
+
+def test_a_download_lands_in_a_partial_file_first(tmp_path: Path) -> None:
+    given = _source(tmp_path)
+    url = Path(given.url).as_uri()
+    seen: list[list[str]] = []
+    downloads = tmp_path / "cache" / "downloads"
+
+    def say(text: str) -> None:
+        assert text == f"downloading {url}"
+        seen.append(os.listdir(downloads))
+
+    target = fetch(Source("3.14.6", url, SHA, "o"), tmp_path / "cache", say)
+    assert target.read_bytes() == BODY and os.listdir(downloads) == [target.name]
+    [[partial]] = seen
+    assert re.fullmatch(r"\.Python-3\.14\.6\.tar\.xz\.\w+\.partial", partial)
 
 
 def test_a_download_that_fails_names_the_url_and_the_fix(tmp_path: Path) -> None:
@@ -275,6 +295,8 @@ install:
 # A stand-in interpreter: `-c` is the standard modules' import, anything else check-python.
 FAKE_PYTHON = """#!/bin/sh
 if [ "$1" = "-c" ]; then
+  [ "$2" = "import ssl, zlib, ctypes, sqlite3, bz2, lzma" ] || { echo "asked $2" >&2; exit 1; }
+  [ -n "$FAKE_SILENT" ] && exit 1
   [ -n "$FAKE_MISSING" ] && { printf 'Traceback\\n%s\\n' "$FAKE_MISSING" >&2; exit 1; }
   exit 0
 fi
@@ -339,6 +361,12 @@ def test_a_build_configures_compiles_installs_and_verifies(tmp_path: Path) -> No
             "the build lacks standard modules (ModuleNotFoundError: No module named '_ssl'). Fix: "
             "install the build dependencies (scripts/setup.sh --host) and run the task again",
         ),
+        (
+            "FAKE_SILENT",
+            "1",
+            "the build lacks standard modules (a module). Fix: "
+            "install the build dependencies (scripts/setup.sh --host) and run the task again",
+        ),
     ],
 )
 def test_a_build_that_is_not_what_it_should_be_is_not_kept(
@@ -382,3 +410,53 @@ def test_a_profile_without_its_env_file_gets_one_with_its_values(tmp_path: Path)
     assert sorted(views) == [tmp_path / "profiles/offline.env", tmp_path / "profiles/online.env"]
     online = views[tmp_path / "profiles/online.env"]
     assert online == "".join(f"{k}={v}\n" for k, v in versions.profile_values("online").items())
+
+
+@pytest.mark.parametrize(
+    ("name", "what"),
+    [("Dockerfile", "Dockerfile"), ("compose.yml", "compose file"), ("profiles/online.env", "env file")],
+)  # fmt: skip
+def test_a_file_the_pins_go_into_that_is_not_utf8_is_named(
+    tmp_path: Path, name: str, what: str
+) -> None:
+    for other in ("Dockerfile", "compose.yml", "profiles/online.env"):
+        (tmp_path / other).parent.mkdir(exist_ok=True)
+        (tmp_path / other).write_text("\n")
+    (tmp_path / name).write_bytes(b"FROM x\n\xff\n")
+    versions = load_versions(FOLDER / "versions.json")
+    with pytest.raises(StackError) as refused:
+        pinfiles.render_views(tmp_path, versions, tmp_path / "compose.yml")
+    assert refused.value.problem == f"{what} is not UTF-8: byte 0xff at column 1"
+    assert refused.value.line == 2 and refused.value.path == tmp_path / name
+
+
+def test_regenerating_lists_each_pin_and_what_changed(mini: MiniStack) -> None:
+    versions = load_versions(FOLDER / "versions.json")
+    first = pinfiles.regenerate(mini.root, versions)
+    assert first.data == {
+        "pins": {
+            name: {profile: pin.to_json() for profile, pin in image.pins.items()}
+            for name, image in versions.images.items()
+        },
+        "changed": [".devcontainer/profiles/online.env", ".devcontainer/profiles/offline.env"],
+    }
+    online = versions.images["devcontainer"].pins["online"]
+    assert first.views[0] == f"devcontainer \\[online]: CPython {online.version}  {online.url}"
+    assert len(first.views) == 4 + 2
+    assert first.views[4:] == [
+        "regenerated .devcontainer/profiles/online.env",
+        "regenerated .devcontainer/profiles/offline.env",
+    ]
+    again = pinfiles.regenerate(mini.root, versions)
+    assert again.data["changed"] == [] and len(again.views) == 5
+    assert again.views[-1] == "every generated file already agrees with versions.json"
+
+
+def test_the_default_version_is_the_profile_dot_env_selects_else_online(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "versions.json").write_text((FOLDER / "versions.json").read_text())
+    monkeypatch.setattr(sources, "FOLDER", tmp_path)
+    assert default_version() == "3.14.6"
+    (tmp_path / ".env").write_text(apply_profile("", "offline", {}))
+    assert default_version() == "3.13.15" and default_version("online") == "3.14.6"
