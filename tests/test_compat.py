@@ -163,7 +163,11 @@ def test_a_requirements_file_with_options_names_the_line(tmp_path: Path) -> None
     path.write_text("# pins\nattrs>=25  # inline\n\n--index-url https://x\n")
     with pytest.raises(StackError) as caught:
         read_requirements(path)
-    assert caught.value.line == 4 and "--index-url" in caught.value.problem
+    assert caught.value.line == 4
+    assert caught.value.problem == (
+        "option line '--index-url https://x' is not supported by the compatibility check"
+    )
+    assert caught.value.fix == "list requirements only (one per line)"
     path.write_text("# pins\nattrs>=25  # inline\n\npsycopg[binary]>=3\n")
     assert read_requirements(path) == ["attrs>=25", "psycopg[binary]>=3"]
 
@@ -370,6 +374,25 @@ def test_the_diff_names_a_package_that_started_turning_the_gil_on() -> None:
     ]
 
 
+def test_an_environments_section_in_the_markdown_report() -> None:
+    env = _env("library")
+    package = Locked("tool", "1.0", PURE, "tool-1.0-py3-none-any.whl")
+    checked = {"tool": Checked(True, "", None, False, "", "")}
+    report = Report("3.14.6t", (environment_report(Resolution(env, (package,)), checked),))
+    text = markdown(report)
+    section = text[text.index("## library") :]
+    assert section.splitlines() == [
+        "## library",
+        "",
+        f"Declared in `{env.source}`.",
+        "",
+        "| package | version | newest | wheel | install | imports | GIL off | detail |",
+        "|---|---|---|---|---|---|---|---|",
+        "| tool | 1.0 |  | pure | installed | no module | yes |  |",
+    ]
+    assert "## Changes since the last run\n\n- none (or no earlier run)\n" in text
+
+
 def test_the_markdown_report_has_a_summary_changes_and_a_table_per_environment() -> None:
     empty = EnvironmentReport("python-experimental", "Dockerfile", True, 0, ())
     unresolved = environment_report(Resolution(_env("postgres-mcp", False), error="no wheel"), None)
@@ -410,6 +433,7 @@ def test_a_stdio_server_runs_from_its_venv_with_the_manifest_call_on_the_host() 
     assert spec is not None and spec.command == "/v/bin/mcp-server-git"
     assert spec.args == ("--repository", "/repo") and spec.env == {"PYTHON_GIL": "0"}
     assert spec.call is not None and spec.call.arguments["repo_path"] == "/repo"
+    assert (spec.call.tool, spec.call.expect, spec.timeout) == ("git_log", "Commit", 9.0)
     fetch = next(env for env in discover(stack) if env.name == "fetch")
     spec = server_spec(fetch, Path("/v"), stack.manifests["fetch"], Path("/r"), "http://p/", 9.0)
     assert spec is not None and spec.args == ("--allow-private-ips",)

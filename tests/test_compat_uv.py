@@ -4,10 +4,11 @@ beside, and the exact installs with each build failure in a few words."""
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.metadata
 import json
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -116,6 +117,13 @@ def test_an_empty_environment_resolves_to_nothing(uv: Uv, tmp_path: Path) -> Non
     empty = Environment("python-experimental", "Dockerfile", (), True)
     assert resolve(str(uv.path), "python3.14t", empty, tmp_path / "w") == Resolution(empty)
     assert uv.commands == [] and not (tmp_path / "w").exists()
+
+
+def test_the_locks_folder_is_made_with_its_parents(uv: Uv, tmp_path: Path) -> None:
+    uv.plan({"pinned": {"mcp-server-fetch": "1.0"}, "newest": {"mcp-server-fetch": "1.0"}})
+    found = resolve(str(uv.path), "py", ENV, tmp_path / "work" / "locks")
+    assert [p.name for p in found.packages] == ["mcp-server-fetch"]
+    assert (tmp_path / "work/locks/pylock.fetch-server.toml").is_file()
 
 
 def test_the_tree_comes_from_wheels_beside_the_newest_versions(uv: Uv, tmp_path: Path) -> None:
@@ -274,6 +282,33 @@ def test_a_distributions_modules_come_from_its_record() -> None:
         importcheck.modules_of("no-such-distribution")
 
 
+def test_a_distributions_modules_skip_its_metadata_and_what_lies_outside(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    files = [
+        "mod.py",
+        "pkg/__init__.py",
+        f"pkg/_speed{suffix}",
+        f"_top{suffix}",
+        "ns/sub/m.py",
+        "pkg-1.0.dist-info/RECORD",
+        "pkg-1.0.data/scripts/run.py",
+        "../../bin/tool.py",
+        "__pycache__/mod.cpython-311.pyc",
+        "not-a-name/x.py",
+        f"pkg/not-a-name{suffix}",
+    ]
+
+    class Distribution:
+        def __init__(self, name: str) -> None:
+            assert name == "dist"
+            self.files = [PurePosixPath(f) for f in files]
+
+    monkeypatch.setattr(importlib.metadata, "distribution", Distribution)
+    assert importcheck.modules_of("dist") == (["_top", "mod", "ns", "pkg"], ["pkg._speed"])
+
+
 def test_a_check_imports_in_a_fresh_interpreter() -> None:
     found = importcheck.check("pluggy")
     assert found == {
@@ -395,6 +430,7 @@ FAKE_PYTHON = """#!/bin/sh
 # a venv's interpreter running importcheck.py: records where and how, answers from a file
 echo "$PWD ${PYTHON_GIL-unset} $*" >> "$FAKE_PYTHON_LOG"
 cat "$FAKE_PYTHON_ANSWER"
+exit "${FAKE_PYTHON_EXIT-0}"
 """
 
 
@@ -451,7 +487,7 @@ def test_uv_runs_with_cargo_giving_up_at_once_and_a_deadline(uv: Uv) -> None:
 
 
 def test_imports_are_checked_by_the_venvs_interpreter_with_the_gil_unforced(
-    python: Python, tmp_path: Path
+    python: Python, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     venv_python = tmp_path / "venv" / "bin" / "python"
     venv_python.parent.mkdir(parents=True)
@@ -470,9 +506,12 @@ def test_imports_are_checked_by_the_venvs_interpreter_with_the_gil_unforced(
         "app": Checked(True, "", True, True, "", "imports dep._ext, which turns the GIL on"),
         "long": Checked(True, "", False, False, "", ("long: " + "x" * 500)[:400]),
     }
+    # a check that crashed after some distributions keeps their lines
+    monkeypatch.setenv("FAKE_PYTHON_EXIT", "3")
+    assert install_module.check_imports(venv_python, ["lxml", "app", "long"]) == found
     checker = install_module.IMPORTCHECK
     assert checker == REPO / "tasks/compat/importcheck.py"
-    assert python.runs == [f"{venv_python.parent} unset -P {checker} lxml app long"]
+    assert python.runs == [f"{venv_python.parent} unset -P {checker} lxml app long"] * 2
 
 
 def test_an_environment_is_installed_then_its_installed_packages_imported(
