@@ -10,6 +10,7 @@ import os
 import re
 import sys
 import tarfile
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,7 @@ def _source(tmp_path: Path, sha256: str = SHA) -> Source:
 def test_a_source_knows_its_line_and_file() -> None:
     source = Source("3.15.0b3", "https://x/3.15.0/Python-3.15.0b3.tar.xz", SHA, "o")
     assert (source.line, source.filename) == ("3.15", "Python-3.15.0b3.tar.xz")
+    assert Source("3.15.0b3", "Python-3.15.0b3.tgz", SHA, "o").filename == "Python-3.15.0b3.tgz"
 
 
 def test_the_pinned_sources_are_versions_json_s() -> None:
@@ -134,6 +136,21 @@ def test_a_download_lands_in_a_partial_file_first(tmp_path: Path) -> None:
     assert target.read_bytes() == BODY and os.listdir(downloads) == [target.name]
     [[partial]] = seen
     assert re.fullmatch(r"\.Python-3\.14\.6\.tar\.xz\.\w+\.partial", partial)
+
+
+def test_a_download_waits_two_minutes_at_most(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+
+    def urlopen(url: str, timeout: float) -> None:
+        waits.append(timeout)
+        raise OSError("timed out")
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    with pytest.raises(BuildFailed):
+        fetch(Source("3.14.6", "https://x/Python-3.14.6.tar.xz", SHA, "o"), tmp_path, print)
+    assert waits == [120]
 
 
 def test_a_download_that_fails_names_the_url_and_the_fix(tmp_path: Path) -> None:
@@ -276,6 +293,11 @@ def test_a_pin_for_an_unknown_image_or_profile_writes_nothing(tmp_path: Path) ->
         "url": "https://www.python.org/ftp/python/3.14.7/Python-3.14.7.tar.xz",
         "sha256": SHA,
     }
+    written = path.read_text()
+    assert written == json.dumps(json.loads(written), indent=2) + "\n"
+    with pytest.raises(StackError) as bad:
+        pinfiles.pin_image(path, "devcontainer", "online", "3.14.8", "f" * 63, "")
+    assert bad.value.key == "--sha256.sha256" and path.read_text() == written
 
 
 # ---------------------------------------------------------------- a whole build, of a stand-in tree
@@ -296,6 +318,7 @@ install:
 FAKE_PYTHON = """#!/bin/sh
 if [ "$1" = "-c" ]; then
   [ "$2" = "import ssl, zlib, ctypes, sqlite3, bz2, lzma" ] || { echo "asked $2" >&2; exit 1; }
+  [ -n "$PYTHONHOME" ] || { echo "no PYTHONHOME" >&2; exit 1; }
   [ -n "$FAKE_SILENT" ] && exit 1
   [ -n "$FAKE_MISSING" ] && { printf 'Traceback\\n%s\\n' "$FAKE_MISSING" >&2; exit 1; }
   exit 0
