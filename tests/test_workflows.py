@@ -671,9 +671,9 @@ def test_the_client_section_probes_each_server_inside_the_dev_container(
         return [ProbeSpec("memory")], skipped
 
     def run_probes(
-        specs: list[ProbeSpec], repeat: int, concurrency: int, reach: Any
+        specs: list[ProbeSpec], repeat: int, concurrency: int, reach: Any, together: bool
     ) -> list[ProbeResult]:
-        asked.append((repeat, concurrency, reach))
+        asked.append((repeat, concurrency, reach, together))
         return [
             ProbeResult("memory", True, tools=9, cold_start_ms=1234.56),
             ProbeResult("filesystem", False, error="filesystem did not answer"),
@@ -684,7 +684,7 @@ def test_the_client_section_probes_each_server_inside_the_dev_container(
     monkeypatch.setattr(verify_workflow, "reach_for", lambda container, user: (container, user))
     checks = verify_workflow.client_checks(fake, timeout=7.0)  # type: ignore[arg-type]
     user = remote_settings(stack).user
-    assert asked == [(user, "c0ffee", 7.0), (1, 1, ("c0ffee", user))]
+    assert asked == [(user, "c0ffee", 7.0), (1, 1, ("c0ffee", user), True)]
     assert checks == [
         Check(
             "client", "memory", PASS, f"as {user} in devcontainer: 9 tools, probe call ok, 1235 ms"
