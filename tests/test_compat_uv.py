@@ -8,6 +8,7 @@ import importlib.machinery
 import importlib.metadata
 import json
 import sys
+import sysconfig
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -633,8 +634,10 @@ def test_a_distribution_without_modules_is_not_imported(monkeypatch: pytest.Monk
     }
 
 
-# whether this interpreter runs with the GIL (a free-threaded one runs these imports without)
+# whether this process runs with the GIL, and whether a fresh interpreter does (a free-threaded
+# build starts without)
 GIL = getattr(sys, "_is_gil_enabled", lambda: True)()
+FRESH_GIL = not sysconfig.get_config_var("Py_GIL_DISABLED")
 
 
 def test_importcheck_prints_one_line_per_distribution(
@@ -662,12 +665,12 @@ def test_a_strict_run_turns_runtime_warnings_into_failures(
     assert importcheck._run(["warns"], strict=True) == {
         "failed": {"warns": "RuntimeWarning: odd"},
         "gil_module": "",
-        "gil_enabled": GIL,
+        "gil_enabled": FRESH_GIL,
     }
     assert importcheck._run(["warns"], strict=False) == {
         "failed": {},
         "gil_module": "",
-        "gil_enabled": GIL,
+        "gil_enabled": FRESH_GIL,
     }
     assert (importcheck.GIL_WARNING, importcheck.TIMEOUT) == ("global interpreter lock", 300)
 
