@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
 import urllib.error
 import urllib.request
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +24,14 @@ from tasks.servers.page import probe_page
 from tasks.servers.probe import ProbeError, ProbeResult
 from tasks.servers.remote import (
     HEAD_LIMIT,
+    Event,
     HttpSession,
     SseSession,
     Stream,
     Target,
+    events,
     send_request,
+    tunnel,
 )
 from tasks.servers.specs import PAGE_TEXT, ProbeSpec, Skipped, harmless_call, probe_specs
 from tasks.servers.stdio import (
@@ -39,6 +44,7 @@ from tasks.servers.stdio import (
     decode,
 )
 from tests.clirun import REPO
+from tests.ministack import MiniStack
 
 
 class Scripted(Session):
@@ -228,6 +234,11 @@ def test_nearest_rank_percentiles(values: list[float], pct: float, found: float)
     assert probe.percentile(values, pct) == found
 
 
+def test_the_p95_is_the_95th_of_a_hundred() -> None:
+    result = ProbeResult("x", latencies_ms=[float(n) for n in range(100, 0, -1)])
+    assert (result.p50_ms, result.p95_ms) == (50.5, 95.0)
+
+
 def test_a_result_rounds_its_figures_for_json() -> None:
     result = ProbeResult("git", True, latencies_ms=[10.0, 20.06, 30.1, 40.04])
     assert (result.p50_ms, result.p95_ms) == (25.1, 40.0)
@@ -383,6 +394,58 @@ def test_an_answer_that_is_not_http_is_named(answer: bytes) -> None:
     assert str(refused.value) == f"GET /mcp?session=1 got no HTTP response ({answer[:80]!r})"
 
 
+def test_an_answer_cut_after_its_status_and_a_header_that_is_not_utf8() -> None:
+    assert exchange_once(b"HTTP/1.1 204", "GET")[:3] == (204, {}, "")
+    answer = b"HTTP/1.1 200 OK\r\nX-Name: caf\xe9\r\n\r\n"
+    status, headers, text, _ = exchange_once(answer, "GET")
+    assert (status, headers, text) == (200, {"x-name": "caf\ufffd"}, "")
+
+
+def test_a_chunked_body_ends_at_an_empty_or_zero_size_line() -> None:
+    answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n\r\n\r\nrest"
+    assert exchange_once(answer, "GET")[2] == "ab"
+
+
+def test_event_fields_with_and_without_a_space_after_the_colon() -> None:
+    async def read(body: bytes) -> list[Event]:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield body
+
+        return [event async for event in events(chunks())]
+
+    found = asyncio.run(read(b"event:ping\ndata:x\ndata: y\ndata:  z\n\ndata:\n\n\n"))
+    assert found == [Event("ping", "x\ny\n z"), Event("message", "")]
+
+
+def test_a_tunnel_closes_the_relays_stdin_before_stopping_it(tmp_path: Path) -> None:
+    marker = tmp_path / "relay.txt"
+    # a relay that ignores SIGTERM: only its stdin's end makes it leave in time
+    script = f'trap "" TERM; echo ready; cat >/dev/null; echo "eof $1" > {marker}'
+
+    async def open_and_close() -> None:
+        stream = await tunnel(["sh", "-c", script, "relay"])("db", 5432)
+        assert await stream.reader.readline() == b"ready\n"
+        await stream.closer()
+
+    asyncio.run(open_and_close())
+    assert marker.read_text() == "eof TCP:db:5432\n"
+
+
+def test_a_reply_body_that_is_not_json_rpc_is_named() -> None:
+    server = Served(http("200 OK", {"Content-Type": "application/json"}, b"<html>"))
+
+    async def talk() -> None:
+        session = await HttpSession.start("http://db/mcp", server.open)
+        try:
+            await session.request("ping", {})
+        finally:
+            await session.close()
+
+    with pytest.raises(ProtocolError) as failed:
+        asyncio.run(talk())
+    assert str(failed.value) == "wrote output that is not JSON-RPC to the response body (<html>)"
+
+
 def test_a_head_over_64_kib_is_refused() -> None:
     assert HEAD_LIMIT == 64 * 1024
     line = b"X-Big: " + b"a" * 1015 + b"\r\n"
@@ -477,6 +540,30 @@ def test_inside_the_dev_container_the_probe_runs_docker_exec_as_its_user(
         *options, "-e", names[0], "-e", names[1], "c0ffee",
     ]  # fmt: skip
     assert "ghp_x" not in github.args and github.args[len(options) + 5] == "python3"
+
+
+def test_the_dev_containers_user_and_folder_default_as_vs_code_defaults_them(
+    mini: MiniStack,
+) -> None:
+    def settings(**values: Any) -> tuple[str, str]:
+        path = mini.folder / "devcontainer.json"
+        data = json.loads(path.read_text().removeprefix("// mini stack\n"))
+        for key in ("remoteUser", "containerUser", "workspaceFolder"):
+            data.pop(key, None)
+        path.write_text(json.dumps({**data, **values}))
+        remote = remote_settings(load_stack(mini.root))
+        return remote.user, remote.workdir
+
+    assert settings(remoteUser="vscode", workspaceFolder="/ws") == ("vscode", "/ws")
+    assert settings(containerUser="node", remoteUser="", workspaceFolder="") == ("node", "/")
+    assert settings(workspaceFolder="/w") == ("root", "/w")
+
+
+def test_the_probe_page_is_served_by_a_thread_that_does_not_hold_the_process() -> None:
+    before = set(threading.enumerate())
+    with probe_page():
+        started = set(threading.enumerate()) - before
+        assert started and all(thread.daemon for thread in started)
 
 
 def test_the_probe_page_and_the_metrics_are_served_on_loopback() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -37,6 +38,15 @@ def test_handshake_paged_tools_and_calls() -> None:
     assert result.tools == 3  # two pages, the second in a batch with a notification
     assert len(result.latencies_ms) == 3 and result.attempts == 1
     assert result.cold_start_ms > 0
+
+
+def test_the_cold_start_and_each_request_are_timed_in_milliseconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ticks = iter(range(100))
+    monkeypatch.setattr(probe, "time", SimpleNamespace(perf_counter=lambda: next(ticks) * 0.125))
+    result = _probe("ok", None, repeat=2)
+    assert result.ok and result.cold_start_ms == 125.0 and result.latencies_ms == [125.0, 125.0]
 
 
 def test_warm_requests_list_tools_without_a_call() -> None:
