@@ -50,6 +50,9 @@ def test_what_each_unanswered_query_says() -> None:
         query_url("http://127.0.0.1:9090/", "up") == "http://127.0.0.1:9090/api/v1/query?query=up"
     )
     assert query_url(" http://h:9 ", "a b") == " http://h:9 /api/v1/query?query=a+b"
+    assert query_url("http://PROMETHEUSX//", "up") == "http://PROMETHEUSX/api/v1/query?query=up"
+    for data in (None, {}, {"resultType": "vector", "result": None}, {"result": "x"}):
+        assert parse_vector(json.dumps({"status": "success", "data": data})) == []
     with pytest.raises(QueryError) as failed:
         parse_vector("<html>")
     assert str(failed.value) == "Prometheus answered something that is not JSON"
