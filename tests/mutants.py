@@ -352,6 +352,12 @@ def report(
                 for name, status in score.missed:
                     print(f"   {status}: {name}\n{show_diff(name, module)}")
         print("   " + total.line(f"{group} total"))
+        if total.unchecked and not total.counted and not total.equivalent:
+            # mutated since its last run: the score kept from that run stays
+            print("   none of its mutants was run: nox -s mutants -- " + group)
+            failed = True
+            del totals[group]
+            continue
         if total.counted == 0 or total.percent < THRESHOLD:
             print(f"   below {THRESHOLD:.0f}% killed")
             failed = True
