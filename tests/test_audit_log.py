@@ -106,6 +106,14 @@ def test_a_files_day_is_compared_with_the_bounds_day_in_utc(
         time.tzset()
 
 
+def test_calls_are_ordered_by_their_call_time_or_else_their_time() -> None:
+    first = {"kind": "call", "server": "git", "time": "2026-12-07T08:00:00Z", "n": 1}
+    second = {"kind": "call", "server": "git", "call_time": "2026-12-07T09:00:00Z", "n": 2}
+    third = {"kind": "call", "server": "git", "time": "2026-12-07T10:00:00Z", "n": 3}
+    files = [("2026-12-07.git.s9.0.jsonl", log(third, second, first))]
+    assert [c["n"] for c in select(files, AuditFilter()).calls] == [1, 2, 3]
+
+
 def test_a_call_without_a_readable_time_is_kept_only_without_a_time_filter() -> None:
     files = [("2026-12-07.git.s4.0.jsonl", log(call("git", "x", "ok", "yesterday")))]
     assert len(select(files, AuditFilter()).calls) == 1

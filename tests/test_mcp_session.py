@@ -386,7 +386,15 @@ def test_a_response_head_and_body_are_read_as_sent(
 
 
 @pytest.mark.parametrize(
-    "answer", [b"", b"SSH-2.0-OpenSSH\r\n", b"HTTP/1.1\r\n", b"HTTP/1.1 OK fine\r\n"]
+    "answer",
+    [
+        b"",
+        b"SSH-2.0-OpenSSH\r\n",
+        b"HTTP/1.1\r\n",
+        b"HTTP/1.1 OK fine\r\n",
+        # one space between the version and the code, as HTTP/1.1 writes it
+        b"HTTP/1.1  200 OK\r\n",
+    ],
 )
 def test_an_answer_that_is_not_http_is_named(answer: bytes) -> None:
     with pytest.raises(ProtocolError) as refused:
@@ -429,6 +437,37 @@ def test_a_tunnel_closes_the_relays_stdin_before_stopping_it(tmp_path: Path) -> 
 
     asyncio.run(open_and_close())
     assert marker.read_text() == "eof TCP:db:5432\n"
+
+
+def test_a_reply_without_a_content_type_is_read_as_json() -> None:
+    reply = {"jsonrpc": "2.0", "id": 1, "result": {"ok": 1}}
+    server = Served(http("200 OK", {}, json.dumps(reply).encode()))
+
+    async def talk() -> dict[str, Any]:
+        session = await HttpSession.start("http://db/mcp", server.open)
+        try:
+            return await session.request("ping", {})
+        finally:
+            await session.close()
+
+    assert asyncio.run(talk()) == {"ok": 1}
+
+
+def test_a_request_without_a_body_sends_none() -> None:
+    async def get() -> bytes:
+        reader = asyncio.StreamReader()
+        reader.feed_data(b"HTTP/1.1 204 No Content\r\n\r\n")
+        reader.feed_eof()
+        writer = Written()
+
+        async def close() -> None:
+            return None
+
+        stream = Stream(reader, writer, close)  # type: ignore[arg-type]
+        await send_request(stream, "GET", Target.of("http://h:1/sse"), {})
+        return writer.data
+
+    assert asyncio.run(get()) == b"GET /sse HTTP/1.1\r\nHost: h:1\r\n\r\n"
 
 
 def test_a_reply_body_that_is_not_json_rpc_is_named() -> None:
@@ -540,6 +579,10 @@ def test_inside_the_dev_container_the_probe_runs_docker_exec_as_its_user(
         *options, "-e", names[0], "-e", names[1], "c0ffee",
     ]  # fmt: skip
     assert "ghp_x" not in github.args and github.args[len(options) + 5] == "python3"
+    assert {spec.timeout for spec in specs} == {5.0}
+    assert by_name["fetch"].call is not None and by_name["fetch"].call.arguments["url"] == (
+        "http://p/"
+    )
 
 
 def test_the_dev_containers_user_and_folder_default_as_vs_code_defaults_them(
@@ -557,6 +600,15 @@ def test_the_dev_containers_user_and_folder_default_as_vs_code_defaults_them(
     assert settings(remoteUser="vscode", workspaceFolder="/ws") == ("vscode", "/ws")
     assert settings(containerUser="node", remoteUser="", workspaceFolder="") == ("node", "/")
     assert settings(workspaceFolder="/w") == ("root", "/w")
+
+
+def test_a_server_devcontainer_json_does_not_configure_is_skipped(mini: MiniStack) -> None:
+    mini.edit_json(
+        "devcontainer.json", lambda d: d["customizations"]["vscode"]["mcp"]["servers"].pop("memory")
+    )
+    specs, skipped = probe_specs(load_stack(mini.root), (), mini.root, "http://p/", 5.0)
+    assert Skipped("memory", "not in devcontainer.json (run mcp.config)") in skipped
+    assert "memory" not in [spec.name for spec in specs]
 
 
 def test_the_probe_page_is_served_by_a_thread_that_does_not_hold_the_process() -> None:

@@ -114,6 +114,13 @@ def test_unknown_protocol_version_is_refused() -> None:
     assert "initialize answered protocol version '1999-01-01'" in result.error
 
 
+def test_a_server_whose_image_is_not_built_is_not_tried_again() -> None:
+    script = "echo \"Unable to find image 'mcp-git:latest' locally\" >&2; exit 125"
+    [result] = probe.run_probes([ProbeSpec("git", "sh", ("-c", script), {}, None, 20)], 1, 1)
+    assert not result.ok and result.attempts == 1
+    assert result.error == "image for git is not built: run `invoke build.mcp --name git`"
+
+
 def test_server_that_exits_is_retried_and_its_stderr_shown() -> None:
     result = _probe("exit")
     assert not result.ok and result.attempts == probe.SPAWN_ATTEMPTS
