@@ -384,6 +384,15 @@ def test_perf_measures_each_part_and_writes_its_report(
     ]
     written = (tmp_path / "out/report.json").read_text(encoding="utf-8")
     assert json.loads(written)["machine"] == {"host": "h"}
+    assert json.loads(written)["figures"][0] == {
+        "name": "cached build",
+        "unit": "s",
+        "value": 1.7,
+        "target": 10.0,
+        "why": "",
+        "verdict": "meets",
+        "ratio": 0.16999999999999998,
+    }
     assert (
         written.startswith('{\n  "machine": {\n    "host": "h"\n  },\n') and written[-2:] == "}\n"
     )
@@ -402,6 +411,13 @@ def test_a_missed_target_fails_perf_with_the_table(
     assert f"report: {tmp_path / 'report.md'} (+ report.json, chart.png)" in out
     table = run._table(missed)
     assert table.title == "phase 12: figures against the plan's targets"
+    assert [str(column.header) for column in table.columns] == [
+        "figure",
+        "measured",
+        "target",
+        "verdict",
+        "note",
+    ]
     rows = list(zip(*[[str(c) for c in column._cells] for column in table.columns], strict=True))
     assert rows == [
         ("cached build", "1.70 s", "<= 10 s", "[green]meets[/]", ""),
@@ -633,6 +649,43 @@ def test_a_tasks_wall_time_is_rounded_to_hundredths(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(measure, "run_task", run_task)
     assert measure.invoke_json(ROOT, "stack.up", "--timeout", "300") == (3.46, {"services": []})
     assert asked == [(ROOT, "stack.up", "--timeout", "300", "--json")]
+
+
+WRITE_REPORT = """
+import sys
+from pathlib import Path
+from tasks.perf import report
+from tasks.perf.figures import Figure
+report.chart = lambda figures, path: path.write_bytes(b"")
+report.write_report([Figure("d\\u00e9marrage", "s", 1.0)], {"host": "h\\u00f4te"}, Path(sys.argv[1]))
+"""
+
+
+def test_the_report_is_utf8_whatever_the_locale(tmp_path: Path) -> None:
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    env.pop("PYTHONIOENCODING", None)
+    done = subprocess.run(
+        [sys.executable, "-c", WRITE_REPORT, str(tmp_path)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "report.md").read_bytes().decode("utf-8")
+    assert "- **host**: h\u00f4te" in text and "| d\u00e9marrage | 1 s |" in text
+
+
+def test_the_docker_version_is_waited_for_half_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+
+    def hung(command: list[str], **options: Any) -> None:
+        waits.append(options["timeout"])
+        raise subprocess.TimeoutExpired(command, options["timeout"])
+
+    monkeypatch.setattr(subprocess, "run", hung)
+    assert perf_report._docker_version() == "unavailable" and waits == [30]
 
 
 @pytest.mark.parametrize(
