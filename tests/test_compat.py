@@ -10,6 +10,7 @@ import pytest
 from tasks.compat.environments import (
     LIBRARY,
     Environment,
+    _fill,
     discover,
     library_environment,
     pip_installs,
@@ -57,6 +58,7 @@ def test_pip_install_lines_of_a_run_command() -> None:
         "    && /opt/x/bin/pip install --no-deps --quiet -r /tmp/r.txt pinned==1.0; "
         "python3 -m pip install --constraint c.txt tool && pip3 install --requirement=/a.txt"
         " && /opt/ft/bin/python3.13t -m pip install ft==2"
+        " && pip install --requirement=/b.txt after"
     )
     found = pip_installs(command)
     assert [(i.venv, i.requirements, i.files, i.no_deps) for i in found] == [
@@ -65,6 +67,7 @@ def test_pip_install_lines_of_a_run_command() -> None:
         ("", ("tool",), (), False),
         ("", (), ("/a.txt",), False),
         ("/opt/ft", ("ft==2",), (), False),
+        ("", ("after",), ("/b.txt",), False),
     ]
     assert pip_installs("apt-get install -y pip && npm install -g x") == []
 
@@ -168,8 +171,35 @@ def test_a_requirements_file_with_options_names_the_line(tmp_path: Path) -> None
         "option line '--index-url https://x' is not supported by the compatibility check"
     )
     assert caught.value.fix == "list requirements only (one per line)"
-    path.write_text("# pins\nattrs>=25  # inline\n\npsycopg[binary]>=3\n")
+    path.write_text("# pins\nattrs>=25  # inline # twice\n\npsycopg[binary]>=3\n")
     assert read_requirements(path) == ["attrs>=25", "psycopg[binary]>=3"]
+
+
+def test_a_malformed_expansion_in_a_pip_install_is_one_error(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM x\nRUN pip install tool\n")
+    run = load_dockerfile(path).stages[0].of("RUN")[0]
+    with pytest.raises(StackError) as refused:
+        _fill("tool==${x y}", {}, path, run)
+    assert (refused.value.problem, refused.value.line, refused.value.key) == (
+        "invalid interpolation format ${x y}",
+        2,
+        "RUN",
+    )
+    assert (
+        refused.value.fix
+        == "write ${NAME}, ${NAME:-default} or ${NAME:?message}; a literal $ is $$"
+    )
+    assert _fill("tool==${V}", {"V": "2"}, path, run) == "tool==2"
+
+
+def test_a_pyproject_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_bytes(b"[project]\nname = '\xff'\n")
+    with pytest.raises(StackError) as refused:
+        library_environment(path)
+    assert refused.value.problem == "pyproject.toml is not UTF-8: byte 0xff at column 9"
+    assert refused.value.line == 2
 
 
 def test_a_pyproject_without_a_dev_extra_is_one_error(tmp_path: Path) -> None:
@@ -233,6 +263,17 @@ def test_a_lock_gives_each_package_and_the_artifact_the_interpreter_installs() -
     ]
 
 
+def test_a_locked_package_without_a_file_or_with_a_bare_name() -> None:
+    text = (
+        '[[packages]]\nname = "Odd_Name"\nversion = "1"\n'
+        '[[packages]]\nname = "bare"\nversion = "2"\nsdist = { url = "bare-2.tar.gz" }\n'
+    )
+    assert read_lock(text, "pylock.toml") == [
+        Locked("bare", "2", SDIST, "bare-2.tar.gz"),
+        Locked("odd-name", "1", SDIST, ""),
+    ]
+
+
 @pytest.mark.parametrize("text", ["[[packages]]\nversion = 1\n", "not toml [", "a = 1\n"])
 def test_a_lock_uv_did_not_write_is_one_error(text: str) -> None:
     with pytest.raises(LockError, match=r"pylock\.x\.toml"):
@@ -280,11 +321,17 @@ def test_uv_names_the_package_that_needs_its_sdist() -> None:
          "support the free-threaded build of CPython 3.13.\nhint: Build failures usually",
          "RuntimeError: CFFI does not support the free-threaded build of CPython 3.13."),
         ("something\nerror: Failed to build `x==1`\n", "error: Failed to build `x==1`"),
+        ("  OSError: no compiler\nsee the error log above\n", "OSError: no compiler"),
         ("", "the build failed"),
     ],
 )  # fmt: skip
 def test_why_an_sdist_did_not_build(log: str, reason: str) -> None:
     assert build_failure(log).startswith(reason)
+
+
+def test_an_sdists_reason_is_300_characters_at_most() -> None:
+    assert build_failure("ValueError: " + "v" * 400) == ("ValueError: " + "v" * 400)[:300]
+    assert build_failure("error: " + "e" * 400) == ("error: " + "e" * 400)[:300]
 
 
 # --- the report ---------------------------------------------------------------------------
@@ -440,7 +487,7 @@ def test_a_stdio_server_runs_from_its_venv_with_the_manifest_call_on_the_host() 
     assert spec.call is not None and spec.call.arguments == {"url": "http://p/"}
     postgres = next(env for env in discover(stack) if env.name == "postgres-mcp")
     spec = server_spec(postgres, Path("/v"), None, Path("/r"), "", 9.0)
-    assert spec is not None and spec.command == "/v/bin/python"
+    assert spec is not None and spec.command == "/v/bin/python" and spec.timeout == 9.0
     assert spec.args == (str(postgres.script), "--access-mode=restricted", "--transport=stdio")
     maria = next(env for env in discover(stack) if env.name == "mariadb-mcp")
     spec = server_spec(maria, Path("/v"), None, Path("/r"), "", 9.0)

@@ -288,6 +288,7 @@ def test_a_distributions_modules_skip_its_metadata_and_what_lies_outside(
 ) -> None:
     suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
     files = [
+        "",
         "mod.py",
         "pkg/__init__.py",
         f"pkg/_speed{suffix}",
@@ -381,6 +382,7 @@ def test_a_run_resolves_every_environment_and_checks_the_chosen_ones(
     def check_environment(
         uv: str, python: str, packages: Any, venv: Path, build_sdists: bool
     ) -> dict[str, Any]:
+        assert (uv, packages, build_sdists) == ("uv", (pyyaml,), True)
         checked.append((python, venv))
         return {"pyyaml": install_module.Checked(True, imports=True, gil_enabled=False)}
 
@@ -660,8 +662,17 @@ def test_a_strict_run_turns_runtime_warnings_into_failures(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "warns.py").write_text("import warnings\nwarnings.warn('odd', RuntimeWarning)\n")
+    # PYTHON_GIL would hide the GIL's return: the check runs without it
+    (tmp_path / "unforced.py").write_text(
+        "import os\nif 'PYTHON_GIL' in os.environ:\n    raise RuntimeError('PYTHON_GIL set')\n"
+    )
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
     monkeypatch.setenv("PYTHON_GIL", "1")
+    assert importcheck._run(["unforced"], strict=True) == {
+        "failed": {},
+        "gil_module": "",
+        "gil_enabled": FRESH_GIL,
+    }
     assert importcheck._run(["warns"], strict=True) == {
         "failed": {"warns": "RuntimeWarning: odd"},
         "gil_module": "",
