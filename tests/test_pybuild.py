@@ -8,8 +8,10 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 import sys
 import tarfile
+import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -225,6 +227,20 @@ def test_the_probe_reads_an_interpreter_or_says_none(tmp_path: Path) -> None:
     assert inspect(lying, {"EXIT": "0"}) == Interpreter("3.14.6", True, False)
 
 
+def test_the_probe_waits_half_a_minute_for_an_interpreter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    waits: list[float] = []
+
+    def hung(command: list[str], **options: object) -> None:
+        assert command[1:] == [str(CHECK_PYTHON), "--json"]
+        waits.append(float(options["timeout"]))  # type: ignore[arg-type]
+        raise subprocess.TimeoutExpired(command, 30)
+
+    monkeypatch.setattr(subprocess, "run", hung)
+    assert inspect("/opt/python3.14t") is None and waits == [30.0]
+
+
 # ---------------------------------------------------------------- files versions.json generates
 
 
@@ -304,6 +320,7 @@ def test_a_pin_for_an_unknown_image_or_profile_writes_nothing(tmp_path: Path) ->
 
 CONFIGURE = """#!/bin/sh
 echo "configure $*"
+echo "in $PWD" >&2
 for word in "$@"; do case $word in --prefix=*) echo "${word#--prefix=}" > prefix.txt ;; esac; done
 """
 MAKEFILE = """PREFIX := $(shell cat prefix.txt)
@@ -318,13 +335,14 @@ install:
 FAKE_PYTHON = """#!/bin/sh
 if [ "$1" = "-c" ]; then
   [ "$2" = "import ssl, zlib, ctypes, sqlite3, bz2, lzma" ] || { echo "asked $2" >&2; exit 1; }
-  [ -n "$PYTHONHOME" ] || { echo "no PYTHONHOME" >&2; exit 1; }
+  [ "$PYTHONHOME/bin/python3.14t" = "$0" ] || { echo "PYTHONHOME $PYTHONHOME" >&2; exit 1; }
   [ -n "$FAKE_SILENT" ] && exit 1
   [ -n "$FAKE_MISSING" ] && { printf 'Traceback\\n%s\\n' "$FAKE_MISSING" >&2; exit 1; }
   exit 0
 fi
 [ -n "$FAKE_CHECK" ] && { echo "$FAKE_CHECK" >&2; exit 1; }
-[ "$PYTHON_GIL" = 0 ] && [ -n "$PYTHONHOME" ] || { echo "wrong environment" >&2; exit 1; }
+[ "${1##*/}" = check-python ] && [ -f "$1" ] && [ "$2" = 3.14.6 ] || { echo "ran $*" >&2; exit 1; }
+[ "$PYTHON_GIL" = 0 ] && [ "$PYTHONHOME/bin/python3.14t" = "$0" ] || { echo "wrong environment" >&2; exit 1; }
 exit 0
 """
 
@@ -360,11 +378,13 @@ def test_a_build_configures_compiles_installs_and_verifies(tmp_path: Path) -> No
         f"make install DESTDIR={partial}",
     ]
     log = (root / "build-3.14.6t.log").read_text().splitlines()
-    assert log == [
+    assert log[:1] + log[2:] == [
         f"configure --disable-gil --prefix={prefix} --with-ensurepip=install",
         "make all",
         f"installed into {partial}",
     ]
+    # the steps' stderr goes to the log too; they run in a fresh work folder of their own
+    assert re.fullmatch(r"in /\S*/cpython-\w+/Python-3\.14\.6", log[1]), log[1]
     assert (root / "downloads/Python-3.14.6.tar.xz").is_file()
     assert builder.build(source, root, 3, said.append) == python
     assert said[-1] == f"reusing {prefix}"
@@ -405,13 +425,39 @@ def test_a_build_that_is_not_what_it_should_be_is_not_kept(
 
 def test_a_half_installed_build_of_an_earlier_run_is_replaced(tmp_path: Path) -> None:
     source, root = _tree(tmp_path), tmp_path / "cache"
-    stale = root / "3.14.6t.partial" / "junk"
-    stale.mkdir(parents=True)
+    stale = root / "3.14.6t.partial" / str(root / "3.14.6t").lstrip("/") / "bin" / "stale"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("")
     old = root / "3.14.6t" / "bin" / "old"
     old.parent.mkdir(parents=True)
     old.write_text("")
     builder.build(source, root, 1, print)
     assert not (root / "3.14.6t.partial").exists() and not old.exists()
+    assert sorted(os.listdir(root / "3.14.6t" / "bin")) == ["python3.14t"]
+
+
+def test_a_build_downloads_its_tarball_first(tmp_path: Path) -> None:
+    given = _tree(tmp_path)
+    url = Path(given.url).as_uri()
+    said: list[str] = []
+    builder.build(Source("3.14.6", url, given.sha256, "o"), tmp_path / "cache", 1, said.append)
+    assert said[0] == f"downloading {url}"
+
+
+def test_a_source_tarball_cannot_write_outside_its_work_folder(tmp_path: Path) -> None:
+    escaped = Path(tempfile.gettempdir()) / f"mcp-escape-{os.getpid()}-{tmp_path.name}.txt"
+    tarball = tmp_path / "Python-3.14.6.tar.xz"
+    member = tmp_path / "member.txt"
+    member.write_text("outside")
+    with tarfile.open(tarball, "w:xz") as archive:
+        archive.add(member, arcname=f"../{escaped.name}")
+    source = Source("3.14.6", str(tarball), hashlib.sha256(tarball.read_bytes()).hexdigest(), "o")
+    try:
+        with pytest.raises(tarfile.OutsideDestinationError):
+            builder.build(source, tmp_path / "cache", 1, print)
+        assert not escaped.exists()
+    finally:
+        escaped.unlink(missing_ok=True)
 
 
 def test_two_images_on_one_line_need_image_named(tmp_path: Path) -> None:
