@@ -133,6 +133,9 @@ def _environments(mini: MiniStack, dockerfile: str, reqs: str = "a>=1\n") -> lis
 def test_an_image_pip_install_reads_its_args_and_copied_files(mini: MiniStack) -> None:
     found = {env.name: env for env in _environments(mini, PIP_DOCKERFILE)}
     assert found["db"].requirements == ("tool==1.2.3", "a>=1")
+    into_folder = PIP_DOCKERFILE.replace("COPY reqs.txt /tmp/reqs.txt", "COPY reqs.txt /tmp/")
+    found = {env.name: env for env in _environments(mini, into_folder)}
+    assert found["db"].requirements == ("tool==1.2.3", "a>=1")
     assert found["db"].source.endswith("containers/db/Dockerfile (/opt/tool)")
     assert found[LIBRARY].requirements == ("b",)
 
@@ -173,6 +176,10 @@ def test_a_requirements_file_with_options_names_the_line(tmp_path: Path) -> None
     assert caught.value.fix == "list requirements only (one per line)"
     path.write_text("# pins\nattrs>=25  # inline # twice\n\npsycopg[binary]>=3\n")
     assert read_requirements(path) == ["attrs>=25", "psycopg[binary]>=3"]
+    path.write_bytes(b"attrs\n\xfe\n")
+    with pytest.raises(StackError) as caught:
+        read_requirements(path)
+    assert caught.value.problem == "requirements file is not UTF-8: byte 0xfe at column 1"
 
 
 def test_a_malformed_expansion_in_a_pip_install_is_one_error(tmp_path: Path) -> None:
@@ -468,6 +475,15 @@ def test_the_markdown_report_has_a_summary_changes_and_a_table_per_environment()
     assert "| rpds-py | 2026.5.1 | 2026.9.1 | cp313t | installed | yes | yes |" in text
     assert "Cannot be resolved for this interpreter: no wheel" in text
     assert "## python-experimental" in text and "No packages." in text
+    tail = text[text.index("## Changes since the last run") - 1 :]
+    assert tail.startswith(
+        "\n## Changes since the last run\n\n"
+        "- library: gilprobe 0.1 started re-enabling the GIL (module gilprobe._speedups)\n"
+    )
+    assert (
+        "## postgres-mcp\n\nDeclared in `postgres-mcp/Dockerfile`.\n\n"
+        "Cannot be resolved for this interpreter: no wheel\n"
+    ) in text
 
 
 # --- the servers ----------------------------------------------------------------------------
@@ -542,6 +558,12 @@ def test_a_server_that_did_not_answer_says_why() -> None:
     assert verdict("s", None, {}) == ServerVerdict("s", True, False, False, 0, "not started")
     both = verdict("s", _probed(False, "E" * 700), missing)
     assert both.detail == ("E" * 700 + "; not installed: a (needs x), b (needs y)")[:600]
+    gil = {"c": Checked(True, "", True, True, "c._x"), "d": Checked(True, "", True, True, "d._y")}
+    every = verdict("s", _probed(False, "ServerExited: 1"), {**missing, **gil})
+    assert every.detail == (
+        "ServerExited: 1; not installed: a (needs x), b (needs y); "
+        "turns the GIL on without PYTHON_GIL=0: c (c._x), d (d._y)"
+    )
 
 
 def test_the_servers_page() -> None:

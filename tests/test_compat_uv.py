@@ -289,7 +289,7 @@ def test_a_distributions_modules_skip_its_metadata_and_what_lies_outside(
     suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
     files = [
         "",
-        "mod.py",
+        "single.py",
         "pkg/__init__.py",
         f"pkg/_speed{suffix}",
         f"_top{suffix}",
@@ -308,7 +308,7 @@ def test_a_distributions_modules_skip_its_metadata_and_what_lies_outside(
             self.files = [PurePosixPath(f) for f in files]
 
     monkeypatch.setattr(importlib.metadata, "distribution", Distribution)
-    assert importcheck.modules_of("dist") == (["_top", "mod", "ns", "pkg"], ["pkg._speed"])
+    assert importcheck.modules_of("dist") == (["_top", "ns", "pkg", "single"], ["pkg._speed"])
 
 
 def test_a_check_imports_in_a_fresh_interpreter() -> None:
@@ -536,6 +536,8 @@ def test_an_environment_is_installed_then_its_installed_packages_imported(
         "silent": Checked(True, ""),
     }
     assert uv.commands[0] == ["venv", "--quiet", "--clear", "--python", "py3t", str(venv)]
+    target = ["pip", "install", "--quiet", "--no-deps", "--python", str(venv / "bin/python")]
+    assert uv.commands[1] == [*target, "--only-binary", ":all:", "ok==1"]
     assert python.runs == [f"{venv}/bin unset -P {install_module.IMPORTCHECK} ok silent"]
 
 
