@@ -106,6 +106,13 @@ def test_a_files_day_is_compared_with_the_bounds_day_in_utc(
         time.tzset()
 
 
+def test_a_call_time_without_a_zone_is_utc() -> None:
+    files = [("2026-12-07.git.s4.0.jsonl", log(call("git", "x", "ok", "2026-12-07T10:00:00")))]
+    at = datetime.datetime(2026, 12, 7, 10, 0, tzinfo=datetime.UTC)
+    assert len(select(files, AuditFilter(since=at)).calls) == 1
+    assert select(files, AuditFilter(since=at + datetime.timedelta(seconds=1))).calls == []
+
+
 def test_calls_are_ordered_by_their_call_time_or_else_their_time() -> None:
     first = {"kind": "call", "server": "git", "time": "2026-12-07T08:00:00Z", "n": 1}
     second = {"kind": "call", "server": "git", "call_time": "2026-12-07T09:00:00Z", "n": 2}

@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from tasks.model.manifest import ProbeCall
 from tasks.model.stack import load_stack
 from tasks.servers import probe, stdio
+from tasks.servers.docstable import blocks
 from tasks.servers.generate import launcher_args
 from tasks.servers.inside import inside_specs, remote_settings
 from tasks.servers.page import probe_page
@@ -439,6 +441,49 @@ def test_a_tunnel_closes_the_relays_stdin_before_stopping_it(tmp_path: Path) -> 
     assert marker.read_text() == "eof TCP:db:5432\n"
 
 
+def test_a_session_whose_delete_is_not_answered_in_http_still_closes() -> None:
+    first = http("200 OK", {"Content-Type": "application/json", "Mcp-Session-Id": "s-9"},
+                 json.dumps({"jsonrpc": "2.0", "id": 1, "result": {}}).encode())  # fmt: skip
+    # a kept-alive connection that fails is opened again once: it fails the same way
+    server = Served(first + b"SSH-2.0-not-http\r\n", b"SSH-2.0-not-http\r\n")
+
+    async def talk() -> None:
+        session = await HttpSession.start("http://db/mcp", server.open)
+        await session.request("ping", {})
+        await session.close()
+
+    asyncio.run(talk())
+    assert server.closed == 2 and b"DELETE /mcp HTTP/1.1\r\n" in server.sent[1].data
+
+
+def test_a_body_that_is_not_utf8_is_read_with_replacements() -> None:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ncaf\xe9"
+    assert exchange_once(answer, "GET")[2] == "caf\ufffd"
+
+
+class Calls:
+    """A session that answers every tool call with `reply`."""
+
+    def __init__(self, reply: dict[str, Any]) -> None:
+        self.reply = reply
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        return self.reply
+
+
+def test_a_calls_text_is_its_text_parts_joined() -> None:
+    content = [{"type": "image"}, "loose", {"type": "text", "text": "page"}, {"text": 7}]
+    session = Calls({"content": content})
+    with pytest.raises(ProbeError) as failed:
+        asyncio.run(probe._call(session, ProbeCall("fetch", {}, expect="elsewhere")))  # type: ignore[arg-type]
+    assert str(failed.value) == "tool fetch answered without 'elsewhere':  page 7"
+    asyncio.run(probe._call(session, ProbeCall("fetch", {}, expect="page 7")))  # type: ignore[arg-type]
+    refused = Calls({"content": "not a list", "isError": True})
+    with pytest.raises(ProbeError) as failed:
+        asyncio.run(probe._call(refused, ProbeCall("fetch", {})))  # type: ignore[arg-type]
+    assert str(failed.value) == "tool fetch returned an error: "
+
+
 def test_a_reply_without_a_content_type_is_read_as_json() -> None:
     reply = {"jsonrpc": "2.0", "id": 1, "result": {"ok": 1}}
     server = Served(http("200 OK", {}, json.dumps(reply).encode()))
@@ -600,6 +645,14 @@ def test_the_dev_containers_user_and_folder_default_as_vs_code_defaults_them(
     assert settings(remoteUser="vscode", workspaceFolder="/ws") == ("vscode", "/ws")
     assert settings(containerUser="node", remoteUser="", workspaceFolder="") == ("node", "/")
     assert settings(workspaceFolder="/w") == ("root", "/w")
+
+
+def test_only_the_docs_folder_holds_generated_tables(mini: MiniStack) -> None:
+    text = (mini.folder / "docs/README.md").read_text()
+    mini.put("mcp/docs/notes.md", text)
+    mini.put("docs/more/notes.md", text)
+    found = [b.doc.path.relative_to(mini.folder) for b in blocks(load_stack(mini.root))]
+    assert sorted(map(str, found)) == ["docs/README.md", "docs/more/notes.md"]
 
 
 def test_a_server_devcontainer_json_does_not_configure_is_skipped(mini: MiniStack) -> None:

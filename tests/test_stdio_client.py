@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from pathlib import Path
@@ -121,9 +122,21 @@ def test_a_server_whose_image_is_not_built_is_not_tried_again() -> None:
     assert result.error == "image for git is not built: run `invoke build.mcp --name git`"
 
 
-def test_server_that_exits_is_retried_and_its_stderr_shown() -> None:
+def test_server_that_exits_is_retried_and_its_stderr_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    waits: list[float] = []
+    sleep = asyncio.sleep
+
+    async def waited(delay: float) -> None:
+        waits.append(delay)
+        await sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", waited)
     result = _probe("exit")
     assert not result.ok and result.attempts == probe.SPAWN_ATTEMPTS
+    # the backoff doubles after each failed spawn
+    assert [w for w in waits if w >= 0.01] == [0.01, 0.02, 0.04][: probe.SPAWN_ATTEMPTS]
     assert "ServerExited" in result.error and "(stderr: no config)" in result.error
 
 
