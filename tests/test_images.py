@@ -10,7 +10,7 @@ import pytest
 from tasks.engine.bake import read_paths
 from tasks.images.announce import Announcer
 from tasks.images.plan import build_plan, detect_ca_bundle
-from tasks.images.progress import BuildLog
+from tasks.images.progress import BuildLog, ImageProgress
 from tasks.model.stack import load_stack
 from tests.ministack import MiniStack, copy_repo
 
@@ -84,6 +84,25 @@ def test_rounds_keep_steps_built_earlier() -> None:
     log.complete()
     a = log.images["a"]
     assert a.steps == {("", "2"): "done"} and a.status == "built"
+
+
+def test_a_step_seen_without_a_state_is_running_and_a_done_step_stays_done() -> None:
+    log = BuildLog()
+    log.new_round(("a",))
+    log.feed("#4 [a 2/2] RUN make")
+    assert log.images["a"].steps == {("", "2"): "running"}
+    log.feed("#4 DONE 1.5s")
+    log.new_round(("a",))
+    for line in ("#9 [a 2/2] RUN make", "#9 CACHED"):
+        log.feed(line)
+    assert log.images["a"].steps == {("", "2"): "done"}
+
+
+def test_an_image_not_started_or_not_finished_took_no_time() -> None:
+    assert ImageProgress("a").seconds == 0.0
+    assert ImageProgress("a", started=None, finished=5.0).seconds == 0.0
+    assert ImageProgress("a", started=2.0, finished=None).seconds == 0.0
+    assert ImageProgress("a", started=2.0, finished=5.5).seconds == 3.5
 
 
 def test_fully_cached_image() -> None:
@@ -180,6 +199,32 @@ def test_plan_lists_compose_and_manifest_images(mini: MiniStack) -> None:
     assert plan.unavailable == ()
     db = next(t for t in plan.targets if t.name == "db")
     assert db.bases == ("postgres:17",) and db.tag == "mini-db:latest"
+
+
+def test_a_manifest_named_like_a_built_service_gets_an_mcp_prefix(mini: MiniStack) -> None:
+    service = {"build": {"context": "containers/db"}, "image": "mini-memory-svc:latest"}
+    mini.edit_yaml("docker-compose.mcp.yml", lambda d: d["services"].update(memory=service))
+    plan = build_plan(load_stack(mini.root), None)
+    found = {t.name: (t.tag, t.group, t.source) for t in plan.targets}
+    assert found["memory"] == (
+        "mini-memory-svc:latest",
+        "containers",
+        mini.folder / "docker-compose.mcp.yml",
+    )
+    assert found["mcp-memory"] == (
+        "mini-memory:latest",
+        "mcp",
+        mini.folder / "mcp/memory/config/memory.yml",
+    )
+
+
+def test_the_bake_groups_every_image_and_each_kind(mini: MiniStack) -> None:
+    groups = build_plan(load_stack(mini.root), None).bake_definition(None)["group"]
+    assert groups == {
+        "default": {"targets": ["db", "devcontainer", "filesystem", "memory"]},
+        "containers": {"targets": ["db", "devcontainer"]},
+        "mcp": {"targets": ["filesystem", "memory"]},
+    }
 
 
 def test_bake_definition(mini: MiniStack, tmp_path: Path) -> None:
