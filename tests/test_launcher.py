@@ -10,6 +10,7 @@ import importlib.util
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -158,6 +159,8 @@ def test_a_callers_session_and_origin_are_used_only_when_safe(
 ) -> None:
     _, docker = launch(workspace, *RUN, env={"MCP_SESSION": given, "MCP_ORIGIN": given})
     assert (docker["env"]["MCP_SESSION"] == given) is kept
+    if not kept:
+        assert re.fullmatch(r"[0-9a-f]{12}", docker["env"]["MCP_SESSION"])
     assert ("MCP_ORIGIN" in docker["argv"]) is kept
 
 
@@ -239,6 +242,40 @@ def test_the_clients_git_author_passes_by_name(workspace: Path) -> None:
     assert [argv[i + 1] for i, w in enumerate(argv) if w == "-e"][1:] == names
     assert "Jane Dev" not in argv and docker["env"]["GIT_AUTHOR_NAME"] == "Jane Dev"
     assert docker["env"]["GIT_COMMITTER_EMAIL"] == "jane@example.com"
+
+
+def test_only_the_git_settings_that_are_set_pass(workspace: Path) -> None:
+    git = ["git", "-C", str(workspace)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "config", "user.name", "Jane Dev"], check=True)
+    env = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_SYSTEM": os.devnull}
+    _, docker = launch(workspace, "--git-identity", *RUN, env=env)
+    argv = docker["argv"]
+    assert [argv[i + 1] for i, w in enumerate(argv) if w == "-e"][1:] == [
+        "GIT_AUTHOR_NAME",
+        "GIT_COMMITTER_NAME",
+    ]
+    assert docker["env"]["GIT_AUTHOR_EMAIL"] is None
+
+
+def test_the_launchers_options_are_whole_words_with_their_help(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result, docker = launch(workspace, "--guar", ".env", *RUN)
+    assert result.returncode == 2 and docker == {}
+    assert "unrecognized arguments: --guar .env" in result.stderr
+    text = launcher(workspace, monkeypatch).parser().format_help()
+    for shown in ("read-only path inside", "pass the git author", "run as the workspace's owner"):
+        assert shown in text
+
+
+def test_a_path_under_the_engines_view_of_the_workspace(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = launcher(workspace, monkeypatch)
+    assert module.join("/srv/BOX", "a/b") == "/srv/BOX/a/b"
+    assert module.join("C:\\work\\", ".env") == "C:\\work/.env"
+    assert module.join("/srv/x/", "") == "/srv/x/"
 
 
 def test_stand_ins_that_are_links_are_never_followed(workspace: Path) -> None:

@@ -388,6 +388,51 @@ def test_a_command_that_cannot_start_is_named(capsys: pytest.CaptureFixture[str]
     assert capsys.readouterr().err.startswith("mcp-relay: cannot start /nonexistent/server: ")
 
 
+@pytest.mark.parametrize(
+    ("env", "session", "origin", "server"),
+    [
+        ({"MCP_SESSION": "s-1", "MCP_ORIGIN": "probe", "MCP_SERVER_NAME": "git"},
+         "s-1", "probe", "git"),
+        ({"MCP_SESSION": "../up", "MCP_ORIGIN": "a b", "MCP_SERVER_NAME": "x/y"},
+         None, "client", "bridge"),
+        ({}, None, "client", "bridge"),
+    ],
+)  # fmt: skip
+def test_the_relay_audits_under_safe_names_only(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    env: dict[str, str],
+    session: str | None,
+    origin: str,
+    server: str,
+) -> None:
+    relay = relay_module()
+    for name in ("MCP_SESSION", "MCP_ORIGIN", "MCP_SERVER_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(relay, "AUDIT_DIR", str(tmp_path))
+    started: list[tuple[list[str], Any]] = []
+
+    class Started:
+        def __init__(self, command: list[str], audit: Any) -> None:
+            started.append((command, audit))
+
+        def run(self) -> int:
+            return 7
+
+    monkeypatch.setattr(relay, "Relay", Started)
+    assert relay.main(["bridge", "--", "server", "--flag"]) == 7
+    [(command, audit)] = started
+    assert command == ["server", "--flag"] and audit.folder == str(tmp_path)
+    assert (audit.base["server"], audit.base["origin"]) == (server, origin)
+    if session is None:
+        # a fresh session: 12 hex digits
+        assert len(audit.base["session"]) == 12 and int(audit.base["session"], 16) >= 0
+    else:
+        assert audit.base["session"] == session
+
+
 def test_small_records_share_one_file(tmp_path: Path) -> None:
     audit = relay_module().Audit(str(tmp_path), "git", "s-1", "client")
     for n in range(3):
