@@ -1057,6 +1057,7 @@ def test_a_registry_that_does_not_answer_builds_without_its_cache(
     assert "cache-to" not in builder.definition["target"]["db"]
     out = capsys.readouterr().out
     assert "note: 127.0.0.1:5000/mcp does not answer: building without its cache" in out
+    assert "pushing" not in out  # nothing asked to be pushed
 
 
 @pytest.mark.parametrize(
