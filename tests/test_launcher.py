@@ -244,6 +244,49 @@ def test_the_clients_git_author_passes_by_name(workspace: Path) -> None:
     assert docker["env"]["GIT_COMMITTER_EMAIL"] == "jane@example.com"
 
 
+def test_in_process_the_launch_is_docker_run_with_its_label_first(workspace: Path) -> None:
+    env = {"MCP_SESSION": "s-1", "MCP_ORIGIN": "probe", "USER": "jane"}
+    result, docker = launch(workspace, "--workspace", "/ws:ro", "--as-owner", *RUN, env=env)
+    argv = docker["argv"]
+    assert result.returncode == 0 and argv[0] == "run"
+    assert argv[1:7] == [
+        "--label", "dev.mcp-cluster.session=s-1", "-e", "MCP_SESSION", "-e", "MCP_ORIGIN",
+    ]  # fmt: skip
+    assert argv[7] == "--mount" and argv[-6:] == RUN[2:]
+    assert docker["env"]["USER"] == "jane" and argv.count("USER") == 1
+
+
+def test_each_launcher_option_says_what_it_does(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = launcher(workspace, monkeypatch).parser()
+    helps = {action.dest: action.help for action in made._actions}
+    assert helps == {
+        "help": "show this help message and exit",
+        "workspace": "mount the workspace at TARGET (:ro for read-only)",
+        "source": "the workspace as the Docker engine sees it",
+        "as_owner": "run as the workspace's owner",
+        "guard": "read-only path inside",
+        "git_identity": "pass the git author",
+    }
+
+
+def test_git_is_asked_for_each_setting_with_a_deadline(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = launcher(workspace, monkeypatch)
+    asked: list[tuple[list[str], float]] = []
+
+    def run(command: list[str], **options: Any) -> subprocess.CompletedProcess[str]:
+        asked.append((command, options["timeout"]))
+        return subprocess.CompletedProcess(command, 1, "", "")
+
+    monkeypatch.setattr(subprocess, "run", run)
+    assert module.git_identity() == {}
+    git = ["git", "-C", str(workspace), "config", "--get"]
+    assert asked == [([*git, "user.name"], 5), ([*git, "user.email"], 5)]
+
+
 def test_only_the_git_settings_that_are_set_pass(workspace: Path) -> None:
     git = ["git", "-C", str(workspace)]
     subprocess.run([*git, "init", "-q"], check=True)
