@@ -223,6 +223,21 @@ def test_a_session_file_rotates_into_parts(tmp_path: Path, monkeypatch: pytest.M
     assert [r["n"] for r in records(tmp_path)] == list(range(6))
 
 
+def test_a_new_day_starts_its_own_file_at_part_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relay = relay_module()
+    monkeypatch.setattr(relay, "PART_BYTES", 150)
+    days = iter(["2026-12-06"] * 3 + ["2026-12-07"] * 9)
+    monkeypatch.setattr(time, "strftime", lambda form, moment=None: next(days))
+    audit = relay.Audit(str(tmp_path), "git", "s1", "client")
+    for index in range(3):
+        audit.write({"kind": "call", "n": index})
+    names = sorted(path.name for path in tmp_path.glob("*.jsonl"))
+    assert names[0] == "2026-12-06.git.s1.0.jsonl"
+    assert "2026-12-07.git.s1.0.jsonl" in names and "2026-12-07.git.s1.1.jsonl" not in names
+
+
 @pytest.mark.parametrize(
     ("message", "expected"),
     [
