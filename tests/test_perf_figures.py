@@ -407,7 +407,12 @@ def test_a_missed_target_fails_perf_with_the_table(
         run.run_perf("", False, 1, str(tmp_path), json=False)
     assert stop.value.code == 1 and measured.asked[0] == ("builds", [], False, 1)
     out = capsys.readouterr().out
-    assert "perf timing builds" in out and "perf reading CPU, RAM and disk" in out
+    assert [line for line in out.splitlines() if line.startswith("perf ")] == [
+        "perf timing builds",
+        "perf timing the stack's start",
+        "perf probing the MCP servers over stdio",
+        "perf reading CPU, RAM and disk",
+    ]
     assert f"report: {tmp_path / 'report.md'} (+ report.json, chart.png)" in out
     table = run._table(missed)
     assert table.title == "phase 12: figures against the plan's targets"
@@ -532,6 +537,10 @@ def test_a_baseline_command_that_fails_says_which_and_why(tmp_path: Path) -> Non
     with pytest.raises(RuntimeError) as failed:
         measure._measured([sys.executable, "-c", script, "ignored"], tmp_path)
     assert str(failed.value) == f"{sys.executable} -c {script} failed: {'x' * 500}"
+    where = "import os, sys; print(os.getcwd()); sys.exit(3)"
+    with pytest.raises(RuntimeError) as failed:
+        measure._measured([sys.executable, "-c", where], tmp_path)
+    assert str(failed.value).endswith(f"failed: {tmp_path}")
     with pytest.raises(RuntimeError, match=r"failed: only out\Z"):
         measure._measured(
             [sys.executable, "-c", "import sys; print('only out'); sys.exit(2)"], tmp_path
@@ -554,7 +563,8 @@ def test_the_raw_bake_times_the_definition_the_library_prints(
     assert 0 < seconds < 60
     assert asked == [(tmp_path, "build.bake-file", "--profile", "offline")]
     [bake] = commands(docker)
-    assert bake[:3] == ["buildx", "bake", "-f"] and bake[3].endswith("/bake.json")
+    assert bake[:3] == ["buildx", "bake", "-f"]
+    assert re.search(r"/mcp-bake-\w+/bake\.json\Z", bake[3]), bake[3]
     assert bake[4:] == [
         f"--allow=fs.read={context}",
         "--allow=fs.read=Dockerfile",
@@ -661,7 +671,14 @@ report.write_report([Figure("d\\u00e9marrage", "s", 1.0)], {"host": "h\\u00f4te"
 """
 
 
-def test_the_report_is_utf8_whatever_the_locale(tmp_path: Path) -> None:
+def test_the_report_is_utf8_whatever_the_locale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # written here too, under this process's locale: mutation testing runs a test against
+    # what it calls in its own process
+    monkeypatch.setattr(perf_report, "chart", lambda figures, path: path.write_bytes(b""))
+    perf_report.write_report([Figure("d\u00e9marrage", "s", 1.0)], {}, tmp_path / "here")
+    assert "| d\u00e9marrage |" in (tmp_path / "here/report.md").read_text(encoding="utf-8")
     env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
     env.pop("PYTHONIOENCODING", None)
     done = subprocess.run(
@@ -686,6 +703,18 @@ def test_the_docker_version_is_waited_for_half_a_minute(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(subprocess, "run", hung)
     assert perf_report._docker_version() == "unavailable" and waits == [30]
+
+
+def test_the_memory_is_memtotal_in_gigabytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       97656250 kB\nMemFree:        1 kB\n")
+    monkeypatch.setattr(perf_report, "Path", lambda path: meminfo)
+    monkeypatch.setattr(perf_report, "_docker_version", lambda: "20.10.24")
+    assert perf_report.machine()["memory_gb"] == 100.0
+    monkeypatch.setattr(perf_report, "Path", lambda path: tmp_path / "missing")
+    assert perf_report.machine()["memory_gb"] == 0.0
 
 
 @pytest.mark.parametrize(
