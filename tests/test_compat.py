@@ -146,6 +146,10 @@ def test_an_image_pip_install_reads_its_args_and_copied_files(mini: MiniStack) -
         (PIP_DOCKERFILE.replace("COPY reqs.txt /tmp/reqs.txt", "COPY reqs.txt /tmp/other.txt"),
          "pip install -r /tmp/reqs.txt: no COPY earlier in the stage puts it there", 5,
          "COPY the requirements file to /tmp/reqs.txt before this RUN"),
+        (PIP_DOCKERFILE.replace("COPY reqs.txt /tmp/reqs.txt\n", "")
+         + "COPY reqs.txt /tmp/reqs.txt\n",
+         "pip install -r /tmp/reqs.txt: no COPY earlier in the stage puts it there", 4,
+         "COPY the requirements file to /tmp/reqs.txt before this RUN"),
         (PIP_DOCKERFILE.replace("TOOL_VERSION=1.2.3", "OTHER=1"),
          "pip install names ${TOOL_VERSION}, which no ARG before it defines", 5,
          "declare ARG TOOL_VERSION=VERSION before the RUN"),
@@ -419,6 +423,7 @@ def test_the_diff_names_a_package_that_started_turning_the_gil_on() -> None:
         current.to_json(), Report("3.13.15t", (environment_report(_resolution("library"), before),))
     ) == ["library: gilprobe 0.1 no longer re-enables the GIL"]
     assert changes(None, current) == []
+    assert changes(current.to_json(), current) == []
     fresh = {"environments": [{"name": "library", "rows": []}]}
     assert changes(fresh, current) == [
         "library: gilprobe 0.1 started re-enabling the GIL (module gilprobe._speedups)",
@@ -475,6 +480,7 @@ def test_the_markdown_report_has_a_summary_changes_and_a_table_per_environment()
     assert "| rpds-py | 2026.5.1 | 2026.9.1 | cp313t | installed | yes | yes |" in text
     assert "Cannot be resolved for this interpreter: no wheel" in text
     assert "## python-experimental" in text and "No packages." in text
+    assert "## python-experimental\n\nDeclared in `Dockerfile`.\n\nNo packages.\n" in text
     tail = text[text.index("## Changes since the last run") - 1 :]
     assert tail.startswith(
         "\n## Changes since the last run\n\n"
