@@ -1118,6 +1118,26 @@ def test_check_reports_every_schema_violation_before_the_rules(mini: MiniStack) 
     ]
 
 
+def test_regenerating_writes_or_shows_only_the_files_that_differ(tmp_path: Path) -> None:
+    same, stale = tmp_path / "same.txt", tmp_path / "sub" / "stale.txt"
+    same.write_text("kept\n")
+    views = {same: "kept\n", stale: "new [text]\n"}
+
+    def name(path: Path) -> str:
+        return path.relative_to(tmp_path).as_posix()
+
+    shown = generate_workflow.regenerate(views, name, True, "all agree")
+    assert (shown.ok, shown.code) == (False, 1)
+    assert shown.data == {"changed": ["sub/stale.txt"], "written": False}
+    assert shown.views == ["--- sub/stale.txt\n+++ sub/stale.txt\n@@ -0,0 +1 @@\n+new \\[text]\n"]
+    assert not stale.exists()
+    done = generate_workflow.regenerate(views, name, False, "all agree")
+    assert done.ok and done.data == {"changed": ["sub/stale.txt"], "written": True}
+    assert done.views == ["wrote sub/stale.txt"] and stale.read_text() == "new [text]\n"
+    again = generate_workflow.regenerate(views, name, True, "all agree")
+    assert again.ok and again.views == ["all agree"] and again.data["changed"] == []
+
+
 def test_mcp_config_writes_what_differs_or_shows_the_diff(mini: MiniStack) -> None:
     first = generate_workflow.regenerate_clients(str(mini.root))
     assert first.ok and first.data == {
