@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import io
 import stat
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -1187,8 +1189,14 @@ def test_a_backup_lists_each_volume_and_where_it_went(
     names, target = asked[-1]
     assert names == load_stack(REPO).compose.volume_names()
     assert target.parent == REPO / "backups" and len(target.name) == len("20261207T104800Z")
-    with pytest.raises(UsageError):
+    # the folder is named after the UTC time, whatever the host's time zone
+    clock = SimpleNamespace(strftime=time.strftime, gmtime=lambda: time.gmtime(1796640480))
+    monkeypatch.setattr(volumes_workflow, "time", clock)
+    volumes_workflow.backup("", ["db-data"])
+    assert asked[-1][1] == REPO / "backups" / "20261207T104800Z"
+    with pytest.raises(UsageError) as refused:
         volumes_workflow.backup("", ["bad/name"])
+    assert str(refused.value).startswith("volumes.backup --volume ")
 
 
 def test_a_restore_names_what_it_restored(monkeypatch: pytest.MonkeyPatch) -> None:
