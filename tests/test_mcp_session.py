@@ -423,8 +423,8 @@ def test_event_fields_with_and_without_a_space_after_the_colon() -> None:
 
         return [event async for event in events(chunks())]
 
-    found = asyncio.run(read(b"event:ping\ndata:x\ndata: y\ndata:  z\n\ndata:\n\n\n"))
-    assert found == [Event("ping", "x\ny\n z"), Event("message", "")]
+    found = asyncio.run(read(b"event:ping\ndata:x\ndata: y\ndata:  z \r\n\ndata:\n\n\n"))
+    assert found == [Event("ping", "x\ny\n z "), Event("message", "")]
 
 
 def test_a_tunnel_closes_the_relays_stdin_before_stopping_it(tmp_path: Path) -> None:
@@ -624,6 +624,9 @@ def test_inside_the_dev_container_the_probe_runs_docker_exec_as_its_user(
         *options, "-e", names[0], "-e", names[1], "c0ffee",
     ]  # fmt: skip
     assert "ghp_x" not in github.args and github.args[len(options) + 5] == "python3"
+    assert (
+        github.args[len(options) + 6] == f"{remote.workdir}/.devcontainer/mcp/runtime/mcp_launch.py"
+    )
     assert {spec.timeout for spec in specs} == {5.0}
     assert by_name["fetch"].call is not None and by_name["fetch"].call.arguments["url"] == (
         "http://p/"
@@ -750,6 +753,7 @@ def test_streamable_http_keeps_its_session_id_and_protocol_on_every_request() ->
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
+        (http("502 Bad", {}, b"x" * 300), "POST http://db/mcp answered HTTP 502 " + "x" * 200),
         (http("500 Oops", {}, b"database [gone]"), "POST http://db/mcp answered HTTP 500 database [gone]"),
         (http("200 OK", {"Content-Type": "text/event-stream"}, b"event: other\ndata: x\n\n"),
          "POST http://db/mcp answered without the reply"),
