@@ -435,6 +435,18 @@ def test_a_missed_target_fails_perf_with_the_table(
     ) == [("stack CPU", "3.25 %", "-", "no target", "")]
 
 
+def test_without_out_the_report_goes_to_reports_perf(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Measured(monkeypatch, FIGURES)
+    monkeypatch.setattr(run, "REPO_ROOT", tmp_path)
+    run.run_perf("", False, 1, "", json=True)
+    assert json.loads(capsys.readouterr().out)["report"]["markdown"] == str(
+        tmp_path / "reports/perf/report.md"
+    )
+    assert (tmp_path / "reports/perf/report.md").is_file()
+
+
 def test_the_chart_is_a_png_of_the_rated_figures(tmp_path: Path) -> None:
     perf_report.chart(FIGURES, tmp_path / "chart.png")
     assert (tmp_path / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
