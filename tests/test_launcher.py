@@ -287,6 +287,12 @@ def test_git_is_asked_for_each_setting_with_a_deadline(
     assert asked == [([*git, "user.name"], 5), ([*git, "user.email"], 5)]
 
 
+def test_a_launch_without_run_says_what_it_expects(workspace: Path) -> None:
+    result, docker = launch(workspace, "--as-owner")
+    assert (result.returncode, docker) == (2, {})
+    assert result.stderr == "mcp_launch.py: expected OPTIONS run ... IMAGE [ARGS...]\n"
+
+
 def test_only_the_git_settings_that_are_set_pass(workspace: Path) -> None:
     git = ["git", "-C", str(workspace)]
     subprocess.run([*git, "init", "-q"], check=True)
@@ -318,7 +324,7 @@ def test_a_path_under_the_engines_view_of_the_workspace(
     module = launcher(workspace, monkeypatch)
     assert module.join("/srv/BOX", "a/b") == "/srv/BOX/a/b"
     assert module.join("C:\\work\\", ".env") == "C:\\work/.env"
-    assert module.join("/srv/x/", "") == "/srv/x/"
+    assert module.join("/srv/x", "") == "/srv/x"
 
 
 def test_stand_ins_that_are_links_are_never_followed(workspace: Path) -> None:
