@@ -23,7 +23,7 @@ named after the modules as the launcher and the tests load them (`mcpignore`, `m
 
 A mutant that no test could kill because no behaviour differs is listed, with the reason, in
 tests/mutants-equivalent.txt; the report leaves those out of the score, and keeps each group's
-score with the date, commit and sample size of its run in reports/mutants/.
+score with the date, commit, sample size and seed of its run in reports/mutants/.
 """
 
 from __future__ import annotations
@@ -352,6 +352,12 @@ def report(
                 for name, status in score.missed:
                     print(f"   {status}: {name}\n{show_diff(name, module)}")
         print("   " + total.line(f"{group} total"))
+        if total.unchecked and not total.counted and not total.equivalent:
+            # mutated since its last run: the score kept from that run stays
+            print("   none of its mutants was run: nox -s mutants -- " + group)
+            failed = True
+            del totals[group]
+            continue
         if total.counted == 0 or total.percent < THRESHOLD:
             print(f"   below {THRESHOLD:.0f}% killed")
             failed = True
@@ -377,14 +383,17 @@ def measured_commit() -> str:
     return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
-def record_run(groups: Sequence[str], sample: int) -> None:
-    """Note the date, the commit and the sample size (0: every mutant) of a run of `groups`."""
+def record_run(groups: Sequence[str], sample: int, seed: str = "0") -> None:
+    """Note the date, the commit and the sample size (0: every mutant) of a run of `groups`,
+    and the seed that picked a sample (the same seed picks the same mutants again)."""
     from datetime import UTC, datetime
 
     runs = json.loads(RUNS.read_text()) if RUNS.is_file() else {}
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     for group in groups:
         runs[group] = {"date": when, "commit": measured_commit(), "sample": sample}
+        if sample:
+            runs[group]["seed"] = seed
     RUNS.parent.mkdir(exist_ok=True)
     RUNS.write_text(json.dumps(runs, indent=2) + "\n")
 
@@ -415,8 +424,9 @@ def write_scores(totals: dict[str, Score], folder: Path = SCORES) -> None:
     for group in [g for g in GROUPS if g in scores]:
         entry = scores[group]
         every = entry["counted"] + entry["equivalent"] + entry["not_run"]
+        seed = f" (seed {entry['seed']})" if "seed" in entry else ""
         measured = (
-            f"a sample of {entry['sample']} of {every} mutants"
+            f"a sample of {entry['sample']}{seed} of {every} mutants"
             if entry["sample"]
             else f"all {every} mutants"
         )
@@ -454,7 +464,7 @@ def main(argv: Sequence[str]) -> int:
         print(f"unknown group(s) {', '.join(unknown)}; groups: {', '.join(GROUPS)}")
         return 2
     if command == "run":
-        record_run(rest or list(GROUPS), int(options["--sample"] or 0))
+        record_run(rest or list(GROUPS), int(options["--sample"] or 0), options["--seed"])
     if command == "run":
         return run_groups(rest or list(GROUPS), int(options["--sample"] or 0), options["--seed"])
     if command == "report":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from typing import Any
 
 import pytest
@@ -82,6 +83,42 @@ def test_a_file_is_passed_over_by_the_server_and_day_in_its_name() -> None:
     wanted = AuditFilter(server="git", since=datetime.datetime(2026, 12, 7, tzinfo=datetime.UTC))
     assert [n for n, _ in FILES if wanted.wants_file(n)] == ["2026-12-07.git.s2.0.jsonl"]
     assert not AuditFilter().wants_file("README")
+
+
+def test_a_files_day_is_compared_with_the_bounds_day_in_utc(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # this host's clock in Tokyo: 01:00 there on the 7th is still the 6th in UTC
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        tokyo = datetime.timezone(datetime.timedelta(hours=9))
+        early = datetime.datetime(2026, 12, 7, 1, 0, tzinfo=tokyo)
+        late = datetime.datetime(2026, 12, 6, 20, 0, tzinfo=datetime.UTC)
+        assert AuditFilter(until=early).wants_file("2026-12-06.git.s1.0.jsonl")
+        assert not AuditFilter(until=early).wants_file("2026-12-07.git.s1.0.jsonl")
+        assert AuditFilter(since=early).wants_file("2026-12-06.git.s1.0.jsonl")
+        assert not AuditFilter(since=late).wants_file("2026-12-05.git.s1.0.jsonl")
+        assert AuditFilter(until=late).wants_file("2026-12-06.git.s1.0.jsonl")
+        assert not AuditFilter(until=late).wants_file("2026-12-07.git.s1.0.jsonl")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_a_call_time_without_a_zone_is_utc() -> None:
+    files = [("2026-12-07.git.s4.0.jsonl", log(call("git", "x", "ok", "2026-12-07T10:00:00")))]
+    at = datetime.datetime(2026, 12, 7, 10, 0, tzinfo=datetime.UTC)
+    assert len(select(files, AuditFilter(since=at)).calls) == 1
+    assert select(files, AuditFilter(since=at + datetime.timedelta(seconds=1))).calls == []
+
+
+def test_calls_are_ordered_by_their_call_time_or_else_their_time() -> None:
+    first = {"kind": "call", "server": "git", "time": "2026-12-07T08:00:00Z", "n": 1}
+    second = {"kind": "call", "server": "git", "call_time": "2026-12-07T09:00:00Z", "n": 2}
+    third = {"kind": "call", "server": "git", "time": "2026-12-07T10:00:00Z", "n": 3}
+    files = [("2026-12-07.git.s9.0.jsonl", log(third, second, first))]
+    assert [c["n"] for c in select(files, AuditFilter()).calls] == [1, 2, 3]
 
 
 def test_a_call_without_a_readable_time_is_kept_only_without_a_time_filter() -> None:

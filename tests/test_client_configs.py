@@ -4,6 +4,7 @@ written where it never looks, every manifest key typed, and the launch hardening
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ from tasks.model.manifest import (
     load_manifests,
 )
 from tasks.model.stack import load_stack
-from tasks.servers.generate import bridges_of, launch, server_entry
+from tasks.servers.generate import bridges_of, docker_args, launch, server_entry
 from tests.clirun import REPO
 from tests.ministack import MiniStack
 
@@ -242,6 +243,23 @@ def test_a_remote_server_launches_through_its_bridge_with_its_url() -> None:
         "type": "sse",
         "url": "http://postgres-mcp:8000/sse",
     }
+    command, args = launch(stack.manifests["postgres"], "vscode", bridges)
+    entry = server_entry(stack.manifests["postgres"], "vscode", bridges)
+    assert entry == {"type": "stdio", "command": command, "args": args}
+    assert next(iter(entry)) == "type"
+
+
+def test_a_read_only_volume_is_mounted_read_only(mini: MiniStack) -> None:
+    def read_only(data: dict[str, Any]) -> None:
+        data["mounts"] = [{"type": "volume", "source": "memory-data", "target": "/memory",
+                           "read_only": True}]  # fmt: skip
+
+    mini.edit_yaml("mcp/memory/config/memory.yml", read_only)
+    words = docker_args(load_stack(mini.root).manifests["memory"])
+    assert [words[i + 1] for i, w in enumerate(words) if w == "-v"] == [
+        "memory-data:/memory:ro",
+        "mcp-audit:/audit",
+    ]
 
 
 @pytest.mark.parametrize("bridges", ["none", "stdio"])

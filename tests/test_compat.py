@@ -10,6 +10,7 @@ import pytest
 from tasks.compat.environments import (
     LIBRARY,
     Environment,
+    _fill,
     discover,
     library_environment,
     pip_installs,
@@ -56,6 +57,8 @@ def test_pip_install_lines_of_a_run_command() -> None:
         '    && /opt/x/bin/pip install "mcp-server-fetch==${V}" other>=1 \\\n'
         "    && /opt/x/bin/pip install --no-deps --quiet -r /tmp/r.txt pinned==1.0; "
         "python3 -m pip install --constraint c.txt tool && pip3 install --requirement=/a.txt"
+        " && /opt/ft/bin/python3.13t -m pip install ft==2"
+        " && pip install --requirement=/b.txt after"
     )
     found = pip_installs(command)
     assert [(i.venv, i.requirements, i.files, i.no_deps) for i in found] == [
@@ -63,6 +66,8 @@ def test_pip_install_lines_of_a_run_command() -> None:
         ("/opt/x", ("pinned==1.0",), ("/tmp/r.txt",), True),
         ("", ("tool",), (), False),
         ("", (), ("/a.txt",), False),
+        ("/opt/ft", ("ft==2",), (), False),
+        ("", ("after",), ("/b.txt",), False),
     ]
     assert pip_installs("apt-get install -y pip && npm install -g x") == []
 
@@ -128,29 +133,39 @@ def _environments(mini: MiniStack, dockerfile: str, reqs: str = "a>=1\n") -> lis
 def test_an_image_pip_install_reads_its_args_and_copied_files(mini: MiniStack) -> None:
     found = {env.name: env for env in _environments(mini, PIP_DOCKERFILE)}
     assert found["db"].requirements == ("tool==1.2.3", "a>=1")
+    into_folder = PIP_DOCKERFILE.replace("COPY reqs.txt /tmp/reqs.txt", "COPY reqs.txt /tmp/")
+    found = {env.name: env for env in _environments(mini, into_folder)}
+    assert found["db"].requirements == ("tool==1.2.3", "a>=1")
     assert found["db"].source.endswith("containers/db/Dockerfile (/opt/tool)")
     assert found[LIBRARY].requirements == ("b",)
 
 
 @pytest.mark.parametrize(
-    ("dockerfile", "problem", "line"),
+    ("dockerfile", "problem", "line", "fix"),
     [
         (PIP_DOCKERFILE.replace("COPY reqs.txt /tmp/reqs.txt", "COPY reqs.txt /tmp/other.txt"),
-         "pip install -r /tmp/reqs.txt: no COPY earlier in the stage puts it there", 5),
+         "pip install -r /tmp/reqs.txt: no COPY earlier in the stage puts it there", 5,
+         "COPY the requirements file to /tmp/reqs.txt before this RUN"),
+        (PIP_DOCKERFILE.replace("COPY reqs.txt /tmp/reqs.txt\n", "")
+         + "COPY reqs.txt /tmp/reqs.txt\n",
+         "pip install -r /tmp/reqs.txt: no COPY earlier in the stage puts it there", 4,
+         "COPY the requirements file to /tmp/reqs.txt before this RUN"),
         (PIP_DOCKERFILE.replace("TOOL_VERSION=1.2.3", "OTHER=1"),
-         "pip install names ${TOOL_VERSION}, which no ARG before it defines", 5),
+         "pip install names ${TOOL_VERSION}, which no ARG before it defines", 5,
+         "declare ARG TOOL_VERSION=VERSION before the RUN"),
         (PIP_DOCKERFILE.replace("pip install", "pip install -e"),
-         "pip install -e is not modelled", 5),
+         "pip install -e is not modelled by the compatibility check", 5,
+         "install from PyPI by name and version"),
     ],
 )  # fmt: skip
 def test_a_pip_install_the_check_cannot_read_is_one_error(
-    mini: MiniStack, dockerfile: str, problem: str, line: int
+    mini: MiniStack, dockerfile: str, problem: str, line: int, fix: str
 ) -> None:
     with pytest.raises(StackError) as caught:
         _environments(mini, dockerfile)
-    assert problem in caught.value.problem
+    assert caught.value.problem == problem and caught.value.fix == fix
     assert caught.value.line == line and caught.value.path.name == "Dockerfile"
-    assert caught.value.fix
+    assert caught.value.key == "RUN"
 
 
 def test_a_requirements_file_with_options_names_the_line(tmp_path: Path) -> None:
@@ -158,9 +173,44 @@ def test_a_requirements_file_with_options_names_the_line(tmp_path: Path) -> None
     path.write_text("# pins\nattrs>=25  # inline\n\n--index-url https://x\n")
     with pytest.raises(StackError) as caught:
         read_requirements(path)
-    assert caught.value.line == 4 and "--index-url" in caught.value.problem
-    path.write_text("# pins\nattrs>=25  # inline\n\npsycopg[binary]>=3\n")
+    assert caught.value.line == 4
+    assert caught.value.problem == (
+        "option line '--index-url https://x' is not supported by the compatibility check"
+    )
+    assert caught.value.fix == "list requirements only (one per line)"
+    path.write_text("# pins\nattrs>=25  # inline # twice\n\npsycopg[binary]>=3\n")
     assert read_requirements(path) == ["attrs>=25", "psycopg[binary]>=3"]
+    path.write_bytes(b"attrs\n\xfe\n")
+    with pytest.raises(StackError) as caught:
+        read_requirements(path)
+    assert caught.value.problem == "requirements file is not UTF-8: byte 0xfe at column 1"
+
+
+def test_a_malformed_expansion_in_a_pip_install_is_one_error(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM x\nRUN pip install tool\n")
+    run = load_dockerfile(path).stages[0].of("RUN")[0]
+    with pytest.raises(StackError) as refused:
+        _fill("tool==${x y}", {}, path, run)
+    assert (refused.value.problem, refused.value.line, refused.value.key) == (
+        "invalid interpolation format ${x y}",
+        2,
+        "RUN",
+    )
+    assert (
+        refused.value.fix
+        == "write ${NAME}, ${NAME:-default} or ${NAME:?message}; a literal $ is $$"
+    )
+    assert _fill("tool==${V}", {"V": "2"}, path, run) == "tool==2"
+
+
+def test_a_pyproject_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_bytes(b"[project]\nname = '\xff'\n")
+    with pytest.raises(StackError) as refused:
+        library_environment(path)
+    assert refused.value.problem == "pyproject.toml is not UTF-8: byte 0xff at column 9"
+    assert refused.value.line == 2
 
 
 def test_a_pyproject_without_a_dev_extra_is_one_error(tmp_path: Path) -> None:
@@ -224,6 +274,17 @@ def test_a_lock_gives_each_package_and_the_artifact_the_interpreter_installs() -
     ]
 
 
+def test_a_locked_package_without_a_file_or_with_a_bare_name() -> None:
+    text = (
+        '[[packages]]\nname = "Odd_Name"\nversion = "1"\n'
+        '[[packages]]\nname = "bare"\nversion = "2"\nsdist = { url = "bare-2.tar.gz" }\n'
+    )
+    assert read_lock(text, "pylock.toml") == [
+        Locked("bare", "2", SDIST, "bare-2.tar.gz"),
+        Locked("odd-name", "1", SDIST, ""),
+    ]
+
+
 @pytest.mark.parametrize("text", ["[[packages]]\nversion = 1\n", "not toml [", "a = 1\n"])
 def test_a_lock_uv_did_not_write_is_one_error(text: str) -> None:
     with pytest.raises(LockError, match=r"pylock\.x\.toml"):
@@ -246,6 +307,12 @@ def test_uv_names_the_package_that_needs_its_sdist() -> None:
     assert explain(UV_NO_WHEEL).startswith("x No solution found")
     assert "hint" not in explain(UV_NO_WHEEL)
     assert explain("") == "uv pip compile failed"
+    assert explain(
+        "  x No solution found\n  hint: Wheels are required for a\n  cause: b needs c"
+    ) == ("x No solution found b needs c")
+    assert explain("error: No solution found\nhint: a hint only\n") == (
+        "error: No solution found hint: a hint only"
+    )
 
 
 # --- sdist builds -------------------------------------------------------------------------
@@ -265,11 +332,17 @@ def test_uv_names_the_package_that_needs_its_sdist() -> None:
          "support the free-threaded build of CPython 3.13.\nhint: Build failures usually",
          "RuntimeError: CFFI does not support the free-threaded build of CPython 3.13."),
         ("something\nerror: Failed to build `x==1`\n", "error: Failed to build `x==1`"),
+        ("  OSError: no compiler\nsee the error log above\n", "OSError: no compiler"),
         ("", "the build failed"),
     ],
 )  # fmt: skip
 def test_why_an_sdist_did_not_build(log: str, reason: str) -> None:
     assert build_failure(log).startswith(reason)
+
+
+def test_an_sdists_reason_is_300_characters_at_most() -> None:
+    assert build_failure("ValueError: " + "v" * 400) == ("ValueError: " + "v" * 400)[:300]
+    assert build_failure("error: " + "e" * 400) == ("error: " + "e" * 400)[:300]
 
 
 # --- the report ---------------------------------------------------------------------------
@@ -350,6 +423,7 @@ def test_the_diff_names_a_package_that_started_turning_the_gil_on() -> None:
         current.to_json(), Report("3.13.15t", (environment_report(_resolution("library"), before),))
     ) == ["library: gilprobe 0.1 no longer re-enables the GIL"]
     assert changes(None, current) == []
+    assert changes(current.to_json(), current) == []
     fresh = {"environments": [{"name": "library", "rows": []}]}
     assert changes(fresh, current) == [
         "library: gilprobe 0.1 started re-enabling the GIL (module gilprobe._speedups)",
@@ -357,6 +431,25 @@ def test_the_diff_names_a_package_that_started_turning_the_gil_on() -> None:
         "library: pyyaml 6.0.4 is new",
         "library: rpds-py 2026.5.1 is new",
     ]
+
+
+def test_an_environments_section_in_the_markdown_report() -> None:
+    env = _env("library")
+    package = Locked("tool", "1.0", PURE, "tool-1.0-py3-none-any.whl")
+    checked = {"tool": Checked(True, "", None, False, "", "")}
+    report = Report("3.14.6t", (environment_report(Resolution(env, (package,)), checked),))
+    text = markdown(report)
+    section = text[text.index("## library") :]
+    assert section.splitlines() == [
+        "## library",
+        "",
+        f"Declared in `{env.source}`.",
+        "",
+        "| package | version | newest | wheel | install | imports | GIL off | detail |",
+        "|---|---|---|---|---|---|---|---|",
+        "| tool | 1.0 |  | pure | installed | no module | yes |  |",
+    ]
+    assert "## Changes since the last run\n\n- none (or no earlier run)\n" in text
 
 
 def test_the_markdown_report_has_a_summary_changes_and_a_table_per_environment() -> None:
@@ -368,7 +461,16 @@ def test_the_markdown_report_has_a_summary_changes_and_a_table_per_environment()
         ("library: gilprobe 0.1 started re-enabling the GIL (module gilprobe._speedups)",),
     )
     text = markdown(report)
-    assert text.startswith("# Free-threaded compatibility (3.13.15t)")
+    assert text.splitlines()[:4] == [
+        "# Free-threaded compatibility (3.13.15t)",
+        "",
+        "| environment | runs free-threaded today | resolved | in report | GIL re-enabled by |",
+        "|---|---|---|---|---|",
+    ]
+    assert (
+        "\n| package | version | newest | wheel | install | imports | GIL off | detail |\n"
+        "|---|---|---|---|---|---|---|---|\n"
+    ) in text
     assert "| library | yes | 3 | 3 | gilprobe |" in text
     assert "| postgres-mcp | no | unresolvable | 0 |  |" in text
     unchecked = Report("3.13.15t", (environment_report(_resolution("fetch", False), None),))
@@ -378,6 +480,16 @@ def test_the_markdown_report_has_a_summary_changes_and_a_table_per_environment()
     assert "| rpds-py | 2026.5.1 | 2026.9.1 | cp313t | installed | yes | yes |" in text
     assert "Cannot be resolved for this interpreter: no wheel" in text
     assert "## python-experimental" in text and "No packages." in text
+    assert "## python-experimental\n\nDeclared in `Dockerfile`.\n\nNo packages.\n" in text
+    tail = text[text.index("## Changes since the last run") - 1 :]
+    assert tail.startswith(
+        "\n## Changes since the last run\n\n"
+        "- library: gilprobe 0.1 started re-enabling the GIL (module gilprobe._speedups)\n"
+    )
+    assert (
+        "## postgres-mcp\n\nDeclared in `postgres-mcp/Dockerfile`.\n\n"
+        "Cannot be resolved for this interpreter: no wheel\n"
+    ) in text
 
 
 # --- the servers ----------------------------------------------------------------------------
@@ -390,13 +502,14 @@ def test_a_stdio_server_runs_from_its_venv_with_the_manifest_call_on_the_host() 
     assert spec is not None and spec.command == "/v/bin/mcp-server-git"
     assert spec.args == ("--repository", "/repo") and spec.env == {"PYTHON_GIL": "0"}
     assert spec.call is not None and spec.call.arguments["repo_path"] == "/repo"
+    assert (spec.call.tool, spec.call.expect, spec.timeout) == ("git_log", "Commit", 9.0)
     fetch = next(env for env in discover(stack) if env.name == "fetch")
     spec = server_spec(fetch, Path("/v"), stack.manifests["fetch"], Path("/r"), "http://p/", 9.0)
     assert spec is not None and spec.args == ("--allow-private-ips",)
     assert spec.call is not None and spec.call.arguments == {"url": "http://p/"}
     postgres = next(env for env in discover(stack) if env.name == "postgres-mcp")
     spec = server_spec(postgres, Path("/v"), None, Path("/r"), "", 9.0)
-    assert spec is not None and spec.command == "/v/bin/python"
+    assert spec is not None and spec.command == "/v/bin/python" and spec.timeout == 9.0
     assert spec.args == (str(postgres.script), "--access-mode=restricted", "--transport=stdio")
     maria = next(env for env in discover(stack) if env.name == "mariadb-mcp")
     spec = server_spec(maria, Path("/v"), None, Path("/r"), "", 9.0)
@@ -407,6 +520,71 @@ def test_a_stdio_server_runs_from_its_venv_with_the_manifest_call_on_the_host() 
 
 def _probed(ok: bool, error: str = "") -> ProbeResult:
     return ProbeResult("s", ok, "server", "1.0", "2025-06-18", 3, 10.0, [1.0], 1, error)
+
+
+def test_a_database_server_that_answers_is_noted_as_run_without_a_database() -> None:
+    clean = {"a": Checked(True, "", True, False)}
+    note = "the call ran with no database behind it and was answered without an error flag"
+    assert verdict("postgres-mcp", _probed(True), clean) == ServerVerdict(
+        "postgres-mcp", True, True, True, 3, note
+    )
+    gil = {"a": Checked(True, "", True, True, "a._c")}
+    assert verdict("mariadb-mcp", _probed(True), gil) == ServerVerdict(
+        "mariadb-mcp", True, True, False, 3, "turns the GIL on without PYTHON_GIL=0: a (a._c)"
+    )
+    refused = verdict("postgres-mcp", _probed(False, "could not connect: refused"), clean)
+    assert refused == ServerVerdict(
+        "postgres-mcp",
+        True,
+        True,
+        True,
+        3,
+        "the call failed with a database error (no database here): could not connect: refused",
+    )
+
+
+@pytest.mark.parametrize("word", ["connect", "Connection", "REFUSED", "can't", "could not", "2003"])
+def test_each_database_error_word_counts_as_an_answer(word: str) -> None:
+    found = verdict("s", _probed(False, f"x {word} y"), {})
+    assert found.answers and found.gil_free
+    assert found.detail == f"the call failed with a database error (no database here): x {word} y"
+
+
+def test_a_server_that_did_not_answer_says_why() -> None:
+    failed = verdict("s", _probed(False, "ServerExited: 1"), {})
+    assert failed == ServerVerdict("s", True, False, False, 3, "ServerExited: 1")
+    no_tools = ProbeResult("s", True, "server", "1.0", "2025-06-18", 0)
+    assert verdict("s", no_tools, {}) == ServerVerdict("s", True, False, False, 0, "")
+    nameless = ProbeResult("s", True, "", "1.0", "2025-06-18", 2)
+    assert verdict("s", nameless, {}).answers is False
+    missing = {"a": Checked(False, "needs x"), "b": Checked(False, "needs y")}
+    assert verdict("s", None, missing) == ServerVerdict(
+        "s", False, False, False, 0, "a (needs x); b (needs y)"
+    )
+    assert verdict("s", None, {}) == ServerVerdict("s", True, False, False, 0, "not started")
+    both = verdict("s", _probed(False, "E" * 700), missing)
+    assert both.detail == ("E" * 700 + "; not installed: a (needs x), b (needs y)")[:600]
+    gil = {"c": Checked(True, "", True, True, "c._x"), "d": Checked(True, "", True, True, "d._y")}
+    every = verdict("s", _probed(False, "ServerExited: 1"), {**missing, **gil})
+    assert every.detail == (
+        "ServerExited: 1; not installed: a (needs x), b (needs y); "
+        "turns the GIL on without PYTHON_GIL=0: c (c._x), d (d._y)"
+    )
+
+
+def test_the_servers_page() -> None:
+    verdicts = [
+        ServerVerdict("git", True, True, True, 12, ""),
+        ServerVerdict("pg", False, False, False, 0, "a | b\n c"),
+    ]
+    assert servers_markdown("3.14.6t", verdicts) == (
+        "# Python MCP servers on free-threaded 3.14.6t (PYTHON_GIL=0)\n"
+        "\n"
+        "| server | answers the probe | tools | runs GIL-free | detail |\n"
+        "|---|---|---|---|---|\n"
+        "| git | yes | 12 | yes |  |\n"
+        "| pg | **no** | 0 | **no** | a \\| b c |\n"
+    )
 
 
 def test_the_server_verdicts() -> None:

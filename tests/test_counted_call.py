@@ -45,6 +45,52 @@ def test_query_urls_and_unanswered_queries() -> None:
         query(lambda url: (503, ""), "http://127.0.0.1:9", "up")
 
 
+def test_what_each_unanswered_query_says() -> None:
+    assert (
+        query_url("http://127.0.0.1:9090/", "up") == "http://127.0.0.1:9090/api/v1/query?query=up"
+    )
+    assert query_url(" http://h:9 ", "a b") == " http://h:9 /api/v1/query?query=a+b"
+    assert query_url("http://PROMETHEUSX//", "up") == "http://PROMETHEUSX/api/v1/query?query=up"
+    for data in (None, {}, {"resultType": "vector", "result": None}, {"result": "x"}):
+        assert parse_vector(json.dumps({"status": "success", "data": data})) == []
+    with pytest.raises(QueryError) as failed:
+        parse_vector("<html>")
+    assert str(failed.value) == "Prometheus answered something that is not JSON"
+    for body in ("[1, 2]", '{"status": "error"}', '"success"'):
+        with pytest.raises(QueryError) as failed:
+            parse_vector(body)
+        assert str(failed.value) == "Prometheus refused the query"
+    with pytest.raises(QueryError) as failed:
+        query(lambda url: (0, ""), "http://127.0.0.1:9", "up")
+    assert str(failed.value) == "Prometheus at http://127.0.0.1:9 does not answer"
+    for code in (201, 401, 423, 500):
+
+        def http(url: str, code: int = code) -> tuple[int, str]:
+            return code, vector(1)
+
+        with pytest.raises(QueryError) as failed:
+            query(http, "http://h:9", "up")
+        assert str(failed.value) == f"Prometheus at http://h:9 answered HTTP {code}"
+
+
+@pytest.mark.parametrize("code", [400, 422])
+def test_a_refused_query_is_prometheus_own_message(code: int) -> None:
+    refused = {"status": "error", "errorType": "execution", "error": "many-to-many matching"}
+    asked: list[str] = []
+
+    def http(url: str) -> tuple[int, str]:
+        asked.append(url)
+        return code, json.dumps(refused)
+
+    with pytest.raises(QueryError) as failed:
+        query(http, "http://h:9/", "a / b")
+    assert str(failed.value) == "many-to-many matching"
+    assert asked == ["http://h:9/api/v1/query?query=a+%2F+b"]
+    assert query(lambda url: (200, vector(2)), "http://h:9", "x") == [
+        Sample({"server": "fetch"}, 2.0)
+    ]
+
+
 class Prometheus:
     """Answers the count with `counts` in turn (None: no series yet), the count's sample time
     with `scraped` and the exporter's start with `starts`, each in turn, the last from then

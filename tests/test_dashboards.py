@@ -21,6 +21,8 @@ from tasks.monitoring.dashboards import (
     DASHBOARDS,
     DATASOURCE,
     PROVIDER_PATH,
+    _by,
+    _quantile,
     dashboards_folder,
     panel_queries,
     render,
@@ -72,6 +74,31 @@ def test_queries_name_only_metrics_the_exporters_serve() -> None:
     named = {name for expr in exprs + alert_exprs() for name in OURS.findall(expr)}
     assert named, "the queries name the stack's own metrics"
     assert named - served == set(), f"served by no exporter: {sorted(named - served)}"
+
+
+def test_a_panels_queries_are_read_by_title() -> None:
+    text = json.dumps(
+        {
+            "panels": [
+                {"title": "Calls", "targets": [{"expr": "a"}, {"expr": ""}, {"refId": "C"}]},
+                {"targets": [{"expr": "b"}]},
+                {"title": "Row only"},
+                {"title": "Empty", "targets": None},
+            ]
+        }
+    )
+    assert panel_queries(text) == [("Calls", "a"), ("", "b")]
+    assert panel_queries("{}") == [] and panel_queries('{"panels": null}') == []
+
+
+def test_a_quantile_is_of_the_rate_over_five_minutes_unless_told() -> None:
+    assert _quantile(0.95, "server, le", "x_bucket") == (
+        "histogram_quantile(0.95, sum by (server, le) (rate(x_bucket[5m])))"
+    )
+    assert _quantile(0.5, "le", "y_bucket", "1h") == (
+        "histogram_quantile(0.5, sum by (le) (rate(y_bucket[1h])))"
+    )
+    assert _by("a, b", "m") == "sum by (a, b) (m)"
 
 
 def test_the_generated_files_are_the_source_s() -> None:

@@ -334,6 +334,14 @@ def test_the_probe_table_shows_a_servers_answers_as_text() -> None:
     assert "[bold]2025[/bold]" in text and "srv]0;owned[2J" in text
 
 
+def test_the_probe_tables_rows() -> None:
+    answered = ProbeResult("git", True, "mcp-git", "1.2", "2025-06-18", 12, 812.5, [10.0, 30.0])
+    assert probe_rows([answered, ProbeResult("fetch")]) == [
+        ("git", "[green]yes[/]", "mcp-git 1.2", "2025-06-18", "12", "812", "20", "30"),
+        ("fetch", "[red]no[/]", " ", "", "0", "0", "0", "0"),
+    ]
+
+
 def test_present_strips_control_characters_from_lines(capsys: pytest.CaptureFixture[str]) -> None:
     present(Outcome({}, ["error from a server: \x1b[2Jgone"]), as_json=False)
     assert capsys.readouterr().out == "error from a server: [2Jgone\n"

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from tasks.engine.bake import read_paths
+from tasks.images import plan as plan_module
 from tasks.images.announce import Announcer
 from tasks.images.plan import build_plan, detect_ca_bundle
-from tasks.images.progress import BuildLog
+from tasks.images.progress import BuildLog, ImageProgress
 from tasks.model.stack import load_stack
-from tests.ministack import MiniStack, copy_repo
+from tests.ministack import DB_DOCKERFILE, MiniStack, copy_repo
 
 # Plain progress of one bake where target b fails and target a is canceled.
 FAILING_BAKE = """\
@@ -84,6 +85,25 @@ def test_rounds_keep_steps_built_earlier() -> None:
     log.complete()
     a = log.images["a"]
     assert a.steps == {("", "2"): "done"} and a.status == "built"
+
+
+def test_a_step_seen_without_a_state_is_running_and_a_done_step_stays_done() -> None:
+    log = BuildLog()
+    log.new_round(("a",))
+    log.feed("#4 [a 2/2] RUN make")
+    assert log.images["a"].steps == {("", "2"): "running"}
+    log.feed("#4 DONE 1.5s")
+    log.new_round(("a",))
+    for line in ("#9 [a 2/2] RUN make", "#9 CACHED"):
+        log.feed(line)
+    assert log.images["a"].steps == {("", "2"): "done"}
+
+
+def test_an_image_not_started_or_not_finished_took_no_time() -> None:
+    assert ImageProgress("a").seconds == 0.0
+    assert ImageProgress("a", started=None, finished=5.0).seconds == 0.0
+    assert ImageProgress("a", started=2.0, finished=None).seconds == 0.0
+    assert ImageProgress("a", started=2.0, finished=5.5).seconds == 3.5
 
 
 def test_fully_cached_image() -> None:
@@ -182,6 +202,32 @@ def test_plan_lists_compose_and_manifest_images(mini: MiniStack) -> None:
     assert db.bases == ("postgres:17",) and db.tag == "mini-db:latest"
 
 
+def test_a_manifest_named_like_a_built_service_gets_an_mcp_prefix(mini: MiniStack) -> None:
+    service = {"build": {"context": "containers/db"}, "image": "mini-memory-svc:latest"}
+    mini.edit_yaml("docker-compose.mcp.yml", lambda d: d["services"].update(memory=service))
+    plan = build_plan(load_stack(mini.root), None)
+    found = {t.name: (t.tag, t.group, t.source) for t in plan.targets}
+    assert found["memory"] == (
+        "mini-memory-svc:latest",
+        "containers",
+        mini.folder / "docker-compose.mcp.yml",
+    )
+    assert found["mcp-memory"] == (
+        "mini-memory:latest",
+        "mcp",
+        mini.folder / "mcp/memory/config/memory.yml",
+    )
+
+
+def test_the_bake_groups_every_image_and_each_kind(mini: MiniStack) -> None:
+    groups = build_plan(load_stack(mini.root), None).bake_definition(None)["group"]
+    assert groups == {
+        "default": {"targets": ["db", "devcontainer", "filesystem", "memory"]},
+        "containers": {"targets": ["db", "devcontainer"]},
+        "mcp": {"targets": ["filesystem", "memory"]},
+    }
+
+
 def test_bake_definition(mini: MiniStack, tmp_path: Path) -> None:
     bundle = tmp_path / "ca.pem"
     bundle.write_text("pem")
@@ -207,6 +253,33 @@ def test_offline_profile_uses_stand_ins_and_reports_the_rest(mini: MiniStack) ->
     assert "debian:trixie-slim" in unavailable["devcontainer"]
 
 
+def test_offline_a_pulled_service_without_a_stand_in_is_named_with_its_image(
+    mini: MiniStack,
+) -> None:
+    _offline_profile(mini)
+    mini.edit_yaml(
+        "docker-compose.mcp.yml", lambda d: d["services"].update(cache={"image": "redis:7"})
+    )
+    plan = build_plan(load_stack(mini.root, "offline"), "offline")
+    [cache] = [u for u in plan.unavailable if u.name == "cache"]
+    assert (cache.image, cache.reason) == (
+        "redis:7",
+        "redis:7 is only in a registry and has no stand-in",
+    )
+
+
+def test_a_service_built_from_the_mcp_folder_is_an_mcp_image(mini: MiniStack) -> None:
+    service = {"build": {"context": "mcp/memory"}, "image": "mini-bridge:latest"}
+    mini.edit_yaml("docker-compose.mcp.yml", lambda d: d["services"].update(bridge=service))
+    mini.put("containers/db/Dockerfile", DB_DOCKERFILE + "COPY --from=busybox:1.36 /bin/sh /sh\n")
+    plan = build_plan(load_stack(mini.root), None)
+    found = {t.name: t for t in plan.targets}
+    assert found["bridge"].group == "mcp"
+    assert found["db"].bases == ("postgres:17", "busybox:1.36")
+    labels = plan.bake_definition(None)["target"]["db"]["labels"]
+    assert labels == {"dev.mcp-cluster.image": "db"}
+
+
 def test_select_by_group_and_name(mini: MiniStack) -> None:
     plan = build_plan(load_stack(mini.root), None)
     assert [t.name for t in plan.select("mcp").targets] == ["filesystem", "memory"]
@@ -225,6 +298,14 @@ def test_ca_bundle_detection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
     assert detect_ca_bundle() == bundle
+    for name in plan_module._CA_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    system = tmp_path / "system.pem"
+    system.write_text("pem")
+    monkeypatch.setattr(plan_module, "_SYSTEM_BUNDLES", (str(tmp_path / "none.pem"), str(system)))
+    assert detect_ca_bundle() == system
+    monkeypatch.setattr(plan_module, "_SYSTEM_BUNDLES", (str(tmp_path / "none.pem"),))
+    assert detect_ca_bundle() is None
 
 
 def test_bake_may_read_only_what_its_targets_name(tmp_path: Path) -> None:

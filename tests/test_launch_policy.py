@@ -242,6 +242,17 @@ def test_rendering_refuses_a_launch_outside_the_allow_list_naming_the_manifest(
     assert error.fix == "remove or correct --network host"
 
 
+def test_a_devcontainer_json_without_the_servers_key_gets_it_nested(mini: MiniStack) -> None:
+    path = mini.folder / "devcontainer.json"
+    data = json.loads(path.read_text().removeprefix("// mini stack\n"))
+    servers = data["customizations"]["vscode"]["mcp"]["servers"]
+    del data["customizations"]
+    path.write_text(json.dumps(data))
+    text = rendered_files(load_stack(mini.root))[path]
+    assert json.loads(text) == {**data, "customizations": {"vscode": {"mcp": {"servers": servers}}}}
+    assert text.startswith('{\n  "') and text.endswith("}\n")
+
+
 def test_the_rendered_client_files_are_json_indented_by_two(mini: MiniStack) -> None:
     views = rendered_files(load_stack(mini.root))
     portable = views[mini.root / ".mcp.json"]

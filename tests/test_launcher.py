@@ -10,6 +10,7 @@ import importlib.util
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -158,6 +159,8 @@ def test_a_callers_session_and_origin_are_used_only_when_safe(
 ) -> None:
     _, docker = launch(workspace, *RUN, env={"MCP_SESSION": given, "MCP_ORIGIN": given})
     assert (docker["env"]["MCP_SESSION"] == given) is kept
+    if not kept:
+        assert re.fullmatch(r"[0-9a-f]{12}", docker["env"]["MCP_SESSION"])
     assert ("MCP_ORIGIN" in docker["argv"]) is kept
 
 
@@ -239,6 +242,89 @@ def test_the_clients_git_author_passes_by_name(workspace: Path) -> None:
     assert [argv[i + 1] for i, w in enumerate(argv) if w == "-e"][1:] == names
     assert "Jane Dev" not in argv and docker["env"]["GIT_AUTHOR_NAME"] == "Jane Dev"
     assert docker["env"]["GIT_COMMITTER_EMAIL"] == "jane@example.com"
+
+
+def test_in_process_the_launch_is_docker_run_with_its_label_first(workspace: Path) -> None:
+    env = {"MCP_SESSION": "s-1", "MCP_ORIGIN": "probe", "USER": "jane"}
+    result, docker = launch(workspace, "--workspace", "/ws:ro", "--as-owner", *RUN, env=env)
+    argv = docker["argv"]
+    assert result.returncode == 0 and argv[0] == "run"
+    assert argv[1:7] == [
+        "--label", "dev.mcp-cluster.session=s-1", "-e", "MCP_SESSION", "-e", "MCP_ORIGIN",
+    ]  # fmt: skip
+    assert argv[7] == "--mount" and argv[-6:] == RUN[2:]
+    assert docker["env"]["USER"] == "jane" and argv.count("USER") == 1
+
+
+def test_each_launcher_option_says_what_it_does(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = launcher(workspace, monkeypatch).parser()
+    helps = {action.dest: action.help for action in made._actions}
+    assert helps == {
+        "help": "show this help message and exit",
+        "workspace": "mount the workspace at TARGET (:ro for read-only)",
+        "source": "the workspace as the Docker engine sees it",
+        "as_owner": "run as the workspace's owner",
+        "guard": "read-only path inside",
+        "git_identity": "pass the git author",
+    }
+
+
+def test_git_is_asked_for_each_setting_with_a_deadline(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = launcher(workspace, monkeypatch)
+    asked: list[tuple[list[str], float]] = []
+
+    def run(command: list[str], **options: Any) -> subprocess.CompletedProcess[str]:
+        asked.append((command, options["timeout"]))
+        return subprocess.CompletedProcess(command, 1, "", "")
+
+    monkeypatch.setattr(subprocess, "run", run)
+    assert module.git_identity() == {}
+    git = ["git", "-C", str(workspace), "config", "--get"]
+    assert asked == [([*git, "user.name"], 5), ([*git, "user.email"], 5)]
+
+
+def test_a_launch_without_run_says_what_it_expects(workspace: Path) -> None:
+    result, docker = launch(workspace, "--as-owner")
+    assert (result.returncode, docker) == (2, {})
+    assert result.stderr == "mcp_launch.py: expected OPTIONS run ... IMAGE [ARGS...]\n"
+
+
+def test_only_the_git_settings_that_are_set_pass(workspace: Path) -> None:
+    git = ["git", "-C", str(workspace)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "config", "user.name", "Jane Dev"], check=True)
+    env = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_SYSTEM": os.devnull}
+    _, docker = launch(workspace, "--git-identity", *RUN, env=env)
+    argv = docker["argv"]
+    assert [argv[i + 1] for i, w in enumerate(argv) if w == "-e"][1:] == [
+        "GIT_AUTHOR_NAME",
+        "GIT_COMMITTER_NAME",
+    ]
+    assert docker["env"]["GIT_AUTHOR_EMAIL"] is None
+
+
+def test_the_launchers_options_are_whole_words_with_their_help(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result, docker = launch(workspace, "--guar", ".env", *RUN)
+    assert result.returncode == 2 and docker == {}
+    assert "unrecognized arguments: --guar .env" in result.stderr
+    text = launcher(workspace, monkeypatch).parser().format_help()
+    for shown in ("read-only path inside", "pass the git author", "run as the workspace's owner"):
+        assert shown in text
+
+
+def test_a_path_under_the_engines_view_of_the_workspace(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = launcher(workspace, monkeypatch)
+    assert module.join("/srv/BOX", "a/b") == "/srv/BOX/a/b"
+    assert module.join("C:\\work\\", ".env") == "C:\\work/.env"
+    assert module.join("/srv/x", "") == "/srv/x"
 
 
 def test_stand_ins_that_are_links_are_never_followed(workspace: Path) -> None:

@@ -7,27 +7,33 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tasks.model.manifest import ProbeCall
 from tasks.model.stack import load_stack
 from tasks.servers import probe, stdio
+from tasks.servers.docstable import blocks
 from tasks.servers.generate import launcher_args
 from tasks.servers.inside import inside_specs, remote_settings
 from tasks.servers.page import probe_page
 from tasks.servers.probe import ProbeError, ProbeResult
 from tasks.servers.remote import (
     HEAD_LIMIT,
+    Event,
     HttpSession,
     SseSession,
     Stream,
     Target,
+    events,
     send_request,
+    tunnel,
 )
 from tasks.servers.specs import PAGE_TEXT, ProbeSpec, Skipped, harmless_call, probe_specs
 from tasks.servers.stdio import (
@@ -40,6 +46,7 @@ from tasks.servers.stdio import (
     decode,
 )
 from tests.clirun import REPO
+from tests.ministack import MiniStack
 
 
 class Scripted(Session):
@@ -229,6 +236,11 @@ def test_nearest_rank_percentiles(values: list[float], pct: float, found: float)
     assert probe.percentile(values, pct) == found
 
 
+def test_the_p95_is_the_95th_of_a_hundred() -> None:
+    result = ProbeResult("x", latencies_ms=[float(n) for n in range(100, 0, -1)])
+    assert (result.p50_ms, result.p95_ms) == (50.5, 95.0)
+
+
 def test_a_result_rounds_its_figures_for_json() -> None:
     result = ProbeResult("git", True, latencies_ms=[10.0, 20.06, 30.1, 40.04])
     assert (result.p50_ms, result.p95_ms) == (25.1, 40.0)
@@ -376,12 +388,134 @@ def test_a_response_head_and_body_are_read_as_sent(
 
 
 @pytest.mark.parametrize(
-    "answer", [b"", b"SSH-2.0-OpenSSH\r\n", b"HTTP/1.1\r\n", b"HTTP/1.1 OK fine\r\n"]
+    "answer",
+    [
+        b"",
+        b"SSH-2.0-OpenSSH\r\n",
+        b"HTTP/1.1\r\n",
+        b"HTTP/1.1 OK fine\r\n",
+        # one space between the version and the code, as HTTP/1.1 writes it
+        b"HTTP/1.1  200 OK\r\n",
+    ],
 )
 def test_an_answer_that_is_not_http_is_named(answer: bytes) -> None:
     with pytest.raises(ProtocolError) as refused:
         exchange_once(answer, "GET")
     assert str(refused.value) == f"GET /mcp?session=1 got no HTTP response ({answer[:80]!r})"
+
+
+def test_an_answer_cut_after_its_status_and_a_header_that_is_not_utf8() -> None:
+    assert exchange_once(b"HTTP/1.1 204", "GET")[:3] == (204, {}, "")
+    answer = b"HTTP/1.1 200 OK\r\nX-Name: caf\xe9\r\n\r\n"
+    status, headers, text, _ = exchange_once(answer, "GET")
+    assert (status, headers, text) == (200, {"x-name": "caf\ufffd"}, "")
+
+
+def test_a_chunked_body_ends_at_an_empty_or_zero_size_line() -> None:
+    answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n\r\n\r\nrest"
+    assert exchange_once(answer, "GET")[2] == "ab"
+
+
+def test_event_fields_with_and_without_a_space_after_the_colon() -> None:
+    async def read(body: bytes) -> list[Event]:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield body
+
+        return [event async for event in events(chunks())]
+
+    found = asyncio.run(read(b"event:ping\ndata:x\ndata: y\ndata:  z \r\n\ndata:\n\n\n"))
+    assert found == [Event("ping", "x\ny\n z "), Event("message", "")]
+
+
+def test_a_tunnel_closes_the_relays_stdin_before_stopping_it(tmp_path: Path) -> None:
+    marker = tmp_path / "relay.txt"
+    # a relay that ignores SIGTERM: only its stdin's end makes it leave in time
+    script = f'trap "" TERM; echo ready; cat >/dev/null; echo "eof $1" > {marker}'
+
+    async def open_and_close() -> None:
+        stream = await tunnel(["sh", "-c", script, "relay"])("db", 5432)
+        assert await stream.reader.readline() == b"ready\n"
+        await stream.closer()
+
+    asyncio.run(open_and_close())
+    assert marker.read_text() == "eof TCP:db:5432\n"
+
+
+def test_a_session_whose_delete_is_not_answered_in_http_still_closes() -> None:
+    first = http("200 OK", {"Content-Type": "application/json", "Mcp-Session-Id": "s-9"},
+                 json.dumps({"jsonrpc": "2.0", "id": 1, "result": {}}).encode())  # fmt: skip
+    # a kept-alive connection that fails is opened again once: it fails the same way
+    server = Served(first + b"SSH-2.0-not-http\r\n", b"SSH-2.0-not-http\r\n")
+
+    _ping(lambda: HttpSession.start("http://db/mcp", server.open))
+    assert server.closed == 2 and b"DELETE /mcp HTTP/1.1\r\n" in server.sent[1].data
+
+
+def test_a_body_that_is_not_utf8_is_read_with_replacements() -> None:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ncaf\xe9"
+    assert exchange_once(answer, "GET")[2] == "caf\ufffd"
+
+
+class Calls:
+    """A session that answers every tool call with `reply`."""
+
+    def __init__(self, reply: dict[str, Any]) -> None:
+        self.reply = reply
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        return self.reply
+
+
+def test_a_calls_text_is_its_text_parts_joined() -> None:
+    content = [{"type": "image"}, "loose", {"type": "text", "text": "page"}, {"text": 7}]
+    session = Calls({"content": content})
+    with pytest.raises(ProbeError) as failed:
+        asyncio.run(probe._call(session, ProbeCall("fetch", {}, expect="elsewhere")))  # type: ignore[arg-type]
+    assert str(failed.value) == "tool fetch answered without 'elsewhere':  page 7"
+    asyncio.run(probe._call(session, ProbeCall("fetch", {}, expect="page 7")))  # type: ignore[arg-type]
+    refused = Calls({"content": "not a list", "isError": True})
+    with pytest.raises(ProbeError) as failed:
+        asyncio.run(probe._call(refused, ProbeCall("fetch", {})))  # type: ignore[arg-type]
+    assert str(failed.value) == "tool fetch returned an error: "
+
+
+def test_a_reply_without_a_content_type_is_read_as_json() -> None:
+    reply = {"jsonrpc": "2.0", "id": 1, "result": {"ok": 1}}
+    server = Served(http("200 OK", {}, json.dumps(reply).encode()))
+
+    async def talk() -> dict[str, Any]:
+        session = await HttpSession.start("http://db/mcp", server.open)
+        try:
+            return await session.request("ping", {})
+        finally:
+            await session.close()
+
+    assert asyncio.run(talk()) == {"ok": 1}
+
+
+def test_a_request_without_a_body_sends_none() -> None:
+    async def get() -> bytes:
+        reader = asyncio.StreamReader()
+        reader.feed_data(b"HTTP/1.1 204 No Content\r\n\r\n")
+        reader.feed_eof()
+        writer = Written()
+
+        async def close() -> None:
+            return None
+
+        stream = Stream(reader, writer, close)  # type: ignore[arg-type]
+        await send_request(stream, "GET", Target.of("http://h:1/sse"), {})
+        return writer.data
+
+    assert asyncio.run(get()) == b"GET /sse HTTP/1.1\r\nHost: h:1\r\n\r\n"
+
+
+def test_a_reply_body_that_is_not_json_rpc_is_named() -> None:
+    server = Served(http("200 OK", {"Content-Type": "application/json"}, b"<html>"))
+
+    with pytest.raises(ProtocolError) as failed:
+        _ping(lambda: HttpSession.start("http://db/mcp", server.open))
+    assert str(failed.value) == "wrote output that is not JSON-RPC to the response body (<html>)"
 
 
 def test_a_head_over_64_kib_is_refused() -> None:
@@ -478,6 +612,54 @@ def test_inside_the_dev_container_the_probe_runs_docker_exec_as_its_user(
         *options, "-e", names[0], "-e", names[1], "c0ffee",
     ]  # fmt: skip
     assert "ghp_x" not in github.args and github.args[len(options) + 5] == "python3"
+    assert (
+        github.args[len(options) + 6] == f"{remote.workdir}/.devcontainer/mcp/runtime/mcp_launch.py"
+    )
+    assert {spec.timeout for spec in specs} == {5.0}
+    assert by_name["fetch"].call is not None and by_name["fetch"].call.arguments["url"] == (
+        "http://p/"
+    )
+
+
+def test_the_dev_containers_user_and_folder_default_as_vs_code_defaults_them(
+    mini: MiniStack,
+) -> None:
+    def settings(**values: Any) -> tuple[str, str]:
+        path = mini.folder / "devcontainer.json"
+        data = json.loads(path.read_text().removeprefix("// mini stack\n"))
+        for key in ("remoteUser", "containerUser", "workspaceFolder"):
+            data.pop(key, None)
+        path.write_text(json.dumps({**data, **values}))
+        remote = remote_settings(load_stack(mini.root))
+        return remote.user, remote.workdir
+
+    assert settings(remoteUser="vscode", workspaceFolder="/ws") == ("vscode", "/ws")
+    assert settings(containerUser="node", remoteUser="", workspaceFolder="") == ("node", "/")
+    assert settings(workspaceFolder="/w") == ("root", "/w")
+
+
+def test_only_the_docs_folder_holds_generated_tables(mini: MiniStack) -> None:
+    text = (mini.folder / "docs/README.md").read_text()
+    mini.put("mcp/docs/notes.md", text)
+    mini.put("docs/more/notes.md", text)
+    found = [b.doc.path.relative_to(mini.folder) for b in blocks(load_stack(mini.root))]
+    assert sorted(map(str, found)) == ["docs/README.md", "docs/more/notes.md"]
+
+
+def test_a_server_devcontainer_json_does_not_configure_is_skipped(mini: MiniStack) -> None:
+    mini.edit_json(
+        "devcontainer.json", lambda d: d["customizations"]["vscode"]["mcp"]["servers"].pop("memory")
+    )
+    specs, skipped = probe_specs(load_stack(mini.root), (), mini.root, "http://p/", 5.0)
+    assert Skipped("memory", "not in devcontainer.json (run mcp.config)") in skipped
+    assert "memory" not in [spec.name for spec in specs]
+
+
+def test_the_probe_page_is_served_by_a_thread_that_does_not_hold_the_process() -> None:
+    before = set(threading.enumerate())
+    with probe_page():
+        started = set(threading.enumerate()) - before
+        assert started and all(thread.daemon for thread in started)
 
 
 def test_the_probe_page_and_the_metrics_are_served_on_loopback() -> None:
@@ -572,6 +754,7 @@ def test_streamable_http_keeps_its_session_id_and_protocol_on_every_request() ->
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
+        (http("502 Bad", {}, b"x" * 300), "POST http://db/mcp answered HTTP 502 " + "x" * 200),
         (http("500 Oops", {}, b"database [gone]"), "POST http://db/mcp answered HTTP 500 database [gone]"),
         (http("200 OK", {"Content-Type": "text/event-stream"}, b"event: other\ndata: x\n\n"),
          "POST http://db/mcp answered without the reply"),

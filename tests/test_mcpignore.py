@@ -60,6 +60,11 @@ mcpignore = matcher()
         ("a\\ ", "a ", False, True),
         ("a\\ ", "a", False, False),
         ("/", "x", True, False),
+        ("/\n*.key", "a.key", False, True),
+        ("X/y", "X/y", False, True),
+        ("X/y", "y", False, False),
+        ("back\\", "back\\", False, True),
+        ("back\\", "back", False, False),
         ("!", "x", False, False),
         ("[^ab].pem", "a.pem", False, False),
         ("[^ab].pem", "c.pem", False, True),
@@ -84,6 +89,9 @@ def test_a_pattern_hides_what_gitignore_would(
 def test_a_path_inside_a_hidden_folder_cannot_be_shown_again() -> None:
     patterns = mcpignore.parse("backups/\n!backups/keep.txt\n")
     assert mcpignore.masked(patterns, "backups/keep.txt", False)
+    deep = mcpignore.parse("/a/b\n")
+    assert mcpignore.masked(deep, "a/b/c/d.txt", False)
+    assert not mcpignore.masked(deep, "a/bc/d.txt", False)
     assert mcpignore.decide(patterns, "backups/keep.txt", False) is None
 
 

@@ -90,10 +90,11 @@ def test_scores_are_kept_with_their_run(tmp_path: Path, monkeypatch: pytest.Monk
     runs = tmp_path / "runs.json"
     monkeypatch.setattr(mutants, "RUNS", runs)
     monkeypatch.setattr(mutants, "measured_commit", lambda: "0123456789ab")
-    mutants.record_run(["servers"], 40)
-    mutants.record_run(["selection"], 0)
+    mutants.record_run(["servers"], 40, "7")
+    mutants.record_run(["selection"], 0, "7")
     recorded = json.loads(runs.read_text())
     assert recorded["servers"]["sample"] == 40 and recorded["selection"]["sample"] == 0
+    assert recorded["servers"]["seed"] == "7" and "seed" not in recorded["selection"]
     assert recorded["servers"]["commit"] == "0123456789ab"
     assert recorded["servers"]["date"].endswith(" UTC")
     servers = Score(killed=37, equivalent=1, unchecked=200, missed=[("a", "survived")] * 2)
@@ -106,7 +107,8 @@ def test_scores_are_kept_with_their_run(tmp_path: Path, monkeypatch: pytest.Monk
     date = recorded["servers"]["date"]
     assert table[:2] == ["# Mutation scores (`nox -s mutants`)", ""]
     assert table[4] == (
-        f"| servers | 37/39 | 94.9% | 1 | a sample of 40 of 240 mutants | {date} | 0123456789ab |"
+        f"| servers | 37/39 | 94.9% | 1 | a sample of 40 (seed 7) of 240 mutants | {date} "
+        "| 0123456789ab |"
     )
     assert table[5] == (
         f"| selection | 70/70 | 100.0% | 2 | all 72 mutants | {recorded['selection']['date']} "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from tasks.perf import report as perf_report
 from tasks.perf.figures import UNITS, Figure, rounded, to_bytes
 from tasks.perf.measure import GOALS, TARGETS
 from tasks.perf.report import markdown
+from tasks.report import REPO_ROOT
 from tests.ministack import MiniStack
 
 ROOT = Path("/repo")
@@ -65,7 +67,13 @@ def test_cached_builds_are_the_median_beside_the_raw_bake(
     calls = Calls([(9.9, {}), (4.0, {}), (2.0, {}), (3.0, {})])
     monkeypatch.setattr(measure, "invoke_json", calls.invoke_json)
     raws = iter([2.5, 1.0, 2.0])
-    monkeypatch.setattr(measure, "raw_bake", lambda root, profile: next(raws))
+    baked: list[tuple[Path, list[str]]] = []
+
+    def raw_bake(root: Path, profile: list[str]) -> float:
+        baked.append((root, profile))
+        return next(raws)
+
+    monkeypatch.setattr(measure, "raw_bake", raw_bake)
     why = "pass --cold: it rebuilds every image without cache (minutes)"
     assert measure.builds(ROOT, PROFILE, cold=False, repeat=3) == [
         Figure("cold build, parallel", "s", None, 300.0, why),
@@ -76,6 +84,7 @@ def test_cached_builds_are_the_median_beside_the_raw_bake(
     ]
     # one warm-up build, then the measured ones, all of the profile's images in parallel
     assert calls.made == [("build.all", "--parallel", *PROFILE)] * 4
+    assert baked == [(ROOT, PROFILE)] * 3
 
 
 def test_cold_builds_run_in_parallel_then_one_by_one_without_cache(
@@ -113,10 +122,10 @@ def test_the_start_is_timed_from_a_stopped_stack_per_service(
     calls = Calls([(12.34, up)])
     monkeypatch.setattr(measure, "invoke_json", calls.invoke_json)
     monkeypatch.setattr(measure, "run_task", calls.run_task)
-    raw: list[list[str]] = []
+    raw: list[tuple[Path, str, list[str]]] = []
 
     def raw_compose_up(root: Path, profile: str, services: list[str]) -> float:
-        raw.append(services)
+        raw.append((root, profile, services))
         return 11.0
 
     monkeypatch.setattr(measure, "raw_compose_up", raw_compose_up)
@@ -133,7 +142,7 @@ def test_the_start_is_timed_from_a_stopped_stack_per_service(
         ("stack.up", "--profile", "offline", "--timeout", "300"),
         ("run", "stack.down", "--profile", "offline"),
     ]
-    assert raw == [["db", "web"]]
+    assert raw == [(ROOT, "offline", ["db", "web"])]
 
 
 def test_the_default_profile_passes_no_flag(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -304,20 +313,36 @@ class Measured:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, figures: list[Figure]) -> None:
         self.asked: list[tuple[Any, ...]] = []
+        self.roots: list[Path] = []
         monkeypatch.setattr(
             run,
             "builds",
-            lambda root, flags, cold, repeat: self.note("builds", flags, cold, repeat, figures[:1]),
+            lambda root, flags, cold, repeat: self.note(
+                "builds", flags, cold, repeat, figures[:1], root=root
+            ),
         )
         monkeypatch.setattr(
-            run, "startup", lambda root, profile: self.note("startup", profile, figures[1:2])
+            run,
+            "startup",
+            lambda root, profile: self.note("startup", profile, figures[1:2], root=root),
         )
-        monkeypatch.setattr(run, "mcp_latency", lambda root: self.note("mcp", figures[2:3]))
+        monkeypatch.setattr(
+            run, "mcp_latency", lambda root: self.note("mcp", figures[2:3], root=root)
+        )
         monkeypatch.setattr(run, "resources", lambda: self.note("resources", figures[3:]))
         monkeypatch.setattr(run, "machine", lambda: {"host": "h"})
+        # drawing is tested once, below: matplotlib takes a second to load
+        self.charted: list[list[Figure]] = []
+        monkeypatch.setattr(perf_report, "chart", self.chart)
 
-    def note(self, *asked: Any) -> list[Figure]:
+    def chart(self, figures: list[Figure], path: Path) -> None:
+        self.charted.append(figures)
+        path.write_bytes(b"png")
+
+    def note(self, *asked: Any, root: Path | None = None) -> list[Figure]:
         self.asked.append(asked[:-1])
+        if root is not None:
+            self.roots.append(root)
         figures: list[Figure] = asked[-1]
         return figures
 
@@ -341,8 +366,11 @@ def test_perf_measures_each_part_and_writes_its_report(
         ("mcp",),
         ("resources",),
     ]
+    # every part is measured on this checkout, and the figures of all four parts are kept
+    assert measured.roots == [REPO_ROOT] * 3
     data = json.loads(capsys.readouterr().out)
-    assert data["ok"] is True
+    assert [f["name"] for f in data["figures"]] == [f.name for f in FIGURES]
+    assert data["ok"] is True and measured.charted == [FIGURES]
     assert data["report"] == {
         "markdown": str(tmp_path / "out/report.md"),
         "json": str(tmp_path / "out/report.json"),
@@ -354,7 +382,20 @@ def test_perf_measures_each_part_and_writes_its_report(
         "not measured",
         "no target",
     ]
-    assert json.loads((tmp_path / "out/report.json").read_text())["machine"] == {"host": "h"}
+    written = (tmp_path / "out/report.json").read_text(encoding="utf-8")
+    assert json.loads(written)["machine"] == {"host": "h"}
+    assert json.loads(written)["figures"][0] == {
+        "name": "cached build",
+        "unit": "s",
+        "value": 1.7,
+        "target": 10.0,
+        "why": "",
+        "verdict": "meets",
+        "ratio": 0.16999999999999998,
+    }
+    assert (
+        written.startswith('{\n  "machine": {\n    "host": "h"\n  },\n') and written[-2:] == "}\n"
+    )
 
 
 def test_a_missed_target_fails_perf_with_the_table(
@@ -366,10 +407,22 @@ def test_a_missed_target_fails_perf_with_the_table(
         run.run_perf("", False, 1, str(tmp_path), json=False)
     assert stop.value.code == 1 and measured.asked[0] == ("builds", [], False, 1)
     out = capsys.readouterr().out
-    assert "perf timing builds" in out and "perf reading CPU, RAM and disk" in out
+    assert [line for line in out.splitlines() if line.startswith("perf ")] == [
+        "perf timing builds",
+        "perf timing the stack's start",
+        "perf probing the MCP servers over stdio",
+        "perf reading CPU, RAM and disk",
+    ]
     assert f"report: {tmp_path / 'report.md'} (+ report.json, chart.png)" in out
     table = run._table(missed)
     assert table.title == "phase 12: figures against the plan's targets"
+    assert [str(column.header) for column in table.columns] == [
+        "figure",
+        "measured",
+        "target",
+        "verdict",
+        "note",
+    ]
     rows = list(zip(*[[str(c) for c in column._cells] for column in table.columns], strict=True))
     assert rows == [
         ("cached build", "1.70 s", "<= 10 s", "[green]meets[/]", ""),
@@ -380,6 +433,23 @@ def test_a_missed_target_fails_perf_with_the_table(
     assert list(
         zip(*[[str(c) for c in col._cells] for col in run._table(FIGURES[3:]).columns], strict=True)
     ) == [("stack CPU", "3.25 %", "-", "no target", "")]
+
+
+def test_without_out_the_report_goes_to_reports_perf(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Measured(monkeypatch, FIGURES)
+    monkeypatch.setattr(run, "REPO_ROOT", tmp_path)
+    run.run_perf("", False, 1, "", json=True)
+    assert json.loads(capsys.readouterr().out)["report"]["markdown"] == str(
+        tmp_path / "reports/perf/report.md"
+    )
+    assert (tmp_path / "reports/perf/report.md").is_file()
+
+
+def test_the_chart_is_a_png_of_the_rated_figures(tmp_path: Path) -> None:
+    perf_report.chart(FIGURES, tmp_path / "chart.png")
+    assert (tmp_path / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.parametrize(
@@ -479,6 +549,10 @@ def test_a_baseline_command_that_fails_says_which_and_why(tmp_path: Path) -> Non
     with pytest.raises(RuntimeError) as failed:
         measure._measured([sys.executable, "-c", script, "ignored"], tmp_path)
     assert str(failed.value) == f"{sys.executable} -c {script} failed: {'x' * 500}"
+    where = "import os, sys; print(os.getcwd()); sys.exit(3)"
+    with pytest.raises(RuntimeError) as failed:
+        measure._measured([sys.executable, "-c", where], tmp_path)
+    assert str(failed.value).endswith(f"failed: {tmp_path}")
     with pytest.raises(RuntimeError, match=r"failed: only out\Z"):
         measure._measured(
             [sys.executable, "-c", "import sys; print('only out'); sys.exit(2)"], tmp_path
@@ -501,7 +575,8 @@ def test_the_raw_bake_times_the_definition_the_library_prints(
     assert 0 < seconds < 60
     assert asked == [(tmp_path, "build.bake-file", "--profile", "offline")]
     [bake] = commands(docker)
-    assert bake[:3] == ["buildx", "bake", "-f"] and bake[3].endswith("/bake.json")
+    assert bake[:3] == ["buildx", "bake", "-f"]
+    assert re.search(r"/mcp-bake-\w+/bake\.json\Z", bake[3]), bake[3]
     assert bake[4:] == [
         f"--allow=fs.read={context}",
         "--allow=fs.read=Dockerfile",
@@ -549,6 +624,121 @@ def test_a_task_runs_as_a_user_would_and_its_json_is_read(
     assert measure.run_task(tmp_path, "cache") == "kept\n"
     with pytest.raises(RuntimeError, match=r"\Ainvoke broken failed: it broke\Z"):
         measure.run_task(tmp_path, "broken")
+
+
+FAKE_PYTHON = """#!/bin/sh
+# `python -m invoke TASK...` as a recording stand-in: where it ran, with what cache setting
+echo "$PWD $* cache=${PYTHONDONTWRITEBYTECODE-kept}"
+case "$3" in
+    broken) echo ignored; printf 'b%0600d' 0 >&2; exit 3 ;;
+    quiet) echo "  only out  "; exit 1 ;;
+esac
+"""
+
+
+def test_a_task_that_fails_shows_the_last_500_characters_of_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    python = tmp_path / "python"
+    python.write_text(FAKE_PYTHON)
+    python.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(python))
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    root = tmp_path / "checkout"
+    root.mkdir()
+    assert (
+        measure.run_task(root, "build.all", "--x") == f"{root} -m invoke build.all --x cache=kept\n"
+    )
+    with pytest.raises(RuntimeError) as failed:
+        measure.run_task(root, "broken", "--y")
+    assert str(failed.value) == "invoke broken --y failed: " + "0" * 500
+    with pytest.raises(RuntimeError) as failed:
+        measure.run_task(root, "quiet")
+    assert str(failed.value) == (
+        f"invoke quiet failed: {root} -m invoke quiet cache=kept\n  only out"
+    )
+
+
+def test_a_tasks_wall_time_is_rounded_to_hundredths(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([100.0, 103.4567])
+    monkeypatch.setattr(measure, "time", type("Clock", (), {"perf_counter": lambda: next(clock)}))
+    asked: list[tuple[Any, ...]] = []
+
+    def run_task(root: Path, *args: str) -> str:
+        asked.append((root, *args))
+        return '{"services": []}'
+
+    monkeypatch.setattr(measure, "run_task", run_task)
+    assert measure.invoke_json(ROOT, "stack.up", "--timeout", "300") == (3.46, {"services": []})
+    assert asked == [(ROOT, "stack.up", "--timeout", "300", "--json")]
+
+
+WRITE_REPORT = """
+import sys
+from pathlib import Path
+from tasks.perf import report
+from tasks.perf.figures import Figure
+report.chart = lambda figures, path: path.write_bytes(b"")
+report.write_report([Figure("d\\u00e9marrage", "s", 1.0)], {"host": "h\\u00f4te"}, Path(sys.argv[1]))
+"""
+
+
+def test_the_report_is_utf8_whatever_the_locale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # written here too, under this process's locale: mutation testing runs a test against
+    # what it calls in its own process
+    monkeypatch.setattr(perf_report, "chart", lambda figures, path: path.write_bytes(b""))
+    perf_report.write_report([Figure("d\u00e9marrage", "s", 1.0)], {}, tmp_path / "here")
+    assert "| d\u00e9marrage |" in (tmp_path / "here/report.md").read_text(encoding="utf-8")
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    env.pop("PYTHONIOENCODING", None)
+    done = subprocess.run(
+        [sys.executable, "-c", WRITE_REPORT, str(tmp_path)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "report.md").read_bytes().decode("utf-8")
+    assert "- **host**: h\u00f4te" in text and "| d\u00e9marrage | 1 s |" in text
+
+
+def test_the_docker_version_is_waited_for_half_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+
+    def hung(command: list[str], **options: Any) -> None:
+        waits.append(options["timeout"])
+        raise subprocess.TimeoutExpired(command, options["timeout"])
+
+    monkeypatch.setattr(subprocess, "run", hung)
+    assert perf_report._docker_version() == "unavailable" and waits == [30]
+
+
+def test_the_memory_is_memtotal_in_gigabytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       97656250 kB\nMemFree:        1 kB\n")
+    monkeypatch.setattr(perf_report, "Path", lambda path: meminfo)
+    monkeypatch.setattr(perf_report, "_docker_version", lambda: "20.10.24")
+    assert perf_report.machine()["memory_gb"] == 100.0
+    monkeypatch.setattr(perf_report, "Path", lambda path: tmp_path / "missing")
+    assert perf_report.machine()["memory_gb"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("processor", "cpu"), [("Intel(R) Xeon(R) Gold", "Intel(R) Xeon(R) Gold"), ("", "riscv64")]
+)
+def test_the_cpu_is_the_processors_name_or_else_the_machines(
+    monkeypatch: pytest.MonkeyPatch, processor: str, cpu: str
+) -> None:
+    monkeypatch.setattr(platform, "processor", lambda: processor)
+    monkeypatch.setattr(platform, "machine", lambda: "riscv64")
+    monkeypatch.setattr(perf_report, "_docker_version", lambda: "20.10.24")
+    assert perf_report.machine()["cpu"] == cpu
 
 
 def test_the_machine_the_figures_were_measured_on(

@@ -7,18 +7,25 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import subprocess
 import sys
 import tarfile
+import tempfile
+import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tasks.errors import StackError
+from tasks.model.localenv import apply_profile
 from tasks.model.versions import load_versions
-from tasks.pybuild import builder, pinfiles
+from tasks.pybuild import builder, pinfiles, sources
 from tasks.pybuild.builder import BuildFailed, fetch, interpreter, is_built, prefix_for
 from tasks.pybuild.probe import CHECK_PYTHON, Interpreter, inspect
 from tasks.pybuild.sources import FOLDER, Source, default_version, pinned_sources, resolve_source
 from tests.clirun import REPO
+from tests.ministack import MiniStack
 
 BODY = b"a tarball's bytes\n" * 64
 SHA = hashlib.sha256(BODY).hexdigest()
@@ -38,6 +45,7 @@ def _source(tmp_path: Path, sha256: str = SHA) -> Source:
 def test_a_source_knows_its_line_and_file() -> None:
     source = Source("3.15.0b3", "https://x/3.15.0/Python-3.15.0b3.tar.xz", SHA, "o")
     assert (source.line, source.filename) == ("3.15", "Python-3.15.0b3.tar.xz")
+    assert Source("3.15.0b3", "Python-3.15.0b3.tgz", SHA, "o").filename == "Python-3.15.0b3.tgz"
 
 
 def test_the_pinned_sources_are_versions_json_s() -> None:
@@ -116,6 +124,37 @@ def test_a_cached_tarball_that_changed_is_fetched_again(tmp_path: Path) -> None:
     assert fetch(source, cache, print).read_bytes() == BODY
 
 
+def test_a_download_lands_in_a_partial_file_first(tmp_path: Path) -> None:
+    given = _source(tmp_path)
+    url = Path(given.url).as_uri()
+    seen: list[list[str]] = []
+    downloads = tmp_path / "cache" / "downloads"
+
+    def say(text: str) -> None:
+        assert text == f"downloading {url}"
+        seen.append(os.listdir(downloads))
+
+    target = fetch(Source("3.14.6", url, SHA, "o"), tmp_path / "cache", say)
+    assert target.read_bytes() == BODY and os.listdir(downloads) == [target.name]
+    [[partial]] = seen
+    assert re.fullmatch(r"\.Python-3\.14\.6\.tar\.xz\.\w+\.partial", partial)
+
+
+def test_a_download_waits_two_minutes_at_most(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+
+    def urlopen(url: str, timeout: float) -> None:
+        waits.append(timeout)
+        raise OSError("timed out")
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    with pytest.raises(BuildFailed):
+        fetch(Source("3.14.6", "https://x/Python-3.14.6.tar.xz", SHA, "o"), tmp_path, print)
+    assert waits == [120]
+
+
 def test_a_download_that_fails_names_the_url_and_the_fix(tmp_path: Path) -> None:
     url = "http://127.0.0.1:9/Python-3.14.6.tar.xz"
     said: list[str] = []
@@ -188,6 +227,20 @@ def test_the_probe_reads_an_interpreter_or_says_none(tmp_path: Path) -> None:
     assert inspect(lying, {"EXIT": "0"}) == Interpreter("3.14.6", True, False)
 
 
+def test_the_probe_waits_half_a_minute_for_an_interpreter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    waits: list[float] = []
+
+    def hung(command: list[str], **options: object) -> None:
+        assert command[1:] == [str(CHECK_PYTHON), "--json"]
+        waits.append(float(options["timeout"]))  # type: ignore[arg-type]
+        raise subprocess.TimeoutExpired(command, 30)
+
+    monkeypatch.setattr(subprocess, "run", hung)
+    assert inspect("/opt/python3.14t") is None and waits == [30.0]
+
+
 # ---------------------------------------------------------------- files versions.json generates
 
 
@@ -256,12 +309,18 @@ def test_a_pin_for_an_unknown_image_or_profile_writes_nothing(tmp_path: Path) ->
         "url": "https://www.python.org/ftp/python/3.14.7/Python-3.14.7.tar.xz",
         "sha256": SHA,
     }
+    written = path.read_text()
+    assert written == json.dumps(json.loads(written), indent=2) + "\n"
+    with pytest.raises(StackError) as bad:
+        pinfiles.pin_image(path, "devcontainer", "online", "3.14.8", "f" * 63, "")
+    assert bad.value.key == "--sha256.sha256" and path.read_text() == written
 
 
 # ---------------------------------------------------------------- a whole build, of a stand-in tree
 
 CONFIGURE = """#!/bin/sh
 echo "configure $*"
+echo "in $PWD" >&2
 for word in "$@"; do case $word in --prefix=*) echo "${word#--prefix=}" > prefix.txt ;; esac; done
 """
 MAKEFILE = """PREFIX := $(shell cat prefix.txt)
@@ -275,11 +334,15 @@ install:
 # A stand-in interpreter: `-c` is the standard modules' import, anything else check-python.
 FAKE_PYTHON = """#!/bin/sh
 if [ "$1" = "-c" ]; then
+  [ "$2" = "import ssl, zlib, ctypes, sqlite3, bz2, lzma" ] || { echo "asked $2" >&2; exit 1; }
+  [ "$PYTHONHOME/bin/python3.14t" = "$0" ] || { echo "PYTHONHOME $PYTHONHOME" >&2; exit 1; }
+  [ -n "$FAKE_SILENT" ] && exit 1
   [ -n "$FAKE_MISSING" ] && { printf 'Traceback\\n%s\\n' "$FAKE_MISSING" >&2; exit 1; }
   exit 0
 fi
 [ -n "$FAKE_CHECK" ] && { echo "$FAKE_CHECK" >&2; exit 1; }
-[ "$PYTHON_GIL" = 0 ] && [ -n "$PYTHONHOME" ] || { echo "wrong environment" >&2; exit 1; }
+[ "${1##*/}" = check-python ] && [ -f "$1" ] && [ "$2" = 3.14.6 ] || { echo "ran $*" >&2; exit 1; }
+[ "$PYTHON_GIL" = 0 ] && [ "$PYTHONHOME/bin/python3.14t" = "$0" ] || { echo "wrong environment" >&2; exit 1; }
 exit 0
 """
 
@@ -315,11 +378,13 @@ def test_a_build_configures_compiles_installs_and_verifies(tmp_path: Path) -> No
         f"make install DESTDIR={partial}",
     ]
     log = (root / "build-3.14.6t.log").read_text().splitlines()
-    assert log == [
+    assert log[:1] + log[2:] == [
         f"configure --disable-gil --prefix={prefix} --with-ensurepip=install",
         "make all",
         f"installed into {partial}",
     ]
+    # the steps' stderr goes to the log too; they run in a fresh work folder of their own
+    assert re.fullmatch(r"in /\S*/cpython-\w+/Python-3\.14\.6", log[1]), log[1]
     assert (root / "downloads/Python-3.14.6.tar.xz").is_file()
     assert builder.build(source, root, 3, said.append) == python
     assert said[-1] == f"reusing {prefix}"
@@ -339,6 +404,12 @@ def test_a_build_configures_compiles_installs_and_verifies(tmp_path: Path) -> No
             "the build lacks standard modules (ModuleNotFoundError: No module named '_ssl'). Fix: "
             "install the build dependencies (scripts/setup.sh --host) and run the task again",
         ),
+        (
+            "FAKE_SILENT",
+            "1",
+            "the build lacks standard modules (a module). Fix: "
+            "install the build dependencies (scripts/setup.sh --host) and run the task again",
+        ),
     ],
 )
 def test_a_build_that_is_not_what_it_should_be_is_not_kept(
@@ -354,13 +425,39 @@ def test_a_build_that_is_not_what_it_should_be_is_not_kept(
 
 def test_a_half_installed_build_of_an_earlier_run_is_replaced(tmp_path: Path) -> None:
     source, root = _tree(tmp_path), tmp_path / "cache"
-    stale = root / "3.14.6t.partial" / "junk"
-    stale.mkdir(parents=True)
+    stale = root / "3.14.6t.partial" / str(root / "3.14.6t").lstrip("/") / "bin" / "stale"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("")
     old = root / "3.14.6t" / "bin" / "old"
     old.parent.mkdir(parents=True)
     old.write_text("")
     builder.build(source, root, 1, print)
     assert not (root / "3.14.6t.partial").exists() and not old.exists()
+    assert sorted(os.listdir(root / "3.14.6t" / "bin")) == ["python3.14t"]
+
+
+def test_a_build_downloads_its_tarball_first(tmp_path: Path) -> None:
+    given = _tree(tmp_path)
+    url = Path(given.url).as_uri()
+    said: list[str] = []
+    builder.build(Source("3.14.6", url, given.sha256, "o"), tmp_path / "cache", 1, said.append)
+    assert said[0] == f"downloading {url}"
+
+
+def test_a_source_tarball_cannot_write_outside_its_work_folder(tmp_path: Path) -> None:
+    escaped = Path(tempfile.gettempdir()) / f"mcp-escape-{os.getpid()}-{tmp_path.name}.txt"
+    tarball = tmp_path / "Python-3.14.6.tar.xz"
+    member = tmp_path / "member.txt"
+    member.write_text("outside")
+    with tarfile.open(tarball, "w:xz") as archive:
+        archive.add(member, arcname=f"../{escaped.name}")
+    source = Source("3.14.6", str(tarball), hashlib.sha256(tarball.read_bytes()).hexdigest(), "o")
+    try:
+        with pytest.raises(tarfile.OutsideDestinationError):
+            builder.build(source, tmp_path / "cache", 1, print)
+        assert not escaped.exists()
+    finally:
+        escaped.unlink(missing_ok=True)
 
 
 def test_two_images_on_one_line_need_image_named(tmp_path: Path) -> None:
@@ -382,3 +479,53 @@ def test_a_profile_without_its_env_file_gets_one_with_its_values(tmp_path: Path)
     assert sorted(views) == [tmp_path / "profiles/offline.env", tmp_path / "profiles/online.env"]
     online = views[tmp_path / "profiles/online.env"]
     assert online == "".join(f"{k}={v}\n" for k, v in versions.profile_values("online").items())
+
+
+@pytest.mark.parametrize(
+    ("name", "what"),
+    [("Dockerfile", "Dockerfile"), ("compose.yml", "compose file"), ("profiles/online.env", "env file")],
+)  # fmt: skip
+def test_a_file_the_pins_go_into_that_is_not_utf8_is_named(
+    tmp_path: Path, name: str, what: str
+) -> None:
+    for other in ("Dockerfile", "compose.yml", "profiles/online.env"):
+        (tmp_path / other).parent.mkdir(exist_ok=True)
+        (tmp_path / other).write_text("\n")
+    (tmp_path / name).write_bytes(b"FROM x\n\xff\n")
+    versions = load_versions(FOLDER / "versions.json")
+    with pytest.raises(StackError) as refused:
+        pinfiles.render_views(tmp_path, versions, tmp_path / "compose.yml")
+    assert refused.value.problem == f"{what} is not UTF-8: byte 0xff at column 1"
+    assert refused.value.line == 2 and refused.value.path == tmp_path / name
+
+
+def test_regenerating_lists_each_pin_and_what_changed(mini: MiniStack) -> None:
+    versions = load_versions(FOLDER / "versions.json")
+    first = pinfiles.regenerate(mini.root, versions)
+    assert first.data == {
+        "pins": {
+            name: {profile: pin.to_json() for profile, pin in image.pins.items()}
+            for name, image in versions.images.items()
+        },
+        "changed": [".devcontainer/profiles/online.env", ".devcontainer/profiles/offline.env"],
+    }
+    online = versions.images["devcontainer"].pins["online"]
+    assert first.views[0] == f"devcontainer \\[online]: CPython {online.version}  {online.url}"
+    assert len(first.views) == 4 + 2
+    assert first.views[4:] == [
+        "regenerated .devcontainer/profiles/online.env",
+        "regenerated .devcontainer/profiles/offline.env",
+    ]
+    again = pinfiles.regenerate(mini.root, versions)
+    assert again.data["changed"] == [] and len(again.views) == 5
+    assert again.views[-1] == "every generated file already agrees with versions.json"
+
+
+def test_the_default_version_is_the_profile_dot_env_selects_else_online(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "versions.json").write_text((FOLDER / "versions.json").read_text())
+    monkeypatch.setattr(sources, "FOLDER", tmp_path)
+    assert default_version() == "3.14.6"
+    (tmp_path / ".env").write_text(apply_profile("", "offline", {}))
+    assert default_version() == "3.13.15" and default_version("online") == "3.14.6"

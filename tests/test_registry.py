@@ -33,7 +33,13 @@ TARGET = {"context": "/c", "dockerfile": "/c/Dockerfile", "tags": ["mcp-git:late
 
 @pytest.mark.parametrize(
     "value",
-    ["ghcr.io/acme/mcp-cluster", "127.0.0.1:5000/mcp", "localhost/x", "registry.local:443/a/b"],
+    [
+        "ghcr.io/acme/mcp-cluster",
+        "127.0.0.1:5000/mcp",
+        "localhost/x",
+        "registry.local:443/a/b",
+        "registry:5000/mcp",
+    ],
 )
 def test_registry_prefixes(value: str) -> None:
     assert parse_registry(value + "/", "--registry") == value
@@ -88,6 +94,10 @@ def test_the_setting_comes_from_the_option_then_the_shell_then_dot_env(
     monkeypatch.setenv("MCP_REGISTRY", "shell.io/team")
     assert registry_setting(tmp_path, "") == "shell.io/team"
     assert registry_setting(tmp_path, "option.io/team") == "option.io/team"
+    monkeypatch.setenv("MCP_REGISTRY", "https://shell.io/team")
+    with pytest.raises(ValueError) as refused:
+        registry_setting(tmp_path, "")
+    assert str(refused.value).startswith("$MCP_REGISTRY: 'https://shell.io/team' is not a registry")
     monkeypatch.delenv("MCP_REGISTRY")
     (tmp_path / ".env").write_text("MCP_REGISTRY=team\n")
     with pytest.raises(ValueError, match=r"\.env \[MCP_REGISTRY\]: 'team' has no registry host"):

@@ -223,6 +223,21 @@ def test_a_session_file_rotates_into_parts(tmp_path: Path, monkeypatch: pytest.M
     assert [r["n"] for r in records(tmp_path)] == list(range(6))
 
 
+def test_a_new_day_starts_its_own_file_at_part_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relay = relay_module()
+    monkeypatch.setattr(relay, "PART_BYTES", 150)
+    days = iter(["2026-12-06"] * 3 + ["2026-12-07"] * 9)
+    monkeypatch.setattr(time, "strftime", lambda form, moment=None: next(days))
+    audit = relay.Audit(str(tmp_path), "git", "s1", "client")
+    for index in range(3):
+        audit.write({"kind": "call", "n": index})
+    names = sorted(path.name for path in tmp_path.glob("*.jsonl"))
+    assert names[0] == "2026-12-06.git.s1.0.jsonl"
+    assert "2026-12-07.git.s1.0.jsonl" in names and "2026-12-07.git.s1.1.jsonl" not in names
+
+
 @pytest.mark.parametrize(
     ("message", "expected"),
     [
@@ -386,6 +401,51 @@ def test_bad_arguments_start_nothing(argv: list[str], capsys: pytest.CaptureFixt
 def test_a_command_that_cannot_start_is_named(capsys: pytest.CaptureFixture[str]) -> None:
     assert relay_module().main(["x", "--", "/nonexistent/server"]) == 127
     assert capsys.readouterr().err.startswith("mcp-relay: cannot start /nonexistent/server: ")
+
+
+@pytest.mark.parametrize(
+    ("env", "session", "origin", "server"),
+    [
+        ({"MCP_SESSION": "s-1", "MCP_ORIGIN": "probe", "MCP_SERVER_NAME": "git"},
+         "s-1", "probe", "git"),
+        ({"MCP_SESSION": "../up", "MCP_ORIGIN": "a b", "MCP_SERVER_NAME": "x/y"},
+         None, "client", "bridge"),
+        ({}, None, "client", "bridge"),
+    ],
+)  # fmt: skip
+def test_the_relay_audits_under_safe_names_only(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    env: dict[str, str],
+    session: str | None,
+    origin: str,
+    server: str,
+) -> None:
+    relay = relay_module()
+    for name in ("MCP_SESSION", "MCP_ORIGIN", "MCP_SERVER_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(relay, "AUDIT_DIR", str(tmp_path))
+    started: list[tuple[list[str], Any]] = []
+
+    class Started:
+        def __init__(self, command: list[str], audit: Any) -> None:
+            started.append((command, audit))
+
+        def run(self) -> int:
+            return 7
+
+    monkeypatch.setattr(relay, "Relay", Started)
+    assert relay.main(["bridge", "--", "server", "--flag"]) == 7
+    [(command, audit)] = started
+    assert command == ["server", "--flag"] and audit.folder == str(tmp_path)
+    assert (audit.base["server"], audit.base["origin"]) == (server, origin)
+    if session is None:
+        # a fresh session: 12 hex digits
+        assert len(audit.base["session"]) == 12 and int(audit.base["session"], 16) >= 0
+    else:
+        assert audit.base["session"] == session
 
 
 def test_small_records_share_one_file(tmp_path: Path) -> None:

@@ -512,6 +512,26 @@ def test_phase_5_lists_the_client_servers_of_the_manifests() -> None:
     assert keys == tuple(("mcpServers", name) for name in names)
 
 
+def test_the_docs_table_ends_at_the_first_end_marker_after_its_begin(mini: MiniStack) -> None:
+    readme = mini.folder / "docs/README.md"
+    text = readme.read_text()
+    mini.put("docs/README.md", f"{END}\n\n{text}")
+    [block] = blocks(load_stack(mini.root))
+    begin = text.splitlines().index(f"{BEGIN} -->") + 2
+    assert block.line == begin + 1 and block.current == block.wanted
+    mini.put("docs/README.md", f"{END}\n{BEGIN} -->\n| stale |\n")
+    [open_block] = blocks(load_stack(mini.root))
+    assert (open_block.line, open_block.current, open_block.terminated) == (
+        2,
+        ("| stale |",),
+        False,
+    )
+    with pytest.raises(StackError) as refused:
+        open_block.text()
+    assert (refused.value.path, refused.value.line) == (readme, 2)
+    assert refused.value.fix == f"put {END} on its own line after the table"
+
+
 def test_the_docs_table_is_generated_from_the_manifests() -> None:
     stack = load_stack(REPO)
     found = blocks(stack)

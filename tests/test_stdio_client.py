@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -37,6 +39,15 @@ def test_handshake_paged_tools_and_calls() -> None:
     assert result.tools == 3  # two pages, the second in a batch with a notification
     assert len(result.latencies_ms) == 3 and result.attempts == 1
     assert result.cold_start_ms > 0
+
+
+def test_the_cold_start_and_each_request_are_timed_in_milliseconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ticks = iter(range(100))
+    monkeypatch.setattr(probe, "time", SimpleNamespace(perf_counter=lambda: next(ticks) * 0.125))
+    result = _probe("ok", None, repeat=2)
+    assert result.ok and result.cold_start_ms == 125.0 and result.latencies_ms == [125.0, 125.0]
 
 
 def test_warm_requests_list_tools_without_a_call() -> None:
@@ -104,9 +115,28 @@ def test_unknown_protocol_version_is_refused() -> None:
     assert "initialize answered protocol version '1999-01-01'" in result.error
 
 
-def test_server_that_exits_is_retried_and_its_stderr_shown() -> None:
+def test_a_server_whose_image_is_not_built_is_not_tried_again() -> None:
+    script = "echo \"Unable to find image 'mcp-git:latest' locally\" >&2; exit 125"
+    [result] = probe.run_probes([ProbeSpec("git", "sh", ("-c", script), {}, None, 20)], 1, 1)
+    assert not result.ok and result.attempts == 1
+    assert result.error == "image for git is not built: run `invoke build.mcp --name git`"
+
+
+def test_server_that_exits_is_retried_and_its_stderr_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    waits: list[float] = []
+    sleep = asyncio.sleep
+
+    async def waited(delay: float) -> None:
+        waits.append(delay)
+        await sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", waited)
     result = _probe("exit")
     assert not result.ok and result.attempts == probe.SPAWN_ATTEMPTS
+    # the backoff doubles after each failed spawn
+    assert [w for w in waits if w >= 0.01] == [0.01, 0.02, 0.04][: probe.SPAWN_ATTEMPTS]
     assert "ServerExited" in result.error and "(stderr: no config)" in result.error
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import io
 import stat
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -1057,6 +1059,7 @@ def test_a_registry_that_does_not_answer_builds_without_its_cache(
     assert "cache-to" not in builder.definition["target"]["db"]
     out = capsys.readouterr().out
     assert "note: 127.0.0.1:5000/mcp does not answer: building without its cache" in out
+    assert "pushing" not in out  # nothing asked to be pushed
 
 
 @pytest.mark.parametrize(
@@ -1117,6 +1120,26 @@ def test_check_reports_every_schema_violation_before_the_rules(mini: MiniStack) 
     ]
 
 
+def test_regenerating_writes_or_shows_only_the_files_that_differ(tmp_path: Path) -> None:
+    same, stale = tmp_path / "same.txt", tmp_path / "sub" / "stale.txt"
+    same.write_text("kept\n")
+    views = {same: "kept\n", stale: "new [text]\n"}
+
+    def name(path: Path) -> str:
+        return path.relative_to(tmp_path).as_posix()
+
+    shown = generate_workflow.regenerate(views, name, True, "all agree")
+    assert (shown.ok, shown.code) == (False, 1)
+    assert shown.data == {"changed": ["sub/stale.txt"], "written": False}
+    assert shown.views == ["--- sub/stale.txt\n+++ sub/stale.txt\n@@ -0,0 +1 @@\n+new \\[text]\n"]
+    assert not stale.exists()
+    done = generate_workflow.regenerate(views, name, False, "all agree")
+    assert done.ok and done.data == {"changed": ["sub/stale.txt"], "written": True}
+    assert done.views == ["wrote sub/stale.txt"] and stale.read_text() == "new [text]\n"
+    again = generate_workflow.regenerate(views, name, True, "all agree")
+    assert again.ok and again.views == ["all agree"] and again.data["changed"] == []
+
+
 def test_mcp_config_writes_what_differs_or_shows_the_diff(mini: MiniStack) -> None:
     first = generate_workflow.regenerate_clients(str(mini.root))
     assert first.ok and first.data == {
@@ -1166,8 +1189,14 @@ def test_a_backup_lists_each_volume_and_where_it_went(
     names, target = asked[-1]
     assert names == load_stack(REPO).compose.volume_names()
     assert target.parent == REPO / "backups" and len(target.name) == len("20261207T104800Z")
-    with pytest.raises(UsageError):
+    # the folder is named after the UTC time, whatever the host's time zone
+    clock = SimpleNamespace(strftime=time.strftime, gmtime=lambda: time.gmtime(1796640480))
+    monkeypatch.setattr(volumes_workflow, "time", clock)
+    volumes_workflow.backup("", ["db-data"])
+    assert asked[-1][1] == REPO / "backups" / "20261207T104800Z"
+    with pytest.raises(UsageError) as refused:
         volumes_workflow.backup("", ["bad/name"])
+    assert str(refused.value).startswith("volumes.backup --volume ")
 
 
 def test_a_restore_names_what_it_restored(monkeypatch: pytest.MonkeyPatch) -> None:
