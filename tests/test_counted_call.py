@@ -1,18 +1,32 @@
-"""verify.monitoring's proof that MCP calls are counted (tasks/monitoring/counted.py) over
+"""verify.monitoring's proof that MCP calls are counted (tasks/workflows/counted.py) over
 PromQL instant queries (tasks/monitoring/promql.py): the count before, one call, the count
-growing within a bound, and every way Prometheus can fail to answer."""
+growing within a bound, and every way Prometheus can fail to answer; then which Prometheus is
+asked, which server is called and how long the check waits on a running stack."""
 
 from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
-from tasks.engine.verify import FAIL, PASS, Check
+from tasks.engine.status import ServiceStatus
+from tasks.engine.verify import FAIL, PASS, SKIP, Check, Verifier
+from tasks.model.manifest import ProbeCall
 from tasks.monitoring.promql import QueryError, Sample, parse_vector, query, query_url
-from tasks.workflows.counted import NAME, STARTED, calls_expr, counted
+from tasks.servers import page as page_module
+from tasks.servers import probe as probe_module
+from tasks.servers import specs as specs_module
+from tasks.servers.probe import ProbeResult
+from tasks.servers.specs import ProbeSpec
+from tasks.workflows import counted as counted_module
+from tasks.workflows.counted import NAME, STARTED, calls_expr, counted, counted_call
 
 
 def vector(*values: float) -> str:
@@ -195,3 +209,132 @@ def test_a_call_that_fails_is_named_and_not_waited_for() -> None:
 def test_prometheus_refusing_the_query_fails_with_its_message() -> None:
     result = counted("http://p", lambda url: (0, ""), "fetch", lambda: "", 25)
     assert result == Check("monitoring", NAME, FAIL, "Prometheus at http://p does not answer")
+
+
+# ---------------------------------------------------------------- the check on the running stack
+
+PAGE = "http://127.0.0.1:4321/page"
+
+
+class Stage:
+    """The stack's side of `counted_call`: a Prometheus service (or none), the servers the probe
+    could start, and what each call records (the scrape interval read, the probe's specs and
+    options, the measurement it was handed)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *specs: ProbeSpec) -> None:
+        self.specs = list(specs)
+        self.asked: list[tuple[Any, ...]] = []
+        self.result = ProbeResult("x", ok=True)
+        folder = Path("/stack/.devcontainer")
+        prometheus = SimpleNamespace(verify=SimpleNamespace(targets=("exporter",), port=9090))
+        web = SimpleNamespace(verify=SimpleNamespace(targets=(), port=80))
+        compose = SimpleNamespace(folder=folder, services={"web": web, "prometheus": prometheus})
+        self.stack = SimpleNamespace(compose=compose, root=Path("/stack"))
+        monkeypatch.setattr(counted_module, "longest_scrape_interval", self.interval)
+        monkeypatch.setattr(counted_module, "counted", self.counted)
+        monkeypatch.setattr(page_module, "probe_page", self.page)
+        monkeypatch.setattr(specs_module, "probe_specs", self.probe_specs)
+        monkeypatch.setattr(probe_module, "run_probes", self.run_probes)
+
+    def verifier(self, ports: str = "127.0.0.1:19090->9090/tcp", **running: str) -> Verifier:
+        verifier = Verifier.__new__(Verifier)
+        verifier.stack = cast(Any, self.stack)
+        verifier.not_exercised = {"prometheus": "the monitoring profile is not selected"}
+        states = {"prometheus": "running", **running}
+        verifier.running = {
+            name: ServiceStatus(name, state, ports=ports) for name, state in states.items() if state
+        }
+        return verifier
+
+    def interval(self, service: Any, folder: Path) -> float:
+        self.asked.append(("interval", service.verify.port, folder))
+        return 15.0
+
+    @contextmanager
+    def page(self) -> Iterator[str]:
+        yield PAGE
+
+    def probe_specs(self, stack: Any, names: tuple[str, ...], workspace: Path, url: str,
+                    timeout: float) -> tuple[list[ProbeSpec], list[Any]]:  # fmt: skip
+        self.asked.append(("specs", stack is self.stack, names, workspace, url, timeout))
+        return self.specs, []
+
+    def run_probes(self, specs: list[ProbeSpec], repeat: int, concurrency: int) -> list[Any]:
+        self.asked.append(("probe", specs, repeat, concurrency))
+        return [self.result]
+
+    def counted(self, base: str, http: Any, server: str, call: Callable[[], str],
+                bound: float) -> Check:  # fmt: skip
+        self.asked.append(("counted", base, http, server, bound))
+        return Check("monitoring", NAME, PASS, call() or "called")
+
+
+def stdio(name: str, **arguments: str) -> ProbeSpec:
+    return ProbeSpec(name, "docker", env={"A": "1"}, call=ProbeCall("t", dict(arguments)))
+
+
+def test_the_call_goes_through_the_first_stdio_server_that_reads_no_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stage = Stage(
+        monkeypatch,
+        ProbeSpec("bridge", url="http://127.0.0.1:8080/mcp", call=ProbeCall("t", {})),
+        ProbeSpec("idle", "docker"),
+        stdio("alpha", url=PAGE),
+        stdio("zeta"),
+        stdio("mid"),
+    )
+
+    def http(url: str) -> tuple[int, str]:
+        return 200, ""
+
+    assert counted_call(stage.verifier(), http) == [Check("monitoring", NAME, PASS, "called")]
+    folder = Path("/stack/.devcontainer")
+    mid = replace(stdio("mid"), env={"A": "1", "MCP_ORIGIN": "verify"})
+    assert stage.asked == [
+        ("interval", 9090, folder),
+        ("specs", True, (), Path("/stack"), PAGE, 60.0),
+        ("counted", "http://127.0.0.1:19090", http, "mid", 25.0),
+        ("probe", [mid], 1, 1),
+    ]
+    stage.result = ProbeResult("mid", error="image mcp-mid:latest is not built")
+    [failed] = counted_call(stage.verifier(), http)
+    assert failed.detail == "image mcp-mid:latest is not built"
+
+
+def test_servers_that_read_the_page_are_called_only_when_nothing_else_can_be(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stage = Stage(monkeypatch, stdio("beta", url=PAGE), stdio("alpha", url=PAGE))
+    counted_call(stage.verifier(), lambda url: (200, ""))
+    assert stage.asked[2][3] == "alpha"
+
+
+def test_without_a_stdio_server_the_check_fails_and_asks_prometheus_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stage = Stage(monkeypatch, ProbeSpec("remote", url="http://127.0.0.1:8080/mcp"))
+    assert counted_call(stage.verifier(), lambda url: (200, "")) == [
+        Check("monitoring", NAME, FAIL, "no stdio MCP server can be started here")
+    ]
+    assert [asked[0] for asked in stage.asked] == ["interval", "specs"]
+
+
+def test_an_unpublished_prometheus_is_asked_on_its_own_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stage = Stage(monkeypatch, stdio("mid"))
+    counted_call(stage.verifier(ports=""), lambda url: (200, ""))
+    assert stage.asked[2][1] == "http://127.0.0.1:9090"
+
+
+def test_prometheus_absent_or_not_running_is_no_check_or_its_absence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stage = Stage(monkeypatch, stdio("mid"))
+    assert counted_call(stage.verifier(prometheus=""), lambda url: (200, "")) == [
+        Check("monitoring", NAME, SKIP, "the monitoring profile is not selected")
+    ]
+    del stage.stack.compose.services["prometheus"]
+    assert counted_call(stage.verifier(), lambda url: (200, "")) == []
+    assert stage.asked == []
