@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from tasks.engine import volumes as engine_volumes
 from tasks.engine.bake import ImageResult
@@ -29,6 +31,7 @@ from tasks.images import plan as plan_module
 from tasks.images.announce import Announcer
 from tasks.images.plan import CA_VARIABLE, Unavailable
 from tasks.images.progress import BuildLog
+from tasks.model.imagelock import LOCK_FILE, lock_document
 from tasks.model.stack import load_stack
 from tasks.outcome import Outcome
 from tasks.rules.base import RULES
@@ -881,6 +884,15 @@ def test_the_network_is_the_dev_containers_first(profiled_mini: MiniStack) -> No
     assert Profiled.load("", profiled_mini.root).network == "mini_default"
 
 
+def test_without_its_dev_container_the_network_is_the_stacks_first_one(
+    profiled_mini: MiniStack,
+) -> None:
+    profiled_mini.edit_json("devcontainer.json", lambda data: data.update(service="absent"))
+    loaded = Profiled.load("", profiled_mini.root)
+    assert loaded.stack.dev_service == "absent"
+    assert loaded.network == "mini_default"
+
+
 def test_an_unknown_compose_profile_is_bad_input(profiled_mini: MiniStack) -> None:
     loaded = Profiled.load("grafna", profiled_mini.root)
     with pytest.raises(UsageError, match=r"\Ano compose profile 'grafna' in docker-compose"):
@@ -928,6 +940,37 @@ def test_images_are_pulled_for_the_selected_services_and_every_server(
     )
     with pytest.raises(UsageError, match="is not a registry prefix"):
         loaded.pull_images(selection, "https://registry")
+
+
+def test_pulls_take_the_locked_digest_else_the_locks_registry_else_the_given_one(
+    profiled_mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pulled: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        profile_module, "pull_as", lambda client, ref, tag: pulled.append((ref, tag))
+    )
+    monkeypatch.setattr(Profiled, "client", "client")
+    pinned = f"127.0.0.1:5000/locked/mini-memory@sha256:{'a' * 64}"
+    images = {"memory": ("mini-memory:latest", pinned)}
+    profiled_mini.put(LOCK_FILE, lock_document("127.0.0.1:5000/locked", "online", images))
+    loaded = Profiled.load("", profiled_mini.root)
+    selection = Selection(("devcontainer",), ())
+    assert loaded.pull_images(selection, "") == [
+        "127.0.0.1:5000/locked/mini-dev:latest",
+        "127.0.0.1:5000/locked/mini-filesystem:latest",
+        pinned,
+    ]
+    assert sorted(pulled) == sorted([
+        ("127.0.0.1:5000/locked/mini-dev:latest", "mini-dev:latest"),
+        ("127.0.0.1:5000/locked/mini-filesystem:latest", "mini-filesystem:latest"),
+        (pinned, "mini-memory:latest"),
+    ])  # fmt: skip
+    refs = loaded.pull_images(selection, "127.0.0.1:5001/mine")
+    assert refs[:2] == [
+        "127.0.0.1:5001/mine/mini-dev:latest",
+        "127.0.0.1:5001/mine/mini-filesystem:latest",
+    ]
+    assert refs[2] == pinned
 
 
 # ---------------------------------------------------------------- build
@@ -1086,6 +1129,38 @@ def test_bad_build_options_are_refused_before_the_engine_is_asked(
     assert message in str(refused.value) and builder.calls == []
 
 
+def test_a_terminal_sees_a_live_table_of_the_images_then_what_is_pushed(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=120)
+    monkeypatch.setattr(build_workflow, "console", terminal)
+    made: list[dict[str, Any]] = []
+
+    class Recorded(Live):
+        def __init__(self, **options: Any) -> None:
+            made.append(options)
+            super().__init__(**options)
+
+    monkeypatch.setattr(build_workflow, "Live", Recorded)
+    Builder(monkeypatch)
+    request = BuildRequest(
+        root=str(mini.root), group="containers", registry="127.0.0.1:5000/mcp", push=True
+    )
+    done = build_workflow.build(request)
+    assert made == [{"console": terminal, "refresh_per_second": 4}]
+    shown = Text.from_ansi(screen.getvalue()).plain
+    assert "queued" in shown and "devcontainer" in shown
+    assert "pushing 2 image(s) to 127.0.0.1:5000/mcp" in shown
+    assert done.data["pushed"] == [
+        "127.0.0.1:5000/mcp/mini-db:latest",
+        "127.0.0.1:5000/mcp/mini-dev:latest",
+    ]
+    screen.truncate(0)
+    build_workflow.build(request, quiet=True)
+    assert made[1:] == [] and screen.getvalue() == ""
+
+
 def test_the_offline_profile_builds_on_the_engines_own_builder(
     mini: MiniStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1108,6 +1183,15 @@ def test_check_runs_the_rules_once_every_file_reads(mini: MiniStack) -> None:
     done = check_workflow.check(str(mini.root))
     assert done.ok and done.data["rules_ran"] is True and done.data["root"] == str(mini.root)
     assert done.data["rules"] == len(RULES) > 50
+
+
+def test_check_loads_the_stack_with_the_profile_it_is_given(mini: MiniStack) -> None:
+    with pytest.raises(StackError) as refused:
+        check_workflow.check(str(mini.root), "nosuch")
+    assert str(refused.value) == (
+        f"{mini.folder}/profiles/nosuch.env [--profile]: no profile 'nosuch'. "
+        "Fix: use one of: none defined"
+    )
 
 
 def test_check_reports_every_schema_violation_before_the_rules(mini: MiniStack) -> None:
@@ -1196,7 +1280,10 @@ def test_a_backup_lists_each_volume_and_where_it_went(
     assert asked[-1][1] == REPO / "backups" / "20261207T104800Z"
     with pytest.raises(UsageError) as refused:
         volumes_workflow.backup("", ["bad/name"])
-    assert str(refused.value).startswith("volumes.backup --volume ")
+    assert str(refused.value) == (
+        "volumes.backup --volume 'bad/name' is not a volume name (letters, digits, _ . -, two "
+        "or more, no leading . or -)"
+    )
 
 
 def test_a_restore_names_what_it_restored(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1212,6 +1299,13 @@ def test_a_restore_names_what_it_restored(monkeypatch: pytest.MonkeyPatch) -> No
     assert asked == [(Path("backups/x"), ["db-data"], True, False)]
     assert done.views == ["restored db-data, web-data from backups/x"]
     assert done.data == {"restored": ["db-data", "web-data"], "src": "backups/x"}
+    with pytest.raises(UsageError) as refused:
+        volumes_workflow.restore("backups/x", ["db-data", "-x"], True, False)
+    assert str(refused.value) == (
+        "volumes.restore --volume '-x' is not a volume name (letters, digits, _ . -, two or "
+        "more, no leading . or -)"
+    )
+    assert len(asked) == 1
 
 
 # ---------------------------------------------------------------- doctor, secrets
