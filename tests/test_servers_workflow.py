@@ -56,22 +56,24 @@ CALL = {"kind": "call", "server": "git", "origin": "client", "method": "tools/ca
 
 def test_the_audit_shows_each_call_and_how_many_match(monkeypatch: pytest.MonkeyPatch) -> None:
     bare = {"kind": "call", "server": "git", "call_time": "2026-12-07T11:00:00.000Z"}
-    _calls(monkeypatch, CALL, "not json", bare)
+    untimed = {"kind": "call", "server": "memory"}
+    _calls(monkeypatch, CALL, "not json", bare, untimed)
     found = servers_workflow.audit(AuditFilter(), 0)
     table = found.views[0]
     assert table.title == "MCP calls"
     assert [str(column.header) for column in table.columns] == list(servers_workflow.COLUMNS)
     rows = list(zip(*[[str(c) for c in column._cells] for column in table.columns], strict=True))
     assert rows == [
+        ("", "memory", "", "", "", "", "", "0.0", "0/0"),
         ("2026-12-07T10:00:00.000Z", "git", "client", "tools/call", "git_\\[log]",
          "repo_path, max_count", "error -32602", "12.3", "120/4096"),
         ("2026-12-07T11:00:00.000Z", "git", "", "", "", "", "", "0.0", "0/0"),
     ]  # fmt: skip
     assert found.views[1:] == [
-        "2 of 2 matching call(s) shown",
+        "3 of 3 matching call(s) shown",
         "[yellow]1 line(s) of the log are no JSON record[/]",
     ]
-    assert found.data == {"calls": [CALL, bare], "matching": 2, "unreadable_lines": 1}
+    assert found.data == {"calls": [untimed, CALL, bare], "matching": 3, "unreadable_lines": 1}
     assert found.ok
 
 
