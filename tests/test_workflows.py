@@ -1129,12 +1129,8 @@ def test_bad_build_options_are_refused_before_the_engine_is_asked(
     assert message in str(refused.value) and builder.calls == []
 
 
-def test_a_terminal_sees_a_live_table_of_the_images_then_what_is_pushed(
-    mini: MiniStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    screen = io.StringIO()
-    terminal = Console(file=screen, force_terminal=True, width=120)
-    monkeypatch.setattr(build_workflow, "console", terminal)
+def recorded_live(monkeypatch: pytest.MonkeyPatch, module: Any) -> list[dict[str, Any]]:
+    """The options of each live display `module` draws (rich's own Live draws it)."""
     made: list[dict[str, Any]] = []
 
     class Recorded(Live):
@@ -1142,7 +1138,17 @@ def test_a_terminal_sees_a_live_table_of_the_images_then_what_is_pushed(
             made.append(options)
             super().__init__(**options)
 
-    monkeypatch.setattr(build_workflow, "Live", Recorded)
+    monkeypatch.setattr(module, "Live", Recorded)
+    return made
+
+
+def test_a_terminal_sees_a_live_table_of_the_images_then_what_is_pushed(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=120)
+    monkeypatch.setattr(build_workflow, "console", terminal)
+    made = recorded_live(monkeypatch, build_workflow)
     Builder(monkeypatch)
     request = BuildRequest(
         root=str(mini.root), group="containers", registry="127.0.0.1:5000/mcp", push=True
@@ -1441,8 +1447,12 @@ def test_a_terminal_sees_the_services_start(
     terminal = Console(file=screen, force_terminal=True, width=120)
     monkeypatch.setattr(stack_workflow, "console", terminal)
     Engine(monkeypatch, {"db": ServiceStatus("db", "running", "healthy", "10.0.0.7")})
+    made = recorded_live(monkeypatch, stack_workflow)
     stack_workflow.stack_up(provided)
     assert "starting" in screen.getvalue() and "10.0.0.7" in screen.getvalue()
+    assert made == [{"console": terminal, "refresh_per_second": 2}]
+    stack_workflow.stack_up(provided, quiet=True)
+    assert len(made) == 1
 
 
 def test_an_offline_build_seeds_the_stand_ins_its_images_and_services_need(
@@ -1499,12 +1509,16 @@ def test_stack_up_can_pull_its_images_first(
         return ["127.0.0.1:5000/mcp/mini-db:latest"]
 
     monkeypatch.setattr(Profiled, "pull_images", pull_images)
-    monkeypatch.setattr(stack_workflow, "console", Console(file=io.StringIO()))
+    screen = io.StringIO()
+    monkeypatch.setattr(stack_workflow, "console", Console(file=screen))
     done = stack_workflow.stack_up(provided, pull=True, registry="127.0.0.1:5000/mcp")
     assert pulled == [(("db", "devcontainer"), "127.0.0.1:5000/mcp")]
     assert done.data["pulled"] == ["127.0.0.1:5000/mcp/mini-db:latest"]
+    assert screen.getvalue() == "pulled 1 image(s) from the registry\n"
+    stack_workflow.stack_up(provided, pull=True, quiet=True)
+    assert screen.getvalue().count("pulled") == 1 and pulled[-1][1] == ""
     quiet = stack_workflow.stack_up(provided, pull=False, quiet=True)
-    assert quiet.data["pulled"] == [] and len(pulled) == 1
+    assert quiet.data["pulled"] == [] and len(pulled) == 2
 
 
 def test_the_dev_container_is_running_or_nothing(
