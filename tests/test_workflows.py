@@ -435,11 +435,13 @@ class Probes:
         monkeypatch.setattr(probe_workflow, "reachable", self.reachable)
         monkeypatch.setattr(probe_workflow, "probe_specs", self.probe_specs)
         self.unreachable: list[Skipped] = []
+        self.names: list[tuple[str, ...]] = []
 
     def probe_specs(
         self, stack: Any, names: tuple[str, ...], workspace: Path, url: str, timeout: float
     ) -> tuple[list[ProbeSpec], list[Skipped]]:
         assert workspace == REPO and url.startswith("http://127.0.0.1:")
+        self.names.append(names)
         picked = [r.name for r in self.results if not names or r.name in names]
         return [ProbeSpec(name, "python3", timeout=timeout) for name in picked], []
 
@@ -461,7 +463,7 @@ def test_the_probe_reports_each_server_and_passes_when_all_answer(
     git = ProbeResult("git", True, "git", "1.2", "2025-06-18", 7, 812.4, [10.0, 30.0])
     probes = Probes(monkeypatch, [git])
     done = probe_workflow.probe_servers("git", repeat=2, concurrency=3, timeout=9)
-    assert probes.asked == [(["git 9"], 2, 3)]
+    assert probes.asked == [(["git 9"], 2, 3)] and probes.names == [("git",)]
     assert done.ok and done.data["ok"] is True
     assert (done.data["repeat"], done.data["concurrency"]) == (2, 3)
     assert done.data["servers"] == [git.to_json()] and done.data["not_exercised"] == []
@@ -1208,6 +1210,9 @@ def test_check_reports_every_schema_violation_before_the_rules(mini: MiniStack) 
         "[cyan]note:[/] the other rules run once every file matches its schema",
         f"[bold red]FAIL[/] check {mini.root}: 1 errors, 0 warnings, 0 notes",
     ]
+    mini.edit_yaml("mcp/memory/config/memory.yml", lambda d: d.update(env=5))
+    both = check_workflow.check(str(mini.root))
+    assert both.views[-1] == f"[bold red]FAIL[/] check {mini.root}: 2 errors, 0 warnings, 0 notes"
 
 
 def test_regenerating_writes_or_shows_only_the_files_that_differ(tmp_path: Path) -> None:
@@ -1254,6 +1259,29 @@ def test_mcp_config_writes_what_differs_or_shows_the_diff(mini: MiniStack) -> No
     written = generate_workflow.regenerate_clients(str(mini.root))
     assert written.ok and written.views == [f"wrote {n}" for n in shown.data["changed"]]
     assert "EXTRA=1" in (mini.root / ".mcp.json").read_text()
+
+
+def test_the_dashboards_are_written_where_grafana_reads_them(mini: MiniStack) -> None:
+    with pytest.raises(Failure) as refused:
+        generate_workflow.regenerate_dashboards(str(mini.root))
+    assert str(refused.value) == (
+        "no service of .devcontainer/docker-compose.mcp.yml mounts a folder at "
+        "/var/lib/grafana-dashboards, where Grafana's dashboard provider reads: mount the "
+        "dashboards folder there"
+    )
+    grafana = {
+        "image": "busybox:1",
+        "restart": "unless-stopped",
+        "volumes": ["./dashboards:/var/lib/grafana-dashboards:ro"],
+    }
+    mini.edit_yaml(COMPOSE, lambda d: d["services"].update(grafana=grafana))
+    files = [".devcontainer/dashboards/containers.json", ".devcontainer/dashboards/mcp.json"]
+    shown = generate_workflow.regenerate_dashboards(str(mini.root), dry_run=True)
+    assert (shown.ok, shown.data) == (False, {"changed": files, "written": False})
+    written = generate_workflow.regenerate_dashboards(str(mini.root))
+    assert written.views == [f"wrote {name}" for name in files]
+    again = generate_workflow.regenerate_dashboards(str(mini.root), dry_run=True)
+    assert again.ok and again.views == ["the dashboards match their source"]
 
 
 def test_a_backup_lists_each_volume_and_where_it_went(
@@ -1428,12 +1456,21 @@ def test_each_step_of_up_runs_its_workflow_with_its_options(
     ]
 
 
-def test_progress_is_nothing_when_quiet_lines_in_a_log_or_a_live_table() -> None:
+def test_progress_is_nothing_when_quiet_lines_in_a_log_or_a_live_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     log = BuildLog()
     log.new_round(("alpha",))
     log.feed("#1 [alpha 1/1] RUN x\n")
     assert build_workflow._listener(True, None, ["alpha"])(log) is None
     assert isinstance(build_workflow._listener(False, None, ["alpha"]), Announcer)
+    screen = io.StringIO()
+    monkeypatch.setattr(build_workflow, "console", Console(file=screen, width=20))
+    long = BuildLog()
+    long.new_round(("a-rather-long-image-name",))
+    long.feed("#1 [a-rather-long-image-name 1/1] RUN x\n")
+    build_workflow._listener(False, None, ["a-rather-long-image-name"])(long)
+    assert screen.getvalue() == "a-rather-long-image-name: started\n"  # never wrapped
     shown: list[Table] = []
     live = type("Live", (), {"update": lambda self, table: shown.append(table)})()
     build_workflow._listener(False, live, ["alpha", "beta"])(log)
