@@ -159,9 +159,14 @@ def test_each_openssl_step_and_its_flags(folder: Path, monkeypatch: pytest.Monke
         assert Path(base).name == "certs" and Path(base).parent.name.startswith(".certs-")
         assert Path(base).parents[1] == folder / CERTS_DIR.parent
         real(what, *args)
+        if "-keyout" in args:  # as an openssl that leaves a new key's mode to the umask
+            Path(args[args.index("-keyout") + 1]).chmod(0o644)
 
     monkeypatch.setattr(buildkitcerts, "_openssl", recording)
-    make_certs(folder, 45, ("10.0.0.9",), ("DNS:localhost",))
+    certs = make_certs(folder, 45, ("10.0.0.9",), ("DNS:localhost",))
+    keys = sorted(str(p.relative_to(certs)) for p in certs.rglob("key.pem"))
+    assert keys == ["ca/key.pem", "client/key.pem", "server/key.pem"]
+    assert {(p.stat().st_mode & 0o777) for p in certs.rglob("key.pem")} == {0o600}
     key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
     assert steps == [
         ("the CA", ["req", "-x509", *key, "-keyout", "W/ca/key.pem", "-out", "W/ca/cert.pem",

@@ -807,6 +807,22 @@ def test_a_password_goes_after_text_without_a_final_newline(mini: MiniStack) -> 
     assert (text, added) == ("", [])
 
 
+def test_each_missing_password_gets_a_line_of_its_own(
+    mini: MiniStack, no_volumes: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CACHE_PASSWORD", raising=False)
+    mini.edit_yaml(
+        COMPOSE, lambda d: d["secrets"].update(cache_password={"environment": "CACHE_PASSWORD"})
+    )
+    stack = load_stack(mini.root)
+    text, added = envinit.with_passwords(stack, "A=1\n", {}, lambda line: None)
+    assert added == ["DB_PASSWORD", "CACHE_PASSWORD"]
+    lines = text.splitlines()
+    assert lines[0] == "A=1" and len(lines) == 3 and text.endswith("\n")
+    assert [line.partition("=")[0] for line in lines[1:]] == added
+    assert all(len(line.partition("=")[2]) == 32 for line in lines[1:])  # 24 random bytes
+
+
 def test_the_ca_bundle_is_written_only_where_debians_is_missing(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
