@@ -740,6 +740,20 @@ def test_env_init_writes_a_private_password_for_each_missing_secret(
     assert again.views[-1] == ".devcontainer/.env: every password is already provided"
 
 
+def test_env_init_adds_the_hosts_ca_bundle_where_debians_is_missing(
+    mini: MiniStack, no_volumes: list[list[str]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "bundle.pem"
+    monkeypatch.setattr(plan_module, "DEFAULT_CA_BUNDLE", str(tmp_path / "none.pem"))
+    monkeypatch.setattr(plan_module, "detect_ca_bundle", lambda: bundle)
+    env = mini.folder / ".env"
+    env.write_text("DB_PASSWORD=kept\n")
+    env_workflow.init_env(root=str(mini.root))
+    assert env.read_text() == f"DB_PASSWORD=kept\n{CA_VARIABLE}={bundle}\n"
+    env_workflow.init_env(root=str(mini.root))
+    assert env.read_text() == f"DB_PASSWORD=kept\n{CA_VARIABLE}={bundle}\n"
+
+
 def test_a_credential_from_elsewhere_is_left_to_the_user(
     mini: MiniStack, no_volumes: list[list[str]]
 ) -> None:
@@ -1027,7 +1041,11 @@ class Builder:
     def run_builds(self, client: Any, plan: Any, definition: dict[str, Any], **options: Any) -> Any:
         self.definition = definition
         self.calls.append(("bake", tuple(t.name for t in plan.targets), options["parallel"]))
-        options["listener"](BuildLog())
+        log = BuildLog()
+        log.new_round(tuple(t.name for t in plan.targets))
+        for target in plan.targets:
+            log.feed(f"#1 [{target.name} 1/1] RUN x\n")
+        options["listener"](log)
         return [
             result(t.tag, "failed" if t.name in self.failed else "built", error="boom")
             for t in plan.targets
@@ -1174,12 +1192,13 @@ def test_a_terminal_sees_a_live_table_of_the_images_then_what_is_pushed(
     done = build_workflow.build(request)
     assert made == [{"console": terminal, "refresh_per_second": 4}]
     shown = Text.from_ansi(screen.getvalue()).plain
-    assert "queued" in shown and "devcontainer" in shown
+    assert "│ devcontainer │ building │ 0/1" in shown
     assert "pushing 2 image(s) to 127.0.0.1:5000/mcp" in shown
     assert done.data["pushed"] == [
         "127.0.0.1:5000/mcp/mini-db:latest",
         "127.0.0.1:5000/mcp/mini-dev:latest",
     ]
+    screen.seek(0)
     screen.truncate(0)
     build_workflow.build(request, quiet=True)
     assert made[1:] == [] and screen.getvalue() == ""
@@ -1499,9 +1518,10 @@ def test_a_terminal_sees_the_services_start(
     screen = io.StringIO()
     terminal = Console(file=screen, force_terminal=True, width=120)
     monkeypatch.setattr(stack_workflow, "console", terminal)
-    Engine(monkeypatch, {"db": ServiceStatus("db", "running", "healthy", "10.0.0.7")})
+    engine = Engine(monkeypatch, {"db": ServiceStatus("db", "running", "healthy", "10.0.0.7")})
     made = recorded_live(monkeypatch, stack_workflow)
-    stack_workflow.stack_up(provided)
+    stack_workflow.stack_up(provided, timeout=42)
+    assert engine.calls == [("up", "client", ["db", "devcontainer"], "mcp-cluster", 42)]
     assert "starting" in screen.getvalue() and "10.0.0.7" in screen.getvalue()
     assert made == [{"console": terminal, "refresh_per_second": 2}]
     stack_workflow.stack_up(provided, quiet=True)
