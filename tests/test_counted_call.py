@@ -29,8 +29,9 @@ from tasks.workflows import counted as counted_module
 from tasks.workflows.counted import NAME, STARTED, calls_expr, counted, counted_call
 
 
-def vector(*values: float) -> str:
-    result = [{"metric": {"server": "fetch"}, "value": [1.0, str(v)]} for v in values]
+def vector(*values: float, **named: str) -> str:
+    metric = {**named, "server": "fetch"}
+    result = [{"metric": metric, "value": [1.0, str(v)]} for v in values]
     return json.dumps({"status": "success", "data": {"resultType": "vector", "result": result}})
 
 
@@ -137,7 +138,10 @@ class Prometheus:
         value = answers.pop(0) if len(answers) > 1 else answers[0]
         if kind == "scraped" and self.answers["count"][0] is None:
             return 200, vector()
-        return 200, vector() if value is None else vector(value)
+        if value is None:
+            return 200, vector()
+        # The count's series carries its metric name; timestamp() and max() drop it.
+        return 200, vector(value, __name__="mcp_calls_total") if kind == "count" else vector(value)
 
 
 class Clock:

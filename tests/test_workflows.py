@@ -34,7 +34,9 @@ from tasks.images.progress import BuildLog
 from tasks.model.imagelock import LOCK_FILE, lock_document
 from tasks.model.stack import load_stack
 from tasks.outcome import Outcome
+from tasks.rules import context as rules_context
 from tasks.rules.base import RULES
+from tasks.rules.context import Setting
 from tasks.selection import TIER_LABEL, Selection
 from tasks.servers.inside import remote_settings
 from tasks.servers.probe import ProbeResult, Reach
@@ -850,7 +852,9 @@ def test_the_ca_bundle_is_written_only_where_debians_is_missing(
     assert envinit.ca_line({}) == []
 
 
-def test_a_services_environment_masks_its_secrets(mini: MiniStack) -> None:
+def test_a_services_environment_masks_its_secrets(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     mini.put(".env", "DB_PASSWORD=s3cret\n")
     stack = load_stack(mini.root)
     rows = envinit.service_environment(stack, "db")
@@ -862,6 +866,13 @@ def test_a_services_environment_masks_its_secrets(mini: MiniStack) -> None:
         },
         {"variable": "/run/secrets/db_password", "value": "****", "source": "compose secret"},
     ]
+
+    def unlined(stack: Any, service: Any) -> dict[str, Setting]:
+        return {"TZ": Setting("UTC", stack.compose.path, None)}
+
+    monkeypatch.setattr(rules_context, "effective_env", unlined)
+    [row, _] = envinit.service_environment(stack, "db")
+    assert row["source"] == ".devcontainer/docker-compose.mcp.yml"  # no line known: the file
 
 
 # ---------------------------------------------------------------- --profile
@@ -1326,7 +1337,7 @@ def test_a_backup_lists_each_volume_and_where_it_went(
 
     def backup(client: Any, names: list[str], target: Path) -> dict[str, Any]:
         asked.append((names, target))
-        entry = {"bytes": 2_345_678, "sha256": "ab" * 32, "method": "paused db"}
+        entry = {"bytes": 3_450_000, "sha256": "ab" * 32, "method": "paused db"}
         return {"volumes": {name: entry for name in names}}
 
     monkeypatch.setattr(volumes_workflow, "backup_volumes", backup)
@@ -1334,7 +1345,7 @@ def test_a_backup_lists_each_volume_and_where_it_went(
     done = volumes_workflow.backup(str(tmp_path / "b"), ["db-data"])
     assert asked == [(["db-data"], tmp_path / "b")]
     assert done.views == [
-        f"db-data: 2.3 MB sha256 {'ab' * 6}, paused db",
+        f"db-data: 3.5 MB sha256 {'ab' * 6}, paused db",
         f"backup written to {tmp_path / 'b'}",
     ]
     assert done.data["dest"] == str(tmp_path / "b") and "db-data" in done.data["volumes"]
@@ -1384,9 +1395,11 @@ def test_the_doctor_shows_a_row_per_prerequisite_and_fails_on_a_failed_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     asked: list[Any] = []
+    clients: list[Any] = []
 
     def gather(client: Any, wanted: Any) -> Facts:
         asked.append(wanted)
+        clients.append(client)
         return Facts(engine_error="no [engine] here", free_bytes=50 * 2**30, mmdebstrap=True)
 
     monkeypatch.setattr(doctor_workflow, "gather_facts", gather)
@@ -1394,6 +1407,7 @@ def test_the_doctor_shows_a_row_per_prerequisite_and_fails_on_a_failed_one(
     done = doctor_workflow.doctor()
     assert (done.ok, done.data["ok"]) == (False, False) and "unread" not in done.data
     assert asked[0].subnets == ["172.20.0.0/16"] and asked[0].interpreters[-1] == "python3t"
+    assert clients == ["client"]
     table = done.views[0]
     assert table.title == "doctor" and headers(table) == ("check", "status", "detail", "fix")
     assert cells(table)[0] == (
