@@ -437,7 +437,9 @@ class Probes:
         monkeypatch.setattr(probe_workflow, "reachable", self.reachable)
         monkeypatch.setattr(probe_workflow, "probe_specs", self.probe_specs)
         self.unreachable: list[Skipped] = []
+        self.refused: list[Skipped] = []
         self.names: list[tuple[str, ...]] = []
+        self.roots: list[Path] = []
 
     def probe_specs(
         self, stack: Any, names: tuple[str, ...], workspace: Path, url: str, timeout: float
@@ -445,7 +447,8 @@ class Probes:
         assert workspace == REPO and url.startswith("http://127.0.0.1:")
         self.names.append(names)
         picked = [r.name for r in self.results if not names or r.name in names]
-        return [ProbeSpec(name, "python3", timeout=timeout) for name in picked], []
+        specs = [ProbeSpec(name, "python3", timeout=timeout) for name in picked]
+        return specs, list(self.refused)
 
     def run_probes(
         self, specs: list[ProbeSpec], repeat: int, concurrency: int, reach: Reach
@@ -456,6 +459,7 @@ class Probes:
     def reachable(
         self, stack: Any, specs: list[ProbeSpec]
     ) -> tuple[list[ProbeSpec], list[Skipped], Reach]:
+        self.roots.append(stack.root)
         return specs, list(self.unreachable), Reach()
 
 
@@ -466,6 +470,7 @@ def test_the_probe_reports_each_server_and_passes_when_all_answer(
     probes = Probes(monkeypatch, [git])
     done = probe_workflow.probe_servers("git", repeat=2, concurrency=3, timeout=9)
     assert probes.asked == [(["git 9"], 2, 3)] and probes.names == [("git",)]
+    assert probes.roots == [REPO]
     assert done.ok and done.data["ok"] is True
     assert (done.data["repeat"], done.data["concurrency"]) == (2, 3)
     assert done.data["servers"] == [git.to_json()] and done.data["not_exercised"] == []
@@ -481,20 +486,18 @@ def test_a_failed_server_or_a_refused_launch_fails_the_probe(
 ) -> None:
     broken = ProbeResult("git", False, error="git did not answer [in] time")
     probes = Probes(monkeypatch, [broken])
-    probes.unreachable = [
-        Skipped("postgres", "served [on] the network"),
-        Skipped("evil", "--privileged is not allowed", refused=True),
-    ]
+    probes.refused = [Skipped("evil", "--privileged is not allowed", refused=True)]
+    probes.unreachable = [Skipped("postgres", "served [on] the network")]
     done = probe_workflow.probe_servers()
     assert not done.ok and done.data["ok"] is False
     assert done.views[1:] == [
         "[red]git:[/] git did not answer \\[in] time",
-        "[yellow]not exercised:[/] postgres: served \\[on] the network",
         "[red]evil:[/] --privileged is not allowed",
+        "[yellow]not exercised:[/] postgres: served \\[on] the network",
     ]
     assert done.data["not_exercised"] == [
-        {"name": "postgres", "reason": "served [on] the network", "refused": False},
         {"name": "evil", "reason": "--privileged is not allowed", "refused": True},
+        {"name": "postgres", "reason": "served [on] the network", "refused": False},
     ]
 
 
@@ -1613,7 +1616,7 @@ def test_the_dev_container_is_running_or_nothing(
 ) -> None:
     stack = load_stack(mini.root)
     states = {"devcontainer": ServiceStatus("devcontainer", "running", container="c0ffee")}
-    monkeypatch.setattr(Profiled, "statuses", lambda self: states)
+    monkeypatch.setattr(Profiled, "statuses", lambda self: states if self.stack is stack else {})
     assert probe_workflow.dev_container(stack) == "c0ffee"
     states["devcontainer"] = ServiceStatus("devcontainer", "exited", container="c0ffee")
     assert probe_workflow.dev_container(stack) == ""
