@@ -200,6 +200,10 @@ def test_a_count_left_from_before_a_restart_of_prometheus_is_not_the_count() -> 
     assert check(never).status == FAIL
 
 
+def test_a_count_scraped_the_instant_the_exporter_started_is_its_own() -> None:
+    assert check(Prometheus(0, 1, scraped=(1000.0,), starts=(1000.0,))).status == PASS
+
+
 def test_a_call_that_fails_is_named_and_not_waited_for() -> None:
     prometheus = Prometheus(0)
     result = check(prometheus, call=lambda: "image for fetch is not built")

@@ -56,7 +56,7 @@ CALL = {"kind": "call", "server": "git", "origin": "client", "method": "tools/ca
 
 def test_the_audit_shows_each_call_and_how_many_match(monkeypatch: pytest.MonkeyPatch) -> None:
     bare = {"kind": "call", "server": "git", "call_time": "2026-12-07T11:00:00.000Z"}
-    untimed = {"kind": "call", "server": "memory"}
+    untimed = {"kind": "call"}
     _calls(monkeypatch, CALL, "not json", bare, untimed)
     found = servers_workflow.audit(AuditFilter(), 0)
     table = found.views[0]
@@ -64,7 +64,7 @@ def test_the_audit_shows_each_call_and_how_many_match(monkeypatch: pytest.Monkey
     assert [str(column.header) for column in table.columns] == list(servers_workflow.COLUMNS)
     rows = list(zip(*[[str(c) for c in column._cells] for column in table.columns], strict=True))
     assert rows == [
-        ("", "memory", "", "", "", "", "", "0.0", "0/0"),
+        ("", "", "", "", "", "", "", "0.0", "0/0"),
         ("2026-12-07T10:00:00.000Z", "git", "client", "tools/call", "git_\\[log]",
          "repo_path, max_count", "error -32602", "12.3", "120/4096"),
         ("2026-12-07T11:00:00.000Z", "git", "", "", "", "", "", "0.0", "0/0"),

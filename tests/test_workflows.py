@@ -508,6 +508,8 @@ def test_a_server_not_exercised_fails_only_when_it_was_asked_for(
     probes.unreachable = [Skipped("postgres", "served on the network")]
     assert probe_workflow.probe_servers().ok
     assert not probe_workflow.probe_servers("postgres").ok
+    assert probe_workflow.probe_servers(repeat=1, concurrency=1000).ok
+    assert probe_workflow.probe_servers(repeat=1000, concurrency=1).ok
 
 
 def test_url_servers_wait_for_the_dev_container(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -757,6 +759,17 @@ def test_env_init_adds_the_hosts_ca_bundle_where_debians_is_missing(
     assert env.read_text() == f"DB_PASSWORD=kept\n{CA_VARIABLE}={bundle}\n"
     env_workflow.init_env(root=str(mini.root))
     assert env.read_text() == f"DB_PASSWORD=kept\n{CA_VARIABLE}={bundle}\n"
+
+
+def test_env_init_refuses_an_env_file_compose_would_refuse_before_writing(
+    mini: MiniStack, no_volumes: list[list[str]]
+) -> None:
+    env = mini.folder / ".env"
+    env.write_text("A=1\nbad line\n")
+    with pytest.raises(StackError) as refused:
+        env_workflow.init_env(root=str(mini.root))
+    assert str(refused.value).startswith(f"{env}:2 [bad line]: cannot read 'bad line' as KEY=VALUE")
+    assert env.read_text() == "A=1\nbad line\n"
 
 
 def test_a_credential_from_elsewhere_is_left_to_the_user(
