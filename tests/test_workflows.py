@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import stat
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -632,6 +633,29 @@ def test_several_sections_end_with_every_service_still_up(verifier: FakeVerifier
     assert done.views[1] == "3 passed, 0 failed, 2 not exercised"
 
 
+def test_the_persistence_check_runs_alone_after_the_other_sections(
+    verifier: FakeVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[tuple[str, threading.Thread]] = []
+
+    def section(name: str) -> Callable[[Any], list[Check]]:
+        def run(verifier: Any) -> list[Check]:
+            ran.append((name, threading.current_thread()))
+            return [Check(name, name, PASS, "")]
+
+        return run
+
+    named = {name: section(name) for name in ("health", "logs", "volumes")}
+    monkeypatch.setattr(verify_workflow, "sections", lambda: named)
+    done = verify_workflow.verify(["volumes", "health", "logs"], "offline", persistence=True)
+    assert [check["section"] for check in done.data["checks"][:3]] == ["volumes", "health", "logs"]
+    assert {name for name, _ in ran[:2]} == {"health", "logs"}
+    assert ran[2] == ("volumes", threading.current_thread())
+    ran.clear()
+    verify_workflow.verify(["volumes", "health", "logs"], "offline")
+    assert ("volumes", threading.current_thread()) not in ran
+
+
 def test_the_gpu_section_is_told_the_runtime_and_the_compose_findings(
     monkeypatch: pytest.MonkeyPatch, mini: MiniStack
 ) -> None:
@@ -770,6 +794,13 @@ def test_env_init_refuses_an_env_file_compose_would_refuse_before_writing(
         env_workflow.init_env(root=str(mini.root))
     assert str(refused.value).startswith(f"{env}:2 [bad line]: cannot read 'bad line' as KEY=VALUE")
     assert env.read_text() == "A=1\nbad line\n"
+
+
+def test_env_init_prepares_this_repositorys_stack_by_default(
+    mini: MiniStack, no_volumes: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(env_workflow, "REPO_ROOT", mini.root)
+    assert env_workflow.init_env().data["env"] == str(mini.folder / ".env")
 
 
 def test_a_credential_from_elsewhere_is_left_to_the_user(
