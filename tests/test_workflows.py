@@ -845,6 +845,35 @@ def test_no_password_is_minted_for_data_made_with_another(
     assert not (mini.folder / ".env").exists()
 
 
+def test_every_password_whose_data_exists_is_named(
+    mini: MiniStack, no_volumes: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CACHE_PASSWORD", raising=False)
+
+    def change(data: dict[str, Any]) -> None:
+        data["secrets"]["cache_password"] = {"environment": "CACHE_PASSWORD"}
+        data["volumes"]["cache-data"] = {"name": "cache-data"}
+        data["services"]["cache"] = {
+            "image": "busybox:1",
+            "restart": "unless-stopped",
+            "secrets": ["cache_password"],
+            "volumes": ["cache-data:/data"],
+        }
+
+    mini.edit_yaml(COMPOSE, change)
+    monkeypatch.setattr(
+        engine_volumes,
+        "describe",
+        lambda client, names: [VolumeInfo(name, True, ()) for name in names],
+    )
+    with pytest.raises(Failure) as refused:
+        env_workflow.init_env(root=str(mini.root))
+    assert str(refused.value).startswith(
+        "not generating DB_PASSWORD (volume db-data); CACHE_PASSWORD (volume cache-data): the "
+        "data there was created with another password"
+    )
+
+
 def test_without_an_engine_the_volumes_go_unchecked_with_a_note(
     mini: MiniStack, no_volumes: list[list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
