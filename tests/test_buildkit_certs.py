@@ -128,6 +128,12 @@ def test_a_failed_step_leaves_nothing(folder: Path, monkeypatch: pytest.MonkeyPa
     assert list((folder / CERTS_DIR.parent).iterdir()) == []
 
 
+def test_the_certificates_folder_is_made_with_its_parents(tmp_path: Path) -> None:
+    assert not (tmp_path / "containers").exists()
+    certs = make_certs(tmp_path, 30)
+    assert certs == tmp_path / CERTS_DIR and (certs / "client/cert.pem").is_file()
+
+
 def test_without_openssl_no_certificate_is_made(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -268,6 +268,21 @@ def test_up_passes_when_every_step_does(
     assert "invoke check" in out and "step says True" in out and err == ""
 
 
+def test_up_tells_its_steps_the_profile_persistence_and_whether_to_stay_quiet(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asked: list[tuple[str, bool, bool]] = []
+
+    def steps(profile: str, persistence: bool, quiet: bool) -> list[up_workflow.Step]:
+        asked.append((profile, persistence, quiet))
+        return [up_workflow.Step("check", outcome())]
+
+    monkeypatch.setattr(up_workflow, "steps", steps)
+    up_workflow.up("offline", persistence=True)
+    up_workflow.up(as_json=True)
+    assert asked == [("offline", True, False), ("", False, True)]
+
+
 # ---------------------------------------------------------------- stack.up and restart
 
 
