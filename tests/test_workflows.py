@@ -305,6 +305,7 @@ class Engine:
         return self.result, self.up_error
 
     def last_logs(self, client: Any, service: str) -> list[str]:
+        assert client == "client"
         return [f"{service} log [one]", f"{service} log 2"]
 
     def health_output(self, client: Any, container: str) -> str:
@@ -1327,6 +1328,7 @@ def test_the_offline_profile_builds_on_the_engines_own_builder(
 def test_check_runs_the_rules_once_every_file_reads(mini: MiniStack) -> None:
     done = check_workflow.check(str(mini.root))
     assert done.ok and done.data["rules_ran"] is True and done.data["root"] == str(mini.root)
+    assert done.views[-1] == f"[bold green]OK[/] check {mini.root}: 0 errors, 0 warnings, 1 notes"
     assert done.data["rules"] == len(RULES) > 50
 
 
