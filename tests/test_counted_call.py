@@ -20,9 +20,6 @@ from tasks.engine.status import ServiceStatus
 from tasks.engine.verify import FAIL, PASS, SKIP, Check, Verifier
 from tasks.model.manifest import ProbeCall
 from tasks.monitoring.promql import QueryError, Sample, parse_vector, query, query_url
-from tasks.servers import page as page_module
-from tasks.servers import probe as probe_module
-from tasks.servers import specs as specs_module
 from tasks.servers.probe import ProbeResult
 from tasks.servers.specs import ProbeSpec
 from tasks.workflows import counted as counted_module
@@ -240,9 +237,9 @@ class Stage:
         self.stack = SimpleNamespace(compose=compose, root=Path("/stack"))
         monkeypatch.setattr(counted_module, "longest_scrape_interval", self.interval)
         monkeypatch.setattr(counted_module, "counted", self.counted)
-        monkeypatch.setattr(page_module, "probe_page", self.page)
-        monkeypatch.setattr(specs_module, "probe_specs", self.probe_specs)
-        monkeypatch.setattr(probe_module, "run_probes", self.run_probes)
+        monkeypatch.setattr(counted_module, "probe_page", self.page)
+        monkeypatch.setattr(counted_module, "probe_specs", self.probe_specs)
+        monkeypatch.setattr(counted_module, "run_probes", self.run_probes)
 
     def verifier(self, ports: str = "127.0.0.1:19090->9090/tcp", **running: str) -> Verifier:
         verifier = Verifier.__new__(Verifier)

@@ -11,7 +11,9 @@ from dataclasses import replace
 from tasks.engine.verify import FAIL, FIRST_SCRAPE_MARGIN, PASS, Check, Verifier
 from tasks.model.prometheus import longest_scrape_interval
 from tasks.monitoring.promql import Http, QueryError, Sample, query
-from tasks.servers.specs import ProbeSpec
+from tasks.servers.page import probe_page
+from tasks.servers.probe import run_probes
+from tasks.servers.specs import ProbeSpec, probe_specs
 
 ORIGIN = "verify"
 NAME = "a fresh MCP call is counted"
@@ -85,10 +87,6 @@ def counted(
 def counted_call(verifier: Verifier, http: Http) -> list[Check]:
     """The check on the running stack: Prometheus (the service with `targets`) must count a
     `tools/call` made through the first stdio server that can be started here."""
-    from tasks.servers.page import probe_page
-    from tasks.servers.probe import run_probes
-    from tasks.servers.specs import probe_specs
-
     stack = verifier.stack
     prometheus = next((n for n, s in stack.compose.services.items() if s.verify.targets), None)
     if prometheus is None:

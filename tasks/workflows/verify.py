@@ -49,8 +49,8 @@ def verify(names: list[str], profile: str, persistence: bool = False) -> Outcome
     # The sections mostly wait on containers, so they run at once; a persistence check that
     # restarts the databases runs alone, after the others, so that no other check sees it.
     alone = ["volumes"] if persistence and "volumes" in names else []
-    together = each(lambda name: run[name](verifier), [n for n in names if n not in alone])
-    found = dict(zip([n for n in names if n not in alone], together, strict=True))
+    together = [name for name in names if name not in alone]
+    found = dict(zip(together, each(lambda name: run[name](verifier), together), strict=True))
     found.update({name: run[name](verifier) for name in alone})
     checks = [check for name in names for check in found[name]]
     if len(names) > 1:
