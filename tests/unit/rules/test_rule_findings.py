@@ -869,6 +869,16 @@ EXPECTED: dict[str, list[Expected]] = {
             "fix the path (it is relative to the workspace root) or remove the line",
         ),
     ],
+    "MCP014-an unclosed bracket": [
+        (
+            E,
+            ".mcpignore",
+            2,
+            "`secrets[0-9` can match nothing (git reads an unclosed `[`, an unknown `[:class:]` "
+            "or a trailing `\\` that way)",
+            "close the bracket, or escape a literal `[` or `\\` with a backslash",
+        ),
+    ],
     "MCP011-launch without --cap-drop ALL": [
         (
             E,

@@ -527,6 +527,7 @@ CASES: list[tuple[str, str, Mutation]] = [
     ),
     ("MCP013", "env file with a password", lambda m: m.put(".env", "DB_PASSWORD=hunter2\n")),
     ("MCP014", "a path with a typo", _at_root(".mcpignore", "/.devcontainer/.evn\n")),
+    ("MCP014", "an unclosed bracket", _at_root(".mcpignore", "# keys\nsecrets[0-9\n")),
     (
         "CMP015",
         "service depends on itself",
