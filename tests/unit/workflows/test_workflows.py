@@ -1099,14 +1099,18 @@ def test_a_mount_a_task_makes_must_exist_first(profiled_mini: MiniStack) -> None
     loaded.require_generated(["grafana"])
 
 
-def test_images_are_pulled_for_the_selected_services_and_every_server(
-    profiled_mini: MiniStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    pulled: list[tuple[str, str]] = []
-    monkeypatch.setattr(
-        profile_module, "pull_as", lambda client, ref, tag: pulled.append((ref, tag))
-    )
+@pytest.fixture
+def pulled(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Each (reference, local tag) the profile pulls, recorded instead of pulled."""
+    made: list[tuple[str, str]] = []
+    monkeypatch.setattr(profile_module, "pull_as", lambda client, ref, tag: made.append((ref, tag)))
     monkeypatch.setattr(Profiled, "client", "client")
+    return made
+
+
+def test_images_are_pulled_for_the_selected_services_and_every_server(
+    profiled_mini: MiniStack, pulled: list[tuple[str, str]]
+) -> None:
     loaded = Profiled.load("", profiled_mini.root)
     selection = Selection(("db",), ())
     refs = loaded.pull_images(selection, "127.0.0.1:5000/mcp/")
@@ -1127,13 +1131,8 @@ def test_images_are_pulled_for_the_selected_services_and_every_server(
 
 
 def test_pulls_take_the_locked_digest_else_the_locks_registry_else_the_given_one(
-    profiled_mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+    profiled_mini: MiniStack, pulled: list[tuple[str, str]]
 ) -> None:
-    pulled: list[tuple[str, str]] = []
-    monkeypatch.setattr(
-        profile_module, "pull_as", lambda client, ref, tag: pulled.append((ref, tag))
-    )
-    monkeypatch.setattr(Profiled, "client", "client")
     pinned = f"127.0.0.1:5000/locked/mini-memory@sha256:{'a' * 64}"
     images = {"memory": ("mini-memory:latest", pinned)}
     profiled_mini.put(LOCK_FILE, lock_document("127.0.0.1:5000/locked", "online", images))
