@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -32,16 +33,20 @@ PATTERNS = r"""
 
 
 def git_hides(root: Path, pattern: str) -> dict[str, bool]:
-    """git's verdict on each path: hidden when the last line that matches it is no `!` line."""
-    (root / ".gitignore").write_text(pattern.replace(";", "\n") + "\n")
-    listed = "".join(p.rstrip("/") + "\0" for p in PATHS)
-    out = subprocess.run(
-        ["git", "-C", str(root), "check-ignore", "--no-index", "--stdin", "-z", "-v", "-n"],
-        input=listed,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.split("\0")
+    """git's verdict on each path: hidden when the last line that matches it is no `!` line.
+    The pattern goes to a file of its own (git's `core.excludesFile`, read like a top-level
+    `.gitignore`), so that tests in several threads share the corpus and nothing else."""
+    with tempfile.NamedTemporaryFile("w", suffix=".ignore", dir=root.parent) as excludes:
+        excludes.write(pattern.replace(";", "\n") + "\n")
+        excludes.flush()
+        out = subprocess.run(
+            ["git", "-C", str(root), "-c", f"core.excludesFile={excludes.name}",
+             "check-ignore", "--no-index", "--stdin", "-z", "-v", "-n"],
+            input="".join(p.rstrip("/") + "\0" for p in PATHS),
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.split("\0")  # fmt: skip
     # -z -v -n: the source, line number, pattern and path of each path, NUL-terminated
     return {
         path: bool(text) and not text.startswith("!")
