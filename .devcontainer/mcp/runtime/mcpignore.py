@@ -96,14 +96,16 @@ def _bracket(part: str, start: int) -> tuple[str, int]:
             index += 1
             continue
         elif part.startswith("[:", index):
-            close = part.find(":]", index + 2)
-            if close != -1:
-                name = part[index + 2 : close]
+            close = part.find("]", index + 2)
+            if close == -1:
+                return NOTHING, len(part)
+            if close > index + 2 and part[close - 1] == ":":
+                name = part[index + 2 : close - 1]
                 if name not in POSIX_CLASSES:
                     return NOTHING, len(part)
                 members.append(POSIX_CLASSES[name])
                 previous = ""
-                index = close + 2
+                index = close + 1
                 continue
         members.append(re.escape(char))
         previous = char

@@ -21,14 +21,16 @@ PATHS = r"""
 .env a/b/.env .environment x.env a/.env .devcontainer/.env backups/ deep/backups/ backups.txt
 a/b/c.key a/c.key id_rsa id_rrsa a.pem c.pem ] a b - ^ [ \ [ab []x x/y/secrets/ a/b/ a/x/y/b/
 TAX TA BOX/ BO/ xby x-y z #literal !bang a*b axb .env.example .env.local 7 x7 x: back\ back
-""".split()  # noqa: SIM905 (a word list reads better than 45 quoted strings)
+X [] b:] a]
+""".split()  # noqa: SIM905 (a word list reads better than quoted strings)
 # Each pattern (its lines separated by `;`): the kinds of the gitignore syntax and their edges.
 PATTERNS = r"""
 .env /.env .devcontainer/.env backups/ *.key a/*.key id_?sa [ab].pem [!ab].pem [^ab].pem
 **/secrets a/**/b a/** .env*;!.env.example \#literal \!bang a\*b [ab TAX BOX/ X/ []a] [!]]
 [a\]b] []] [[] [a^] [\-] [a-c] [a-] [-a] x[!a]y x[a-z]y [z-a] *;!a;!b ** **/b a/**/ ?
 [[:digit:]] x[[:digit:][:punct:]] [![:alpha:]] [[:nope:]] [[:digit:] [a-[:digit:]] [[:x] back\
-[!a-c] [a-c-e] [\a-\c] x[!-] [?*] [\]] [\
+[!a-c] [a-c-e] [\a-\c] x[!-] [?*] [\]] [\ [a- [a\ [a-\ [a\] [a-\] [a-a] [[:digit:]-z]
+[[:a]b:]] [[::]] [[:] [[:]] [:digit:] [[:digit:]:]
 """.split()  # noqa: SIM905
 
 
