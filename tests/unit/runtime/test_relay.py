@@ -530,3 +530,48 @@ def test_a_server_gone_before_its_client_ends_the_relay_quietly(tmp_path: Path) 
     assert gone.child.wait(10) == 0
     gone.from_client(io.BytesIO(b'{"jsonrpc": "2.0", "id": 1, "method": "ping"}\n'))
     assert gone.client_gone.is_set() and gone.child.stdin is not None and gone.child.stdin.closed
+
+
+def test_a_server_that_exits_cleanly_ends_the_relay_with_0(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, handlers: None
+) -> None:
+    relay = relay_module()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO()))
+    session = relay.Relay([sys.executable, "-c", "pass"], relay.Audit(str(tmp_path), "f", "s", "c"))
+    assert session.run() == 0
+    end = records(tmp_path)[-1]
+    assert end["exit_code"] == 0 and isinstance(end["duration_s"], float)
+
+
+# The server asks the client something (its own request, id 1, as the client's pending one),
+# replies to a request nobody sent (id 9), then replies to the client's request.
+SERVER_ASKS = """
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    for out in ({"jsonrpc": "2.0", "id": 1, "method": "roots/list"},
+                {"jsonrpc": "2.0", "id": 9, "result": {}},
+                {"jsonrpc": "2.0", "id": m["id"], "result": {"tools": []}}):
+        print(json.dumps(out), flush=True)
+"""
+
+
+def test_a_servers_own_requests_and_stray_replies_are_passed_on_not_counted(
+    tmp_path: Path,
+) -> None:
+    relay = relay_module()
+    session = relay.Relay(
+        [sys.executable, "-c", SERVER_ASKS], relay.Audit(str(tmp_path), "f", "s", "c")
+    )
+    request = b'{"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}\n'
+    sink = io.BytesIO()
+    session.from_client(io.BytesIO(request))
+    session.from_server(sink)
+    assert session.child.wait(10) == 0
+    assert [json.loads(line)["id"] for line in sink.getvalue().splitlines()] == [1, 9, 1]
+    [call] = records(tmp_path)
+    reply = sink.getvalue().splitlines(keepends=True)[2]
+    assert (call["method"], call["outcome"], call["bytes_out"]) == ("tools/list", "ok", len(reply))
+    assert call["call_time"] <= call["time"] and len(call["call_time"]) == 24
+    assert isinstance(call["duration_ms"], float) and session.calls == 1
