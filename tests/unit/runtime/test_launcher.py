@@ -381,3 +381,15 @@ def test_the_help_opens_with_the_first_paragraph_of_the_launchers_docstring(
     assert made.description == (
         "Starts one MCP stdio server the way every client config of this repository does:"
     )
+
+
+def test_a_client_without_user_passes_its_login_name(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    os.chown(workspace, 4321, 8765)
+    module = launcher(workspace, monkeypatch)
+    monkeypatch.setattr(module.getpass, "getuser", lambda: "login-name")
+    arguments = module.parser().parse_args(["--workspace", "/w", "--as-owner"])
+    made = module.plan(arguments, {})
+    assert made.env["USER"] == "login-name" and made.options.count("USER") == 1
+    assert module.plan(arguments, {"USER": "jane"}).env["USER"] == "jane"
