@@ -101,6 +101,10 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._record()
         message = self._body()
+        if self.headers.get("Content-Type", "").split(";")[0].strip().lower() != "application/json":
+            # what the MCP SDK's servers answer a body of any other type
+            self._send(415, b"Content-Type must be application/json", "text/plain")
+            return
         if self.path == f"/messages/?session_id={SESSION}":
             self._send(202, b"Accepted", "text/plain")
             if message.get("method") == "tools/list":  # ask the client first

@@ -183,8 +183,10 @@ class Connection:
     async def exchange(
         self, method: str, target: Target, headers: dict[str, str], body: bytes = b""
     ) -> Reply:
-        """Send a request and read the response head (the body is the caller's to read)."""
-        for attempt in (1, 2):
+        """Send a request and read the response head (the body is the caller's to read). A
+        kept-alive connection the server has dropped is opened again once; a new one that
+        fails is the error."""
+        while True:
             reused = self.stream is not None
             if self.stream is None:
                 self.stream = await self.opener(target.host, target.port)
@@ -192,9 +194,8 @@ class Connection:
                 return await send_request(self.stream, method, target, headers, body)
             except (ConnectionError, asyncio.IncompleteReadError, ProtocolError):
                 await self.close()
-                if not reused or attempt == 2:
+                if not reused:
                     raise
-        raise AssertionError("unreachable")
 
     async def close(self) -> None:
         """Close the connection, if open."""

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from tasks.servers import remote
 from tasks.servers.probe import Reach, probe
 from tasks.servers.remote import SESSIONS, HttpSession, SseSession, events, tcp, tunnel
 from tasks.servers.specs import ProbeSpec
@@ -116,3 +118,45 @@ def test_a_server_that_never_names_its_endpoint_is_refused() -> None:
 
     with pytest.raises(ProtocolError, match="sent no endpoint event first"):
         asyncio.run(no_endpoint("http://127.0.0.1:9"))
+
+
+def test_a_dropped_kept_alive_connection_is_opened_again_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened: list[str] = []
+    closed: list[str] = []
+    dropped: set[str] = set()
+
+    async def opener(host: str, port: int) -> Any:
+        name = f"s{len(opened) + 1}"
+        opened.append(name)
+
+        async def closer() -> None:
+            closed.append(name)
+
+        return SimpleNamespace(name=name, closer=closer)
+
+    async def send(stream: Any, method: str, target: Any, headers: Any, body: bytes) -> str:
+        if stream.name in dropped or "all" in dropped:
+            raise ConnectionResetError(f"{stream.name} dropped")
+        return f"{method} via {stream.name}"
+
+    monkeypatch.setattr(remote, "send_request", send)
+    target = remote.Target("127.0.0.1", 8000, "/mcp")
+
+    def exchange(connection: remote.Connection, method: str) -> Any:
+        return asyncio.run(connection.exchange(method, target, {}))
+
+    kept = remote.Connection(opener)
+    assert exchange(kept, "POST") == "POST via s1"
+    assert exchange(kept, "POST") == "POST via s1"
+    dropped.add("s1")  # the server closed it between two requests
+    assert exchange(kept, "GET") == "GET via s2"
+    assert (opened, closed) == (["s1", "s2"], ["s1"])
+    dropped.add("all")  # the reused one fails, and so does the new one: that is the error
+    with pytest.raises(ConnectionResetError, match="s3 dropped"):
+        exchange(kept, "GET")
+    assert (opened, closed) == (["s1", "s2", "s3"], ["s1", "s2", "s3"])
+    with pytest.raises(ConnectionResetError, match="s4 dropped"):  # a new one is not retried
+        exchange(remote.Connection(opener), "GET")
+    assert opened[-1] == "s4" and len(opened) == 4
