@@ -4,6 +4,7 @@ their report."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from time import monotonic
 
 from rich.markup import escape
 
@@ -11,6 +12,7 @@ from tasks.contract import table
 from tasks.engine.client import docker_client
 from tasks.engine.doctor import runtimes
 from tasks.engine.parallel import each
+from tasks.engine.stack import wait_healthy
 from tasks.engine.verify import FAIL, PASS, SKIP, Check, Verifier, http_get
 from tasks.outcome import Outcome
 from tasks.rules.catalog import run_rules
@@ -76,7 +78,8 @@ def client_checks(verifier: Verifier, timeout: float = 60.0) -> list[Check]:
     initialize, tools/list and its probe call.
 
     A server that cannot start is a failure; only a service the profile leaves out, or a
-    secret nobody provided, is not exercised.
+    secret nobody provided, is not exercised. Services still starting are waited for first
+    (up to `timeout`).
     """
     stack = verifier.stack
     remote = remote_settings(stack)
@@ -89,6 +92,11 @@ def client_checks(verifier: Verifier, timeout: float = 60.0) -> list[Check]:
         return [
             Check("client", n, FAIL, f"dev container ({service}) is not running") for n in names
         ]
+    starting = sorted(name for name, s in verifier.running.items() if s.health == "starting")
+    if starting:  # just brought up: a Dev Containers CLI `up` does not wait for health
+        wait_healthy(
+            verifier.client, starting, verifier.network, timeout, lambda rows: None, monotonic()
+        )
     with probe_page() as url:
         specs, skipped = inside_specs(stack, remote, status.container, url, timeout)
         results = run_probes(specs, 1, 1, reach_for(status.container, user), together=True)

@@ -758,6 +758,34 @@ def test_the_client_section_probes_each_server_inside_the_dev_container(
     assert asked[0] == (user, "c0ffee", 60.0)  # a server gets a minute to answer
 
 
+def test_the_client_section_first_waits_for_services_still_starting(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeVerifier(load_stack(mini.root))
+    fake.client, fake.network = "client", "net"  # type: ignore[attr-defined]
+    fake.running = {
+        "devcontainer": ServiceStatus("devcontainer", "running", "healthy", container="c0ffee"),
+        "db-mcp": ServiceStatus("db-mcp", "running", "starting"),
+        "cache": ServiceStatus("cache", "running", "starting"),
+        "web": ServiceStatus("web", "running", "none"),
+    }
+    waited: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(
+        verify_workflow,
+        "wait_healthy",
+        lambda client, names, network, timeout, tick, started: waited.append(
+            (client, names, network, timeout)
+        ),
+    )
+    monkeypatch.setattr(verify_workflow, "inside_specs", lambda *args: ([], []))
+    monkeypatch.setattr(verify_workflow, "run_probes", lambda *args, **kwargs: [])
+    assert verify_workflow.client_checks(fake, timeout=9.0) == []  # type: ignore[arg-type]
+    assert waited == [("client", ["cache", "db-mcp"], "net", 9.0)]
+    fake.running = {"devcontainer": fake.running["devcontainer"]}
+    verify_workflow.client_checks(fake)  # type: ignore[arg-type]
+    assert len(waited) == 1  # nothing starting: nothing waited for
+
+
 # ---------------------------------------------------------------- env.init
 
 
