@@ -8,6 +8,8 @@ import subprocess
 
 import pytest
 
+# The label every client launch gives its server container (mcp/runtime/mcp_launch.py).
+SESSION_LABEL = "dev.mcp-cluster.session"
 STACK_VOLUMES = (
     "postgres-data",
     "mariadb-data",
@@ -45,9 +47,21 @@ def image_tags() -> set[str]:
     }
 
 
+def remove_sessions() -> None:
+    """Remove the MCP server containers the tests' clients launched (each launch carries the
+    session label): one still shutting down would keep the stack's network and audit volume in
+    use while the stack is taken down."""
+    found = docker("ps", "-aq", "--filter", f"label={SESSION_LABEL}").stdout.split()
+    if found:
+        docker("rm", "-f", *found)
+
+
 def remove_volumes_and_tags(tags_before: set[str]) -> None:
-    """Remove the stack's named volumes and the image tags created since `tags_before`."""
+    """Remove the stack's named volumes, its network (when compose left it) and the image
+    tags created since `tags_before`."""
     docker("volume", "rm", "-f", *STACK_VOLUMES)
+    if docker("network", "inspect", "mcp-cluster").returncode == 0:
+        docker("network", "rm", "mcp-cluster")
     created = sorted(image_tags() - tags_before)
     if created:
         docker("rmi", "-f", *created)

@@ -25,6 +25,7 @@ from tests.e2e.stackguard import (
     docker,
     image_tags,
     refuse_existing_stack,
+    remove_sessions,
     remove_volumes_and_tags,
 )
 from tests.sockproxy import engine_socket
@@ -93,6 +94,7 @@ def clone() -> Iterator[dict[str, Any]]:
         assert outcome["outcome"] == "success", up.stderr[-3000:]
         yield {"folder": folder, "up": outcome}
     finally:
+        remove_sessions()
         docker(*compose, "--profile", "*", "down", "--volumes", "--remove-orphans")
         remove_volumes_and_tags(tags_before)
         run("rm", "-rf", folder.parent)

@@ -24,6 +24,7 @@ from tests.e2e.stackguard import (
     docker,
     image_tags,
     refuse_existing_stack,
+    remove_sessions,
     remove_volumes_and_tags,
 )
 
@@ -48,6 +49,7 @@ def offline_stack() -> Iterator[dict[str, Any]]:
         assert invoke("env.init").returncode == 0
         yield state
     finally:
+        remove_sessions()
         invoke("stack.down", "--volumes", "--yes", "--profile", "offline")
         remove_volumes_and_tags(tags_before)
         if env_before is None:
