@@ -498,16 +498,24 @@ def test_a_session_is_logged_from_start_to_end_with_calls_left_unanswered(
     assert signal.getsignal(signal.SIGTERM) == session.forward
 
 
-def test_a_server_killed_by_a_signal_exits_128_plus_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, handlers: None
+@pytest.mark.parametrize(
+    ("server", "code"),
+    [
+        ("pass", 0),
+        ("import os, signal\nos.kill(os.getpid(), signal.SIGTERM)", 128 + signal.SIGTERM),
+    ],
+    ids=["clean exit", "killed by SIGTERM"],
+)
+def test_the_relay_exits_as_its_server_did_128_plus_a_signal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, handlers: None, server: str, code: int
 ) -> None:
     relay = relay_module()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
     monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO()))
-    killed = "import os, signal\nos.kill(os.getpid(), signal.SIGTERM)"
-    session = relay.Relay([sys.executable, "-c", killed], relay.Audit(str(tmp_path), "f", "s", "c"))
-    assert session.run() == 128 + signal.SIGTERM
-    assert records(tmp_path)[-1]["exit_code"] == 143
+    session = relay.Relay([sys.executable, "-c", server], relay.Audit(str(tmp_path), "f", "s", "c"))
+    assert session.run() == code
+    end = records(tmp_path)[-1]
+    assert end["exit_code"] == code and isinstance(end["duration_s"], float)
 
 
 def test_a_time_is_the_moment_it_was_taken_at(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -530,18 +538,6 @@ def test_a_server_gone_before_its_client_ends_the_relay_quietly(tmp_path: Path) 
     assert gone.child.wait(10) == 0
     gone.from_client(io.BytesIO(b'{"jsonrpc": "2.0", "id": 1, "method": "ping"}\n'))
     assert gone.client_gone.is_set() and gone.child.stdin is not None and gone.child.stdin.closed
-
-
-def test_a_server_that_exits_cleanly_ends_the_relay_with_0(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, handlers: None
-) -> None:
-    relay = relay_module()
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
-    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO()))
-    session = relay.Relay([sys.executable, "-c", "pass"], relay.Audit(str(tmp_path), "f", "s", "c"))
-    assert session.run() == 0
-    end = records(tmp_path)[-1]
-    assert end["exit_code"] == 0 and isinstance(end["duration_s"], float)
 
 
 # The server asks the client something (its own request, id 1, as the client's pending one),
