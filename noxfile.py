@@ -54,7 +54,7 @@ for _line, _version in PINNED.items():
 UNIT = "not integration and not e2e"
 # The engine tiers and the layer check (import-linter, of the `lint` extra, has no free-threaded
 # build), which the freethreaded session leaves to the host's interpreter.
-HOST_ONLY = ("tests/integration", "tests/e2e", "tests/test_layers.py")
+HOST_ONLY = ("tests/integration", "tests/e2e", "tests/unit/test_layers.py")
 # Tools the free-threaded sessions install, pinned: uv resolves and installs the environments,
 # pytest-run-parallel runs each unit test in several threads at once.
 UV = "uv==0.13.9"
@@ -153,7 +153,7 @@ def _subprocess_modules() -> list[str]:
     (pyproject.toml lists them for mutation testing, which skips them for the same reason)."""
     mutmut = nox.project.load_toml(ROOT / "pyproject.toml")["tool"]["mutmut"]
     selection = mutmut["pytest_add_cli_args_test_selection"]
-    return [arg for arg in selection if arg.startswith("--ignore=tests/test_")]
+    return [arg for arg in selection if arg.startswith("--ignore=tests/unit/")]
 
 
 def _gil_baseline() -> str | None:

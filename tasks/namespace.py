@@ -1,6 +1,13 @@
-"""The root invoke namespace: every task collection of the library."""
+"""The root invoke namespace: every task of the library, collected from the task modules.
+
+A task joins the namespace by being defined in its module: each module's tasks form the
+collection COLLECTIONS names for it (the root for `invoke check`, `invoke up`...)."""
+
+from types import ModuleType
+from typing import Any
 
 from invoke.collection import Collection
+from invoke.tasks import Task
 
 from tasks import (
     build_tasks,
@@ -21,73 +28,42 @@ from tasks import (
     volume_tasks,
 )
 
-namespace = Collection()
-namespace.add_task(check_tasks.check)
-namespace.add_task(doctor_tasks.doctor)
-namespace.add_task(perf_tasks.perf)
-namespace.add_task(up_tasks.up)
-namespace.add_collection(Collection("docs", docs_tasks.docs_check))
-namespace.add_collection(Collection("images", images_tasks.images_lock))
-namespace.add_collection(Collection("buildkit", buildkit_tasks.buildkit_certs))
-namespace.add_collection(
-    Collection("env", env_tasks.env_show, env_tasks.env_check, env_tasks.env_init)
-)
-namespace.add_collection(
-    Collection(
-        "build",
-        build_tasks.build_all,
-        build_tasks.build_mcp,
-        build_tasks.build_containers,
-        build_tasks.build_seed,
-        build_tasks.build_cache,
-        build_tasks.build_bake_file,
-    )
-)
-namespace.add_collection(
-    Collection(
-        "mcp",
-        mcp_tasks.mcp_config,
-        mcp_tasks.mcp_list,
-        mcp_tasks.mcp_probe,
-        mcp_tasks.mcp_clean,
-        mcp_tasks.mcp_audit,
-    )
-)
-namespace.add_collection(Collection("monitoring", monitoring_tasks.monitoring_dashboards))
-namespace.add_collection(
-    Collection("python", python_tasks.freethreaded, python_tasks.pin, python_tasks.sync)
-)
-namespace.add_collection(
-    Collection(
-        "stack",
-        stack_tasks.stack_up,
-        stack_tasks.stack_down,
-        stack_tasks.stack_ps,
-        stack_tasks.stack_health,
-        stack_tasks.stack_logs,
-        stack_tasks.stack_restart,
-    )
-)
-namespace.add_collection(
-    Collection(
-        "volumes",
-        volume_tasks.volumes_list,
-        volume_tasks.volumes_backup,
-        volume_tasks.volumes_restore,
-    )
-)
-namespace.add_collection(
-    Collection(
-        "verify",
-        verify_tasks.verify_all,
-        verify_tasks.verify_health,
-        verify_tasks.verify_network,
-        verify_tasks.verify_volumes,
-        verify_tasks.verify_gpu,
-        verify_tasks.verify_monitoring,
-        verify_tasks.verify_freethreading,
-        verify_tasks.verify_logs,
-        verify_tasks.verify_client,
-    )
-)
-namespace.add_collection(Collection("phase", phase_tasks.phase_run, phase_tasks.phase_status))
+# Each task module and the collection its tasks join ("" for the root).
+COLLECTIONS: dict[ModuleType, str] = {
+    check_tasks: "",
+    doctor_tasks: "",
+    perf_tasks: "",
+    up_tasks: "",
+    build_tasks: "build",
+    buildkit_tasks: "buildkit",
+    docs_tasks: "docs",
+    env_tasks: "env",
+    images_tasks: "images",
+    mcp_tasks: "mcp",
+    monitoring_tasks: "monitoring",
+    phase_tasks: "phase",
+    python_tasks: "python",
+    stack_tasks: "stack",
+    verify_tasks: "verify",
+    volume_tasks: "volumes",
+}
+
+
+def tasks_of(module: ModuleType) -> list[Task[Any]]:
+    """The tasks a module defines, in the order it defines them."""
+    return [value for value in vars(module).values() if isinstance(value, Task)]
+
+
+def build() -> Collection:
+    """Every task module's tasks, each module's in its collection."""
+    root = Collection()
+    for module, name in COLLECTIONS.items():
+        if name:
+            root.add_collection(Collection(name, *tasks_of(module)))
+        else:
+            for found in tasks_of(module):
+                root.add_task(found)
+    return root
+
+
+namespace = build()

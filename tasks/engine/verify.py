@@ -108,9 +108,15 @@ class Verifier:
         )
 
     def exec(self, service: str, command: list[str]) -> tuple[bool, str]:
-        """Run a command in a service's container; (succeeded, last output line)."""
+        """Run a command in a service's running container; (succeeded, last output line).
+
+        `docker exec` on the container found at the start, not `docker compose exec`, which
+        loads the whole project again for every command."""
+        status = self.running.get(service)
+        if status is None or not status.container:
+            return False, f"{service} is not running"
         try:
-            out = str(self.client.compose.execute(service, command, tty=False) or "")
+            out = str(self.client.container.execute(status.container, command, tty=False) or "")
             return True, (out.strip().splitlines() or [""])[-1]
         except DockerException as error:
             text = str(error.stderr or error.stdout or "").strip().splitlines()
@@ -432,12 +438,12 @@ class Verifier:
         return Check("stack", "every service stayed up", PASS, f"{len(self.running)} services")
 
     def logs(self) -> list[Check]:
-        """Compose logs of the running services, scanned for fatal errors (at once)."""
+        """The running services' last 500 log lines, scanned for fatal errors (at once)."""
         return each(self._logs, self.running)
 
     def _logs(self, service: str) -> Check:
         try:
-            text = str(self.client.compose.logs([service], tail="500", no_log_prefix=True))
+            text = str(self.client.container.logs(self.running[service].container, tail=500))
         except DockerException as error:
             return Check("logs", service, FAIL, str(error)[:200])
         bad = [

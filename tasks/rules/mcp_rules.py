@@ -373,7 +373,8 @@ def dead_masks(stack: Stack) -> Iterator[Hit]:
     """A pattern that names one path (anchored with a `/`, no wildcard) must name a path that
     exists or that the stack writes (its env file, generated certificates, backups): anything
     else is a typo that leaves the real secret visible. Names that match at any depth and
-    patterns with wildcards guard against files to come and are not checked."""
+    patterns with wildcards guard against files to come and are not checked. A pattern git
+    reads as matching nothing at all is always reported."""
     path = stack.root / matcher().FILE_NAME
     patterns = matcher().read(stack.root)
     expected = [
@@ -382,6 +383,15 @@ def dead_masks(stack: Stack) -> Iterator[Hit]:
         for depth in range(1, len(parts) + 1)
     ]
     for pattern in patterns:
+        if pattern.matches_nothing:
+            yield Hit(
+                path,
+                pattern.line,
+                f"`{pattern.text}` can match nothing (git reads an unclosed `[`, an unknown "
+                "`[:class:]` or a trailing `\\` that way)",
+                "close the bracket, or escape a literal `[` or `\\` with a backslash",
+            )
+            continue
         if pattern.negated or not pattern.literal or not pattern.anchored:
             continue
         existing = list(matcher().matches(stack.root, [pattern]))

@@ -11,7 +11,7 @@ import pytest
 from tasks.model.envquote import env_line
 from tasks.phases.envmerge import merge_env
 from tests.clirun import REPO
-from tests.test_envquote import FORMS
+from tests.unit.model.test_envquote import FORMS
 
 pytestmark = pytest.mark.integration
 FOLDER = REPO / ".devcontainer"

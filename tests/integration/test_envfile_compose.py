@@ -1,4 +1,4 @@
-"""The env-file parser reads what compose reads: the readings of tests/test_envfile.py
+"""The env-file parser reads what compose reads: the readings of tests/unit/model/test_envfile.py
 round-tripped through the real `docker compose config` (a throwaway compose file, no container
 started)."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_envfile import READINGS, REFUSED
+from tests.unit.model.test_envfile import READINGS, REFUSED
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,8 @@ Standard library only: the launcher runs it with whatever `python3` the client h
 task library imports the same file for `invoke check`.
 
 Supported syntax is gitignore's: `#` comments, `!` negation, a leading or inner `/` anchors a
-pattern to the workspace root, a trailing `/` matches folders only, `*`, `?`, `[...]` and `**`.
+pattern to the workspace root, a trailing `/` matches folders only, `*`, `?`, `[...]` (with
+git's `[:digit:]` classes) and `**`.
 As in git, a path inside a matched folder cannot be re-included. `.git` is looked at but never
 entered.
 """
@@ -37,6 +38,78 @@ class Pattern:
         """True when the pattern names one path (no wildcard)."""
         return not re.search(r"(?<!\\)[*?\[]", self.text)
 
+    @property
+    def matches_nothing(self) -> bool:
+        """True when the pattern can match no path (an unclosed `[`, an unknown `[:class:]`
+        or a trailing backslash)."""
+        return NOTHING in self.regex.pattern
+
+
+# The character classes git's wildmatch knows inside brackets (`[[:digit:]]`), in ASCII.
+POSIX_CLASSES = {
+    "alnum": "a-zA-Z0-9",
+    "alpha": "a-zA-Z",
+    "blank": r" \t",
+    "cntrl": r"\x00-\x1f\x7f",
+    "digit": "0-9",
+    "graph": "!-~",
+    "lower": "a-z",
+    "print": " -~",
+    "punct": re.escape("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"),
+    "space": r" \t\n\r\f\v",
+    "upper": "A-Z",
+    "xdigit": "0-9A-Fa-f",
+}
+# What a pattern with an unclosed `[`, an unknown `[:class:]` or a trailing backslash
+# becomes: like git, it matches nothing.
+NOTHING = "(?!)"
+
+
+def _bracket(part: str, start: int) -> tuple[str, int]:
+    """The regex of the bracket expression opening at `part[start]`, and the index after it.
+
+    As git's wildmatch reads it: `!` or `^` first negates; the first character is a member even
+    when it is `]`; `\\` makes the next character a member; `a-z` is a range (a reversed one
+    keeps only its first end); `[:digit:]` and its kin are classes; no class matches `/`. An
+    unclosed `[`, or a class name git does not know, makes the pattern match nothing."""
+    index = start + 1
+    negated = part[index : index + 1] in ("!", "^")
+    index += negated
+    members: list[str] = []
+    previous = ""  # the last single character, which a `-` can make a range from
+    while index < len(part):
+        char = part[index]
+        if char == "]" and index > start + 1 + negated:
+            return "(?!/)[" + "^" * negated + "".join(members) + "]", index + 1
+        if char == "\\" and index + 1 < len(part):
+            index += 1
+            char = part[index]
+        elif char == "-" and previous and index + 1 < len(part) and part[index + 1] != "]":
+            index += 1
+            high = part[index]
+            if high == "\\" and index + 1 < len(part):
+                index += 1
+                high = part[index]
+            if high >= previous:
+                members[-1] = re.escape(previous) + "-" + re.escape(high)
+            previous = ""
+            index += 1
+            continue
+        elif part.startswith("[:", index):
+            close = part.find(":]", index + 2)
+            if close != -1:
+                name = part[index + 2 : close]
+                if name not in POSIX_CLASSES:
+                    return NOTHING, len(part)
+                members.append(POSIX_CLASSES[name])
+                previous = ""
+                index = close + 2
+                continue
+        members.append(re.escape(char))
+        previous = char
+        index += 1
+    return NOTHING, len(part)
+
 
 def _segment(part: str) -> str:
     """Regex for one path segment of a pattern (`*`, `?`, `[...]`, `\\x`)."""
@@ -44,26 +117,19 @@ def _segment(part: str) -> str:
     index = 0
     while index < len(part):
         char = part[index]
-        if char == "\\" and index + 1 < len(part):
-            out.append(re.escape(part[index + 1]))
+        if char == "\\":
+            # a trailing backslash escapes nothing: like git, the pattern matches nothing
+            out.append(re.escape(part[index + 1]) if index + 1 < len(part) else NOTHING)
             index += 2
+            continue
+        if char == "[":
+            found, index = _bracket(part, index)
+            out.append(found)
             continue
         if char == "*":
             out.append("[^/]*")
         elif char == "?":
             out.append("[^/]")
-        elif char == "[":
-            negated = part[index + 1 : index + 2] in ("!", "^")
-            end = part.find("]", index + (2 if negated else 1))
-            if end == -1:
-                out.append(re.escape(char))
-            else:
-                body = part[index + 1 : end]
-                if body[:1] in ("!", "^"):
-                    body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
-                index = end + 1
-                continue
         else:
             out.append(re.escape(char))
         index += 1

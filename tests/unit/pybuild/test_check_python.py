@@ -7,11 +7,9 @@ import platform
 import subprocess
 import sys
 import sysconfig
-from pathlib import Path
 
 from tasks.pybuild.probe import CHECK_PYTHON, Interpreter, inspect
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.clirun import REPO
 
 
 def run(*args: str, python: str = sys.executable) -> subprocess.CompletedProcess[str]:

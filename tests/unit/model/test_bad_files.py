@@ -21,7 +21,7 @@ from tasks.errors import StackError
 from tasks.model.source import MAX_BYTES, read_text
 from tests.clirun import REPO, invoke
 from tests.ministack import MiniStack
-from tests.test_bad_input import check_json
+from tests.unit.test_bad_input import check_json
 
 COMPOSE = "docker-compose.mcp.yml"
 MANIFEST = "mcp/memory/config/memory.yml"

@@ -508,3 +508,25 @@ def test_a_server_killed_by_a_signal_exits_128_plus_it(
     session = relay.Relay([sys.executable, "-c", killed], relay.Audit(str(tmp_path), "f", "s", "c"))
     assert session.run() == 128 + signal.SIGTERM
     assert records(tmp_path)[-1]["exit_code"] == 143
+
+
+def test_a_time_is_the_moment_it_was_taken_at(monkeypatch: pytest.MonkeyPatch) -> None:
+    relay = relay_module()
+    monkeypatch.setattr(relay.time, "time", lambda: 1796640000.25)
+    assert relay.now_iso() == "2026-12-07T10:40:00.250Z"
+
+
+def test_an_audit_line_lists_its_keys_in_order(tmp_path: Path) -> None:
+    audit = relay_module().Audit(str(tmp_path), "git", "s-1", "client")
+    audit.write({"kind": "call", "event": "x", "arg_keys": ["b"]})
+    [path] = tmp_path.iterdir()
+    line = path.read_text()
+    assert list(json.loads(line)) == sorted(json.loads(line))
+
+
+def test_a_server_gone_before_its_client_ends_the_relay_quietly(tmp_path: Path) -> None:
+    relay = relay_module()
+    gone = relay.Relay([sys.executable, "-c", "pass"], relay.Audit(str(tmp_path), "f", "s", "c"))
+    assert gone.child.wait(10) == 0
+    gone.from_client(io.BytesIO(b'{"jsonrpc": "2.0", "id": 1, "method": "ping"}\n'))
+    assert gone.client_gone.is_set() and gone.child.stdin is not None and gone.child.stdin.closed

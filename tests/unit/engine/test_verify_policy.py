@@ -43,3 +43,11 @@ def test_a_service_that_fell_over_during_verification_fails_the_run(
     assert check.status == FAIL and check.detail == "db is exited; mcp is unhealthy"
     monkeypatch.setattr(verify, "statuses", lambda client, network: verifier.running)
     assert verifier.stayed_up() == Check("stack", "every service stayed up", PASS, "3 services")
+
+
+def test_a_command_for_a_service_with_no_container_is_refused_before_docker() -> None:
+    verifier = _verifier({})
+    verifier.client = None  # type: ignore[assignment]
+    verifier.running = {"web": ServiceStatus("web", "running", "none", container="")}
+    assert verifier.exec("db", ["true"]) == (False, "db is not running")
+    assert verifier.exec("web", ["true"]) == (False, "web is not running")

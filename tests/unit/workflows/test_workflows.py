@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from rich.console import Console
@@ -33,7 +33,8 @@ from tasks.images.announce import Announcer
 from tasks.images.plan import CA_VARIABLE, Unavailable
 from tasks.images.progress import BuildLog
 from tasks.model.imagelock import LOCK_FILE, lock_document
-from tasks.model.stack import load_stack
+from tasks.model.localenv import PROFILE_KEY, block_values
+from tasks.model.stack import PROFILES_DIR, load_stack
 from tasks.outcome import Outcome
 from tasks.rules import context as rules_context
 from tasks.rules.base import RULES
@@ -654,8 +655,11 @@ def test_the_persistence_check_runs_alone_after_the_other_sections(
 ) -> None:
     ran: list[tuple[str, threading.Thread]] = []
 
+    given: list[Any] = []
+
     def section(name: str) -> Callable[[Any], list[Check]]:
-        def run(verifier: Any) -> list[Check]:
+        def run(checked: Any) -> list[Check]:
+            given.append(checked)
             ran.append((name, threading.current_thread()))
             return [Check(name, name, PASS, "")]
 
@@ -667,6 +671,7 @@ def test_the_persistence_check_runs_alone_after_the_other_sections(
     assert [check["section"] for check in done.data["checks"][:3]] == ["volumes", "health", "logs"]
     assert {name for name, _ in ran[:2]} == {"health", "logs"}
     assert ran[2] == ("volumes", threading.current_thread())
+    assert given == [verifier] * 3  # every section checks the one stack the workflow loaded
     ran.clear()
     verify_workflow.verify(["volumes", "health", "logs"], "offline")
     assert ("volumes", threading.current_thread()) not in ran
@@ -716,7 +721,7 @@ def test_the_client_section_probes_each_server_inside_the_dev_container(
     def inside_specs(
         stack: Any, remote: Any, container: str, url: str, timeout: float
     ) -> tuple[list[ProbeSpec], list[Skipped]]:
-        assert url.startswith("http://127.0.0.1:")
+        assert url.startswith("http://127.0.0.1:") and stack is fake.stack
         asked.append((remote.user, container, timeout))
         skipped = [
             Skipped("github", "GITHUB_PERSONAL_ACCESS_TOKEN is not set"),
@@ -727,6 +732,7 @@ def test_the_client_section_probes_each_server_inside_the_dev_container(
     def run_probes(
         specs: list[ProbeSpec], repeat: int, concurrency: int, reach: Any, together: bool
     ) -> list[ProbeResult]:
+        assert specs == [ProbeSpec("memory")]
         asked.append((repeat, concurrency, reach, together))
         return [
             ProbeResult("memory", True, tools=9, cold_start_ms=1234.56),
@@ -747,6 +753,9 @@ def test_the_client_section_probes_each_server_inside_the_dev_container(
         Check("client", "github", SKIP, "GITHUB_PERSONAL_ACCESS_TOKEN is not set"),
         Check("client", "evil", FAIL, "no"),
     ]
+    asked.clear()
+    verify_workflow.client_checks(fake)  # type: ignore[arg-type]
+    assert asked[0] == (user, "c0ffee", 60.0)  # a server gets a minute to answer
 
 
 # ---------------------------------------------------------------- env.init
@@ -810,6 +819,46 @@ def test_env_init_refuses_an_env_file_compose_would_refuse_before_writing(
         env_workflow.init_env(root=str(mini.root))
     assert str(refused.value).startswith(f"{env}:2 [bad line]: cannot read 'bad line' as KEY=VALUE")
     assert env.read_text() == "A=1\nbad line\n"
+
+
+def test_env_init_names_an_env_file_that_is_not_utf8(
+    mini: MiniStack, no_volumes: list[list[str]]
+) -> None:
+    env = mini.folder / ".env"
+    env.write_bytes(b"A=1\nB=caf\xe9\n")
+    with pytest.raises(StackError) as refused:
+        env_workflow.init_env(root=str(mini.root))
+    assert str(refused.value).startswith(f"{env}:2: env file is not UTF-8: byte 0xe9 at column 6.")
+
+
+def test_a_profile_written_before_a_failure_stays_private(
+    mini: MiniStack, no_volumes: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (mini.folder / PROFILES_DIR).mkdir(exist_ok=True)
+    (mini.folder / PROFILES_DIR / "lean.env").write_text("BASE_IMAGE=debian:13\n")
+
+    def unreadable(base: Path) -> NoReturn:
+        raise StackError(mini.folder / COMPOSE, "unreadable", "fix it")
+
+    monkeypatch.setattr(env_workflow, "load_stack", unreadable)
+    with pytest.raises(StackError):
+        env_workflow.init_env(profile="lean", root=str(mini.root))
+    env = mini.folder / ".env"
+    assert stat.S_IMODE(env.stat().st_mode) == 0o600
+    assert block_values(env.read_text()) == {PROFILE_KEY: "lean", "BASE_IMAGE": "debian:13"}
+
+
+def test_every_password_generated_is_named(
+    mini: MiniStack, no_volumes: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CACHE_PASSWORD", raising=False)
+    mini.edit_yaml(
+        COMPOSE,
+        lambda d: d["secrets"].update(cache_password={"environment": "CACHE_PASSWORD"}),
+    )
+    done = env_workflow.init_env(root=str(mini.root))
+    assert sorted(done.data["generated"]) == ["CACHE_PASSWORD", "DB_PASSWORD"]
+    assert done.views == [f".devcontainer/.env: generated {', '.join(done.data['generated'])}"]
 
 
 def test_env_init_prepares_this_repositorys_stack_by_default(
@@ -1332,6 +1381,14 @@ def test_check_runs_the_rules_once_every_file_reads(mini: MiniStack) -> None:
     assert done.data["rules"] == len(RULES) > 50
 
 
+def test_check_audits_this_repositorys_stack_by_default(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(check_workflow, "REPO_ROOT", mini.root)
+    monkeypatch.chdir(tmp_path)
+    assert check_workflow.check().data["root"] == str(mini.root)
+
+
 def test_check_loads_the_stack_with_the_profile_it_is_given(mini: MiniStack) -> None:
     with pytest.raises(StackError) as refused:
         check_workflow.check(str(mini.root), "nosuch")
@@ -1345,6 +1402,7 @@ def test_check_reports_every_schema_violation_before_the_rules(mini: MiniStack) 
     mini.edit_yaml(COMPOSE, lambda d: d["services"]["db"].update(restart=5))
     done = check_workflow.check(str(mini.root))
     assert not done.ok and done.data["rules_ran"] is False
+    assert (done.data["root"], done.data["rules"]) == (str(mini.root), len(RULES))
     assert done.views[1:] == [
         "[cyan]note:[/] the other rules run once every file matches its schema",
         f"[bold red]FAIL[/] check {mini.root}: 1 errors, 0 warnings, 0 notes",

@@ -1,4 +1,4 @@
-"""Rule branches the tripping cases of tests/test_rules.py do not reach: each rule's other
+"""Rule branches the tripping cases of tests/unit/rules/test_rules.py do not reach: each rule's other
 findings, and the near misses it must stay quiet about, with severity, file, line, message and
 fix in full."""
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.ministack import MiniStack
-from tests.test_rules import (
+from tests.unit.rules.test_rules import (
     Mutation,
     _all,
     _append,

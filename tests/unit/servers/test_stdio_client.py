@@ -14,8 +14,9 @@ from tasks.model.manifest import ProbeCall
 from tasks.servers import probe, stdio
 from tasks.servers.probe import ProbeResult
 from tasks.servers.specs import ProbeSpec
+from tests.clirun import REPO
 
-FAKE = str(Path(__file__).with_name("fakemcp.py"))
+FAKE = str(REPO / "tests/fakemcp.py")
 
 
 @pytest.fixture(autouse=True)

@@ -120,7 +120,19 @@ def test_nox_and_pytest_find_the_tasks_from_a_subfolder() -> None:
     assert sessions.returncode == 0 and "freethreaded" in sessions.stdout, sessions.stderr
     imported = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--co",
-         str(REPO / "tests/test_model.py")],
+         str(REPO / "tests/unit/model/test_model.py")],
         cwd=folder, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert imported.returncode == 0 and "error" not in imported.stdout.lower(), imported.stdout
+
+
+def test_unit_tests_mirror_the_package() -> None:
+    """Each folder of tests/unit/ is a package of tasks/ (or the client-side runtime), and the
+    unit tests live there: tests/ itself keeps the shared helpers and the engine tiers."""
+    unit = REPO / "tests" / "unit"
+    packages = {p.parent.name for p in TASKS.glob("*/__init__.py")} | {"runtime"}
+    folders = {p.name for p in unit.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders <= packages, f"tests/unit/ folders with no package: {sorted(folders - packages)}"
+    assert all((unit / name / "__init__.py").is_file() for name in folders)
+    loose = sorted(p.name for p in (REPO / "tests").glob("test_*.py"))
+    assert not loose, f"unit tests outside tests/unit/<layer>/: {loose}"

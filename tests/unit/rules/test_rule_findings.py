@@ -1,4 +1,4 @@
-"""Each rule's findings in full for every tripping case of tests/test_rules.py: severity, file,
+"""Each rule's findings in full for every tripping case of tests/unit/rules/test_rules.py: severity, file,
 line, message and fix are what `invoke check` shows, and what users act on."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.ministack import MiniStack
-from tests.test_rules import CASES, Mutation, findings
+from tests.unit.rules.test_rules import CASES, Mutation, findings
 
 E, W, N = "error", "warning", "info"
 RELOCK = "push the images (`invoke build.all --push`), then run `invoke images.lock` again"
@@ -867,6 +867,16 @@ EXPECTED: dict[str, list[Expected]] = {
             1,
             "`/.devcontainer/.evn` matches no file here and nothing the stack writes",
             "fix the path (it is relative to the workspace root) or remove the line",
+        ),
+    ],
+    "MCP014-an unclosed bracket": [
+        (
+            E,
+            ".mcpignore",
+            2,
+            "`secrets[0-9` can match nothing (git reads an unclosed `[`, an unknown `[:class:]` "
+            "or a trailing `\\` that way)",
+            "close the bracket, or escape a literal `[` or `\\` with a backslash",
         ),
     ],
     "MCP011-launch without --cap-drop ALL": [

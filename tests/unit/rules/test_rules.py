@@ -527,6 +527,7 @@ CASES: list[tuple[str, str, Mutation]] = [
     ),
     ("MCP013", "env file with a password", lambda m: m.put(".env", "DB_PASSWORD=hunter2\n")),
     ("MCP014", "a path with a typo", _at_root(".mcpignore", "/.devcontainer/.evn\n")),
+    ("MCP014", "an unclosed bracket", _at_root(".mcpignore", "# keys\nsecrets[0-9\n")),
     (
         "CMP015",
         "service depends on itself",
@@ -608,7 +609,7 @@ def test_mutation_trips_rule(mini: MiniStack, rule_id: str, case: str, mutate: M
 def test_every_rule_has_a_tripping_case() -> None:
     from tasks.rules import catalog  # noqa: F401
 
-    # The VER rules need the real versions.json and Dockerfiles: tests/test_versions.py.
+    # The VER rules need the real versions.json and Dockerfiles: tests/unit/rules/test_versions.py.
     elsewhere = {"CMP006", "VER001", "VER002", "VER003", "VER004"}
     tested = {rule_id for rule_id, _, _ in CASES} | elsewhere
     assert set(RULES) == tested

@@ -56,19 +56,19 @@ mcpignore = matcher()
         ("a\\*b", "a*b", False, True),
         ("a\\*b", "axb", False, False),
         # the edges: an escaped trailing space stays, a bare slash names nothing, `^` negates
-        # a class like `!`, an unclosed `[` is itself, `**` first or alone spans any depth
+        # a class like `!`, an unclosed `[` matches nothing (as in git), `**` first or alone spans any depth
         ("a\\ ", "a ", False, True),
         ("a\\ ", "a", False, False),
         ("/", "x", True, False),
         ("/\n*.key", "a.key", False, True),
         ("X/y", "X/y", False, True),
         ("X/y", "y", False, False),
-        ("back\\", "back\\", False, True),
+        ("back\\", "back\\", False, False),
         ("back\\", "back", False, False),
         ("!", "x", False, False),
         ("[^ab].pem", "a.pem", False, False),
         ("[^ab].pem", "c.pem", False, True),
-        ("[ab", "[ab", False, True),
+        ("[ab", "[ab", False, False),
         ("[ab", "a", False, False),
         ("**", "any/thing/here", False, True),
         ("**/x", "x", False, True),

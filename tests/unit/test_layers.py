@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import grimp
+import pytest
 from invoke.tasks import Task
 
 import tasks
@@ -77,6 +78,21 @@ def test_every_task_defined_is_one_invoke_lists() -> None:
         for name in defined:
             task = getattr(module, name)
             assert any(collection[full] is task for full in listed), (
-                f"{path.name}: task {name} is defined but no collection of tasks/namespace.py "
-                "holds it"
+                f"{path.name}: task {name} is defined but not listed: add its module to "
+                "COLLECTIONS in tasks/namespace.py"
             )
+
+
+def test_a_task_defined_in_its_module_is_listed_with_no_other_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tasks import namespace, stack_tasks, up_tasks
+
+    def extra(c: object) -> None:
+        """A task added to a module."""
+
+    monkeypatch.setattr(stack_tasks, "stack_extra", Task(extra, name="extra"), raising=False)
+    monkeypatch.setattr(up_tasks, "again", Task(extra, name="again"), raising=False)
+    names = set(namespace.build().task_names)
+    assert {"stack.extra", "again", "stack.up", "up"} <= names
+    assert len(names) == len(tasks.ns.task_names) + 2

@@ -355,3 +355,29 @@ def test_bad_launcher_options_start_nothing(
     result, docker = launch(workspace, *args)
     assert (result.returncode, docker) == (code, {})
     assert message in result.stderr
+
+
+def test_docker_that_cannot_start_is_named_on_stderr_never_on_the_clients_channel(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = launcher(workspace, monkeypatch)
+
+    def execvpe(file: str, args: list[str], environ: dict[str, str]) -> NoReturn:
+        raise FileNotFoundError(2, "No such file or directory", "docker")
+
+    monkeypatch.setattr(module.os, "execvpe", execvpe)
+    assert module.main(RUN) == 1
+    out, err = capsys.readouterr()
+    assert out == ""  # stdout is the MCP channel
+    assert (
+        err == "mcp_launch.py: cannot run docker: [Errno 2] No such file or directory: 'docker'\n"
+    )
+
+
+def test_the_help_opens_with_the_first_paragraph_of_the_launchers_docstring(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = launcher(workspace, monkeypatch).parser()
+    assert made.description == (
+        "Starts one MCP stdio server the way every client config of this repository does:"
+    )

@@ -1,0 +1,1 @@
+"""The unit tier, one folder per layer of the task library."""
