@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
@@ -41,12 +42,22 @@ LOG_ERRORS = re.compile(
 
 @dataclass(frozen=True)
 class Target:
-    """One active target of Prometheus: its job, instance, health and last scrape error."""
+    """One active target of Prometheus: its job, instance, health, last scrape error and when
+    that scrape was (seconds since the epoch; 0 when it never was)."""
 
     job: str
     instance: str
     health: str
     error: str = ""
+    last_scrape: float = 0.0
+
+
+def scrape_time(stamp: object) -> float:
+    """Seconds since the epoch of a targets API `lastScrape` (RFC 3339; 0 when it is none)."""
+    try:
+        return datetime.fromisoformat(str(stamp)).timestamp()
+    except (ValueError, OverflowError):
+        return 0.0
 
 
 def parse_targets(body: str) -> list[Target]:
@@ -67,6 +78,7 @@ def parse_targets(body: str) -> list[Target]:
                 str(labels.get("instance", "")),
                 str(item.get("health", "")),
                 str(item.get("lastError", "")),
+                scrape_time(item.get("lastScrape")),
             )
         )
     return targets
@@ -295,12 +307,16 @@ class Verifier:
         http: Callable[[str], tuple[int, str]],
         pause: Callable[[float], object] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> list[Check]:
         """10.7: every scrape target up and every running service that declares `metrics`
         among them (services with `targets`), and each proxy route answers (services with
-        `routes`). Right after a start, a target Prometheus has not scraped yet is waited for,
-        at most the longest scrape interval of the Prometheus configuration the service mounts
-        plus a margin, before its "unknown" counts as a failure."""
+        `routes`). Right after a start, a target Prometheus has not scraped yet, or whose
+        last scrape, not up, came before verification began (its container may not have
+        existed or listened then), is waited for, at most the longest scrape interval of the
+        Prometheus configuration the service mounts plus a margin, before it counts as a
+        failure."""
+        since = wall()
         checks = []
         for name, spec in self.stack.compose.services.items():
             if spec.verify.targets is not None:
@@ -310,7 +326,7 @@ class Verifier:
                 deadline = clock() + bound + FIRST_SCRAPE_MARGIN
                 while True:
                     code, targets = self._active_targets(name, http)
-                    found = self._target_checks(name, code, targets)
+                    found = self._target_checks(name, code, targets, since)
                     if clock() >= deadline or not any(_unscraped(c) for c in found):
                         break
                     pause(1.0)
@@ -330,9 +346,12 @@ class Verifier:
         code, body = http(url)
         return code, parse_targets(body) if code == 200 else []
 
-    def _target_checks(self, name: str, code: int, targets: list[Target]) -> list[Check]:
+    def _target_checks(
+        self, name: str, code: int, targets: list[Target], since: float
+    ) -> list[Check]:
         """Each target up, or why not; a down target of a service that is not running is that
-        service's absence (not exercised when the profiles leave it out)."""
+        service's absence (not exercised when the profiles leave it out), and one last scraped
+        before `since` is "unknown" still."""
         if not targets:
             return [Check("monitoring", f"{name} targets", FAIL, f"HTTP {code}")]
         checks = []
@@ -345,6 +364,8 @@ class Verifier:
                 checks.append(self.absent("monitoring", label, service))
             else:
                 why = f"{target.health}: {target.error}" if target.error else target.health
+                if target.last_scrape < since and target.health != "unknown":
+                    why = f"unknown (before verification began: {why})"
                 checks.append(Check("monitoring", label, FAIL, why))
         return checks
 
@@ -458,16 +479,15 @@ class Verifier:
 
 def _unscraped(check: Check) -> bool:
     """A failure that only says Prometheus has not scraped (or not answered) yet."""
-    return check.status == FAIL and (check.detail == "unknown" or check.detail.startswith("HTTP"))
+    return check.status == FAIL and check.detail.startswith(("unknown", "HTTP"))
 
 
 def _after_wait(check: Check, bound: float) -> Check:
-    """`check`, saying how long was waited when it still had no first scrape."""
-    if check.status == FAIL and check.detail == "unknown":
-        waited = (
-            f"unknown: no scrape within {bound:g}s (scrape interval) + {FIRST_SCRAPE_MARGIN:g}s"
-        )
-        return Check(check.section, check.name, FAIL, waited)
+    """`check`, saying how long was waited when it still had no scrape since verification
+    began."""
+    if check.status == FAIL and check.detail.startswith("unknown"):
+        waited = f"no scrape within {bound:g}s (scrape interval) + {FIRST_SCRAPE_MARGIN:g}s"
+        return Check(check.section, check.name, FAIL, f"{check.detail}: {waited}")
     return check
 
 

@@ -330,13 +330,20 @@ def test_gpu_checks_name_the_gpu_service_and_the_no_gpu_services() -> None:
     )
 
 
-def _targets_body(*targets: tuple[str, str, str]) -> str:
-    """Prometheus's targets API answer: (job, instance, health) of each active target."""
+# When verification begins in these tests, and a scrape just after it and one just before.
+BEGAN = 1796644800.0  # 2026-12-07T12:00:00Z
+AFTER, BEFORE = "2026-12-07T13:00:00.5+01:00", "2026-12-07T11:59:59.999999999Z"
+
+
+def _targets_body(*targets: tuple[str, str, str], scraped: str = AFTER) -> str:
+    """Prometheus's targets API answer: (job, instance, health) of each active target, each
+    last scraped at `scraped`."""
     active = [
         {
             "labels": {"job": job, "instance": instance},
             "health": health,
             "lastError": "connection refused" if health == "down" else "",
+            "lastScrape": scraped,
         }
         for job, instance, health in targets
     ]
@@ -357,7 +364,7 @@ def test_monitoring_reads_targets_routes_and_what_serves_metrics() -> None:
         urls.append(url)
         return 200, body
 
-    checks = {c.name: c for c in verifier.monitoring(http)}
+    checks = {c.name: c for c in verifier.monitoring(http, wall=lambda: BEGAN)}
     assert urls == [
         "http://127.0.0.1:19090/api/v1/targets",
         "http://127.0.0.1:180/prometheus/-/healthy",
@@ -392,7 +399,7 @@ def test_a_running_service_with_metrics_that_prometheus_lacks_fails() -> None:
     body = _targets_body(
         ("prometheus", "prometheus:9090", "up"), ("grafana", "172.20.0.72:3000", "down")
     )
-    checks = {c.name: c for c in verifier.monitoring(lambda url: (200, body))}
+    checks = {c.name: c for c in verifier.monitoring(lambda url: (200, body), wall=lambda: BEGAN)}
     assert checks["postgres-exporter scraped"] == Check(
         "monitoring",
         "postgres-exporter scraped",
@@ -416,7 +423,8 @@ class _Clock:
 
 def _targets_answering(*healths: str) -> Callable[[str], tuple[int, str]]:
     """Prometheus's targets API answering each health in turn (the last one from then on);
-    `none` is Prometheus not answering yet."""
+    `none` is Prometheus not answering yet, and a health ending in `-before` is one scraped
+    before verification began."""
     answers = list(healths)
 
     def http(url: str) -> tuple[int, str]:
@@ -425,16 +433,26 @@ def _targets_answering(*healths: str) -> Callable[[str], tuple[int, str]]:
         health = answers.pop(0) if len(answers) > 1 else answers[0]
         if health == "none":
             return 0, ""
-        return 200, _targets_body(("prometheus", "prometheus:9090", health))
+        health, before, _ = health.partition("-before")
+        target = ("prometheus", "prometheus:9090", health)
+        return 200, _targets_body(target, scraped=BEFORE if before else AFTER)
 
     return http
+
+
+def _monitor(
+    verifier: Verifier, http: Callable[[str], tuple[int, str]], clock: _Clock
+) -> dict[str, Check]:
+    """The monitoring checks by name, run on `clock`, verification beginning at BEGAN."""
+    checks = verifier.monitoring(http, clock.pause, lambda: clock.now, lambda: BEGAN)
+    return {c.name: c for c in checks}
 
 
 def test_monitoring_waits_for_the_first_scrape_after_a_start() -> None:
     verifier = FakeVerifier(["prometheus", "nginx", "devcontainer"], {})
     clock = _Clock()
     http = _targets_answering("none", "unknown", "unknown", "up")
-    checks = {c.name: c for c in verifier.monitoring(http, clock.pause, lambda: clock.now)}
+    checks = _monitor(verifier, http, clock)
     assert checks["target prometheus"] == Check(
         "monitoring", "target prometheus", PASS, "up (prometheus:9090)"
     )
@@ -446,7 +464,7 @@ def test_a_target_never_scraped_fails_after_the_scrape_interval_and_a_margin() -
     verifier = FakeVerifier(["prometheus", "nginx", "devcontainer"], {})
     clock = _Clock()
     http = _targets_answering("unknown")
-    checks = {c.name: c for c in verifier.monitoring(http, clock.pause, lambda: clock.now)}
+    checks = _monitor(verifier, http, clock)
     assert checks["target prometheus"] == Check(
         "monitoring",
         "target prometheus",
@@ -459,12 +477,59 @@ def test_a_target_never_scraped_fails_after_the_scrape_interval_and_a_margin() -
 def test_a_target_that_is_down_fails_without_waiting() -> None:
     verifier = FakeVerifier(["prometheus", "nginx", "devcontainer"], {})
     clock = _Clock()
-    checks = {
-        c.name: c
-        for c in verifier.monitoring(_targets_answering("down"), clock.pause, lambda: clock.now)
-    }
+    checks = _monitor(verifier, _targets_answering("down"), clock)
     assert checks["target prometheus"].detail == "down: connection refused"
     assert clock.pauses == []
+
+
+def test_a_target_down_before_verification_began_is_waited_for() -> None:
+    """Its container may have started after that scrape: the next one decides."""
+    verifier = FakeVerifier(["prometheus", "nginx", "devcontainer"], {})
+    clock = _Clock()
+    checks = _monitor(verifier, _targets_answering("down-before", "down-before", "up"), clock)
+    assert checks["target prometheus"].status == PASS
+    assert clock.pauses == [1.0, 1.0]
+    clock = _Clock()
+    checks = _monitor(verifier, _targets_answering("down-before", "down"), clock)
+    assert checks["target prometheus"].detail == "down: connection refused"
+    assert clock.pauses == [1.0]
+
+
+def test_a_target_not_scraped_again_since_verification_began_fails_with_its_last_error() -> None:
+    verifier = FakeVerifier(["prometheus", "nginx", "devcontainer"], {})
+    clock = _Clock()
+    checks = _monitor(verifier, _targets_answering("down-before"), clock)
+    assert checks["target prometheus"] == Check(
+        "monitoring",
+        "target prometheus",
+        FAIL,
+        "unknown (before verification began: down: connection refused): "
+        "no scrape within 15s (scrape interval) + 10s",
+    )
+    assert clock.now == 25.0
+
+
+def test_an_up_target_passes_however_long_ago_it_was_scraped() -> None:
+    verifier = FakeVerifier(["prometheus", "nginx", "devcontainer"], {})
+    clock = _Clock()
+    checks = _monitor(verifier, _targets_answering("up-before"), clock)
+    assert checks["target prometheus"].status == PASS
+    assert clock.pauses == []
+
+
+@pytest.mark.parametrize(
+    ("stamp", "seconds"),
+    [
+        (AFTER, BEGAN + 0.5),
+        (BEFORE, BEGAN - 0.000001),
+        ("0001-01-01T00:00:00Z", -62135596800.0),  # never scraped
+        (None, 0.0),
+        ("yesterday", 0.0),
+    ],
+)
+def test_when_a_target_was_last_scraped(stamp: str | None, seconds: float) -> None:
+    body = json.dumps({"data": {"activeTargets": [{"labels": {"job": "j"}, "lastScrape": stamp}]}})
+    assert verify.parse_targets(body)[0].last_scrape == pytest.approx(seconds, abs=1e-6)
 
 
 def test_freethreading_runs_the_shared_probe_in_each_free_threaded_service() -> None:
