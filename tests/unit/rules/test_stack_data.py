@@ -223,16 +223,86 @@ def test_health_runs_each_service_s_declared_probe() -> None:
     assert checks["postgres-db"].status == PASS and checks["mariadb"].status == FAIL
 
 
-def test_the_dev_container_reaches_each_declared_port() -> None:
-    verifier = FakeVerifier(["devcontainer", "postgres-db", "nginx"], {})
+def _reaching(answer: tuple[bool, str]) -> tuple[FakeVerifier, dict[str, Check]]:
+    """The network checks with the dev container, postgres-db and nginx running, the dev
+    container's connection script answering `answer`."""
+    verifier = FakeVerifier(["devcontainer", "postgres-db", "nginx"], {"python3": answer})
+    verifier.client = SimpleNamespace(network=SimpleNamespace(inspect=lambda name: None))  # type: ignore[assignment]
+    return verifier, {c.name: c for c in verifier.network_checks() if "->" in c.name}
+
+
+def test_the_dev_container_reaches_each_declared_port_in_one_exec() -> None:
+    answer = json.dumps({"postgres-db:5432": "", "nginx:80": "[Errno 111] Connection refused"})
+    verifier, checks = _reaching((True, answer))
+    assert verifier.ran == [
+        ("devcontainer", ["python3", "-c", verify.REACH, "postgres-db:5432", "nginx:80"])
+    ]
+    assert checks["devcontainer -> postgres-db:5432"] == Check(
+        "network", "devcontainer -> postgres-db:5432", PASS, "connected"
+    )
+    assert checks["devcontainer -> nginx:80"] == Check(
+        "network", "devcontainer -> nginx:80", FAIL, "[Errno 111] Connection refused"
+    )
+    # the services the profile runs but are not running, in the compose file's order
+    assert list(checks)[:3] == [
+        "devcontainer -> postgres-db:5432",
+        "devcontainer -> mariadb",
+        "devcontainer -> postgres-mcp",
+    ]
+    assert checks["devcontainer -> mariadb"].detail == (
+        "mariadb is not running (the selected profile runs it)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "detail"),
+    [
+        ((False, "python3: not found"), "python3: not found"),
+        ((True, "Traceback (most recent call last):"), "Traceback (most recent call last):"),
+        ((True, "[]"), "[]"),
+        ((True, json.dumps({"nginx:80": ""})), "no answer"),
+        ((True, ""), "no answer"),
+    ],
+)
+def test_a_connection_script_that_does_not_answer_for_a_port_fails_it(
+    answer: tuple[bool, str], detail: str
+) -> None:
+    _, checks = _reaching(answer)
+    assert checks["devcontainer -> postgres-db:5432"] == Check(
+        "network", "devcontainer -> postgres-db:5432", FAIL, detail
+    )
+
+
+def test_without_the_dev_container_no_port_is_tried() -> None:
+    verifier = FakeVerifier(["postgres-db"], {})
     verifier.client = SimpleNamespace(network=SimpleNamespace(inspect=lambda name: None))  # type: ignore[assignment]
     reach = [c for c in verifier.network_checks() if "->" in c.name]
-    assert [c.name for c in reach if c.status == PASS] == [
-        "devcontainer -> postgres-db:5432",
-        "devcontainer -> nginx:80",
-    ]
-    assert all(service == "devcontainer" for service, _ in verifier.ran)
-    assert "('postgres-db', 5432)" in verifier.ran[0][1][-1]
+    assert verifier.ran == []
+    assert {c.detail for c in reach} == {
+        "devcontainer is not running (the selected profile runs it)"
+    }
+
+
+def test_the_connection_script_reports_each_port(tmp_path: Path) -> None:
+    """The script itself, run here: a port that listens and one that refuses."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as listening, socket.socket() as closed:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        closed.bind(("127.0.0.1", 0))
+        targets = [f"127.0.0.1:{s.getsockname()[1]}" for s in (listening, closed)]
+        out = subprocess.run(
+            [sys.executable, "-c", verify.REACH, *targets],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    found = json.loads(out)
+    assert found[targets[0]] == ""
+    assert "refused" in found[targets[1]]
 
 
 def _persisting(monkeypatch: pytest.MonkeyPatch) -> tuple[FakeVerifier, list[str]]:

@@ -159,7 +159,7 @@ def check(prometheus: Prometheus, call: Callable[[], str] = lambda: "", bound: f
 def test_a_call_counted_at_a_later_scrape_passes() -> None:
     prometheus = Prometheus(None, None, None, 1)
     assert check(prometheus) == Check(
-        "monitoring", NAME, PASS, "fetch tools/call in mcp_calls_total after 2s"
+        "monitoring", NAME, PASS, "fetch tools/call in mcp_calls_total after 0.5s"
     )
     expr = calls_expr("fetch")
     assert set(prometheus.asked) == {expr, f"timestamp({expr})", STARTED}
