@@ -1,7 +1,11 @@
 """A scripted MCP stdio server for the client's tests: `python fakemcp.py MODE`.
 
 `ok` answers the handshake (after a log notification and a ping to the client, whose reply it
-checks), lists two pages of tools and echoes `tools/call`. The other modes break one thing.
+checks), lists two pages of tools and echoes `tools/call`. The other modes break one thing
+(`crash`: exits at the first request after the handshake; `deaf`: closes its stdin before its
+answer to initialize) or stretch one (`stray`: an error reply to a request never made comes
+first; `big`: a 1 MiB tool list line; `huge`: a 17 MiB one; `latin`: its name holds a byte
+that is not UTF-8).
 """
 
 from __future__ import annotations
@@ -54,8 +58,17 @@ def initialize(request: dict[str, object]) -> None:
     if MODE == "bool-id":  # `true` is not the id 1 of initialize
         send({"id": True, "result": {"protocolVersion": "1999-01-01", "serverInfo": {}}})
     version = "1999-01-01" if MODE == "old-protocol" else "2025-06-18"
-    result = {"protocolVersion": version, "serverInfo": {"name": "fake", "version": "9.9"}}
-    send({"id": request["id"], "result": {**result, "capabilities": {"tools": {}}}})
+    info = {"protocolVersion": version, "serverInfo": {"name": "fake", "version": "9.9"}}
+    result = {**info, "capabilities": {"tools": {}}}
+    line = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": result}).encode()
+    if MODE == "latin":
+        line = line.replace(b'"fake"', b'"fa\xffke"')
+    if MODE == "deaf":  # nothing the client sends from now on can arrive
+        os.close(sys.stdin.fileno())
+    sys.stdout.buffer.write(line + b"\n")
+    sys.stdout.flush()
+    if MODE == "deaf":
+        time.sleep(30)
 
 
 def answer(request: dict[str, object]) -> None:
@@ -63,6 +76,14 @@ def answer(request: dict[str, object]) -> None:
     with a notification), tools/call echoing its arguments."""
     params = request.get("params") or {}
     assert isinstance(params, dict)
+    if MODE == "crash":  # the handshake went well; the first request brings it down
+        sys.exit("crashed")
+    if MODE == "stray":
+        send({"id": 999, "error": {"code": -32600, "message": "no such request"}})
+    if MODE in ("big", "huge") and request["method"] == "tools/list":
+        size = 2**20 if MODE == "big" else 17 * 2**20
+        send({"id": request["id"], "result": {"tools": [{"name": "a", "description": "x" * size}]}})
+        return
     if request["method"] == "tools/list" and MODE == "error":
         send({"id": request["id"], "error": {"code": -32603, "message": "disk on fire"}})
     elif request["method"] == "tools/list" and MODE == "null-id":

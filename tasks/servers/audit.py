@@ -80,7 +80,7 @@ def _moment(call: dict[str, Any]) -> datetime.datetime | None:
     if not isinstance(text, str):
         return None
     try:
-        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.datetime.fromisoformat(text)
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)

@@ -113,6 +113,33 @@ def test_a_call_time_without_a_zone_is_utc() -> None:
     assert select(files, AuditFilter(since=at + datetime.timedelta(seconds=1))).calls == []
 
 
+def test_a_call_time_in_another_zone_is_compared_as_that_moment() -> None:
+    files = [
+        ("2026-12-07.git.s4.0.jsonl", log(call("git", "x", "ok", "2026-12-07T12:00:00+02:00")))
+    ]
+    ten = datetime.datetime(2026, 12, 7, 10, 0, tzinfo=datetime.UTC)
+    assert len(select(files, AuditFilter(since=ten, until=ten)).calls) == 1  # both inclusive
+    assert select(files, AuditFilter(until=ten - datetime.timedelta(seconds=1))).calls == []
+
+
+def test_a_call_with_only_its_logging_time_is_filtered_by_that_time() -> None:
+    logged = {"kind": "call", "server": "git", "time": "2026-12-07T08:00:00Z"}
+    files = [("2026-12-07.git.s9.0.jsonl", log(logged))]
+    eight = datetime.datetime(2026, 12, 7, 8, 0, tzinfo=datetime.UTC)
+    assert len(select(files, AuditFilter(since=eight)).calls) == 1
+    assert select(files, AuditFilter(since=eight + datetime.timedelta(seconds=1))).calls == []
+
+
+def test_blank_lines_are_passed_over_and_every_line_that_is_no_record_counted() -> None:
+    first, second = (
+        call("git", "a", "ok", "2026-12-07T08:00Z"),
+        call("git", "b", "ok", "2026-12-07T09:00Z"),
+    )
+    files = [("2026-12-07.git.s9.0.jsonl", log("[1]", "", first, "not json", "{", "", second))]
+    selection = select(files, AuditFilter())
+    assert [c["tool"] for c in selection.calls] == ["a", "b"] and selection.unreadable == 3
+
+
 def test_calls_are_ordered_by_their_call_time_or_else_their_time() -> None:
     first = {"kind": "call", "server": "git", "time": "2026-12-07T08:00:00Z", "n": 1}
     second = {"kind": "call", "server": "git", "call_time": "2026-12-07T09:00:00Z", "n": 2}

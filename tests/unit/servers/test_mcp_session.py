@@ -230,6 +230,7 @@ def test_the_probes_retry_constants() -> None:
         ([5.0, 1.0, 3.0, 2.0, 4.0], 150, 5.0),
         ([7.0], 1, 7.0),
         ([], 50, 0.0),
+        ([float(n) for n in range(202, 0, -1)], 50, 101.0),  # rank 101 = 50% of 202 exactly
     ],
 )
 def test_nearest_rank_percentiles(values: list[float], pct: float, found: float) -> None:
@@ -666,13 +667,24 @@ def test_the_probe_page_and_the_metrics_are_served_on_loopback() -> None:
     with probe_page() as url:
         assert url.startswith("http://127.0.0.1:") and url.endswith("/")
         with urllib.request.urlopen(url, timeout=10) as page:
+            body = f"<html><body><h1>{PAGE_TEXT}</h1></body></html>"
             assert page.status == 200 and page.headers["Content-Type"] == "text/html"
-            assert page.read().decode() == f"<html><body><h1>{PAGE_TEXT}</h1></body></html>"
+            assert page.headers["Content-Length"] == str(len(body))
+            assert page.read().decode() == body
         with urllib.request.urlopen(url + "index.html", timeout=10) as page:
             assert page.status == 200
         with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(url + "other", timeout=10)
         assert missing.value.code == 404
+
+
+def test_two_probe_pages_at_once_each_get_a_free_port() -> None:
+    """verify's client section and its counted call each serve one at the same time."""
+    with probe_page() as first, probe_page() as second:
+        assert first != second
+        for url in (first, second):
+            with urllib.request.urlopen(url, timeout=10) as page:
+                assert page.status == 200
 
 
 # ---------------------------------------------------------------- the network transports, scripted

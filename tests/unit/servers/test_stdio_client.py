@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -42,13 +43,82 @@ def test_handshake_paged_tools_and_calls() -> None:
     assert result.cold_start_ms > 0
 
 
-def test_the_cold_start_and_each_request_are_timed_in_milliseconds(
+def _ticking(monkeypatch: pytest.MonkeyPatch, step: float) -> None:
+    """The probe's clock: 8 s, then `step` seconds more at each reading."""
+    ticks = iter(range(1000))
+    clock = SimpleNamespace(perf_counter=lambda: 8 + next(ticks) * step)
+    monkeypatch.setattr(probe, "time", clock)
+
+
+def test_the_cold_start_and_each_request_are_timed_in_tenths_of_milliseconds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    ticks = iter(range(100))
-    monkeypatch.setattr(probe, "time", SimpleNamespace(perf_counter=lambda: next(ticks) * 0.125))
+    _ticking(monkeypatch, 0.12346)
     result = _probe("ok", None, repeat=2)
-    assert result.ok and result.cold_start_ms == 125.0 and result.latencies_ms == [125.0, 125.0]
+    assert result.ok and result.cold_start_ms == 123.5 and result.latencies_ms == [123.5, 123.5]
+    assert result.p50_ms == 123.5 and result.p95_ms == 123.5
+
+
+def test_a_server_that_answered_its_handshake_is_not_started_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """However quick its handshake (half a millisecond here), a server that started and then
+    failed would fail again: one attempt, with what it wrote to stderr."""
+    _ticking(monkeypatch, 0.0005)
+    result = _probe("crash")
+    assert (result.ok, result.attempts, result.cold_start_ms) == (False, 1, 0.5)
+    assert "closed stdout before it answered" in result.error and "crashed" in result.error
+
+
+def test_a_probe_names_its_result_after_the_server() -> None:
+    spec = ProbeSpec("ok", sys.executable, (FAKE, "ok"), {}, None, 20)
+    assert asyncio.run(probe.probe(spec, 1)).name == "ok"
+
+
+def test_a_probe_makes_five_warm_requests_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = ProbeSpec("ok", sys.executable, (FAKE, "ok"), {}, None, 20)
+    assert len(asyncio.run(probe.probe(spec)).latencies_ms) == 5
+
+
+def test_servers_are_probed_one_after_another_unless_together() -> None:
+    """Each server's latencies are its own: the second starts when the first has ended."""
+    specs = [ProbeSpec(n, sys.executable, (FAKE, "ok"), {}, None, 20) for n in ("a", "b")]
+    spans: list[tuple[str, float, float]] = []
+    original = probe.probe
+
+    async def timed(spec: ProbeSpec, repeat: int, reach: probe.Reach) -> ProbeResult:
+        began = time.monotonic()
+        result = await original(spec, repeat, reach)
+        spans.append((spec.name, began, time.monotonic()))
+        return result
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(probe, "probe", timed)
+        probe.run_probes(specs, 1, 1)
+    (_, _, first_end), (_, second_start, _) = spans
+    assert [name for name, *_ in spans] == ["a", "b"] and second_start >= first_end
+
+
+def test_a_connection_that_never_opens_ends_at_the_deadline_and_stops_the_container() -> None:
+    async def never(host: str, port: int) -> Any:
+        await asyncio.sleep(3600)
+
+    stopped: list[str] = []
+    spec = ProbeSpec("far", url="http://far:8000/sse", transport="sse", timeout=0.2,
+                     container="mcp-probe-far")  # fmt: skip
+    began = time.monotonic()
+    result = asyncio.run(probe.probe(spec, 1, probe.Reach(opener=never, stop=stopped.append)))
+    assert time.monotonic() - began < 10
+    assert (result.ok, result.error, result.attempts) == (False, "far did not answer within 0 s", 1)
+    assert stopped == ["mcp-probe-far"]
+
+
+def test_a_tool_error_is_shown_up_to_200_characters() -> None:
+    result = _probe("ok", ProbeCall("fail", {"why": "x" * 300}))
+    prefix = "ok: tool fail returned an error: "
+    assert result.error == prefix + '{"why": "' + "x" * 191
+    missing = _probe("ok", ProbeCall("echo", {"why": "y" * 300}, expect="z"))
+    assert missing.error == "ok: tool echo answered without 'z': " + '{"why": "' + "y" * 191
 
 
 def test_warm_requests_list_tools_without_a_call() -> None:
@@ -194,3 +264,30 @@ def test_missing_command_is_reported() -> None:
     spec = ProbeSpec("nowhere", "/nonexistent/server", (), {}, None, 5)
     [result] = probe.run_probes([spec], 1, 1)
     assert not result.ok and "FileNotFoundError" in result.error
+
+
+def test_a_reply_to_a_request_never_made_is_passed_over() -> None:
+    result = _probe("stray", ProbeCall("echo", {"url": "page-1"}, expect="page-1"))
+    assert result.ok, result.error
+
+
+def test_a_tool_list_of_a_megabyte_on_one_line_is_read() -> None:
+    result = _probe("big")
+    assert result.ok and result.tools == 1, result.error
+
+
+def test_a_line_longer_than_the_limit_is_named_with_the_limit() -> None:
+    result = _probe("huge")
+    assert not result.ok and result.attempts == 1
+    assert result.error == "huge wrote a stdout line longer than 16 MiB"
+
+
+def test_bytes_that_are_not_utf8_are_read_as_replacement_characters() -> None:
+    result = _probe("latin")
+    assert result.ok and result.server == "fa\ufffdke", result.error
+
+
+def test_a_server_that_closes_its_stdin_is_named() -> None:
+    result = _probe("deaf")
+    assert not result.ok and result.attempts == probe.SPAWN_ATTEMPTS
+    assert "the server closed stdin before it answered" in result.error
