@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tasks.model.launchpolicy import scope_of
 from tasks.model.manifest import ProbeCall
 from tasks.model.stack import load_stack
 from tasks.servers import probe, stdio
@@ -35,7 +36,15 @@ from tasks.servers.remote import (
     send_request,
     tunnel,
 )
-from tasks.servers.specs import PAGE_TEXT, ProbeSpec, Skipped, harmless_call, probe_specs
+from tasks.servers.specs import (
+    PAGE_TEXT,
+    ProbeSpec,
+    Skipped,
+    harmless_call,
+    probe_launch,
+    probe_specs,
+    refused,
+)
 from tasks.servers.stdio import (
     CLIENT_INFO,
     HANDSHAKE_VERSIONS,
@@ -654,6 +663,52 @@ def test_a_server_devcontainer_json_does_not_configure_is_skipped(mini: MiniStac
     specs, skipped = probe_specs(load_stack(mini.root), (), mini.root, "http://p/", 5.0)
     assert Skipped("memory", "not in devcontainer.json (run mcp.config)") in skipped
     assert "memory" not in [spec.name for spec in specs]
+
+
+def test_a_launch_without_docker_run_gets_the_probe_name_at_its_end() -> None:
+    stack = load_stack(REPO)
+    assert probe_launch(["-c", "serve"], stack.manifests["memory"], "mcp-probe-m") == [
+        "-c", "serve", "--name", "mcp-probe-m",
+    ]  # fmt: skip
+
+
+def test_what_is_no_docker_run_is_never_refused_and_every_refusal_is_named() -> None:
+    scope = scope_of(load_stack(REPO), probe=True)
+    assert refused("python3", ["server.py", "--privileged"], scope) == ""
+    launch = ["run", "-i", "--rm", "--privileged", "--cap-add", "SYS_ADMIN", "mcp-git:latest"]
+    assert refused("docker", launch, scope) == (
+        "--privileged is not an allowed launch option (remove --privileged); "
+        "--cap-add SYS_ADMIN is not an allowed launch option (remove --cap-add; a workspace "
+        "mount or user comes from the manifest's mounts/user (the launcher adds them))"
+    )
+
+
+def test_a_launch_outside_the_allow_list_is_skipped_by_name(mini: MiniStack) -> None:
+    def privileged(data: dict[str, Any]) -> None:
+        memory = data["customizations"]["vscode"]["mcp"]["servers"]["memory"]
+        memory["args"].insert(memory["args"].index("run") + 1, "--privileged")
+
+    mini.edit_json("devcontainer.json", privileged)
+    specs, skipped = probe_specs(load_stack(mini.root), (), mini.root, "http://p/", 5.0)
+    [refusal] = [s for s in skipped if s.refused]
+    assert refusal.name == "memory" and refusal.reason.startswith("launch refused: ")
+    assert "memory" not in [spec.name for spec in specs]
+
+
+def test_a_servers_environment_names_the_workspace_as_its_client_would(mini: MiniStack) -> None:
+    def named(data: dict[str, Any]) -> None:
+        server = data["customizations"]["vscode"]["mcp"]["servers"]["memory"]
+        server["env"] = {
+            "HERE": "${localWorkspaceFolder}/x",
+            "THERE": "${containerWorkspaceFolder}",
+        }
+
+    mini.edit_json("devcontainer.json", named)
+    stack = load_stack(mini.root)
+    [memory] = [s for s in probe_specs(stack, ("memory",), Path("/ws"), "http://p/", 5.0)[0]]
+    assert (memory.env["HERE"], memory.env["THERE"]) == ("/ws/x", "/ws")
+    [inside] = probe_specs(stack, ("memory",), Path("/ws"), "http://p/", 5.0, "/in")[0]
+    assert (inside.env["HERE"], inside.env["THERE"]) == ("/ws/x", "/in")
 
 
 def test_the_probe_page_is_served_by_a_thread_that_does_not_hold_the_process() -> None:
