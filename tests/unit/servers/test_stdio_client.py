@@ -67,7 +67,9 @@ def test_a_server_that_answered_its_handshake_is_not_started_again(
     _ticking(monkeypatch, 0.0005)
     result = _probe("crash")
     assert (result.ok, result.attempts, result.cold_start_ms) == (False, 1, 0.5)
-    assert "closed stdout before it answered" in result.error and "crashed" in result.error
+    assert result.error == (
+        "crash failed: ServerExited: the server closed stdout before it answered (stderr: crashed)"
+    )
 
 
 def test_a_probe_names_its_result_after_the_server() -> None:
@@ -290,4 +292,4 @@ def test_bytes_that_are_not_utf8_are_read_as_replacement_characters() -> None:
 def test_a_server_that_closes_its_stdin_is_named() -> None:
     result = _probe("deaf")
     assert not result.ok and result.attempts == probe.SPAWN_ATTEMPTS
-    assert "the server closed stdin before it answered" in result.error
+    assert result.error == "deaf failed: ServerExited: the server closed stdin before it answered"
