@@ -529,17 +529,26 @@ def test_monitoring_waits_for_the_first_scrape_after_a_start() -> None:
     assert clock.pauses == [1.0, 1.0, 1.0]
 
 
-def test_a_target_never_scraped_fails_after_the_scrape_interval_and_a_margin() -> None:
-    """The repo's Prometheus configuration scrapes every 15s: 15s + 10s."""
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        ("unknown", "unknown"),
+        ("down-before", "unknown (before verification began: down: connection refused)"),
+    ],
+)
+def test_a_target_not_scraped_since_verification_began_fails_after_the_interval_and_a_margin(
+    answer: str, why: str
+) -> None:
+    """Never scraped, or last scraped (down) before verification began: the repo's Prometheus
+    configuration scrapes every 15s, so 15s + 10s, then its last error."""
     verifier = FakeVerifier(["prometheus", "nginx", "devcontainer"], {})
     clock = _Clock()
-    http = _targets_answering("unknown")
-    checks = _monitor(verifier, http, clock)
+    checks = _monitor(verifier, _targets_answering(answer), clock)
     assert checks["target prometheus"] == Check(
         "monitoring",
         "target prometheus",
         FAIL,
-        "unknown: no scrape within 15s (scrape interval) + 10s",
+        f"{why}: no scrape within 15s (scrape interval) + 10s",
     )
     assert clock.now == 25.0
 
@@ -563,20 +572,6 @@ def test_a_target_down_before_verification_began_is_waited_for() -> None:
     checks = _monitor(verifier, _targets_answering("down-before", "down"), clock)
     assert checks["target prometheus"].detail == "down: connection refused"
     assert clock.pauses == [1.0]
-
-
-def test_a_target_not_scraped_again_since_verification_began_fails_with_its_last_error() -> None:
-    verifier = FakeVerifier(["prometheus", "nginx", "devcontainer"], {})
-    clock = _Clock()
-    checks = _monitor(verifier, _targets_answering("down-before"), clock)
-    assert checks["target prometheus"] == Check(
-        "monitoring",
-        "target prometheus",
-        FAIL,
-        "unknown (before verification began: down: connection refused): "
-        "no scrape within 15s (scrape interval) + 10s",
-    )
-    assert clock.now == 25.0
 
 
 def test_an_up_target_passes_however_long_ago_it_was_scraped() -> None:
