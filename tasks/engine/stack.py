@@ -121,8 +121,8 @@ def wait_healthy(
     services: list[str],
     network: str,
     timeout: float,
-    on_tick: Callable[[dict[str, ServiceStatus]], None],
-    started: float,
+    on_tick: Callable[[dict[str, ServiceStatus]], None] = lambda rows: None,
+    started: float | None = None,
     until: Callable[[], bool] = lambda: False,
     starting: Callable[[], bool] = lambda: False,
     pause: Callable[[], object] = lambda: time.sleep(POLL_SECONDS),
@@ -130,7 +130,9 @@ def wait_healthy(
     """Poll until every service is ready or has failed (unhealthy, exited), `until()` holds, or
     `timeout` passes, calling `pause()` between polls. While `starting()` holds nothing counts
     as settled: a container stopped before `up` still shows its old state until compose starts
-    it again."""
+    it again. `on_tick` sees each poll's statuses; seconds to healthy and the timeout count
+    from `started` (a `time.monotonic()` reading; by default, the call)."""
+    started = time.monotonic() if started is None else started
     ready_at: dict[str, float] = {}
     while True:
         now = time.monotonic()

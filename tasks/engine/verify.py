@@ -273,9 +273,7 @@ class Verifier:
                 checks.append(Check("volumes", survives, SKIP, why))
             elif ok:
                 restart(self.client, service)
-                wait_healthy(
-                    self.client, [service], self.network, 120, lambda rows: None, time.monotonic()
-                )
+                wait_healthy(self.client, [service], self.network, 120)
                 ok, detail = self._read_back(service, read, persist.expect)
                 after = "token read back after a restart"
                 checks.append(

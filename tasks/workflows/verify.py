@@ -4,7 +4,6 @@ their report."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from time import monotonic
 
 from rich.markup import escape
 
@@ -94,9 +93,7 @@ def client_checks(verifier: Verifier, timeout: float = 60.0) -> list[Check]:
         ]
     starting = sorted(name for name, s in verifier.running.items() if s.health == "starting")
     if starting:  # just brought up: a Dev Containers CLI `up` does not wait for health
-        wait_healthy(
-            verifier.client, starting, verifier.network, timeout, lambda rows: None, monotonic()
-        )
+        wait_healthy(verifier.client, starting, verifier.network, timeout)
     with probe_page() as url:
         specs, skipped = inside_specs(stack, remote, status.container, url, timeout)
         results = run_probes(specs, 1, 1, reach_for(status.container, user), together=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 
@@ -115,3 +116,12 @@ def test_the_newest_container_stands_for_its_service() -> None:
     other = ServiceStatus("web", "running", container="web")
     found = per_service([recreated, other, renamed])
     assert found["db"].container == "new" and found["web"].container == "web"
+
+
+def test_without_a_start_the_wait_counts_from_its_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify's waits: no progress to show, seconds and timeout from the call itself."""
+    _script(monkeypatch, [{"db": ServiceStatus("db", "running", "healthy")}])
+    ticks = iter([100.0, 100.5])
+    monkeypatch.setattr(stack, "time", SimpleNamespace(monotonic=lambda: next(ticks)))
+    found = wait_healthy(None, ["db"], "net", 5)  # type: ignore[arg-type]
+    assert found["db"].seconds_to_healthy == 0.5

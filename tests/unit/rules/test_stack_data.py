@@ -223,10 +223,12 @@ def test_health_runs_each_service_s_declared_probe() -> None:
     assert checks["postgres-db"].status == PASS and checks["mariadb"].status == FAIL
 
 
-def _reaching(answer: tuple[bool, str]) -> tuple[FakeVerifier, dict[str, Check]]:
-    """The network checks with the dev container, postgres-db and nginx running, the dev
-    container's connection script answering `answer`."""
-    verifier = FakeVerifier(["devcontainer", "postgres-db", "nginx"], {"python3": answer})
+def _reaching(
+    answer: tuple[bool, str], running: tuple[str, ...] = ("devcontainer", "postgres-db", "nginx")
+) -> tuple[FakeVerifier, dict[str, Check]]:
+    """The network checks with `running` running, the dev container's connection script
+    answering `answer`."""
+    verifier = FakeVerifier(list(running), {"python3": answer})
     verifier.client = SimpleNamespace(network=SimpleNamespace(inspect=lambda name: None))  # type: ignore[assignment]
     return verifier, {c.name: c for c in verifier.network_checks() if "->" in c.name}
 
@@ -274,11 +276,9 @@ def test_a_connection_script_that_does_not_answer_for_a_port_fails_it(
 
 
 def test_without_the_dev_container_no_port_is_tried() -> None:
-    verifier = FakeVerifier(["postgres-db"], {})
-    verifier.client = SimpleNamespace(network=SimpleNamespace(inspect=lambda name: None))  # type: ignore[assignment]
-    reach = [c for c in verifier.network_checks() if "->" in c.name]
+    verifier, reach = _reaching((True, "{}"), ("postgres-db",))
     assert verifier.ran == []
-    assert {c.detail for c in reach} == {
+    assert {c.detail for c in reach.values()} == {
         "devcontainer is not running (the selected profile runs it)"
     }
 

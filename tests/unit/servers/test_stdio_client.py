@@ -27,11 +27,17 @@ def quick(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stdio, "EXIT_SECONDS", 0.3)
 
 
+def _spec(
+    name: str, mode: str = "ok", call: ProbeCall | None = None, timeout: float = 20
+) -> ProbeSpec:
+    """The scripted server in `mode`, probed under `name`."""
+    return ProbeSpec(name, sys.executable, (FAKE, mode), {}, call, timeout)
+
+
 def _probe(
     mode: str, call: ProbeCall | None = None, repeat: int = 1, timeout: float = 20
 ) -> ProbeResult:
-    spec = ProbeSpec(mode, sys.executable, (FAKE, mode), {}, call, timeout)
-    return probe.run_probes([spec], repeat, 1)[0]
+    return probe.run_probes([_spec(mode, mode, call, timeout)], repeat, 1)[0]
 
 
 def test_handshake_paged_tools_and_calls() -> None:
@@ -73,18 +79,18 @@ def test_a_server_that_answered_its_handshake_is_not_started_again(
 
 
 def test_a_probe_names_its_result_after_the_server() -> None:
-    spec = ProbeSpec("ok", sys.executable, (FAKE, "ok"), {}, None, 20)
+    spec = _spec("ok")
     assert asyncio.run(probe.probe(spec, 1)).name == "ok"
 
 
 def test_a_probe_makes_five_warm_requests_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
-    spec = ProbeSpec("ok", sys.executable, (FAKE, "ok"), {}, None, 20)
+    spec = _spec("ok")
     assert len(asyncio.run(probe.probe(spec)).latencies_ms) == 5
 
 
 def test_servers_are_probed_one_after_another_unless_together() -> None:
     """Each server's latencies are its own: the second starts when the first has ended."""
-    specs = [ProbeSpec(n, sys.executable, (FAKE, "ok"), {}, None, 20) for n in ("a", "b")]
+    specs = [_spec("a"), _spec("b")]
     spans: list[tuple[str, float, float]] = []
     original = probe.probe
 
@@ -129,7 +135,7 @@ def test_warm_requests_list_tools_without_a_call() -> None:
 
 
 def test_concurrent_sessions_pool_their_latencies() -> None:
-    spec = ProbeSpec("ok", sys.executable, (FAKE, "ok"), {}, None, 20)
+    spec = _spec("ok")
     [result] = probe.run_probes([spec], 2, 3)
     assert result.ok and len(result.latencies_ms) == 6
 
@@ -150,8 +156,7 @@ def test_each_concurrent_session_starts_a_container_of_its_own_name() -> None:
 
 
 def test_servers_probed_together_keep_their_order() -> None:
-    specs = [ProbeSpec(name, sys.executable, (FAKE, mode), {}, None, 20)
-             for name, mode in (("first", "ok"), ("broken", "garbage"), ("last", "ok"))]  # fmt: skip
+    specs = [_spec("first"), _spec("broken", "garbage"), _spec("last")]
     results = probe.run_probes(specs, 1, 1, together=True)
     assert [(r.name, r.ok) for r in results] == [("first", True), ("broken", False), ("last", True)]
 

@@ -773,9 +773,7 @@ def test_the_client_section_first_waits_for_services_still_starting(
     monkeypatch.setattr(
         verify_workflow,
         "wait_healthy",
-        lambda client, names, network, timeout, tick, started: waited.append(
-            (client, names, network, timeout)
-        ),
+        lambda client, names, network, timeout: waited.append((client, names, network, timeout)),
     )
     monkeypatch.setattr(verify_workflow, "inside_specs", lambda *args: ([], []))
     monkeypatch.setattr(verify_workflow, "run_probes", lambda *args, **kwargs: [])
