@@ -10,6 +10,7 @@ from pathlib import Path
 
 from python_on_whales import Container, DockerClient
 from python_on_whales.exceptions import DockerException
+from python_on_whales.utils import stream_stdout_and_stderr
 
 from tasks.engine.client import engine_errors, inspect_all
 from tasks.engine.status import ServiceStatus, per_service, status_of
@@ -161,6 +162,15 @@ def last_logs(client: DockerClient, service: str, lines: int = 20) -> list[str]:
         return str(client.compose.logs([service], tail=str(lines))).splitlines()[-lines:]
     except DockerException:
         return []
+
+
+def container_logs(client: DockerClient, container: str, lines: int) -> str:
+    """A container's last `lines` log lines, what it wrote to stdout and stderr as it came: one
+    `docker logs` (python-on-whales' `logs` inspects the container first, a second process
+    each time). Raises DockerException when the engine refuses."""
+    command = [*client.client_config.docker_cmd, "container", "logs", "--tail", str(lines)]
+    chunks = stream_stdout_and_stderr([*command, container])
+    return "".join(chunk.decode(errors="replace") for _, chunk in chunks)
 
 
 def health_output(client: DockerClient, container: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,3 +87,32 @@ def test_table_output_names_the_unhealthy_service(sick_stack: Path) -> None:
 def test_down_with_volumes_needs_confirmation(sick_stack: Path) -> None:
     result = invoke("stack.down", "--root", str(sick_stack), "--volumes")
     assert result.returncode == 2 and "--yes" in result.stderr
+
+
+def test_a_containers_logs_hold_both_streams_and_only_the_last_lines(seeded: None) -> None:
+    from python_on_whales.exceptions import DockerException
+
+    from tasks.engine.client import docker_client
+    from tasks.engine.stack import container_logs
+
+    script = "echo out-1; echo FATAL: err-1 >&2; sleep 0.5; echo out-2; sleep 60"
+    started = subprocess.run(
+        ["docker", "run", "-d", "--network", "none", BASE, "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    container = started.stdout.strip()
+    try:
+        client = docker_client()
+        for _ in range(100):
+            text = container_logs(client, container, 500)
+            if "out-2" in text:
+                break
+            time.sleep(0.1)
+        assert sorted(text.splitlines()) == ["FATAL: err-1", "out-1", "out-2"]
+        assert container_logs(client, container, 1) == "out-2\n"
+    finally:
+        subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
+    with pytest.raises(DockerException):
+        container_logs(client, container, 5)

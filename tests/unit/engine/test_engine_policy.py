@@ -196,7 +196,10 @@ def inspected(**changes: Any) -> dict[str, Any]:
         "Id": "c0ffee",
         "Name": "/mini-db-1",
         "State": {"Status": "running", "Health": {"Status": "healthy"}},
-        "Config": {"Labels": {"com.docker.compose.service": "db"}},
+        "Config": {
+            "Labels": {"com.docker.compose.service": "db"},
+            "Env": ["PATH=/usr/bin", "PYTHON_GIL=0"],
+        },
         "NetworkSettings": {
             "Networks": {"other": {"IPAddress": "10.0.0.9"}, "mcp": {"IPAddress": "172.20.0.20"}},
             "Ports": {
@@ -220,7 +223,17 @@ def test_a_status_is_read_from_the_inspect_document() -> None:
         "172.20.0.20",
         "127.0.0.1:5432->5432/tcp, ::1:5433->5432/tcp",
         container="c0ffee",
+        env=("PATH=/usr/bin", "PYTHON_GIL=0"),
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("PYTHON_GIL", "0"), ("OPTS", "a=b"), ("EMPTY", ""), ("TWICE", "2"), ("GIL", None)],
+)
+def test_a_variable_of_the_containers_environment(name: str, value: str | None) -> None:
+    env = ("PYTHON_GIL=0", "OPTS=a=b", "EMPTY=", "TWICE=1", "TWICE=2", "NOEQUALS", "XGIL=1")
+    assert ServiceStatus("db", env=env).variable(name) == value
 
 
 def test_what_a_document_lacks_reads_as_nothing() -> None:
@@ -229,7 +242,7 @@ def test_what_a_document_lacks_reads_as_nothing() -> None:
     off_network = inspected(NetworkSettings={"Networks": {"other": {}}, "Ports": None})
     status = status_of(off_network, "mcp")
     assert (status.ip, status.ports) == ("", "")
-    unlabelled = inspected(Config={"Labels": None}, Name="/Xenial-db-1")
+    unlabelled = inspected(Config={"Labels": None, "Env": None}, Name="/Xenial-db-1")
     assert status_of(unlabelled, "mcp").service == "Xenial-db-1"
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tasks.engine import verify
+from tasks.engine.parallel import Once
 from tasks.engine.status import ServiceStatus
 from tasks.engine.verify import FAIL, PASS, SKIP, Check, Verifier
 from tasks.errors import EngineError, StackError
@@ -204,6 +205,7 @@ class FakeVerifier(Verifier):
         self.answers = answers
         self.ran: list[tuple[str, list[str]]] = []
         self.restart_databases = False
+        self.probed = Once()
 
     def exec(self, service: str, command: list[str]) -> tuple[bool, str]:
         self.ran.append((service, command))
@@ -597,15 +599,46 @@ def test_when_a_target_was_last_scraped(stamp: str | None, seconds: float) -> No
     assert verify.parse_targets(body)[0].last_scrape == pytest.approx(seconds, abs=1e-6)
 
 
+def _free_threaded(gil: list[str]) -> FakeVerifier:
+    verifier = FakeVerifier(["python-experimental", "devcontainer"], {})
+    for status in verifier.running.values():
+        status.env = ("PATH=/usr/bin", *gil)
+    return verifier
+
+
 def test_freethreading_runs_the_shared_probe_in_each_free_threaded_service() -> None:
-    verifier = FakeVerifier(["python-experimental", "devcontainer"], {"printenv": (True, "0")})
+    verifier = _free_threaded(["PYTHON_GIL=0"])
     checks = verifier.freethreading()
-    assert [(c.name, c.status) for c in checks] == [
-        ("python-experimental", PASS),
-        ("devcontainer", PASS),
+    assert [(c.name, c.status, c.detail) for c in checks] == [
+        ("python-experimental", PASS, "Py_GIL_DISABLED=1, GIL off, PYTHON_GIL=0"),
+        ("devcontainer", PASS, "Py_GIL_DISABLED=1, GIL off, PYTHON_GIL=0"),
     ]
-    probes = [command for _, command in verifier.ran if command != ["printenv", "PYTHON_GIL"]]
-    assert probes == [["check-python"], ["check-python"]]
+    assert verifier.ran == [
+        ("python-experimental", ["check-python"]),
+        ("devcontainer", ["check-python"]),
+    ]
+
+
+def test_health_and_freethreading_share_each_probe_run() -> None:
+    verifier = _free_threaded(["PYTHON_GIL=0"])
+    verifier.health()
+    verifier.freethreading()
+    assert sorted(verifier.ran) == [
+        ("devcontainer", ["check-python"]),
+        ("python-experimental", ["check-python"]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("gil", "probe"),
+    [([], True), (["PYTHON_GIL=1"], True), (["PYTHON_GIL=0 "], True), (["PYTHON_GIL=0"], False)],
+)
+def test_freethreading_fails_without_pythongil_0_or_its_probe(gil: list[str], probe: bool) -> None:
+    verifier = _free_threaded(gil)
+    verifier.answers = {"check-python": (probe, "GIL is on")}
+    assert {(c.status, c.detail) for c in verifier.freethreading()} == {
+        (FAIL, "GIL is on or the build is not free-threaded")
+    }
 
 
 # ---------------------------------------------------------------- the GPU service
