@@ -18,13 +18,6 @@ class ServiceStatus:
     ports: str = ""
     seconds_to_healthy: float | None = None
     container: str = ""
-    env: tuple[str, ...] = ()
-    """The container's environment, `NAME=value` each, as every process in it starts with."""
-
-    def variable(self, name: str) -> str | None:
-        """The value of `name` in the container's environment (None when it is not set)."""
-        values = [line.partition("=")[2] for line in self.env if line.partition("=")[0] == name]
-        return values[-1] if values else None
 
     @property
     def ready(self) -> bool:
@@ -47,19 +40,19 @@ def status_of(inspected: dict[str, Any], network: str) -> ServiceStatus:
         for port, bindings in (settings.get("Ports") or {}).items()
         for b in (bindings or [])
     )
-    config = inspected.get("Config") or {}
-    labels = config.get("Labels") or {}
+    labels = (inspected.get("Config") or {}).get("Labels") or {}
     name = labels.get("com.docker.compose.service", str(inspected["Name"]).lstrip("/"))
     health = (state.get("Health") or {}).get("Status", "none")
     return ServiceStatus(
-        name,
-        str(state["Status"]),
-        str(health),
-        ip,
-        ports,
-        container=inspected["Id"],
-        env=tuple(str(line) for line in config.get("Env") or ()),
+        name, str(state["Status"]), str(health), ip, ports, container=inspected["Id"]
     )
+
+
+def env_value(env: list[str], name: str) -> str | None:
+    """The value of `name` in a container's environment (`NAME=value` lines, as `docker
+    inspect` lists them; the last wins), None when it is not set."""
+    values = [line.partition("=")[2] for line in env if line.partition("=")[0] == name]
+    return values[-1] if values else None
 
 
 def per_service(newest_first: list[ServiceStatus]) -> dict[str, ServiceStatus]:

@@ -18,7 +18,7 @@ from python_on_whales.exceptions import DockerException
 
 from tasks.engine.parallel import Once, each
 from tasks.engine.stack import container_logs, restart, statuses, wait_healthy
-from tasks.engine.status import ServiceStatus
+from tasks.engine.status import ServiceStatus, env_value
 from tasks.model.prometheus import longest_scrape_interval
 from tasks.model.stack import Stack
 from tasks.model.verifyspec import Persist, Verify
@@ -148,6 +148,15 @@ class Verifier:
         except DockerException as error:
             text = str(error.stderr or error.stdout or "").strip().splitlines()
             return False, text[-1] if text else f"exit {error.return_code}"
+
+    def variable(self, service: str, name: str) -> str | None:
+        """`name` in the environment the service's container runs with, as every process in it
+        starts (one inspect, not an exec); None when it is not set or the engine cannot say."""
+        try:
+            env = self.client.container.inspect(self.running[service].container).config.env
+        except DockerException:
+            return None
+        return env_value(list(env or []), name)
 
     def probe(self, service: str) -> tuple[bool, str]:
         """The service's own probe (`x-verify.probe`), run in it once however many sections
@@ -462,7 +471,7 @@ class Verifier:
                 checks.append(self.absent("free-threading", service, service))
                 continue
             ok, _ = self.probe(service)
-            gil = self.running[service].variable("PYTHON_GIL")
+            gil = self.variable(service, "PYTHON_GIL")
             good = ok and gil == "0"
             checks.append(
                 Check(

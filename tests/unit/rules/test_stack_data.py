@@ -17,7 +17,7 @@ import pytest
 
 from tasks.engine import verify
 from tasks.engine.parallel import Once
-from tasks.engine.status import ServiceStatus
+from tasks.engine.status import ServiceStatus, env_value
 from tasks.engine.verify import FAIL, PASS, SKIP, Check, Verifier
 from tasks.errors import EngineError, StackError
 from tasks.model.compose import load_compose
@@ -206,6 +206,10 @@ class FakeVerifier(Verifier):
         self.ran: list[tuple[str, list[str]]] = []
         self.restart_databases = False
         self.probed = Once()
+        self.environment: dict[str, list[str]] = {}
+
+    def variable(self, service: str, name: str) -> str | None:
+        return env_value(self.environment.get(service, []), name)
 
     def exec(self, service: str, command: list[str]) -> tuple[bool, str]:
         self.ran.append((service, command))
@@ -601,8 +605,7 @@ def test_when_a_target_was_last_scraped(stamp: str | None, seconds: float) -> No
 
 def _free_threaded(gil: list[str]) -> FakeVerifier:
     verifier = FakeVerifier(["python-experimental", "devcontainer"], {})
-    for status in verifier.running.values():
-        status.env = ("PATH=/usr/bin", *gil)
+    verifier.environment = {name: ["PATH=/usr/bin", *gil] for name in verifier.running}
     return verifier
 
 
