@@ -183,7 +183,20 @@ def health_output(client: DockerClient, container: str) -> str:
     return str(logs[-1].output or "").strip() if logs else ""
 
 
-def down(client: DockerClient, volumes: bool) -> None:
-    """Stop and remove the project's containers and networks (and volumes when asked)."""
+def down(client: DockerClient, volumes: bool, networks: set[str], owned: list[str]) -> list[str]:
+    """Stop and remove the project's containers and networks (and its `owned` volumes when
+    asked). Containers started outside compose that still use one of `networks` (or, with
+    `volumes`, one of `owned`) keep compose from removing it: MCP sessions into the stack, a
+    client's or the prober's, which cannot reach it any more. They are removed, then compose
+    removes what it left. Returns their names."""
     with engine_errors("docker compose down"):
         client.compose.down(volumes=volumes, remove_orphans=True, timeout=20, quiet=True)
+    filters = [{"network": name} for name in sorted(networks)]
+    filters += [{"volume": name} for name in owned] if volumes else []
+    with engine_errors("listing the containers that still use the stack"):
+        found = {c.id: c.name for f in filters for c in client.container.list(all=True, filters=f)}
+    if found:
+        with engine_errors("removing the sessions that still use the stack"):
+            client.container.remove(list(found), force=True)
+            client.compose.down(volumes=volumes, remove_orphans=True, timeout=20, quiet=True)
+    return sorted(found.values())

@@ -116,3 +116,37 @@ def test_a_containers_logs_hold_both_streams_and_only_the_last_lines(seeded: Non
         subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
     with pytest.raises(DockerException):
         container_logs(client, container, 5)
+
+
+def test_down_ends_sessions_that_still_use_the_stack(sick_stack: Path) -> None:
+    """A container started outside compose on the stack's network and with its volume (an MCP
+    session, as the prober starts them) would keep both; down ends it and removes them."""
+    compose_file = sick_stack / ".devcontainer/docker-compose.mcp.yml"
+    project = yaml.safe_load(compose_file.read_text())["name"]
+    network, volume = f"{project}_default", f"{project}_data"
+    document = yaml.safe_load(compose_file.read_text())
+    document["services"]["good"]["volumes"] = ["data:/data"]
+    document["volumes"] = {"data": {}}
+    compose_file.write_text(yaml.safe_dump(document))
+    docker = ["docker", "compose", "-f", str(compose_file), "-p", project]
+    subprocess.run([*docker, "up", "-d", "good"], capture_output=True, check=True)
+    session = f"{project}-session"
+    subprocess.run(
+        ["docker", "run", "-d", "--rm", "--name", session, "--network", network,
+         "-v", f"{volume}:/data", BASE, "sleep", "300"],
+        capture_output=True,
+        check=True,
+    )  # fmt: skip
+    try:
+        result = invoke("stack.down", "--root", str(sick_stack), "--volumes", "--yes")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"ended sessions still using the stack: {session}" in result.stdout
+        for kind, name in (("container", session), ("network", network), ("volume", volume)):
+            gone = subprocess.run(
+                ["docker", kind, "inspect", name], capture_output=True, check=False
+            )
+            assert gone.returncode != 0, f"{kind} {name} is still there"
+    finally:
+        subprocess.run(["docker", "rm", "-f", session], capture_output=True, check=False)
+        subprocess.run(["docker", "network", "rm", network], capture_output=True, check=False)
+        subprocess.run(["docker", "volume", "rm", volume], capture_output=True, check=False)
