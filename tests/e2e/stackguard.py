@@ -58,7 +58,9 @@ def remove_sessions() -> None:
 
 def remove_volumes_and_tags(tags_before: set[str]) -> None:
     """Remove the stack's named volumes, its network (when compose left it) and the image
-    tags created since `tags_before`."""
+    tags created since `tags_before`; first the sessions started while the stack was going
+    down (the prober's last round), which would keep both in use."""
+    remove_sessions()
     docker("volume", "rm", "-f", *STACK_VOLUMES)
     if docker("network", "inspect", "mcp-cluster").returncode == 0:
         docker("network", "rm", "mcp-cluster")

@@ -347,6 +347,12 @@ exit 0
 """
 
 
+# A build extracts the fake tree and runs its scripts: under pytest-run-parallel a fork in
+# another thread can still hold an extracted script open for writing (exec then fails with
+# ETXTBSY, "Text file busy"), so tests that build run in one thread.
+BUILDS = pytest.mark.thread_unsafe(reason="runs scripts it has just extracted (ETXTBSY)")
+
+
 def _tree(tmp_path: Path) -> Source:
     tree = tmp_path / "src" / "Python-3.14.6"
     tree.mkdir(parents=True)
@@ -363,6 +369,7 @@ def _tree(tmp_path: Path) -> Source:
     return Source("3.14.6", str(tarball), hashlib.sha256(tarball.read_bytes()).hexdigest(), "o")
 
 
+@BUILDS
 def test_a_build_configures_compiles_installs_and_verifies(tmp_path: Path) -> None:
     source, root = _tree(tmp_path), tmp_path / "cache"
     said: list[str] = []
@@ -390,6 +397,7 @@ def test_a_build_configures_compiles_installs_and_verifies(tmp_path: Path) -> No
     assert said[-1] == f"reusing {prefix}"
 
 
+@BUILDS
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
@@ -423,6 +431,7 @@ def test_a_build_that_is_not_what_it_should_be_is_not_kept(
     assert not (root / "3.14.6t").exists() and not is_built(source, root)
 
 
+@BUILDS
 def test_a_half_installed_build_of_an_earlier_run_is_replaced(tmp_path: Path) -> None:
     source, root = _tree(tmp_path), tmp_path / "cache"
     stale = root / "3.14.6t.partial" / str(root / "3.14.6t").lstrip("/") / "bin" / "stale"
@@ -436,6 +445,7 @@ def test_a_half_installed_build_of_an_earlier_run_is_replaced(tmp_path: Path) ->
     assert sorted(os.listdir(root / "3.14.6t" / "bin")) == ["python3.14t"]
 
 
+@BUILDS
 def test_a_build_downloads_its_tarball_first(tmp_path: Path) -> None:
     given = _tree(tmp_path)
     url = Path(given.url).as_uri()
