@@ -83,7 +83,9 @@ def stack_down(
     client = compose_client(
         stack, profiled.image_profile, all_profiles or profiled.compose_profiles
     )
-    down(client, volumes)
+    ended = down(client, volumes, stack.compose.network_names(), stack.compose.volume_names())
+    if ended:
+        console.print(f"ended sessions still using the stack: {', '.join(ended)}")
     console.print("stack removed" + (" with its volumes" if volumes else ""))
 
 

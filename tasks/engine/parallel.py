@@ -3,12 +3,14 @@ a socket): results in the items' order."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+import threading
+from collections.abc import Callable, Hashable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Generic, TypeVar
 
 _In = TypeVar("_In")
 _Out = TypeVar("_Out")
+_Key = TypeVar("_Key", bound=Hashable)
 
 WORKERS = 8
 
@@ -21,3 +23,26 @@ def each(function: Callable[[_In], _Out], items: Iterable[_In]) -> list[_Out]:
         return [function(item) for item in found]
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(found))) as pool:
         return list(pool.map(function, found))
+
+
+class Once(Generic[_Key, _Out]):
+    """Each key's value computed once, however many threads ask for it at the same time: the
+    first to ask computes it, the others wait for its result (or its exception)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[_Key, Future[_Out]] = {}
+
+    def get(self, key: _Key, compute: Callable[[], _Out]) -> _Out:
+        """The value of `key`, from `compute` the first time."""
+        with self._lock:
+            first = key not in self._values
+            if first:
+                self._values[key] = Future()
+            value = self._values[key]
+        if first:
+            try:
+                value.set_result(compute())
+            except BaseException as error:
+                value.set_exception(error)
+        return value.result()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from python_on_whales import Container, DockerClient
 from python_on_whales.exceptions import DockerException
+from python_on_whales.utils import stream_stdout_and_stderr
 
 from tasks.engine.client import engine_errors, inspect_all
 from tasks.engine.status import ServiceStatus, per_service, status_of
@@ -163,6 +164,15 @@ def last_logs(client: DockerClient, service: str, lines: int = 20) -> list[str]:
         return []
 
 
+def container_logs(client: DockerClient, container: str, lines: int) -> str:
+    """A container's last `lines` log lines, what it wrote to stdout and stderr as it came: one
+    `docker logs` (python-on-whales' `logs` inspects the container first, a second process
+    each time). Raises DockerException when the engine refuses."""
+    command = [*client.client_config.docker_cmd, "container", "logs", "--tail", str(lines)]
+    chunks = stream_stdout_and_stderr([*command, container])
+    return "".join(chunk.decode(errors="replace") for _, chunk in chunks)
+
+
 def health_output(client: DockerClient, container: str) -> str:
     """The last healthcheck's output of a container ('' when it has none)."""
     try:
@@ -173,7 +183,20 @@ def health_output(client: DockerClient, container: str) -> str:
     return str(logs[-1].output or "").strip() if logs else ""
 
 
-def down(client: DockerClient, volumes: bool) -> None:
-    """Stop and remove the project's containers and networks (and volumes when asked)."""
+def down(client: DockerClient, volumes: bool, networks: set[str], owned: list[str]) -> list[str]:
+    """Stop and remove the project's containers and networks (and its `owned` volumes when
+    asked). Containers started outside compose that still use one of `networks` (or, with
+    `volumes`, one of `owned`) keep compose from removing it: MCP sessions into the stack, a
+    client's or the prober's, which cannot reach it any more. They are removed, then compose
+    removes what it left. Returns their names."""
     with engine_errors("docker compose down"):
         client.compose.down(volumes=volumes, remove_orphans=True, timeout=20, quiet=True)
+    filters = [{"network": name} for name in sorted(networks)]
+    filters += [{"volume": name} for name in owned] if volumes else []
+    with engine_errors("listing the containers that still use the stack"):
+        found = {c.id: c.name for f in filters for c in client.container.list(all=True, filters=f)}
+    if found:
+        with engine_errors("removing the sessions that still use the stack"):
+            client.container.remove(list(found), force=True)
+            client.compose.down(volumes=volumes, remove_orphans=True, timeout=20, quiet=True)
+    return sorted(found.values())

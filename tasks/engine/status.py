@@ -48,6 +48,13 @@ def status_of(inspected: dict[str, Any], network: str) -> ServiceStatus:
     )
 
 
+def env_value(env: list[str], name: str) -> str | None:
+    """The value of `name` in a container's environment (`NAME=value` lines, as `docker
+    inspect` lists them; the last wins), None when it is not set."""
+    values = [line.partition("=")[2] for line in env if line.partition("=")[0] == name]
+    return values[-1] if values else None
+
+
 def per_service(newest_first: list[ServiceStatus]) -> dict[str, ServiceStatus]:
     """One status per service from `docker ps` order (newest container first): the newest
     container stands for its service while compose recreates it (the old one renamed) or when

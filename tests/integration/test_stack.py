@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,3 +87,66 @@ def test_table_output_names_the_unhealthy_service(sick_stack: Path) -> None:
 def test_down_with_volumes_needs_confirmation(sick_stack: Path) -> None:
     result = invoke("stack.down", "--root", str(sick_stack), "--volumes")
     assert result.returncode == 2 and "--yes" in result.stderr
+
+
+def test_a_containers_logs_hold_both_streams_and_only_the_last_lines(seeded: None) -> None:
+    from python_on_whales.exceptions import DockerException
+
+    from tasks.engine.client import docker_client
+    from tasks.engine.stack import container_logs
+
+    script = "echo out-1; echo FATAL: err-1 >&2; sleep 0.5; echo out-2; sleep 60"
+    started = subprocess.run(
+        ["docker", "run", "-d", "--network", "none", BASE, "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    container = started.stdout.strip()
+    try:
+        client = docker_client()
+        for _ in range(100):
+            text = container_logs(client, container, 500)
+            if "out-2" in text:
+                break
+            time.sleep(0.1)
+        assert sorted(text.splitlines()) == ["FATAL: err-1", "out-1", "out-2"]
+        assert container_logs(client, container, 1) == "out-2\n"
+    finally:
+        subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
+    with pytest.raises(DockerException):
+        container_logs(client, container, 5)
+
+
+def test_down_ends_sessions_that_still_use_the_stack(sick_stack: Path) -> None:
+    """A container started outside compose on the stack's network and with its volume (an MCP
+    session, as the prober starts them) would keep both; down ends it and removes them."""
+    compose_file = sick_stack / ".devcontainer/docker-compose.mcp.yml"
+    project = yaml.safe_load(compose_file.read_text())["name"]
+    network, volume = f"{project}_default", f"{project}_data"
+    document = yaml.safe_load(compose_file.read_text())
+    document["services"]["good"]["volumes"] = ["data:/data"]
+    document["volumes"] = {"data": {}}
+    compose_file.write_text(yaml.safe_dump(document))
+    docker = ["docker", "compose", "-f", str(compose_file), "-p", project]
+    subprocess.run([*docker, "up", "-d", "good"], capture_output=True, check=True)
+    session = f"{project}-session"
+    subprocess.run(
+        ["docker", "run", "-d", "--rm", "--name", session, "--network", network,
+         "-v", f"{volume}:/data", BASE, "sleep", "300"],
+        capture_output=True,
+        check=True,
+    )  # fmt: skip
+    try:
+        result = invoke("stack.down", "--root", str(sick_stack), "--volumes", "--yes")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"ended sessions still using the stack: {session}" in result.stdout
+        for kind, name in (("container", session), ("network", network), ("volume", volume)):
+            gone = subprocess.run(
+                ["docker", kind, "inspect", name], capture_output=True, check=False
+            )
+            assert gone.returncode != 0, f"{kind} {name} is still there"
+    finally:
+        subprocess.run(["docker", "rm", "-f", session], capture_output=True, check=False)
+        subprocess.run(["docker", "network", "rm", network], capture_output=True, check=False)
+        subprocess.run(["docker", "volume", "rm", volume], capture_output=True, check=False)

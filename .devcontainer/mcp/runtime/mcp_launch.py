@@ -129,7 +129,8 @@ def mask_options(source: str, target: str, patterns: list[mcpignore.Pattern]) ->
 
 def guard_options(source: str, target: str, guards: list[str]) -> list[str]:
     """Read-only mounts over the guarded paths of a writable workspace. A guarded folder that
-    does not exist yet is made (empty) so that the server cannot create it either."""
+    does not exist yet is made (empty) so that the server cannot create it either; where this
+    user cannot make it (a workspace someone else owns), an empty read-only tmpfs stands in."""
     options: list[str] = []
     for guard in guards:
         rel = guard.strip("/")
@@ -137,7 +138,11 @@ def guard_options(source: str, target: str, guards: list[str]) -> list[str]:
             raise LaunchError(f"--guard {guard!r}: give a path inside the workspace")
         path = WORKSPACE / rel
         if not path.exists() and guard.endswith("/") and path.parent.is_dir():
-            path.mkdir()
+            try:
+                path.mkdir()
+            except OSError:
+                options += mount("tmpfs", None, join(target, rel), True)
+                continue
         if path.exists() and not path.is_symlink():
             options += mount("bind", join(source, rel), join(target, rel), True)
     return options

@@ -15,7 +15,7 @@ import pytest
 
 from tasks.engine.prerequisites import GIB, Facts, Row, Wanted, evaluate
 from tasks.engine.restoreplan import RestorePlan, VolumeState, plan_restore, verified_archives
-from tasks.engine.status import ServiceStatus, per_service, status_of
+from tasks.engine.status import ServiceStatus, env_value, per_service, status_of
 from tasks.errors import EngineError
 from tasks.model.compose import Network
 
@@ -196,7 +196,7 @@ def inspected(**changes: Any) -> dict[str, Any]:
         "Id": "c0ffee",
         "Name": "/mini-db-1",
         "State": {"Status": "running", "Health": {"Status": "healthy"}},
-        "Config": {"Labels": {"com.docker.compose.service": "db"}},
+        "Config": {"Labels": {"com.docker.compose.service": "db"}, "Env": ["TOKEN=secret"]},
         "NetworkSettings": {
             "Networks": {"other": {"IPAddress": "10.0.0.9"}, "mcp": {"IPAddress": "172.20.0.20"}},
             "Ports": {
@@ -221,6 +221,16 @@ def test_a_status_is_read_from_the_inspect_document() -> None:
         "127.0.0.1:5432->5432/tcp, ::1:5433->5432/tcp",
         container="c0ffee",
     )
+    assert "secret" not in json.dumps(status_of(inspected(), "mcp").__dict__)  # printed as JSON
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("PYTHON_GIL", "0"), ("OPTS", "a=b"), ("EMPTY", ""), ("TWICE", "2"), ("GIL", None)],
+)
+def test_a_variable_of_the_containers_environment(name: str, value: str | None) -> None:
+    env = ["PYTHON_GIL=0", "OPTS=a=b", "EMPTY=", "TWICE=1", "TWICE=2", "NOEQUALS", "XGIL=1"]
+    assert env_value(env, name) == value
 
 
 def test_what_a_document_lacks_reads_as_nothing() -> None:

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from tasks.engine.parallel import WORKERS, each
+from tasks.engine.parallel import WORKERS, Once, each
 
 
 def test_results_keep_the_order_of_the_items() -> None:
@@ -46,3 +46,40 @@ def test_at_most_so_many_run_at_once() -> None:
 
     each(work, range(WORKERS * 2))
     assert 1 < most <= WORKERS == 8
+
+
+def test_once_computes_each_key_once_while_others_wait() -> None:
+    once: Once[str, int] = Once()
+    started, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def slow() -> int:
+        calls.append("slow")
+        started.set()
+        release.wait(10)
+        return 7
+
+    first = threading.Thread(target=lambda: once.get("a", slow))
+    first.start()
+    assert started.wait(10)
+    second: list[int] = []
+    waiting = threading.Thread(target=lambda: second.append(once.get("a", lambda: 8)))
+    waiting.start()
+    waiting.join(0.2)
+    assert waiting.is_alive() and second == []  # waits for the first, computes nothing
+    release.set()
+    first.join(10)
+    waiting.join(10)
+    assert second == [7] and calls == ["slow"]
+    assert once.get("b", lambda: 9) == 9 and once.get("b", lambda: 10) == 9
+
+
+def test_once_hands_the_first_error_to_every_caller() -> None:
+    once: Once[str, int] = Once()
+
+    def fails() -> int:
+        raise ValueError("no answer")
+
+    for compute in (fails, lambda: 1):
+        with pytest.raises(ValueError, match="no answer"):
+            once.get("k", compute)

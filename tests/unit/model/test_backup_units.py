@@ -146,6 +146,26 @@ def test_a_failed_backup_leaves_the_earlier_one_and_no_partial_folder(tmp_path: 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b1"]
 
 
+def test_a_backup_that_cannot_take_the_earlier_ones_place_puts_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    destination = tmp_path / "b1"
+    destination.mkdir()
+    (destination / "v.tar").write_bytes(b"good")
+    rename = Path.rename
+
+    def refuse_the_new_one(self: Path, target: Path) -> Path:
+        if self.name.startswith(".b1.partial-"):
+            raise OSError(28, "No space left on device")
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", refuse_the_new_one)
+    with pytest.raises(OSError, match="No space left"), building(destination) as work:
+        (work / "v.tar").write_bytes(b"new")
+    assert (destination / "v.tar").read_bytes() == b"good"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b1"]
+
+
 def test_a_private_file_never_follows_or_overwrites(tmp_path: Path) -> None:
     (tmp_path / "elsewhere").write_text("keep")
     (tmp_path / "link.tar").symlink_to(tmp_path / "elsewhere")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tasks.errors import StackError
-from tasks.model.source import MAX_BYTES, read_text
+from tasks.model.source import MAX_BYTES, read_text, trouble
 from tests.clirun import REPO, invoke
 from tests.ministack import MiniStack
 from tests.unit.test_bad_input import check_json
@@ -178,6 +178,16 @@ def test_a_named_pipe_is_refused_without_waiting_on_it(tmp_path: Path) -> None:
     result = invoke("check", "--root", str(tmp_path), timeout=60)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "is a named pipe (FIFO), not a file" in result.stderr, result.stderr
+
+
+def test_what_stands_where_a_file_should_is_named_with_its_own_fix(tmp_path: Path) -> None:
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "file").write_text("x")
+    fix = "replace it with the file, or point the reference at the file"
+    assert trouble(tmp_path / "folder") == ("is a folder, not a file", f"{fix} inside it")
+    assert trouble(tmp_path / "pipe") == ("is a named pipe (FIFO), not a file", fix)
+    assert trouble(tmp_path / "file") is None
 
 
 @contextmanager

@@ -70,6 +70,8 @@ def test_a_folder_is_sent_when_one_file_under_it_is(context: BuildContext) -> No
     ignore(context, "*\n!a/b\n")
     assert context.missing("a") is None
     assert context.missing("keep") == "is excluded by .dockerignore"
+    assert context.missing("?") is None  # a wildcard that matches folder a
+    assert context.missing("k*") == "matches no file sent to the build"  # a folder, all excluded
 
 
 def test_the_dockerfiles_own_ignore_file_wins(context: BuildContext) -> None:

@@ -143,24 +143,29 @@ def test_the_line_of_every_key_and_array_item() -> None:
     }
 
 
+DEEP = "flatten it: no stack file nests objects and arrays that deep"
+
+
 @pytest.mark.parametrize(
-    ("text", "line", "problem"),
+    ("text", "line", "problem", "fix"),
     [
         (
             '{\n "a": 1,\n "b": {"a": 2},\n "a": 3\n}',
             4,
             "duplicate key 'a' (first at line 2); only the last would count",
+            "keep one of them",
         ),
-        ("[" * 65 + "]" * 65, 1, "nested more than 64 levels deep"),
-        ('{"a":\n' * 65 + "1" + "}" * 65, 65, "nested more than 64 levels deep"),
-        ("[1,\n/* open", 2, "unterminated /* comment"),
+        ("[" * 65 + "]" * 65, 1, "nested more than 64 levels deep", DEEP),
+        ('{"a":\n' * 65 + "1" + "}" * 65, 65, "nested more than 64 levels deep", DEEP),
+        ("[1,\n/* open", 2, "unterminated /* comment", "close it with */"),
     ],
 )
-def test_structure_problems_are_refused_before_parsing(text: str, line: int, problem: str) -> None:
+def test_structure_problems_are_refused_before_parsing(
+    text: str, line: int, problem: str, fix: str
+) -> None:
     with pytest.raises(jsonc.JsoncError) as refused:
         jsonc.parse(text)
-    assert (refused.value.line, refused.value.problem) == (line, problem)
-    assert refused.value.fix
+    assert (refused.value.line, refused.value.problem, refused.value.fix) == (line, problem, fix)
 
 
 def test_nesting_up_to_the_limit_and_trailing_commas_after_comments() -> None:

@@ -11,7 +11,14 @@ import pytest
 
 from tasks.errors import StackError
 from tasks.model.dockerrun import parse_docker_run
-from tasks.model.launchpolicy import REFERENCE, Scope, image_problem, violations
+from tasks.model.launchpolicy import (
+    REFERENCE,
+    Scope,
+    Violation,
+    check_manifest,
+    image_problem,
+    violations,
+)
 from tasks.model.stack import load_stack
 from tasks.rules.catalog import run_rules
 from tasks.servers.configfiles import rendered_files
@@ -280,3 +287,51 @@ def test_variables_are_filled_as_vs_code_would(
     monkeypatch.delenv("workspaceFolder", raising=False)
     assert substitute(text, Path("/ws"), "/in") == shown
     assert substitute("${containerWorkspaceFolder}", Path("/ws")) == "/ws"
+
+
+@pytest.mark.parametrize(
+    ("words", "image", "expected"),
+    [
+        (["-v", "memory-data:data"], "mcp-x:1", ("--volume", "'data' is not an absolute path")),
+        (
+            ["--label", "x=dev.mcp-cluster.y=z"],
+            "mcp-x:1",
+            ("--label", "label 'x' is not dev.mcp-cluster.*"),
+        ),
+        ([], "Mcp-X:1", ("image", "'Mcp-X:1' is not an image reference")),
+    ],
+)
+def test_a_refusal_names_the_option_the_value_and_the_fix(
+    words: list[str], image: str, expected: tuple[str, str]
+) -> None:
+    run = parse_docker_run("docker", ["run", *words, image])
+    assert run is not None
+    option, problem = expected
+    fix = "name an image" if option == "image" else f"remove or correct {option} {words[-1]}"
+    assert violations(run, SCOPE) == [Violation(option, problem, fix)]
+
+
+def test_a_label_whose_value_holds_the_prefix_is_judged_by_its_key() -> None:
+    assert refusals(["--label", "dev.mcp-cluster.a=b=c"]) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "problem"),
+    [
+        ({"image": "Bad Image"}, "image", "'Bad Image' is not an image reference"),
+        ({"env": {"1BAD": "x"}}, "env", "'1BAD' is not a variable name"),
+    ],
+)
+def test_a_manifest_outside_the_allow_list_is_named_at_its_line(
+    mini: MiniStack, change: dict[str, Any], key: str, problem: str
+) -> None:
+    path = "mcp/memory/config/memory.yml"
+    mini.edit_yaml(path, lambda d: d.update(change))
+    manifest = load_stack(mini.root).manifests["memory"]
+    with pytest.raises(StackError) as refused:
+        check_manifest(manifest)
+    lines = (mini.folder / path).read_text().splitlines()
+    assert refused.value.key == key and refused.value.problem.startswith(problem)
+    assert refused.value.line == 1 + next(
+        i for i, line in enumerate(lines) if line.startswith(f"{key}:")
+    )

@@ -51,7 +51,15 @@ def test_the_repo_s_prometheus_scrapes_every_service_by_name() -> None:
     config = load_config(prometheus, compose.folder)
     assert config is not None
     jobs = {job.name: job for job in config.jobs}
-    assert jobs["mcp-exporter"] == ScrapeJob("mcp-exporter", 5.0, ("mcp-exporter:9464",), 36)
+    # mcp-exporter overrides the global interval on the line after its name: read as written
+    lines = (folder / "prometheus.yml").read_text().splitlines()
+    at = lines.index("  - job_name: mcp-exporter")
+    key, _, value = lines[at + 1].partition(":")
+    interval = duration_seconds(value.strip())
+    assert key == "    scrape_interval" and interval is not None and interval != 15.0
+    assert jobs["mcp-exporter"] == ScrapeJob(
+        "mcp-exporter", interval, ("mcp-exporter:9464",), at + 1
+    )
     assert jobs["grafana"].targets == ("grafana:3000",)  # discovered by name
     assert {job.name for job in config.jobs} == {
         "prometheus", "postgres-exporter", "mariadb-exporter", "nginx-exporter",

@@ -80,12 +80,17 @@ def test_the_digest_tells_schemas_definitions_and_values_apart() -> None:
         {"x": {None: 1}},  # YAML `~:`
         {"command": ("a", "b")},  # a tuple, which the validator does not take for an array
         {"when": datetime.date(2026, 1, 2)},  # a YAML date
+        {"command": ["a", datetime.date(2026, 1, 2)]},  # one such value inside an array
     ],
 )
 def test_data_that_is_not_plain_json_is_never_remembered(data: object, cache: Path) -> None:
     assert validated.digest(SCHEMAS, VERSIONS, "", data) is None
     validated.remember(validated.digest(SCHEMAS, VERSIONS, "", data))
     assert _remembered(cache) == []
+
+
+def test_arrays_of_plain_values_are_plain_json() -> None:
+    assert validated.digest(SCHEMAS, VERSIONS, "", {"command": ["a", 1, None, [True]]})
 
 
 def test_a_changed_schema_file_forgets_every_pass(tmp_path: Path) -> None:

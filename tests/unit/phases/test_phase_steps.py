@@ -216,6 +216,60 @@ def test_state_records_when_a_phase_started(tmp_path: Path) -> None:
     assert PhaseState.load(tmp_path / "nested" / ".git").in_progress == started
 
 
+STATE_FIX = (
+    "delete it (the phases then treat every file as yours, and stop before overwriting one "
+    "that is not committed)"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '["written"]',
+        '{"written": ["a"]}',
+        '{"duplicates": "a"}',
+        '{"verified": 1}',
+        '{"in_progress": null}',
+    ],
+)
+def test_a_state_file_the_phases_did_not_write_is_named(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "mcp-cluster" / "phases.json"
+    write(tmp_path, "mcp-cluster/phases.json", text)
+    with pytest.raises(StackError) as refused:
+        PhaseState.load(tmp_path)
+    assert (refused.value.path, refused.value.problem, refused.value.fix) == (
+        path,
+        "phase state is not what the phases write",
+        STATE_FIX,
+    )
+
+
+def test_a_state_file_that_is_not_json_is_named_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "mcp-cluster" / "phases.json"
+    write(tmp_path, "mcp-cluster/phases.json", '{\n  "written": {}\n  "verified": {}\n}')
+    with pytest.raises(StackError) as refused:
+        PhaseState.load(tmp_path)
+    assert refused.value.path == path and refused.value.fix == STATE_FIX
+    assert refused.value.line == 3
+
+
+def test_state_keeps_what_it_reads_and_fills_what_is_missing(tmp_path: Path) -> None:
+    write(tmp_path, "mcp-cluster/phases.json", '{"verified": {"10": "abc"}}')
+    state = PhaseState.load(tmp_path)
+    assert (state.written, state.duplicates, state.verified, state.in_progress) == (
+        {},
+        {},
+        {"10": "abc"},
+        {},
+    )
+
+
+def test_a_phase_left_unfinished_is_named_whatever_its_number(tmp_path: Path) -> None:
+    state = PhaseState.load(tmp_path)
+    state.begin(0)
+    assert PhaseState.load(tmp_path).begin(1) == 0
+
+
 def test_workspace_files_and_the_template(ws: Workspace, template: Path) -> None:
     assert ws.template_files == sorted(p for p in TEMPLATE if p != "README.md")
     assert ws.read("README.md") == b"# react-scuba\n" and ws.read("none") is None

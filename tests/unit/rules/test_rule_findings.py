@@ -1050,6 +1050,15 @@ EXPECTED: dict[str, list[Expected]] = {
             "did you mean 'remoteUser'? Otherwise remove it",
         ),
     ],
+    "DEV003-a key like no other": [
+        (
+            W,
+            ".devcontainer/devcontainer.json",
+            142,
+            "VS Code ignores key 'zqxjv': the Dev Containers specification has no such top-level key",
+            "remove it",
+        ),
+    ],
     "DF007-FROM an undeclared ARG": [
         (
             E,

@@ -547,6 +547,7 @@ CASES: list[tuple[str, str, Mutation]] = [
     ),
     ("DEV003", "MCP inputs at the top level", _devcontainer({"inputs": []})),
     ("DEV003", "a misspelt key", _devcontainer({"remoteUsr": "vscode"})),
+    ("DEV003", "a key like no other", _devcontainer({"zqxjv": 1})),
     (
         "DF007",
         "FROM an undeclared ARG",

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from tasks.engine import verify
-from tasks.engine.status import ServiceStatus
+from tasks.engine.parallel import Once
+from tasks.engine.status import ServiceStatus, env_value
 from tasks.engine.verify import FAIL, PASS, SKIP, Check, Verifier
 from tasks.errors import EngineError, StackError
 from tasks.model.compose import load_compose
@@ -204,6 +205,11 @@ class FakeVerifier(Verifier):
         self.answers = answers
         self.ran: list[tuple[str, list[str]]] = []
         self.restart_databases = False
+        self.probed = Once()
+        self.environment: dict[str, list[str]] = {}
+
+    def variable(self, service: str, name: str) -> str | None:
+        return env_value(self.environment.get(service, []), name)
 
     def exec(self, service: str, command: list[str]) -> tuple[bool, str]:
         self.ran.append((service, command))
@@ -216,7 +222,7 @@ class FakeVerifier(Verifier):
 def test_health_runs_each_service_s_declared_probe() -> None:
     verifier = FakeVerifier(["postgres-db", "runner"], {})
     checks = {c.name: c for c in verifier.health()}
-    assert verifier.ran == [
+    assert sorted(verifier.ran) == [  # run at once, in whichever order the threads take
         ("postgres-db", ["pg_isready", "-U", "postgres", "-h", "127.0.0.1"]),
         ("runner", ["sh", "-c", "grep -qs Runner.Listener /proc/[0-9]*/cmdline"]),
     ]
@@ -597,15 +603,45 @@ def test_when_a_target_was_last_scraped(stamp: str | None, seconds: float) -> No
     assert verify.parse_targets(body)[0].last_scrape == pytest.approx(seconds, abs=1e-6)
 
 
+def _free_threaded(gil: list[str]) -> FakeVerifier:
+    verifier = FakeVerifier(["python-experimental", "devcontainer"], {})
+    verifier.environment = {name: ["PATH=/usr/bin", *gil] for name in verifier.running}
+    return verifier
+
+
 def test_freethreading_runs_the_shared_probe_in_each_free_threaded_service() -> None:
-    verifier = FakeVerifier(["python-experimental", "devcontainer"], {"printenv": (True, "0")})
+    verifier = _free_threaded(["PYTHON_GIL=0"])
     checks = verifier.freethreading()
-    assert [(c.name, c.status) for c in checks] == [
-        ("python-experimental", PASS),
-        ("devcontainer", PASS),
+    assert [(c.name, c.status, c.detail) for c in checks] == [
+        ("python-experimental", PASS, "Py_GIL_DISABLED=1, GIL off, PYTHON_GIL=0"),
+        ("devcontainer", PASS, "Py_GIL_DISABLED=1, GIL off, PYTHON_GIL=0"),
     ]
-    probes = [command for _, command in verifier.ran if command != ["printenv", "PYTHON_GIL"]]
-    assert probes == [["check-python"], ["check-python"]]
+    assert verifier.ran == [
+        ("python-experimental", ["check-python"]),
+        ("devcontainer", ["check-python"]),
+    ]
+
+
+def test_health_and_freethreading_share_each_probe_run() -> None:
+    verifier = _free_threaded(["PYTHON_GIL=0"])
+    verifier.health()
+    verifier.freethreading()
+    assert sorted(verifier.ran) == [
+        ("devcontainer", ["check-python"]),
+        ("python-experimental", ["check-python"]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("gil", "probe"),
+    [([], True), (["PYTHON_GIL=1"], True), (["PYTHON_GIL=0 "], True), (["PYTHON_GIL=0"], False)],
+)
+def test_freethreading_fails_without_pythongil_0_or_its_probe(gil: list[str], probe: bool) -> None:
+    verifier = _free_threaded(gil)
+    verifier.answers = {"check-python": (probe, "GIL is on")}
+    assert {(c.status, c.detail) for c in verifier.freethreading()} == {
+        (FAIL, "GIL is on or the build is not free-threaded")
+    }
 
 
 # ---------------------------------------------------------------- the GPU service

@@ -210,6 +210,29 @@ def test_a_writable_workspace_keeps_its_guards_read_only(workspace: Path) -> Non
     assert (workspace / ".vscode").is_dir() and not any((workspace / ".vscode").iterdir())
 
 
+def test_a_guarded_folder_this_user_cannot_make_is_an_empty_read_only_tmpfs(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_mkdir = Path.mkdir
+
+    def mkdir(path: Path, *args: Any, **kwargs: Any) -> None:
+        if path.name == "hooks":  # a .git folder owned by another user
+            raise PermissionError(13, "Permission denied", str(path))
+        real_mkdir(path, *args, **kwargs)
+
+    shutil.rmtree(workspace / ".git/hooks")
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    guards = ("--guard", ".git/hooks/", "--guard", ".vscode/")
+    result, docker = launch(workspace, "--workspace", "/w", *guards, *RUN)
+    assert result.returncode == 0, result.stderr
+    guarded = [m for m in mounts(docker["argv"]) if "/.mask" not in m][1:3]
+    assert guarded == [
+        "type=tmpfs,target=/w/.git/hooks,readonly",
+        f"type=bind,source={workspace}/.vscode,target=/w/.vscode,readonly",
+    ]
+    assert not (workspace / ".git/hooks").exists()
+
+
 def test_a_missing_guarded_file_is_not_made(workspace: Path) -> None:
     _, docker = launch(workspace, "--workspace", "/w", "--guard", "missing.cfg", *RUN)
     assert not (workspace / "missing.cfg").exists()
