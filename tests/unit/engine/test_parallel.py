@@ -20,6 +20,12 @@ def test_results_keep_the_order_of_the_items() -> None:
     assert each(str, []) == [] and each(str, [7]) == ["7"]
 
 
+@pytest.mark.parametrize("count", [2, WORKERS])
+def test_two_items_and_as_many_as_there_are_workers_all_run_at_once(count: int) -> None:
+    together = threading.Barrier(count)
+    assert each(lambda n: together.wait(timeout=10) >= 0 and n, range(count)) == list(range(count))
+
+
 def test_the_first_error_is_raised() -> None:
     def fails_on_two(n: int) -> int:
         if n == 2:
