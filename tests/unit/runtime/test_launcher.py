@@ -222,11 +222,12 @@ def test_a_guarded_folder_this_user_cannot_make_is_an_empty_read_only_tmpfs(
 
     shutil.rmtree(workspace / ".git/hooks")
     monkeypatch.setattr(Path, "mkdir", mkdir)
-    guards = ("--guard", ".git/hooks/", "--guard", ".vscode/")
+    guards = ("--guard", ".vscodeX/", "--guard", ".git/hooks/", "--guard", ".vscode/")
     result, docker = launch(workspace, "--workspace", "/w", *guards, *RUN)
     assert result.returncode == 0, result.stderr
-    guarded = [m for m in mounts(docker["argv"]) if "/.mask" not in m][1:3]
+    guarded = [m for m in mounts(docker["argv"]) if "/.mask" not in m][1:4]
     assert guarded == [
+        f"type=bind,source={workspace}/.vscodeX,target=/w/.vscodeX,readonly",
         "type=tmpfs,target=/w/.git/hooks,readonly",
         f"type=bind,source={workspace}/.vscode,target=/w/.vscode,readonly",
     ]
