@@ -189,8 +189,12 @@ def down(client: DockerClient, volumes: bool, networks: set[str], owned: list[st
     `volumes`, one of `owned`) keep compose from removing it: MCP sessions into the stack, a
     client's or the prober's, which cannot reach it any more. They are removed, then compose
     removes what it left. Returns their names."""
-    with engine_errors("docker compose down"):
-        client.compose.down(volumes=volumes, remove_orphans=True, timeout=20, quiet=True)
+
+    def compose_down() -> None:
+        with engine_errors("docker compose down"):
+            client.compose.down(volumes=volumes, remove_orphans=True, timeout=20, quiet=True)
+
+    compose_down()
     filters = [{"network": name} for name in sorted(networks)]
     filters += [{"volume": name} for name in owned] if volumes else []
     with engine_errors("listing the containers that still use the stack"):
@@ -198,5 +202,5 @@ def down(client: DockerClient, volumes: bool, networks: set[str], owned: list[st
     if found:
         with engine_errors("removing the sessions that still use the stack"):
             client.container.remove(list(found), force=True)
-            client.compose.down(volumes=volumes, remove_orphans=True, timeout=20, quiet=True)
+        compose_down()
     return sorted(found.values())

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from tests.clirun import invoke, invoke_json
+from tests.e2e.stackguard import docker
 
 pytestmark = pytest.mark.integration
 BASE = "mcp-offline/debian:trixie"
@@ -96,12 +97,8 @@ def test_a_containers_logs_hold_both_streams_and_only_the_last_lines(seeded: Non
     from tasks.engine.stack import container_logs
 
     script = "echo out-1; echo FATAL: err-1 >&2; sleep 0.5; echo out-2; sleep 60"
-    started = subprocess.run(
-        ["docker", "run", "-d", "--network", "none", BASE, "sh", "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    started = docker("run", "-d", "--network", "none", BASE, "sh", "-c", script)
+    assert started.returncode == 0, started.stderr
     container = started.stdout.strip()
     try:
         client = docker_client()
@@ -113,7 +110,7 @@ def test_a_containers_logs_hold_both_streams_and_only_the_last_lines(seeded: Non
         assert sorted(text.splitlines()) == ["FATAL: err-1", "out-1", "out-2"]
         assert container_logs(client, container, 1) == "out-2\n"
     finally:
-        subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
+        docker("rm", "-f", container)
     with pytest.raises(DockerException):
         container_logs(client, container, 5)
 
@@ -122,31 +119,27 @@ def test_down_ends_sessions_that_still_use_the_stack(sick_stack: Path) -> None:
     """A container started outside compose on the stack's network and with its volume (an MCP
     session, as the prober starts them) would keep both; down ends it and removes them."""
     compose_file = sick_stack / ".devcontainer/docker-compose.mcp.yml"
-    project = yaml.safe_load(compose_file.read_text())["name"]
-    network, volume = f"{project}_default", f"{project}_data"
     document = yaml.safe_load(compose_file.read_text())
+    project = document["name"]
+    network, volume = f"{project}_default", f"{project}_data"
     document["services"]["good"]["volumes"] = ["data:/data"]
     document["volumes"] = {"data": {}}
     compose_file.write_text(yaml.safe_dump(document))
-    docker = ["docker", "compose", "-f", str(compose_file), "-p", project]
-    subprocess.run([*docker, "up", "-d", "good"], capture_output=True, check=True)
+    up = docker("compose", "-f", str(compose_file), "-p", project, "up", "-d", "good")
+    assert up.returncode == 0, up.stderr
     session = f"{project}-session"
-    subprocess.run(
-        ["docker", "run", "-d", "--rm", "--name", session, "--network", network,
-         "-v", f"{volume}:/data", BASE, "sleep", "300"],
-        capture_output=True,
-        check=True,
+    started = docker(
+        "run", "-d", "--rm", "--name", session, "--network", network, "-v", f"{volume}:/data",
+        BASE, "sleep", "300",
     )  # fmt: skip
+    assert started.returncode == 0, started.stderr
     try:
         result = invoke("stack.down", "--root", str(sick_stack), "--volumes", "--yes")
         assert result.returncode == 0, result.stdout + result.stderr
         assert f"ended sessions still using the stack: {session}" in result.stdout
         for kind, name in (("container", session), ("network", network), ("volume", volume)):
-            gone = subprocess.run(
-                ["docker", kind, "inspect", name], capture_output=True, check=False
-            )
-            assert gone.returncode != 0, f"{kind} {name} is still there"
+            assert docker(kind, "inspect", name).returncode != 0, f"{kind} {name} is still there"
     finally:
-        subprocess.run(["docker", "rm", "-f", session], capture_output=True, check=False)
-        subprocess.run(["docker", "network", "rm", network], capture_output=True, check=False)
-        subprocess.run(["docker", "volume", "rm", volume], capture_output=True, check=False)
+        docker("rm", "-f", session)
+        docker("network", "rm", network)
+        docker("volume", "rm", volume)

@@ -4,12 +4,12 @@ is also made a repository, and `git ls-files --others --exclude-standard` lists 
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tasks.phases.template import listed_files
+from tests.legacy_fixture import git
 from tests.tree import write_tree
 
 # Files every tree holds, besides its `.gitignore` files: names that one line or another of
@@ -63,13 +63,8 @@ def _tree(root: Path, ignores: dict[str, str]) -> Path:
 
 def _git_lists(root: Path) -> list[str]:
     """What git lists in the same tree made a repository (nothing committed)."""
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    listed = subprocess.run(
-        ["git", "-C", str(root), "ls-files", "-z", "--others", "--exclude-standard"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    git(root, "init", "-q")
+    listed = git(root, "ls-files", "-z", "--others", "--exclude-standard")
     return sorted(name for name in listed.split("\0") if name and not name.startswith(".git/"))
 
 
