@@ -4,6 +4,7 @@ tasks/engine/stack.py asks the engine)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 
@@ -18,6 +19,8 @@ class ServiceStatus:
     ports: str = ""
     seconds_to_healthy: float | None = None
     container: str = ""
+    passed_check_at: float | None = None
+    """When the engine's latest healthcheck run ended (Unix time), if that run passed."""
 
     @property
     def ready(self) -> bool:
@@ -44,8 +47,25 @@ def status_of(inspected: dict[str, Any], network: str) -> ServiceStatus:
     name = labels.get("com.docker.compose.service", str(inspected["Name"]).lstrip("/"))
     health = (state.get("Health") or {}).get("Status", "none")
     return ServiceStatus(
-        name, str(state["Status"]), str(health), ip, ports, container=inspected["Id"]
+        name,
+        str(state["Status"]),
+        str(health),
+        ip,
+        ports,
+        container=inspected["Id"],
+        passed_check_at=passed_at((state.get("Health") or {}).get("Log") or []),
     )
+
+
+def passed_at(log: list[dict[str, Any]]) -> float | None:
+    """When the latest run of a health log (oldest first, as `docker inspect` lists it) ended,
+    as Unix time, if it passed (exit 0); None otherwise or when the engine's time is unreadable."""
+    if not log or log[-1].get("ExitCode") != 0:
+        return None
+    try:
+        return datetime.fromisoformat(str(log[-1].get("End"))).timestamp()
+    except ValueError:
+        return None
 
 
 def env_value(env: list[str], name: str) -> str | None:

@@ -29,6 +29,9 @@ PASS, FAIL, SKIP = "pass", "fail", "not exercised"
 FIRST_SCRAPE_MARGIN = 10.0
 # Lists the GPUs a container sees (fails when nvidia-smi is missing or sees none).
 GPU_LIST = ["nvidia-smi", "-L"]
+# How recent a passing run of a service's probe by the engine (its healthcheck runs the same
+# command) must be to answer for the probe: the stack's checks run every 5 s.
+FRESH_CHECK_SECONDS = 10.0
 # Connects to each HOST:PORT argument at once, 5 s each at most; prints one JSON line mapping
 # each to '' (connected) or why not. One exec for every port, not one per port.
 REACH = """import json, socket, sys
@@ -121,6 +124,7 @@ class Verifier:
         self.running: dict[str, ServiceStatus] = {
             name: s for name, s in statuses(client, network).items() if s.state == "running"
         }
+        self.read_at = time.time()
         # 10.5 restarts the databases only when asked (`--persistence`).
         self.restart_databases = False
         self.probed: Once[str, tuple[bool, str]] = Once()
@@ -160,9 +164,16 @@ class Verifier:
 
     def probe(self, service: str) -> tuple[bool, str]:
         """The service's own probe (`x-verify.probe`), run in it once however many sections
-        ask (health, and free-threading for the free-threaded images)."""
-        command = list(self.stack.compose.services[service].verify.probe)
-        return self.probed.get(service, lambda: self.exec(service, command))
+        ask (health, and free-threading for the free-threaded images). When the service's
+        healthcheck is that same command and the engine's latest run of it passed at most
+        FRESH_CHECK_SECONDS before verification read the stack, that run is the answer."""
+        spec = self.stack.compose.services[service]
+        checked = self.running[service].passed_check_at if service in self.running else None
+        if spec.healthcheck and spec.healthcheck.runs(spec.verify.probe) and checked is not None:
+            age = max(0.0, self.read_at - checked)
+            if age <= FRESH_CHECK_SECONDS:
+                return True, f"passed in the engine's healthcheck {age:.1f}s earlier"
+        return self.probed.get(service, lambda: self.exec(service, list(spec.verify.probe)))
 
     def health(self) -> list[Check]:
         """Each service answers its own probe (the services at once)."""

@@ -75,11 +75,18 @@ class Dependency:
 
 @dataclass(frozen=True)
 class Healthcheck:
-    """A healthcheck; `test` is the command as a list (CMD-SHELL strings become a sh -c call)."""
+    """A healthcheck; `test` is the command as a list, or as the one string a shell runs
+    (`shell`: CMD-SHELL or a plain string)."""
 
     test: tuple[str, ...]
     disabled: bool
     options: dict[str, Any]
+    shell: bool = False
+
+    def runs(self, command: tuple[str, ...]) -> bool:
+        """Whether the engine runs exactly `command` (an argument list, no shell) as this
+        check."""
+        return not self.disabled and not self.shell and self.test == command
 
     @property
     def command(self) -> str:
@@ -471,7 +478,7 @@ def _healthcheck(raw: dict[str, Any]) -> Healthcheck:
     disabled = bool(raw.get("disable")) or (test[:1] == ["NONE"])
     command = tuple(test[1:]) if test[:1] in (["CMD"], ["CMD-SHELL"]) else tuple(test)
     options = {k: v for k, v in raw.items() if k not in ("test", "disable")}
-    return Healthcheck(command, disabled, options)
+    return Healthcheck(command, disabled, options, shell=test[:1] == ["CMD-SHELL"])
 
 
 def _depends(raw: Any) -> dict[str, Dependency]:

@@ -35,14 +35,14 @@ def remote_settings(stack: Stack) -> Remote:
 
 
 def inside_specs(
-    stack: Stack, remote: Remote, container: str, page_url: str, timeout: float
+    stack: Stack, remote: Remote, container: str, page_url: str, timeout: float, origin: str
 ) -> tuple[list[ProbeSpec], list[Skipped]]:
-    """Probe specs whose command runs in `container` as the remote user (URL servers stay
-    URLs: the probe reaches them from inside the container).
+    """Probe specs whose command runs in `container` as the remote user, their calls marked as
+    `origin`'s (URL servers stay URLs: the probe reaches them from inside the container).
 
     Secrets reach `docker exec` by name (`-e NAME`), never as values on a command line.
     """
-    specs, skipped = probe_specs(stack, (), stack.root, page_url, timeout, remote.workdir)
+    specs, skipped = probe_specs(stack, (), stack.root, page_url, timeout, remote.workdir, origin)
     wrapped = []
     for spec in specs:
         if spec.url:

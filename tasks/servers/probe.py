@@ -170,16 +170,19 @@ def run_probes(
     concurrency: int,
     reach: Reach = Reach(),
     together: bool = False,
+    answered: Callable[[ProbeSpec, ProbeResult], object] = lambda spec, result: None,
 ) -> list[ProbeResult]:
     """Probe every spec, `concurrency` sessions of each at a time, one server after another
     (so that their latencies are their own) or, `together`, every server at once; results in
-    spec order."""
+    spec order, each also given to `answered` as soon as its server is done."""
 
     async def server(spec: ProbeSpec) -> ProbeResult:
         sessions = (
             probe(spec.session(index), repeat, reach) for index in range(max(1, concurrency))
         )
-        return _merge(spec.name, list(await asyncio.gather(*sessions)))
+        result = _merge(spec.name, list(await asyncio.gather(*sessions)))
+        answered(spec, result)
+        return result
 
     async def main() -> list[ProbeResult]:
         if together:

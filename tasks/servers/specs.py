@@ -110,9 +110,11 @@ def probe_specs(
     page_url: str,
     timeout: float,
     container_workspace: str = "",
+    origin: str = PROBE_ORIGIN,
 ) -> tuple[list[ProbeSpec], list[Skipped]]:
-    """Specs for the selected servers as devcontainer.json configures them; a launch outside
-    the allow-list is skipped with the reason (and `mcp.probe` fails on it)."""
+    """Specs for the selected servers as devcontainer.json configures them, their calls marked
+    as `origin`'s (MCP_ORIGIN); a launch outside the allow-list is skipped with the reason (and
+    `mcp.probe` fails on it)."""
     configured: dict[str, StdioServer] = stack.devcontainer.servers
     scope = scope_of(stack, probe=True)
     specs: list[ProbeSpec] = []
@@ -151,7 +153,7 @@ def probe_specs(
                 manifest.name,
                 server.command,
                 tuple(args),
-                {**env, "MCP_ORIGIN": PROBE_ORIGIN},
+                {**env, "MCP_ORIGIN": origin},
                 call,
                 timeout,
                 container=container,

@@ -1,18 +1,21 @@
 """verify.monitoring's proof that MCP calls are counted: one fresh `tools/call` through a stdio
 server started as a client starts it (marked origin `verify`), then found in Prometheus's
-`mcp_calls_total` within the longest scrape interval and a margin."""
+`mcp_calls_total` within the longest scrape interval and a margin. When the client section runs
+in the same verification, its calls (marked so too) are the ones counted: no server is started
+for this check alone."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from concurrent.futures import Future
 
 from tasks.engine.verify import FAIL, FIRST_SCRAPE_MARGIN, PASS, Check, Verifier
 from tasks.model.prometheus import longest_scrape_interval
 from tasks.monitoring.promql import Http, QueryError, Sample, query
 from tasks.servers.page import probe_page
-from tasks.servers.probe import run_probes
+from tasks.servers.probe import ProbeResult, run_probes
 from tasks.servers.specs import ProbeSpec, probe_specs
 
 ORIGIN = "verify"
@@ -26,9 +29,50 @@ Prometheus may still show the last count of the one before: after a restart of P
 itself, a series the old exporter served keeps its last sample for up to five minutes."""
 
 
-def calls_expr(server: str) -> str:
-    """PromQL: the series counting the tools/call requests of `server` that verification made."""
-    return f'mcp_calls_total{{origin="{ORIGIN}",server="{server}",mcp_method_name="tools/call"}}'
+def calls_expr(server: str = "") -> str:
+    """PromQL: the series counting the tools/call requests that verification made, of `server`
+    or of every server."""
+    named = f',server="{server}"' if server else ""
+    return f'mcp_calls_total{{origin="{ORIGIN}"{named},mcp_method_name="tools/call"}}'
+
+
+class ClientCalls:
+    """The client section's calls, counted by the monitoring section: the client section starts
+    its servers once the count is read (`wait_read`), and the first stdio server whose probe
+    call is answered ends the monitoring section's wait (`call`)."""
+
+    def __init__(self) -> None:
+        self._read = threading.Event()
+        self._answered: Future[bool] = Future()
+        self._lock = threading.Lock()
+
+    def wait_read(self) -> None:
+        """Block until the monitoring section has read the count (or will not)."""
+        self._read.wait()
+
+    def read(self) -> None:
+        """The count is read (or will not be): the client section may call."""
+        self._read.set()
+
+    def answered(self, spec: ProbeSpec, result: ProbeResult) -> None:
+        """One server of the client section is done: a stdio server that answered its probe
+        call ends the wait."""
+        if not spec.url and result.ok:
+            self._settle(True)
+
+    def done(self) -> None:
+        """The client section is done (whether or not a stdio call was answered)."""
+        self._settle(False)
+
+    def call(self) -> bool:
+        """Let the client section call; whether one of its stdio calls was answered."""
+        self.read()
+        return self._answered.result()
+
+    def _settle(self, answered: bool) -> None:
+        with self._lock:
+            if not self._answered.done():
+                self._answered.set_result(answered)
 
 
 def _key(sample: Sample) -> frozenset[tuple[str, str]]:
@@ -39,13 +83,14 @@ def counted(
     base: str,
     http: Http,
     server: str,
-    call: Callable[[], str],
+    call: Callable[[], tuple[str, str]],
     bound: float,
     pause: Callable[[float], object] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Check:
-    """Read the count, make the call (`call` returns '' or why it failed), then wait at most
-    `bound` seconds for the count to grow (from zero, when the exporter restarted meanwhile)."""
+    """Read the count of `server`'s calls ('': of any server), make the call (`call` returns
+    which server it went through and '' or why it failed), then wait at most `bound` seconds
+    for the count to grow (from zero, when the exporter restarted meanwhile)."""
     expr = calls_expr(server)
 
     def reading() -> tuple[float, float | None]:
@@ -60,9 +105,9 @@ def counted(
 
     try:
         before, exporter = reading()
-        failed = call()
+        through, failed = call()
         if failed:
-            return Check("monitoring", NAME, FAIL, f"the call through {server} failed: {failed}")
+            return Check("monitoring", NAME, FAIL, f"the call through {through} failed: {failed}")
         started = clock()
         while True:
             after, now_exporter = reading()
@@ -72,14 +117,14 @@ def counted(
                     "monitoring",
                     NAME,
                     PASS,
-                    f"{server} tools/call in mcp_calls_total after {waited:.1f}s",
+                    f"a tools/call through {through} in mcp_calls_total after {waited:.1f}s",
                 )
             if waited >= bound:
                 return Check(
                     "monitoring",
                     NAME,
                     FAIL,
-                    f"{server} tools/call not in mcp_calls_total after {bound:g}s: is "
+                    f"no tools/call through {through} in mcp_calls_total after {bound:g}s: is "
                     "mcp-exporter running and scraped?",
                 )
             pause(POLL)
@@ -87,9 +132,18 @@ def counted(
         return Check("monitoring", NAME, FAIL, str(error))
 
 
-def counted_call(verifier: Verifier, http: Http) -> list[Check]:
+def counted_call(verifier: Verifier, http: Http, client: ClientCalls | None = None) -> list[Check]:
     """The check on the running stack: Prometheus (the service with `targets`) must count a
-    `tools/call` made through the first stdio server that can be started here."""
+    `tools/call`: with `client`, one the client section makes; otherwise, or when none of those
+    was answered, one through the first stdio server that can be started here."""
+    try:
+        return _counted(verifier, http, client)
+    finally:
+        if client is not None:
+            client.read()
+
+
+def _counted(verifier: Verifier, http: Http, client: ClientCalls | None) -> list[Check]:
     stack = verifier.stack
     prometheus = next((n for n, s in stack.compose.services.items() if s.verify.targets), None)
     if prometheus is None:
@@ -100,18 +154,25 @@ def counted_call(verifier: Verifier, http: Http) -> list[Check]:
     base = f"http://127.0.0.1:{verifier.published(prometheus, str(service.verify.port))}"
     bound = longest_scrape_interval(service, stack.compose.folder) + FIRST_SCRAPE_MARGIN
     with probe_page() as url:
-        specs, _ = probe_specs(stack, (), stack.root, url, 60.0)
+        specs, _ = probe_specs(stack, (), stack.root, url, 60.0, origin=ORIGIN)
         # The quickest to call first: servers whose probe call reads no page from the host.
         stdio = sorted(
             (spec for spec in specs if not spec.url and spec.call is not None),
             key=lambda spec: (url in str(spec.call.arguments if spec.call else ""), spec.name),
         )
-        if not stdio:
-            return [Check("monitoring", NAME, FAIL, "no stdio MCP server can be started here")]
-        spec: ProbeSpec = replace(stdio[0], env={**stdio[0].env, "MCP_ORIGIN": ORIGIN})
 
-        def call() -> str:
-            [result] = run_probes([spec], 1, 1)
-            return "" if result.ok else result.error
+        def own() -> tuple[str, str]:
+            if not stdio:
+                return "", "no stdio MCP server can be started here"
+            [result] = run_probes([stdio[0]], 1, 1)
+            return stdio[0].name, "" if result.ok else result.error
 
-        return [counted(base, http, spec.name, call, bound)]
+        if client is None:
+            if not stdio:
+                return [Check("monitoring", NAME, FAIL, own()[1])]
+            return [counted(base, http, stdio[0].name, own, bound)]
+
+        def call() -> tuple[str, str]:
+            return ("the client section's servers", "") if client.call() else own()
+
+        return [counted(base, http, "", call, bound)]

@@ -18,13 +18,14 @@ from tasks.rules.catalog import run_rules
 from tasks.servers.inside import inside_specs, remote_settings
 from tasks.servers.page import probe_page
 from tasks.servers.probe import run_probes
-from tasks.workflows.counted import counted_call
+from tasks.workflows.counted import ORIGIN, ClientCalls, counted_call
 from tasks.workflows.probe import reach_for
 from tasks.workflows.profile import Profiled
 
 
-def sections() -> dict[str, Callable[[Verifier], list[Check]]]:
-    """Each section's checks by name, in the order verify.all runs them."""
+def sections(calls: ClientCalls | None = None) -> dict[str, Callable[[Verifier], list[Check]]]:
+    """Each section's checks by name, in the order verify.all runs them; with `calls`, the
+    monitoring section counts the client section's calls instead of making one."""
     return {
         "health": Verifier.health,
         "logs": Verifier.logs,
@@ -34,10 +35,20 @@ def sections() -> dict[str, Callable[[Verifier], list[Check]]]:
             "nvidia" in runtimes(docker_client()),
             [f.message for f in run_rules(v.stack, {"CMP008"})],
         ),
-        "monitoring": lambda v: v.monitoring(http_get) + counted_call(v, http_get),
+        "monitoring": lambda v: monitoring_checks(v, calls),
         "freethreading": Verifier.freethreading,
-        "client": client_checks,
+        "client": lambda v: client_checks(v, calls=calls),
     }
+
+
+def monitoring_checks(verifier: Verifier, calls: ClientCalls | None) -> list[Check]:
+    """Phase 10 monitoring section: the monitoring stack's own checks and, at the same time,
+    that a fresh MCP call is counted (`calls`: the client section's)."""
+    parts: list[Callable[[], list[Check]]] = [
+        lambda: verifier.monitoring(http_get),
+        lambda: counted_call(verifier, http_get, calls),
+    ]
+    return [check for checks in each(lambda part: part(), parts) for check in checks]
 
 
 def verify(names: list[str], profile: str, persistence: bool = False) -> Outcome:
@@ -46,7 +57,7 @@ def verify(names: list[str], profile: str, persistence: bool = False) -> Outcome
     runs. `persistence`: 10.5 also restarts each database to prove its data survives."""
     verifier = Profiled.load(profile).verifier()
     verifier.restart_databases = persistence
-    run = sections()
+    run = sections(ClientCalls() if {"client", "monitoring"} <= set(names) else None)
     # The sections mostly wait on containers, so they run at once; a persistence check that
     # restarts the databases runs alone, after the others, so that no other check sees it.
     alone = ["volumes"] if persistence and "volumes" in names else []
@@ -71,15 +82,25 @@ def verify(names: list[str], profile: str, persistence: bool = False) -> Outcome
     return Outcome(data, views, ok=not failed)
 
 
-def client_checks(verifier: Verifier, timeout: float = 60.0) -> list[Check]:
+def client_checks(
+    verifier: Verifier, timeout: float = 60.0, calls: ClientCalls | None = None
+) -> list[Check]:
     """Phase 10 client section: every server of devcontainer.json, a stdio server started
     inside the dev container as its remote user and a URL server reached from there, completes
-    initialize, tools/list and its probe call.
+    initialize, tools/list and its probe call (marked as verification's calls).
 
     A server that cannot start is a failure; only a service the profile leaves out, or a
     secret nobody provided, is not exercised. Services still starting are waited for first
-    (up to `timeout`).
+    (up to `timeout`). `calls`: the monitoring section counts these calls.
     """
+    try:
+        return _client_checks(verifier, timeout, calls)
+    finally:
+        if calls is not None:
+            calls.done()
+
+
+def _client_checks(verifier: Verifier, timeout: float, calls: ClientCalls | None) -> list[Check]:
     stack = verifier.stack
     remote = remote_settings(stack)
     service, user = remote.service, remote.user
@@ -95,8 +116,12 @@ def client_checks(verifier: Verifier, timeout: float = 60.0) -> list[Check]:
     if starting:  # just brought up: a Dev Containers CLI `up` does not wait for health
         wait_healthy(verifier.client, starting, verifier.network, timeout)
     with probe_page() as url:
-        specs, skipped = inside_specs(stack, remote, status.container, url, timeout)
-        results = run_probes(specs, 1, 1, reach_for(status.container, user), together=True)
+        specs, skipped = inside_specs(stack, remote, status.container, url, timeout, ORIGIN)
+        if calls is not None:
+            calls.wait_read()
+        reach = reach_for(status.container, user)
+        answered = calls.answered if calls is not None else lambda spec, result: None
+        results = run_probes(specs, 1, 1, reach, together=True, answered=answered)
     checks = [
         Check(
             "client",

@@ -15,7 +15,7 @@ import pytest
 
 from tasks.engine.prerequisites import GIB, Facts, Row, Wanted, evaluate
 from tasks.engine.restoreplan import RestorePlan, VolumeState, plan_restore, verified_archives
-from tasks.engine.status import ServiceStatus, env_value, per_service, status_of
+from tasks.engine.status import ServiceStatus, env_value, passed_at, per_service, status_of
 from tasks.errors import EngineError
 from tasks.model.compose import Network
 
@@ -347,3 +347,30 @@ def test_the_refusals_of_a_restore_name_their_flag() -> None:
     assert plan == RestorePlan(
         "data", Path("b/data.tar"), False, ("db-1",), ".restore-old-0123456789ab"
     )
+
+
+def run(end: str, code: int = 0) -> dict[str, Any]:
+    return {"Start": "2026-12-08T00:30:17.9Z", "End": end, "ExitCode": code, "Output": "x"}
+
+
+@pytest.mark.parametrize(
+    ("log", "passed"),
+    [
+        ([run("2026-12-08T00:30:18.578915379Z")], 1796689818.578915),
+        ([run("2026-12-08T00:30:18Z", 1), run("2026-12-08T00:30:23+00:00")], 1796689823.0),
+        ([run("2026-12-08T01:30:23+01:00")], 1796689823.0),
+        ([run("2026-12-08T00:30:18Z"), run("2026-12-08T00:30:23Z", 1)], None),  # latest failed
+        ([run("2026-12-08T00:30:23Z", 2)], None),
+        ([run("soon")], None),
+        ([{"ExitCode": 0}], None),
+        ([], None),
+    ],
+)
+def test_when_the_engine_s_latest_healthcheck_passed(
+    log: list[dict[str, Any]], passed: float | None
+) -> None:
+    assert passed_at(log) == (pytest.approx(passed) if passed else None)
+    health = {"Status": "healthy", "Log": log}
+    status = status_of(inspected(State={"Status": "running", "Health": health}), "mcp")
+    assert status.passed_check_at == (pytest.approx(passed) if passed else None)
+    assert "Output" not in json.dumps(status.__dict__) and '"x"' not in json.dumps(status.__dict__)

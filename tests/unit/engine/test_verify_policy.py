@@ -1,12 +1,17 @@
-"""Which verdict a check gets for a service that is not running: the decision alone."""
+"""Which verdict a check gets for a service that is not running, and when the engine's own
+healthcheck answers for a probe: the decisions alone."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import pytest
 
 from tasks.engine import verify
+from tasks.engine.parallel import Once
 from tasks.engine.status import ServiceStatus
 from tasks.engine.verify import FAIL, PASS, SKIP, Check, Verifier
+from tasks.model.compose import Healthcheck
 
 
 def _verifier(not_exercised: dict[str, str]) -> Verifier:
@@ -51,3 +56,67 @@ def test_a_command_for_a_service_with_no_container_is_refused_before_docker() ->
     verifier.running = {"web": ServiceStatus("web", "running", "none", container="")}
     assert verifier.exec("db", ["true"]) == (False, "db is not running")
     assert verifier.exec("web", ["true"]) == (False, "web is not running")
+
+
+def _probing(
+    healthcheck: Healthcheck | None, passed_at: float | None, running: bool = True
+) -> tuple[Verifier, list[str]]:
+    """A verifier whose stack has one service, `app`, probed by `check-python`; `passed_at`:
+    when the engine's latest healthcheck passed (read at 1000.0). Records each exec."""
+    verifier = _verifier({})
+    spec = SimpleNamespace(healthcheck=healthcheck, verify=SimpleNamespace(probe=("check-python",)))
+    verifier.stack = SimpleNamespace(compose=SimpleNamespace(services={"app": spec}))  # type: ignore[assignment]
+    status = ServiceStatus("app", "running", "healthy", container="c1", passed_check_at=passed_at)
+    verifier.running = {"app": status} if running else {}
+    verifier.read_at = 1000.0
+    verifier.probed = Once()
+    ran: list[str] = []
+
+    def exec(service: str, command: list[str]) -> tuple[bool, str]:
+        ran.append(" ".join([service, *command]))
+        return False, "exit 1"
+
+    verifier.exec = exec  # type: ignore[method-assign]
+    return verifier, ran
+
+
+SAME = Healthcheck(("check-python",), False, {})
+
+
+@pytest.mark.parametrize(
+    ("passed_at", "detail"),
+    [
+        (997.0, "passed in the engine's healthcheck 3.0s earlier"),
+        (1000.0 - verify.FRESH_CHECK_SECONDS, "passed in the engine's healthcheck 10.0s earlier"),
+        (1000.4, "passed in the engine's healthcheck 0.0s earlier"),  # the engine's clock ahead
+    ],
+)
+def test_a_fresh_pass_of_the_same_command_by_the_engine_answers_the_probe(
+    passed_at: float, detail: str
+) -> None:
+    verifier, ran = _probing(SAME, passed_at)
+    assert verifier.probe("app") == (True, detail)
+    assert ran == []
+    assert verifier._health("app") == Check("health", "app", PASS, f"check-python: {detail}")
+
+
+@pytest.mark.parametrize(
+    ("healthcheck", "passed_at", "running"),
+    [
+        (SAME, 1000.0 - verify.FRESH_CHECK_SECONDS - 0.1, True),  # too old
+        (SAME, None, True),  # the latest run failed
+        (Healthcheck(("check-python", "-v"), False, {}), 999.0, True),
+        (Healthcheck(("check-python",), False, {}, shell=True), 999.0, True),
+        (Healthcheck(("check-python",), True, {}), 999.0, True),
+        (None, 999.0, True),
+        (SAME, 999.0, False),
+    ],
+)
+def test_otherwise_the_probe_runs_in_the_container_once(
+    healthcheck: Healthcheck | None, passed_at: float | None, running: bool
+) -> None:
+    verifier, ran = _probing(healthcheck, passed_at, running)
+    assert verifier.probe("app") == (False, "exit 1")
+    assert verifier.probe("app") == (False, "exit 1")
+    assert ran == ["app check-python"]
+    assert verify.FRESH_CHECK_SECONDS == 10.0

@@ -21,6 +21,7 @@ from tasks.model.compose import (
     Port,
     Unresolved,
     Volume,
+    _healthcheck,
     load_compose,
     parse_build,
     project_name,
@@ -193,7 +194,9 @@ def test_short_and_long_syntax_service(kitchen: ComposeFile) -> None:
     assert web.mounts_docker_socket()
     assert web.env_files == (folder / "a.env", folder / "b.env")
     assert web.environment == {"FROM_SHELL": None, "SET": "v", "EMPTY": ""}
-    assert web.healthcheck == Healthcheck(("curl -f http://localhost",), False, {"interval": "5s"})
+    assert web.healthcheck == Healthcheck(
+        ("curl -f http://localhost",), False, {"interval": "5s"}, shell=True
+    )
     assert web.healthcheck.command == "curl -f http://localhost"
     assert web.restart == "always"
     assert web.depends_on == {"db": Dependency("service_started", True)}
@@ -227,6 +230,28 @@ def test_mapping_syntax_service(kitchen: ComposeFile) -> None:
     ]
     assert db.reserves_gpu and not db.mounts_docker_socket()
     assert (db.restart, db.user, db.privileged, db.ports, db.mounts) == (None, None, False, (), ())
+
+
+@pytest.mark.parametrize(
+    ("test", "command", "runs"),
+    [
+        (["CMD", "pg_isready", "-U", "x"], ("pg_isready", "-U", "x"), True),
+        (["CMD", "pg_isready", "-U", "x"], ("pg_isready", "-U"), False),
+        (["CMD", "pg_isready"], ("pg_isready", "-U", "x"), False),
+        (["CMD", "a", "b"], ("b", "a"), False),
+        # A shell runs the string: as one word, it is not the same command.
+        (["CMD-SHELL", "check-python"], ("check-python",), False),
+        ("check-python", ("check-python",), False),
+        (["NONE"], ("NONE",), False),
+    ],
+)
+def test_a_healthcheck_runs_a_command_only_as_that_exact_argument_list(
+    test: Any, command: tuple[str, ...], runs: bool
+) -> None:
+    assert _healthcheck({"test": test}).runs(command) is runs
+    assert _healthcheck({"test": ["CMD", *command], "disable": True}).runs(command) is False
+    assert _healthcheck({"test": ["CMD-SHELL", "x y"]}).shell
+    assert not _healthcheck({"test": ["CMD", "x y"]}).shell
 
 
 def test_defaults_of_a_bare_service(kitchen: ComposeFile) -> None:

@@ -608,7 +608,7 @@ def test_inside_the_dev_container_the_probe_runs_docker_exec_as_its_user(
     monkeypatch.setenv("GITHUB_PERSONAL_ACCESS_TOKEN", "ghp_x")
     stack = load_stack(REPO)
     remote = remote_settings(stack)
-    specs, _ = inside_specs(stack, remote, "c0ffee", "http://p/", 5.0)
+    specs, _ = inside_specs(stack, remote, "c0ffee", "http://p/", 5.0, "probe")
     by_name = {spec.name: spec for spec in specs}
     assert by_name["postgres"].url == "http://postgres-mcp:8000/sse"
     github = by_name["github"]

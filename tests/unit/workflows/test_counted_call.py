@@ -6,10 +6,10 @@ asked, which server is called and how long the check waits on a running stack.""
 from __future__ import annotations
 
 import json
+import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -23,7 +23,14 @@ from tasks.monitoring.promql import QueryError, Sample, parse_vector, query, que
 from tasks.servers.probe import ProbeResult
 from tasks.servers.specs import ProbeSpec
 from tasks.workflows import counted as counted_module
-from tasks.workflows.counted import NAME, STARTED, calls_expr, counted, counted_call
+from tasks.workflows.counted import (
+    NAME,
+    STARTED,
+    ClientCalls,
+    calls_expr,
+    counted,
+    counted_call,
+)
 
 
 def vector(*values: float, **named: str) -> str:
@@ -149,7 +156,11 @@ class Clock:
         self.now += seconds
 
 
-def check(prometheus: Prometheus, call: Callable[[], str] = lambda: "", bound: float = 25) -> Check:
+def check(
+    prometheus: Prometheus,
+    call: Callable[[], tuple[str, str]] = lambda: ("fetch", ""),
+    bound: float = 25,
+) -> Check:
     clock = Clock()
     return counted(
         "http://p", prometheus.http, "fetch", call, bound, clock.pause, lambda: clock.now
@@ -159,7 +170,7 @@ def check(prometheus: Prometheus, call: Callable[[], str] = lambda: "", bound: f
 def test_a_call_counted_at_a_later_scrape_passes() -> None:
     prometheus = Prometheus(None, None, None, 1)
     assert check(prometheus) == Check(
-        "monitoring", NAME, PASS, "fetch tools/call in mcp_calls_total after 0.5s"
+        "monitoring", NAME, PASS, "a tools/call through fetch in mcp_calls_total after 0.5s"
     )
     expr = calls_expr("fetch")
     assert set(prometheus.asked) == {expr, f"timestamp({expr})", STARTED}
@@ -173,7 +184,8 @@ def test_a_call_never_counted_fails_after_the_bound() -> None:
     result = check(Prometheus(4), bound=25)
     assert result == Check(
         "monitoring", NAME, FAIL,
-        "fetch tools/call not in mcp_calls_total after 25s: is mcp-exporter running and scraped?",
+        "no tools/call through fetch in mcp_calls_total after 25s: is mcp-exporter running and "
+        "scraped?",
     )  # fmt: skip
 
 
@@ -203,7 +215,7 @@ def test_a_count_scraped_the_instant_the_exporter_started_is_its_own() -> None:
 
 def test_a_call_that_fails_is_named_and_not_waited_for() -> None:
     prometheus = Prometheus(0)
-    result = check(prometheus, call=lambda: "image for fetch is not built")
+    result = check(prometheus, call=lambda: ("fetch", "image for fetch is not built"))
     assert result == Check(
         "monitoring", NAME, FAIL, "the call through fetch failed: image for fetch is not built"
     )
@@ -212,7 +224,7 @@ def test_a_call_that_fails_is_named_and_not_waited_for() -> None:
 
 
 def test_prometheus_refusing_the_query_fails_with_its_message() -> None:
-    result = counted("http://p", lambda url: (0, ""), "fetch", lambda: "", 25)
+    result = counted("http://p", lambda url: (0, ""), "fetch", lambda: ("fetch", ""), 25)
     assert result == Check("monitoring", NAME, FAIL, "Prometheus at http://p does not answer")
 
 
@@ -260,18 +272,19 @@ class Stage:
         yield PAGE
 
     def probe_specs(self, stack: Any, names: tuple[str, ...], workspace: Path, url: str,
-                    timeout: float) -> tuple[list[ProbeSpec], list[Any]]:  # fmt: skip
-        self.asked.append(("specs", stack is self.stack, names, workspace, url, timeout))
+                    timeout: float, origin: str) -> tuple[list[ProbeSpec], list[Any]]:  # fmt: skip
+        self.asked.append(("specs", stack is self.stack, names, workspace, url, timeout, origin))
         return self.specs, []
 
     def run_probes(self, specs: list[ProbeSpec], repeat: int, concurrency: int) -> list[Any]:
         self.asked.append(("probe", specs, repeat, concurrency))
         return [self.result]
 
-    def counted(self, base: str, http: Any, server: str, call: Callable[[], str],
+    def counted(self, base: str, http: Any, server: str, call: Callable[[], tuple[str, str]],
                 bound: float) -> Check:  # fmt: skip
         self.asked.append(("counted", base, http, server, bound))
-        return Check("monitoring", NAME, PASS, call() or "called")
+        through, failed = call()
+        return Check("monitoring", NAME, FAIL if failed else PASS, failed or f"via {through}")
 
 
 def stdio(name: str, **arguments: str) -> ProbeSpec:
@@ -293,14 +306,13 @@ def test_the_call_goes_through_the_first_stdio_server_that_reads_no_page(
     def http(url: str) -> tuple[int, str]:
         return 200, ""
 
-    assert counted_call(stage.verifier(), http) == [Check("monitoring", NAME, PASS, "called")]
+    assert counted_call(stage.verifier(), http) == [Check("monitoring", NAME, PASS, "via mid")]
     folder = Path("/stack/.devcontainer")
-    mid = replace(stdio("mid"), env={"A": "1", "MCP_ORIGIN": "verify"})
     assert stage.asked == [
         ("interval", 9090, folder),
-        ("specs", True, (), Path("/stack"), PAGE, 60.0),
+        ("specs", True, (), Path("/stack"), PAGE, 60.0, "verify"),
         ("counted", "http://127.0.0.1:19090", http, "mid", 25.0),
-        ("probe", [mid], 1, 1),
+        ("probe", [stdio("mid")], 1, 1),
     ]
     stage.result = ProbeResult("mid", error="image mcp-mid:latest is not built")
     [failed] = counted_call(stage.verifier(), http)
@@ -343,3 +355,99 @@ def test_prometheus_absent_or_not_running_is_no_check_or_its_absence(
     del stage.stack.compose.services["prometheus"]
     assert counted_call(stage.verifier(), lambda url: (200, "")) == []
     assert stage.asked == []
+
+
+# ---------------------------------------------------------------- counting the client section's calls
+
+
+def released(calls: ClientCalls, wait: float = 2.0) -> bool:
+    """Whether the client section, waiting for the count to be read, may call now."""
+    waiter = threading.Thread(target=calls.wait_read, daemon=True)
+    waiter.start()
+    waiter.join(timeout=wait)
+    return not waiter.is_alive()
+
+
+def test_the_first_answered_stdio_call_of_the_client_section_ends_the_wait() -> None:
+    calls = ClientCalls()
+    assert not released(calls, wait=0.1)
+    calls.answered(
+        ProbeSpec("postgres", url="http://postgres-mcp:8000/sse"), ProbeResult("a", True)
+    )
+    calls.answered(stdio("git"), ProbeResult("git", False, error="no"))
+    waited: list[bool] = []
+    waiter = threading.Thread(target=lambda: waited.append(calls.call()), daemon=True)
+    waiter.start()
+    waiter.join(timeout=0.2)
+    assert waiter.is_alive() and released(calls)  # the count is read; no stdio call answered yet
+    calls.answered(stdio("memory"), ProbeResult("memory", True))
+    waiter.join(timeout=2.0)
+    assert waited == [True]
+    calls.done()
+    assert calls.call() is True  # the first outcome stays
+
+
+def test_a_client_section_without_an_answered_stdio_call_ends_the_wait_unanswered() -> None:
+    calls = ClientCalls()
+    calls.done()
+    calls.answered(stdio("memory"), ProbeResult("memory", True))
+    assert calls.call() is False and released(calls)
+
+
+def test_the_client_section_calls_once_the_count_is_read_whatever_the_check_finds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stage = Stage(monkeypatch, stdio("mid"))
+    for verifier in (stage.verifier(prometheus=""), stage.verifier()):
+        calls = ClientCalls()
+        calls.done()
+        counted_call(verifier, lambda url: (200, ""), calls)
+        assert released(calls)
+    del stage.stack.compose.services["prometheus"]
+    calls = ClientCalls()
+    assert counted_call(stage.verifier(), lambda url: (200, ""), calls) == []
+    assert released(calls)
+    monkeypatch.setattr(counted_module, "probe_specs", lambda *a, **k: 1 / 0)
+    stage.stack.compose.services["prometheus"] = SimpleNamespace(
+        verify=SimpleNamespace(targets=("exporter",), port=9090)
+    )
+    calls = ClientCalls()
+    with pytest.raises(ZeroDivisionError):
+        counted_call(stage.verifier(), lambda url: (200, ""), calls)
+    assert released(calls)
+
+
+def test_the_client_section_calls_are_counted_instead_of_a_call_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stage = Stage(monkeypatch, stdio("zeta"), stdio("mid"))
+    calls = ClientCalls()
+    calls.answered(stdio("memory"), ProbeResult("memory", True))
+    http = Prometheus(0).http
+    assert counted_call(stage.verifier(), http, calls) == [
+        Check("monitoring", NAME, PASS, "via the client section's servers")
+    ]
+    assert [asked[0] for asked in stage.asked] == ["interval", "specs", "counted"]
+    assert stage.asked[2] == ("counted", "http://127.0.0.1:19090", http, "", 25.0)
+    assert calls_expr("") == 'mcp_calls_total{origin="verify",mcp_method_name="tools/call"}'
+
+
+def test_without_an_answered_client_call_the_check_makes_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stage = Stage(monkeypatch, stdio("zeta"), stdio("mid"))
+    calls = ClientCalls()
+    calls.done()
+    assert counted_call(stage.verifier(), lambda url: (200, ""), calls) == [
+        Check("monitoring", NAME, PASS, "via mid")
+    ]
+    assert stage.asked[2:] == [
+        ("counted", "http://127.0.0.1:19090", stage.asked[2][2], "", 25.0),
+        ("probe", [stdio("mid")], 1, 1),
+    ]
+    stage = Stage(monkeypatch, ProbeSpec("remote", url="http://127.0.0.1:8080/mcp"))
+    calls = ClientCalls()
+    calls.done()
+    assert counted_call(stage.verifier(), lambda url: (200, ""), calls) == [
+        Check("monitoring", NAME, FAIL, "no stdio MCP server can be started here")
+    ]

@@ -56,6 +56,7 @@ from tasks.workflows import up as up_workflow
 from tasks.workflows import verify as verify_workflow
 from tasks.workflows import volumes as volumes_workflow
 from tasks.workflows.build import BuildRequest
+from tasks.workflows.counted import ClientCalls
 from tasks.workflows.profile import Profiled, split_profiles
 from tasks.workflows.secrets import data_volumes_of, require_secrets, secret_status
 from tasks.workflows.views import build_progress, build_summary, failed_builds, services_table
@@ -602,7 +603,7 @@ def verifier(monkeypatch: pytest.MonkeyPatch) -> FakeVerifier:
 
     monkeypatch.setattr(verify_workflow, "Profiled", Loaded)
     sections = {"health": FakeVerifier.health, "logs": FakeVerifier.logs}
-    monkeypatch.setattr(verify_workflow, "sections", lambda: sections)
+    monkeypatch.setattr(verify_workflow, "sections", lambda calls=None: sections)
     return made
 
 
@@ -666,7 +667,7 @@ def test_the_persistence_check_runs_alone_after_the_other_sections(
         return run
 
     named = {name: section(name) for name in ("health", "logs", "volumes")}
-    monkeypatch.setattr(verify_workflow, "sections", lambda: named)
+    monkeypatch.setattr(verify_workflow, "sections", lambda calls=None: named)
     done = verify_workflow.verify(["volumes", "health", "logs"], "offline", persistence=True)
     assert [check["section"] for check in done.data["checks"][:3]] == ["volumes", "health", "logs"]
     assert {name for name, _ in ran[:2]} == {"health", "logs"}
@@ -719,10 +720,10 @@ def test_the_client_section_probes_each_server_inside_the_dev_container(
     asked: list[Any] = []
 
     def inside_specs(
-        stack: Any, remote: Any, container: str, url: str, timeout: float
+        stack: Any, remote: Any, container: str, url: str, timeout: float, origin: str
     ) -> tuple[list[ProbeSpec], list[Skipped]]:
         assert url.startswith("http://127.0.0.1:") and stack is fake.stack
-        asked.append((remote.user, container, timeout))
+        asked.append((remote.user, container, timeout, origin))
         skipped = [
             Skipped("github", "GITHUB_PERSONAL_ACCESS_TOKEN is not set"),
             Skipped("evil", "no", True),
@@ -730,10 +731,16 @@ def test_the_client_section_probes_each_server_inside_the_dev_container(
         return [ProbeSpec("memory")], skipped
 
     def run_probes(
-        specs: list[ProbeSpec], repeat: int, concurrency: int, reach: Any, together: bool
+        specs: list[ProbeSpec],
+        repeat: int,
+        concurrency: int,
+        reach: Any,
+        together: bool,
+        answered: Callable[[ProbeSpec, ProbeResult], object],
     ) -> list[ProbeResult]:
         assert specs == [ProbeSpec("memory")]
         asked.append((repeat, concurrency, reach, together))
+        answered(specs[0], ProbeResult("memory", True))  # nobody is told without `calls`
         return [
             ProbeResult("memory", True, tools=9, cold_start_ms=1234.56),
             ProbeResult("filesystem", False, error="filesystem did not answer"),
@@ -744,7 +751,7 @@ def test_the_client_section_probes_each_server_inside_the_dev_container(
     monkeypatch.setattr(verify_workflow, "reach_for", lambda container, user: (container, user))
     checks = verify_workflow.client_checks(fake, timeout=7.0)  # type: ignore[arg-type]
     user = remote_settings(stack).user
-    assert asked == [(user, "c0ffee", 7.0), (1, 1, ("c0ffee", user), True)]
+    assert asked == [(user, "c0ffee", 7.0, "verify"), (1, 1, ("c0ffee", user), True)]
     assert checks == [
         Check(
             "client", "memory", PASS, f"as {user} in devcontainer: 9 tools, probe call ok, 1235 ms"
@@ -755,7 +762,88 @@ def test_the_client_section_probes_each_server_inside_the_dev_container(
     ]
     asked.clear()
     verify_workflow.client_checks(fake)  # type: ignore[arg-type]
-    assert asked[0] == (user, "c0ffee", 60.0)  # a server gets a minute to answer
+    assert asked[0] == (user, "c0ffee", 60.0, "verify")  # a server gets a minute to answer
+
+
+def test_the_client_section_calls_once_the_count_is_read_and_tells_each_answer(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeVerifier(load_stack(mini.root))
+    fake.running = {"devcontainer": ServiceStatus("devcontainer", "running", container="c0ffee")}
+    calls = ClientCalls()
+    told: list[Any] = []
+    monkeypatch.setattr(calls, "answered", lambda spec, result: told.append((spec, result)))
+    monkeypatch.setattr(verify_workflow, "inside_specs", lambda *args: ([ProbeSpec("git")], []))
+    monkeypatch.setattr(verify_workflow, "reach_for", lambda container, user: "reach")
+
+    def run_probes(specs: list[ProbeSpec], *args: Any, **options: Any) -> list[ProbeResult]:
+        told.append("called")
+        options["answered"](specs[0], ProbeResult("git", True))
+        return [ProbeResult("git", True)]
+
+    monkeypatch.setattr(verify_workflow, "run_probes", run_probes)
+    client = threading.Thread(target=lambda: verify_workflow.client_checks(fake, calls=calls))  # type: ignore[arg-type]
+    client.start()
+    client.join(timeout=0.2)
+    assert client.is_alive() and told == []  # the count is not read yet
+    calls.read()
+    client.join(timeout=5.0)
+    assert told == ["called", (ProbeSpec("git"), ProbeResult("git", True))]
+
+
+def test_the_client_section_ends_the_count_s_wait_however_it_ends(
+    mini: MiniStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeVerifier(load_stack(mini.root))
+    calls = ClientCalls()
+    verify_workflow.client_checks(fake, calls=calls)  # type: ignore[arg-type]
+    assert calls.call() is False  # the dev container is not running: nothing was called
+    fake.running = {"devcontainer": ServiceStatus("devcontainer", "running", container="c0ffee")}
+    monkeypatch.setattr(verify_workflow, "inside_specs", lambda *args: 1 / 0)
+    calls = ClientCalls()
+    with pytest.raises(ZeroDivisionError):
+        verify_workflow.client_checks(fake, calls=calls)  # type: ignore[arg-type]
+    assert calls.call() is False
+
+
+def test_verify_shares_the_client_calls_only_when_both_sections_run(
+    verifier: FakeVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given: list[Any] = []
+
+    def sections(calls: ClientCalls | None = None) -> dict[str, Any]:
+        given.append(calls)
+        return {name: lambda v: [] for name in ("monitoring", "client", "logs")}
+
+    monkeypatch.setattr(verify_workflow, "sections", sections)
+    verify_workflow.verify(["monitoring", "logs"], "offline")
+    verify_workflow.verify(["client"], "offline")
+    verify_workflow.verify(["client", "monitoring"], "offline")
+    assert given[:2] == [None, None] and isinstance(given[2], ClientCalls)
+
+
+def test_the_monitoring_section_counts_while_its_other_checks_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    both = threading.Barrier(2, timeout=5.0)
+    fake = FakeVerifier()
+    counting: list[Any] = []
+
+    def monitoring(get: Any) -> list[Check]:
+        both.wait()
+        return [Check("monitoring", "targets", PASS, "")]
+
+    def counted_call(verifier: Any, get: Any, calls: Any) -> list[Check]:
+        both.wait()
+        counting.append((verifier, get, calls))
+        return [Check("monitoring", "counted", PASS, "")]
+
+    monkeypatch.setattr(fake, "monitoring", monitoring)
+    monkeypatch.setattr(verify_workflow, "counted_call", counted_call)
+    calls = ClientCalls()
+    checks = verify_workflow.sections(calls)["monitoring"](fake)  # type: ignore[arg-type]
+    assert [c.name for c in checks] == ["targets", "counted"]
+    assert counting == [(fake, http_get, calls)]
 
 
 def test_the_client_section_first_waits_for_services_still_starting(
