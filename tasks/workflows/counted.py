@@ -20,6 +20,7 @@ from tasks.servers.specs import ProbeSpec, probe_specs
 
 ORIGIN = "verify"
 NAME = "a fresh MCP call is counted"
+NO_STDIO = "no stdio MCP server can be started here"
 # Seconds between two readings while waiting for the scrape that counts the call: three local
 # queries each, so the wait ends within a quarter of a second of that scrape.
 POLL = 0.25
@@ -107,7 +108,8 @@ def counted(
         before, exporter = reading()
         through, failed = call()
         if failed:
-            return Check("monitoring", NAME, FAIL, f"the call through {through} failed: {failed}")
+            why = f"the call through {through} failed: {failed}" if through else failed
+            return Check("monitoring", NAME, FAIL, why)
         started = clock()
         while True:
             after, now_exporter = reading()
@@ -163,13 +165,13 @@ def _counted(verifier: Verifier, http: Http, client: ClientCalls | None) -> list
 
         def own() -> tuple[str, str]:
             if not stdio:
-                return "", "no stdio MCP server can be started here"
+                return "", NO_STDIO
             [result] = run_probes([stdio[0]], 1, 1)
             return stdio[0].name, "" if result.ok else result.error
 
         if client is None:
             if not stdio:
-                return [Check("monitoring", NAME, FAIL, own()[1])]
+                return [Check("monitoring", NAME, FAIL, NO_STDIO)]
             return [counted(base, http, stdio[0].name, own, bound)]
 
         def call() -> tuple[str, str]:

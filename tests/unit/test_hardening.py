@@ -220,6 +220,7 @@ def test_a_scrape_is_still_answered(exporter: tuple[str, int]) -> None:
         ("host=db user=app password=s3cret dbname=x", f"host=db user=app password={MASK} dbname=x"),
         ("Server=db;Password=s3cret;User Id=app", f"Server=db;Password={MASK};User Id=app"),
         ("https://user@example.com/a:b@c", "https://user@example.com/a:b@c"),
+        ("postgres://u:p${w}@db/x", f"postgres://u:{MASK}@db/x"),
         ("https://example.com/path", "https://example.com/path"),
         ("a:b", "a:b"),
     ],
@@ -252,6 +253,8 @@ def test_each_dsn_form_masks_the_password_and_only_it(value: str, shown: str) ->
         ("DB_PASSWORD", "", ""),
         ("DB_PASSWORD", "/run/secrets/db", "/run/secrets/db"),
         ("DB_PASSWORD", "${DB_PASSWORD}", "${DB_PASSWORD}"),
+        ("DB_PASSWORD", "s3cr${et", MASK),  # only a value that IS a reference stays readable
+        ("DB_PASSWORD", "x/run/secrets/db", MASK),
         ("DB_PASSWORD", "plain", MASK),
         ("NOTE", "token ghp_abc", MASK),
         ("NOTE", "github_pat_abc", MASK),

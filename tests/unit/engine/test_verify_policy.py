@@ -120,3 +120,20 @@ def test_otherwise_the_probe_runs_in_the_container_once(
     assert verifier.probe("app") == (False, "exit 1")
     assert ran == ["app check-python"]
     assert verify.FRESH_CHECK_SECONDS == 10.0
+
+
+def test_a_read_back_value_is_compared_without_the_padding_of_a_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """psql without -A right-aligns a count in its column: the value still reads back."""
+    verifier = _verifier({})
+    verifier.running = {"db": ServiceStatus("db", "running", "healthy", container="c1")}
+    answers = {"read": "count\n-------\n     1\n", "other": " 2 \n"}
+
+    def execute(container: str, command: list[str], tty: bool) -> str:
+        assert container == "c1" and not tty
+        return answers[command[0]]
+
+    verifier.client = SimpleNamespace(container=SimpleNamespace(execute=execute))  # type: ignore[assignment]
+    assert verifier._read_back("db", ["read"], "1") == (True, "     1")
+    assert verifier._read_back("db", ["other"], "1") == (False, "read '2', expected '1'")

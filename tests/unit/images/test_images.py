@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tasks.engine.bake import read_paths
 from tasks.images import plan as plan_module
@@ -200,6 +201,22 @@ def test_plan_lists_compose_and_manifest_images(mini: MiniStack) -> None:
     assert plan.unavailable == ()
     db = next(t for t in plan.targets if t.name == "db")
     assert db.bases == ("postgres:17",) and db.tag == "mini-db:latest"
+
+
+def test_the_stdio_bridge_is_built_with_the_servers(mini: MiniStack) -> None:
+    """Host clients reach the stack's URL servers through the bridge: its image is planned like a
+    stdio server's."""
+    bridge = {
+        "name": "bridge",
+        "image": "mini-bridge:latest",
+        "build": {"context": "..", "dockerfile": "Dockerfile"},
+        "transport": "bridge",
+        "network": "mcp-cluster",
+    }
+    mini.put("mcp/bridge/config/bridge.yml", yaml.safe_dump(bridge))
+    mini.put("mcp/bridge/Dockerfile", "FROM node:22\n")
+    found = {t.name: (t.tag, t.group) for t in build_plan(load_stack(mini.root), None).targets}
+    assert found["bridge"] == ("mini-bridge:latest", "mcp")
 
 
 def test_a_manifest_named_like_a_built_service_gets_an_mcp_prefix(mini: MiniStack) -> None:
@@ -408,6 +425,8 @@ def test_a_target_never_mentioned_is_complete_under_its_name() -> None:
     log.feed("ERROR: target quiet: failed to solve: BOX\n")
     assert log.images["quiet"].error == "failed to solve: BOX"
     log.feed("ERROR: something else X\n")
+    assert log.failure == "ERROR: something else X"
+    log.feed("ERROR: 1 error occurred\n")  # bake's summary after the cause
     assert log.failure == "ERROR: something else X"
     log.new_round(("quiet",))
     assert log.failure == "" and log.targets == ("quiet",) and log.steps == {}

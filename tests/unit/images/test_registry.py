@@ -43,6 +43,8 @@ TARGET = {"context": "/c", "dockerfile": "/c/Dockerfile", "tags": ["mcp-git:late
 )
 def test_registry_prefixes(value: str) -> None:
     assert parse_registry(value + "/", "--registry") == value
+    assert parse_registry(f" {value} ", "--registry") == value  # pasted with spaces
+    assert parse_registry(f"{value}/\n", "--registry") == value  # a line read with its end
 
 
 @pytest.mark.parametrize(
@@ -94,6 +96,8 @@ def test_the_setting_comes_from_the_option_then_the_shell_then_dot_env(
     monkeypatch.setenv("MCP_REGISTRY", "shell.io/team")
     assert registry_setting(tmp_path, "") == "shell.io/team"
     assert registry_setting(tmp_path, "option.io/team") == "option.io/team"
+    monkeypatch.setenv("MCP_REGISTRY", "shell.io/team\n")
+    assert registry_setting(tmp_path, "") == "shell.io/team"
     monkeypatch.setenv("MCP_REGISTRY", "https://shell.io/team")
     with pytest.raises(ValueError) as refused:
         registry_setting(tmp_path, "")

@@ -233,6 +233,27 @@ def test_mapping_syntax_service(kitchen: ComposeFile) -> None:
 
 
 @pytest.mark.parametrize(
+    ("host_ip", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.8.0.1", True),
+        ("::1", True),
+        ("[::1]", True),  # as a bracketed IPv6 address is written in a URL or a port spec
+        ("", False),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("[::]", False),
+        ("10.0.0.1", False),
+        ("localhost", False),  # a name: the address it resolves to is not known here
+    ],
+)
+def test_a_port_is_loopback_only_when_its_address_is_a_loopback_address(
+    host_ip: str, loopback: bool
+) -> None:
+    assert Port(host_ip, "8080", "80").loopback_only is loopback
+
+
+@pytest.mark.parametrize(
     ("test", "command", "runs"),
     [
         (["CMD", "pg_isready", "-U", "x"], ("pg_isready", "-U", "x"), True),

@@ -223,6 +223,11 @@ def test_a_call_that_fails_is_named_and_not_waited_for() -> None:
     assert prometheus.asked == [STARTED, f"timestamp({expr})", expr]
 
 
+def test_a_call_that_could_not_be_made_through_any_server_says_why_alone() -> None:
+    result = check(Prometheus(0), call=lambda: ("", "no stdio MCP server can be started here"))
+    assert result == Check("monitoring", NAME, FAIL, "no stdio MCP server can be started here")
+
+
 def test_prometheus_refusing_the_query_fails_with_its_message() -> None:
     result = counted("http://p", lambda url: (0, ""), "fetch", lambda: ("fetch", ""), 25)
     assert result == Check("monitoring", NAME, FAIL, "Prometheus at http://p does not answer")
