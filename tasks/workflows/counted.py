@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from tasks.engine.verify import FAIL, FIRST_SCRAPE_MARGIN, PASS, Check, Verifier
 from tasks.model.prometheus import longest_scrape_interval
@@ -70,10 +71,27 @@ class ClientCalls:
         self.read()
         return self._answered.result()
 
+    def counting(self) -> AbstractContextManager[None]:
+        """The monitoring section's side: however it ends, the client section may call."""
+        return _then(self.read)
+
+    def calling(self) -> AbstractContextManager[None]:
+        """The client section's side: however it ends, the monitoring section stops waiting."""
+        return _then(self.done)
+
     def _settle(self, answered: bool) -> None:
         with self._lock:
             if not self._answered.done():
                 self._answered.set_result(answered)
+
+
+@contextmanager
+def _then(action: Callable[[], None]) -> Iterator[None]:
+    """Run the block, then `action`, however the block ends."""
+    try:
+        yield
+    finally:
+        action()
 
 
 def _key(sample: Sample) -> frozenset[tuple[str, str]]:
@@ -138,11 +156,8 @@ def counted_call(verifier: Verifier, http: Http, client: ClientCalls | None = No
     """The check on the running stack: Prometheus (the service with `targets`) must count a
     `tools/call`: with `client`, one the client section makes; otherwise, or when none of those
     was answered, one through the first stdio server that can be started here."""
-    try:
+    with client.counting() if client is not None else nullcontext():
         return _counted(verifier, http, client)
-    finally:
-        if client is not None:
-            client.read()
 
 
 def _counted(verifier: Verifier, http: Http, client: ClientCalls | None) -> list[Check]:

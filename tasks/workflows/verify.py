@@ -4,6 +4,7 @@ their report."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from rich.markup import escape
 
@@ -93,11 +94,8 @@ def client_checks(
     secret nobody provided, is not exercised. Services still starting are waited for first
     (up to `timeout`). `calls`: the monitoring section counts these calls.
     """
-    try:
+    with calls.calling() if calls is not None else nullcontext():
         return _client_checks(verifier, timeout, calls)
-    finally:
-        if calls is not None:
-            calls.done()
 
 
 def _client_checks(verifier: Verifier, timeout: float, calls: ClientCalls | None) -> list[Check]:
