@@ -40,6 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 EQUIVALENT = Path(__file__).with_name("mutants-equivalent.txt")
 # When each group was last run, on which commit, over all its mutants or a sample.
 RUNS = ROOT / "mutants" / "runs.json"
+# Which tests call each mutated function, and how long each test takes: mutmut's record.
+STATS = ROOT / "mutants" / "mutmut-stats.json"
 # The scores `report` keeps, one entry per group, as JSON and as a Markdown table.
 SCORES = ROOT / "reports" / "mutants"
 # Module group -> the paths its modules live under (folders or files). The client-side runtime
@@ -199,10 +201,13 @@ def run_mutmut(args: Sequence[str]) -> int:
 
 def run_groups(groups: Sequence[str], size: int = 0, seed: str = "0") -> int:
     """Run every mutant of each group, or `size` of them picked by a hash of their names and
-    `seed` (the same ones while the code is the same). The groups' earlier results are cleared
-    first: the tests may have changed since."""
+    `seed` (the same ones while the code is the same). The groups' earlier results, and which
+    tests call what, are cleared first: the code and the tests may have changed since."""
     main = _prepare()
     main.makedirs(Path("mutants"), exist_ok=True)
+    # mutmut keeps which tests call each function from one run to the next and only adds the
+    # tests it has not seen: a function changed since would keep the callers of its old body.
+    STATS.unlink(missing_ok=True)
     main.copy_src_dir()
     main.copy_also_copy_files()
     main.create_mutants(1)
