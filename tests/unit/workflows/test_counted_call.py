@@ -180,6 +180,27 @@ def test_a_call_counted_at_a_later_scrape_passes() -> None:
     )
 
 
+def test_the_wait_is_measured_from_the_call_and_ends_at_the_bound() -> None:
+    """Readings at 0, 0.25 and 0.5 s after the call on a clock that does not start at zero,
+    and none after the bound."""
+    prometheus = Prometheus(4)
+    clock = Clock()
+    clock.now = 1000.0
+    result = counted(
+        "http://p", prometheus.http, "fetch", lambda: ("fetch", ""), 0.5, clock.pause,
+        lambda: clock.now,
+    )  # fmt: skip
+    assert result.detail.startswith("no tools/call through fetch in mcp_calls_total after 0.5s")
+    assert len(prometheus.asked) == 3 * (1 + 3)  # the count before, then three readings
+    counted_later = Prometheus(4, 4, 5)
+    clock.now = 1000.0
+    passed = counted(
+        "http://p", counted_later.http, "fetch", lambda: ("fetch", ""), 25, clock.pause,
+        lambda: clock.now,
+    )  # fmt: skip
+    assert passed.detail == "a tools/call through fetch in mcp_calls_total after 0.2s"
+
+
 def test_a_call_never_counted_fails_after_the_bound() -> None:
     result = check(Prometheus(4), bound=25)
     assert result == Check(

@@ -822,6 +822,21 @@ def test_verify_shares_the_client_calls_only_when_both_sections_run(
     assert given[:2] == [None, None] and isinstance(given[2], ClientCalls)
 
 
+def test_the_client_section_is_given_the_calls_to_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    given: list[Any] = []
+    checks = [Check("client", "git", PASS, "")]
+
+    def client_checks(verifier: Any, calls: Any) -> list[Check]:
+        given.append((verifier, calls))
+        return checks
+
+    monkeypatch.setattr(verify_workflow, "client_checks", client_checks)
+    fake, calls = FakeVerifier(), ClientCalls()
+    assert verify_workflow.sections(calls)["client"](fake) is checks  # type: ignore[arg-type]
+    assert verify_workflow.sections()["client"](fake) is checks  # type: ignore[arg-type]
+    assert given == [(fake, calls), (fake, None)]
+
+
 def test_the_monitoring_section_counts_while_its_other_checks_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
