@@ -94,10 +94,10 @@ def mutants(session: nox.Session) -> None:
     (pick some after --): rules, model, report, phases, servers, images, pybuild, engine,
     contract, selection, workflows, perf, compat, monitoring, runtime; `-- --sample 300 --seed 2
     servers` runs 300 of a group's mutants, picked by the seed, for an estimate. A run clears its
-    groups' earlier results. On 2 shared cores, measured: engine (509 mutants) 3 min, selection
+    groups' earlier results. On 2 shared cores, measured: engine (577 mutants) 3 min, selection
     (72) 2 min, contract (220) 6 min, monitoring (216) 3 min, images, pybuild (about 640 each)
-    12 min each, workflows (2143) about an hour, perf (1100) 25 min, servers, compat (about 2000
-    each) about an hour each, runtime (1200, its tests slower) about 1.5 hours; rules ~5 s a
+    12 min each, workflows (2713) 20 min, perf (1100) 25 min, compat (2037) 30 min, servers
+    (2400) about an hour, runtime (1200, its tests slower) about 1.5 hours; rules ~5 s a
     mutant and model ~2 s: all groups take about 12 hours.
     """
     from tests.mutants import GROUPS
